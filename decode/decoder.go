@@ -1,0 +1,173 @@
+package decode
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/sipscope/sipscope/capture"
+)
+
+// Handler receives what the decoder finds. The *Message and *Event passed
+// alias decoder buffers and are valid only until the call returns; a handler
+// that keeps one calls Clone.
+type Handler interface {
+	Message(m *Message)
+	Event(e *Event)
+}
+
+// Options bound the decoder's memory and time. Zero values mean defaults.
+type Options struct {
+	MaxMessage   int           // largest SIP message accepted (default 256 KiB)
+	FragTimeout  time.Duration // capture time an incomplete IP datagram is kept (default 30s)
+	MaxFragBytes int           // bytes held for reassembly across all datagrams (default 64 MiB)
+	TCPTimeout   time.Duration // capture time an idle TCP stream is kept (default 5m)
+	MaxTCPBuffer int           // bytes buffered per TCP direction waiting for a gap (default 1 MiB)
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxMessage <= 0 {
+		o.MaxMessage = 256 << 10
+	}
+	if o.FragTimeout <= 0 {
+		o.FragTimeout = 30 * time.Second
+	}
+	if o.MaxFragBytes <= 0 {
+		o.MaxFragBytes = 64 << 20
+	}
+	if o.TCPTimeout <= 0 {
+		o.TCPTimeout = 5 * time.Minute
+	}
+	if o.MaxTCPBuffer <= 0 {
+		o.MaxTCPBuffer = 1 << 20
+	}
+	return o
+}
+
+// Stats counts what the decoder saw, including everything it could not
+// decode. Every frame ends up in exactly one of the frame-level counters
+// or contributes to a message.
+type Stats struct {
+	Frames           int64 // frames read
+	SIPMessages      int64 // SIP messages decoded
+	NonSIP           int64 // transport payloads that were not SIP (RTP, DNS, ...)
+	NonIP            int64 // frames with no IP inside (ARP, STP, ...)
+	UnsupportedLink  int64 // frames of a link type or tunnel we cannot read
+	Malformed        int64 // frames or payloads whose headers are broken
+	Truncated        int64 // frames cut short by the snap length, or messages cut at the end of input
+	Fragments        int64 // IP fragments seen
+	FragmentsExpired int64 // IP fragments dropped because their datagram never completed
+	TCPSegments      int64 // TCP segments with payload on streams that carry SIP
+	TCPGaps          int64 // gaps in TCP streams (lost segments) skipped
+	WebSocketFrames  int64 // WebSocket frames decoded
+	SCTPChunks       int64 // SCTP DATA chunks decoded
+	HEPPackets       int64 // HEP packets decoded
+	ICMPEvents       int64 // ICMP errors quoting SIP
+	Encrypted        int64 // TLS records on SIP ports (not decodable without keys)
+	Warnings         int64 // messages decoded with a parser leniency
+}
+
+// Decoder turns captured frames into SIP messages. It is not safe for
+// concurrent use: one goroutine feeds it frames in capture order.
+type Decoder struct {
+	opts  Options
+	h     Handler
+	stats Stats
+
+	msg   Message   // reused for every message handed to h
+	encap encapPath // path of the frame being decoded
+	paths map[string]string
+
+	// state owned by the packet layers (link.go, ip.go)
+	ip *ipState
+	// state owned by the stream layers (tcp.go, ws.go, sctp.go, hep.go)
+	tcp *tcpState
+}
+
+// New returns a decoder that reports to h.
+func New(opts Options, h Handler) *Decoder {
+	d := &Decoder{opts: opts.withDefaults(), h: h, paths: make(map[string]string)}
+	d.ip = newIPState(d.opts)
+	d.tcp = newTCPState(d.opts)
+	return d
+}
+
+// Stats returns the counters so far.
+func (d *Decoder) Stats() Stats { return d.stats }
+
+// Frame decodes one frame. f.Data is not retained after Frame returns
+// unless copied.
+func (d *Decoder) Frame(f *capture.Frame) {
+	d.stats.Frames++
+	d.link(f)
+}
+
+// Flush ends the input: buffered TCP data that never formed a whole message
+// is counted as truncated, incomplete IP datagrams as expired.
+func (d *Decoder) Flush() {
+	d.flushIP()
+	d.flushTCP()
+}
+
+// pkt is what the network layers learned about one transport payload; it
+// is handed to the transport decoders (udp, tcp, sctp, hep).
+type pkt struct {
+	frame    *capture.Frame
+	time     time.Time
+	src, dst netip.Addr
+	frames   []FrameRef // frames that carried this IP datagram (several after reassembly)
+}
+
+// encapPath accumulates the layer names of the frame being decoded without
+// allocating; intern turns it into a string shared by all messages with the
+// same path.
+type encapPath struct {
+	b []byte
+}
+
+func (e *encapPath) reset() { e.b = e.b[:0] }
+func (e *encapPath) push(s string) {
+	if len(e.b) > 0 {
+		e.b = append(e.b, '/')
+	}
+	e.b = append(e.b, s...)
+}
+func (e *encapPath) mark() int      { return len(e.b) }
+func (e *encapPath) truncate(n int) { e.b = e.b[:n] }
+
+// path returns the current encapsulation path as an interned string.
+func (d *Decoder) path() string {
+	if s, ok := d.paths[string(d.encap.b)]; ok {
+		return s
+	}
+	s := string(d.encap.b)
+	if len(d.paths) < 4096 {
+		d.paths[s] = s
+	}
+	return s
+}
+
+// emit parses raw as a SIP message, fills in addressing and hands it to the
+// handler. raw and frames may alias buffers that are reused after emit
+// returns. It reports whether raw parsed as SIP.
+func (d *Decoder) emit(p *pkt, tr Transport, src, dst netip.AddrPort, raw []byte, frames []FrameRef, at time.Time, hep *HEPInfo) bool {
+	m := &d.msg
+	if err := Parse(raw, m); err != nil {
+		d.stats.Malformed++
+		return false
+	}
+	m.Time = at
+	if p != nil && p.frame != nil {
+		m.File = p.frame.File
+	}
+	m.Frames = frames
+	m.Src, m.Dst = src, dst
+	m.Transport = tr
+	m.Encap = d.path()
+	m.HEP = hep
+	d.stats.SIPMessages++
+	if m.Warnings != 0 {
+		d.stats.Warnings++
+	}
+	d.h.Message(m)
+	return true
+}
