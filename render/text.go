@@ -1,0 +1,407 @@
+package render
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sipscope/sipscope/correlate"
+)
+
+// TextOptions tune the terminal ladder.
+type TextOptions struct {
+	// Width is the widest line allowed (the terminal width or --width); 0
+	// means no limit. Column spacing grows so that labels are never cut;
+	// only when the ladder would still be wider than Width are labels and
+	// column names shortened with an ellipsis, and a note says so.
+	Width int
+	// ASCII draws with plain ASCII instead of Unicode box drawing.
+	ASCII bool
+	// Color adds ANSI colours, one per Call-ID. Set it only when writing to
+	// a terminal.
+	Color bool
+}
+
+// glyphs are the characters a text ladder is drawn with.
+type glyphs struct {
+	bar, line, tee, right, left, loopTop, loopBot, ellipsis string
+}
+
+var (
+	unicodeGlyphs = glyphs{bar: "│", line: "─", tee: "┬", right: ">", left: "<", loopTop: "┐", loopBot: "┘", ellipsis: "…"}
+	asciiGlyphs   = glyphs{bar: "|", line: "-", tee: "+", right: ">", left: "<", loopTop: ".", loopBot: "'", ellipsis: "..."}
+)
+
+// ansi are the colours given to Call-IDs in turn.
+var ansi = []string{"\x1b[36m", "\x1b[33m", "\x1b[35m", "\x1b[32m", "\x1b[34m", "\x1b[31m"}
+
+const ansiReset = "\x1b[0m"
+
+// textGeom is the horizontal geometry of a text ladder.
+type textGeom struct {
+	gutter int      // width of the time column, including its margin
+	x      []int    // column centres, relative to the end of the gutter
+	width  int      // total line width
+	labels []string // arrow labels as drawn (maybe shortened)
+	names  []string // column names as drawn (maybe shortened)
+}
+
+// runeLen is the display width of s, counting one cell per rune.
+func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+// shorten cuts s to at most n cells, ending in the ellipsis when cut.
+func shorten(s string, n int, ell string) string {
+	if runeLen(s) <= n {
+		return s
+	}
+	el := runeLen(ell)
+	if n <= el {
+		return string([]rune(s)[:max(n, 0)])
+	}
+	return string([]rune(s)[:n-el]) + ell
+}
+
+// geometry places the columns so that every label fits, with labels and
+// names cut to maxLen cells (0: no limit).
+func geometry(l *Ladder, g glyphs, maxLen int) textGeom {
+	var t textGeom
+	t.gutter = 17 // "15:04:05.000000" plus margin
+	if len(l.Calls) > 1 {
+		t.gutter += 4 // " [N]"
+	}
+	cut := func(s string) string {
+		if maxLen > 0 {
+			return shorten(s, maxLen, g.ellipsis)
+		}
+		return s
+	}
+	for _, c := range l.Columns {
+		t.names = append(t.names, cut(c.Name))
+	}
+	for _, a := range l.Arrows {
+		t.labels = append(t.labels, cut(a.Label))
+	}
+	n := len(l.Columns)
+	if n == 0 {
+		t.width = t.gutter
+		return t
+	}
+	half := func(i int) int { return (max(runeLen(t.names[i]), 3) + 1) / 2 }
+	t.x = make([]int, n)
+	t.x[0] = half(0) + 1
+	for i := 1; i < n; i++ {
+		t.x[i] = t.x[i-1] + max(half(i-1)+half(i)+2, 12)
+	}
+	// Widen gaps for labels, shortest spans first, spreading a deficit
+	// evenly over the gaps an arrow crosses; widening never breaks a
+	// constraint already met.
+	type need struct{ a, b, w int }
+	var needs []need
+	selfRight := 0 // how far right of the last column a self arrow reaches
+	for i, a := range l.Arrows {
+		lo, hi := min(a.From, a.To), max(a.From, a.To)
+		w := runeLen(t.labels[i])
+		if lo == hi {
+			if hi+1 < n {
+				needs = append(needs, need{hi, hi + 1, w + 7})
+			} else {
+				selfRight = max(selfRight, w+6)
+			}
+			continue
+		}
+		needs = append(needs, need{lo, hi, w + 4})
+	}
+	for span := 1; span < n; span++ {
+		for _, nd := range needs {
+			if nd.b-nd.a != span {
+				continue
+			}
+			if d := nd.w - (t.x[nd.b] - t.x[nd.a]); d > 0 {
+				gaps := nd.b - nd.a
+				shift := 0
+				for k := nd.a + 1; k < n; k++ {
+					if k <= nd.b {
+						// spread: gap k-1 gets its share
+						shift += d / gaps
+						if k-nd.a <= d%gaps {
+							shift++
+						}
+					}
+					t.x[k] += shift
+				}
+			}
+		}
+	}
+	last := t.x[n-1] + max(half(n-1), selfRight) + 1
+	t.width = t.gutter + last
+	return t
+}
+
+// Text draws the ladder for a terminal: column names on top, then for each
+// message a label line (with the time) and an arrow line (with the delta
+// since the previous message). Retransmissions end in ">>>". See
+// TextOptions for width and colour.
+func Text(w io.Writer, l *Ladder, opts TextOptions) error {
+	bw := bufio.NewWriter(w)
+	g := unicodeGlyphs
+	if opts.ASCII {
+		g = asciiGlyphs
+	}
+	geo := geometry(l, g, 0)
+	cutNote := ""
+	if opts.Width > 0 && geo.width > opts.Width {
+		longest := 0
+		for _, s := range append(append([]string{}, geo.labels...), geo.names...) {
+			longest = max(longest, runeLen(s))
+		}
+		lo, hi := 8, longest // find the longest limit that fits
+		best := lo
+		for lo <= hi {
+			mid := (lo + hi) / 2
+			if geometry(l, g, mid).width <= opts.Width {
+				best, lo = mid, mid+1
+			} else {
+				hi = mid - 1
+			}
+		}
+		geo = geometry(l, g, best)
+		cutNote = fmt.Sprintf("Labels shortened to %d characters to fit %d columns; a wider terminal or --width shows them whole.", best, opts.Width)
+		if geo.width > opts.Width {
+			cutNote = fmt.Sprintf("The ladder is %d columns wide, wider than %d even with labels shortened to %d characters.", geo.width, opts.Width, best)
+		}
+	}
+
+	for _, line := range titleLines(l, opts.ASCII) {
+		bw.WriteString(line)
+		bw.WriteByte('\n')
+	}
+	bw.WriteByte('\n')
+
+	cv := newCanvas(geo.width, opts.Color)
+	// Column names, centred on their lifelines.
+	for i, x := range geo.x {
+		name := geo.names[i]
+		cv.put(geo.gutter+x-(runeLen(name)-1)/2, name, -1)
+	}
+	cv.flush(bw)
+	for i, x := range geo.x {
+		wd := max(runeLen(geo.names[i]), 3)
+		start := geo.gutter + x - (wd-1)/2
+		cv.put(start, strings.Repeat(g.line, wd), -1)
+		cv.put(geo.gutter+x, g.tee, -1)
+	}
+	cv.flush(bw)
+
+	bars := func() {
+		for _, x := range geo.x {
+			cv.put(geo.gutter+x, g.bar, -1)
+		}
+	}
+	for i, a := range l.Arrows {
+		col := a.Call
+		// Label line.
+		bars()
+		ts := a.Time.In(l.Zone).Format("15:04:05.000000")
+		if len(l.Calls) > 1 {
+			ts += " [" + strconv.Itoa(a.Call+1) + "]"
+		}
+		cv.put(geo.gutter-2-runeLen(ts), ts, col)
+		label := geo.labels[i]
+		if a.From == a.To {
+			x := geo.gutter + geo.x[a.From]
+			cv.put(x+1, g.line+g.line+g.loopTop, col)
+			cv.put(x+5, label, col)
+		} else {
+			lo, hi := geo.gutter+geo.x[min(a.From, a.To)], geo.gutter+geo.x[max(a.From, a.To)]
+			span := hi - lo - 3
+			cv.put(lo+2+(span-runeLen(label))/2, label, col)
+		}
+		cv.flush(bw)
+		// Arrow line.
+		bars()
+		if i > 0 {
+			d := "+" + seconds(a.Delta)
+			cv.put(geo.gutter-2-runeLen(d), d, -1)
+		}
+		if a.From == a.To {
+			x := geo.gutter + geo.x[a.From]
+			cv.put(x+1, g.left+g.line+g.loopBot, col)
+		} else {
+			lo, hi := geo.gutter+geo.x[min(a.From, a.To)], geo.gutter+geo.x[max(a.From, a.To)]
+			head := g.right
+			if a.To < a.From {
+				head = g.left
+			}
+			if a.Retrans {
+				head = strings.Repeat(head, 3)
+			}
+			body := strings.Repeat(g.line, max(hi-lo-3-runeLen(head), 1))
+			if a.To > a.From {
+				cv.put(lo+2, body+head, col)
+			} else {
+				cv.put(lo+2, head+body, col)
+			}
+		}
+		cv.flush(bw)
+	}
+	bars()
+	cv.flush(bw)
+	if cutNote != "" {
+		bw.WriteString(cutNote)
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+// seconds formats a duration as seconds with microseconds.
+func seconds(d time.Duration) string {
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	s := fmt.Sprintf("%d.%06d", d/time.Second, (d%time.Second)/time.Microsecond)
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+// titleLines describe the calls of a ladder and the date of its first
+// message.
+func titleLines(l *Ladder, ascii bool) []string {
+	var out []string
+	for i, c := range l.Calls {
+		s := "Call-ID " + clean(c.CallID)
+		if len(l.Calls) > 1 {
+			s = "[" + strconv.Itoa(i+1) + "] " + s
+		}
+		if sum := dialogSummary(c.Dialog); sum != "" {
+			s += "  " + sum
+		}
+		out = append(out, s)
+	}
+	if len(l.Arrows) > 0 {
+		out = append(out, "Date "+l.Arrows[0].Time.In(l.Zone).Format("2006-01-02 (MST)")+"; delta is the time since the previous message")
+	} else {
+		out = append(out, "No messages")
+	}
+	if ascii {
+		for i := range out {
+			out[i] = toASCII(out[i])
+		}
+	}
+	return out
+}
+
+// dialogSummary is one line about a dialog: kind, state, final status and
+// timings.
+func dialogSummary(d *correlate.Dialog) string {
+	if d == nil {
+		return ""
+	}
+	var parts []string
+	if d.Kind != "" {
+		parts = append(parts, string(d.Kind))
+	}
+	if d.State != "" {
+		parts = append(parts, string(d.State))
+	}
+	if d.FinalStatus != 0 {
+		parts = append(parts, strings.TrimSpace(strconv.Itoa(d.FinalStatus)+" "+clean(d.FinalReason)))
+	}
+	if d.Kind == correlate.KindCall && d.SetupTime >= 0 {
+		parts = append(parts, "post-dial delay "+millis(d.SetupTime))
+	}
+	if d.Kind == correlate.KindCall && d.AnswerTime >= 0 && d.Duration >= 0 && d.State == correlate.StateCompleted {
+		parts = append(parts, "duration "+millis(d.Duration))
+	}
+	return strings.Join(parts, "  ")
+}
+
+// millis formats a duration for people: "1.234s" or "250ms".
+func millis(d time.Duration) string {
+	if d >= time.Second {
+		return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+}
+
+// toASCII replaces non-ASCII runes by '?'.
+func toASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			b := []byte(s)
+			out := b[:0]
+			for _, r := range s {
+				if r >= 0x80 {
+					r = '?'
+				}
+				out = append(out, byte(r))
+			}
+			return string(out)
+		}
+	}
+	return s
+}
+
+// canvas is one line of text being drawn, cell by cell, with a colour per
+// cell.
+type canvas struct {
+	cells []string
+	color []int
+	ansi  bool
+}
+
+func newCanvas(width int, color bool) *canvas {
+	c := &canvas{cells: make([]string, width), color: make([]int, width), ansi: color}
+	c.clear()
+	return c
+}
+
+func (c *canvas) clear() {
+	for i := range c.cells {
+		c.cells[i] = " "
+		c.color[i] = -1
+	}
+}
+
+// put writes s from cell x on, clipping at both edges.
+func (c *canvas) put(x int, s string, color int) {
+	for _, r := range s {
+		if x >= 0 && x < len(c.cells) {
+			c.cells[x] = string(r)
+			c.color[x] = color
+		}
+		x++
+	}
+}
+
+// flush writes the line without trailing spaces and clears it.
+func (c *canvas) flush(w *bufio.Writer) {
+	end := len(c.cells)
+	for end > 0 && c.cells[end-1] == " " {
+		end--
+	}
+	cur := -1
+	for i := 0; i < end; i++ {
+		if c.ansi && c.color[i] != cur && c.cells[i] != " " {
+			if cur >= 0 {
+				w.WriteString(ansiReset)
+			}
+			cur = c.color[i]
+			if cur >= 0 {
+				w.WriteString(ansi[cur%len(ansi)])
+			}
+		}
+		w.WriteString(c.cells[i])
+	}
+	if cur >= 0 {
+		w.WriteString(ansiReset)
+	}
+	w.WriteByte('\n')
+	c.clear()
+}
