@@ -125,6 +125,11 @@ type Message struct {
 
 	// Raw is the message exactly as it was on the wire (after reassembly).
 	Raw []byte
+
+	// scratch holds storage Parse reuses from one message to the next
+	// (header, Via, part and SDP slices, the buffer folded header values
+	// are joined in). Clone does not copy it.
+	scratch *scratch
 }
 
 // Part is one part of a multipart body (RFC 2046 §5.1).

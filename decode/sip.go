@@ -1,9 +1,573 @@
 package decode
 
-// Parse parses one SIP message from b into m, resetting every field of m.
-// The string fields, Body and Raw of m alias b.
-// (stub: replaced by the SIP parser)
+import (
+	"strings"
+	"unsafe"
+)
+
+// Parse parses one SIP message (RFC 3261 §7) from b into m, resetting
+// every field of m.
+//
+// Aliasing: every string field of m set by Parse, and Raw, Body, SDP.Raw
+// and Part.Body, point into b (strings are made with unsafe.String, no
+// copy), except header values joined from folded lines, which live in a
+// buffer owned by m. They are valid while b is unchanged and until the next
+// Parse into m; Clone makes a copy that owns its memory. Parse reuses the
+// storage of m's slices (Headers, Via, Parts, SDP) between calls so that
+// parsing into the same Message allocates nothing in the steady state; the
+// addressing fields (Time, File, Frames, Src, Dst, Transport, Encap, HEP,
+// Events) are left zero for the decoder to fill.
+//
+// b holds one message: on a datagram the whole payload, on a stream what
+// frameLen framed. Bytes after the body announced by Content-Length are
+// not part of the message (RFC 3261 §18.3) and are left out of Raw.
+//
+// Parse is lenient and bounded: each leniency sets a bit in m.Warnings
+// (see the Warn constants), lines longer than 16 KiB and more than 256
+// header lines are a *SyntaxError. It returns ErrNotSIP when no SIP start
+// line is found and a *SyntaxError when the start line is broken; on error
+// m is left reset. Parse never panics.
 func Parse(b []byte, m *Message) error {
-	*m = Message{}
-	return ErrNotSIP
+	sc := m.scratch
+	if sc == nil {
+		sc = new(scratch)
+	}
+	sc.reset()
+	*m = Message{ContentLength: -1, MaxForwards: -1, scratch: sc}
+	p := parser{b: b, s: str(b), m: m, sc: sc, foldID: -1}
+	if err := p.parse(); err != nil {
+		*m = Message{ContentLength: -1, MaxForwards: -1, scratch: sc}
+		return err
+	}
+	return nil
+}
+
+// scratch is the storage Parse reuses between messages. The message's
+// slices are windows on it; inner slices of its elements (Media.Formats,
+// Part.Headers, ...) keep their capacity too.
+type scratch struct {
+	headers []Header
+	via     []Via
+	parts   []Part
+	fold    []byte // folded header values, joined; cap >= len(input) once used
+	sdp     SDP
+	media   []Media
+}
+
+func (sc *scratch) reset() {
+	sc.headers = sc.headers[:0]
+	sc.via = sc.via[:0]
+	sc.parts = sc.parts[:0]
+	sc.fold = sc.fold[:0]
+	sc.media = sc.media[:0]
+}
+
+// str returns the bytes of b as a string without copying. The string is
+// only as immutable as b: callers must not change b while it is in use.
+func str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+type parser struct {
+	b  []byte
+	s  string // b as a string, so that substrings alias b
+	m  *Message
+	sc *scratch
+
+	nhdr      int // serial number of the last header appended
+	foldID    int // serial of the header being joined in sc.fold, -1 when none
+	foldStart int // where that header's value starts in sc.fold
+}
+
+func (p *parser) warn(w Warning) { p.m.Warnings |= w }
+
+func (p *parser) parse() error {
+	m, s := p.m, p.s
+	start := skipKeepAlive(p.b) // RFC 3261 §7.5: CRLFs before the start line are ignored
+	if !isSIPStart(p.b[start:]) {
+		j := p.findStart(start)
+		if j < 0 {
+			first := s[start:]
+			if i := strings.IndexByte(first, '\n'); i >= 0 {
+				first = first[:i]
+			}
+			if hasPrefixFold(first, "SIP/") || hasSuffixFold(strings.TrimRight(first, "\r"), " SIP/2.0") {
+				return &SyntaxError{Offset: start, Msg: "malformed start line"}
+			}
+			return ErrNotSIP
+		}
+		// RFC 3261 §7.5 allows only CRLF before the start line; skip
+		// other junk (a NUL keep-alive, a stray fragment) too.
+		p.warn(WarnJunkBeforeStart)
+		start = j
+	}
+
+	// Start line (RFC 3261 §7.1, §7.2).
+	line, pos := p.line(start, len(p.s))
+	if len(line) > maxLine {
+		return &SyntaxError{Offset: start, Msg: "start line longer than 16384 bytes"}
+	}
+	if isStatusLine(p.b[start:]) {
+		m.Version = line[:7]
+		m.Status = int(line[8]-'0')*100 + int(line[9]-'0')*10 + int(line[10]-'0')
+		if len(line) > 11 {
+			m.Reason = trimLWS(line[12:])
+		}
+	} else {
+		sp1 := strings.IndexByte(line, ' ')
+		sp2 := strings.LastIndexByte(line, ' ')
+		m.Request = true
+		m.Method = line[:sp1]
+		m.RequestURI = line[sp1+1 : sp2]
+		m.Version = line[sp2+1:]
+	}
+	if m.Version != "SIP/2.0" {
+		p.warn(WarnBadVersion)
+	}
+
+	pos, ended, err := p.headers(pos, len(p.s), &p.sc.headers)
+	if err != nil {
+		return err
+	}
+	if len(p.sc.headers) > 0 {
+		m.Headers = p.sc.headers
+	}
+	badCL := p.fields()
+
+	end := len(p.b)
+	if !ended {
+		// RFC 3261 §7: the header section ends with an empty line.
+		p.warn(WarnNoCRLFEnd)
+	} else {
+		rest := p.b[pos:]
+		switch {
+		case m.ContentLength >= 0 && m.ContentLength > len(rest):
+			// RFC 3261 §18.3: a short body is an error; keep what is there.
+			p.warn(WarnShortBody)
+		case m.ContentLength >= 0:
+			end = pos + m.ContentLength
+			for _, c := range rest[m.ContentLength:] {
+				if c != '\r' && c != '\n' {
+					p.warn(WarnExtraData)
+					break
+				}
+			}
+		case badCL:
+			p.warn(WarnBadContentLength)
+		default:
+			// RFC 3261 §20.14: Content-Length SHOULD be present (MUST on
+			// streams); on a datagram the body is the rest.
+			p.warn(WarnNoContentLength)
+		}
+		if end > pos {
+			m.Body = p.b[pos:end:end]
+		}
+	}
+	m.Raw = p.b[start:end:end]
+	p.body(pos)
+	return nil
+}
+
+// findStart looks for a start line at the beginning of a later line, or
+// after control bytes, and returns its offset or -1.
+func (p *parser) findStart(from int) int {
+	s := p.s
+	i := from
+	for i < len(s) {
+		j := i
+		for j < len(s) && (s[j] < ' ' || s[j] == 0x7f) {
+			j++
+		}
+		if j > i && j < len(s) && isSIPStart(p.b[j:]) {
+			return j
+		}
+		nl := strings.IndexByte(s[j:], '\n')
+		if nl < 0 {
+			return -1
+		}
+		i = j + nl + 1
+		if i < len(s) && isSIPStart(p.b[i:]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// line returns the line starting at pos, ending by end, without its CRLF
+// or LF, and the offset of the next line. A bare LF sets WarnBareLF (RFC
+// 3261 §7: lines end in CRLF).
+func (p *parser) line(pos, end int) (string, int) {
+	s := p.s[pos:end]
+	nl := strings.IndexByte(s, '\n')
+	if nl < 0 {
+		return strings.TrimSuffix(s, "\r"), end
+	}
+	if nl > 0 && s[nl-1] == '\r' {
+		return s[:nl-1], pos + nl + 1
+	}
+	p.warn(WarnBareLF)
+	return s[:nl], pos + nl + 1
+}
+
+// headers reads header lines from pos into *hs through the empty line,
+// reading no further than end. It returns the offset after the empty line
+// and whether there was one.
+func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
+	for pos < end {
+		at := pos
+		var line string
+		line, pos = p.line(pos, end)
+		if len(line) > maxLine {
+			return 0, false, &SyntaxError{Offset: at, Msg: "header line longer than 16384 bytes"}
+		}
+		if line == "" {
+			return pos, true, nil
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			// RFC 3261 §7.3.1: a line starting with white space continues
+			// the previous header; the line break and white space count
+			// as one SP.
+			if len(*hs) == 0 {
+				p.warn(WarnBadHeader)
+				continue
+			}
+			p.warn(WarnFolded)
+			p.fold(&(*hs)[len(*hs)-1], trimLWS(line))
+			continue
+		}
+		c := strings.IndexByte(line, ':')
+		if c < 0 {
+			// RFC 3261 §7.3.1: header = name HCOLON value; keep going
+			// without the line.
+			p.warn(WarnBadHeader)
+			continue
+		}
+		name := strings.TrimRight(line[:c], " \t")
+		if len(name) != c {
+			// RFC 3261 §25.1 HCOLON = *( SP / HTAB ) ":" SWS allows it,
+			// but it is rare enough to note.
+			p.warn(WarnSpaceBeforeColon)
+		}
+		if name == "" {
+			p.warn(WarnBadHeader)
+			continue
+		}
+		if len(*hs) >= maxHeaders {
+			return 0, false, &SyntaxError{Offset: at, Msg: "more than 256 header lines"}
+		}
+		*hs = append(*hs, Header{Name: name, Value: trimLWS(line[c+1:])})
+		p.nhdr++
+	}
+	return pos, false, nil
+}
+
+// fold appends the continuation cont to h.Value in the fold buffer. The
+// buffer gets len(input) capacity before its first use in a parse, which is
+// enough for all joined values (joining never lengthens), so it never moves
+// while strings point into it.
+func (p *parser) fold(h *Header, cont string) {
+	if cap(p.sc.fold) < len(p.b) {
+		p.sc.fold = make([]byte, 0, len(p.b))
+	}
+	f := p.sc.fold
+	if p.foldID != p.nhdr {
+		p.foldID = p.nhdr
+		p.foldStart = len(f)
+		f = append(f, h.Value...)
+	}
+	if cont != "" {
+		if len(f) > p.foldStart {
+			f = append(f, ' ')
+		}
+		f = append(f, cont...)
+	}
+	p.sc.fold = f
+	h.Value = str(f[p.foldStart:])
+}
+
+// Bits of parser.fields' seen set: headers that may occur once.
+const onceHeaders = 1<<hCallID | 1<<hCSeq | 1<<hFrom | 1<<hTo | 1<<hContentType | 1<<hContentLength | 1<<hMaxForwards
+
+// fields fills the Message fields read from headers. It reports whether a
+// Content-Length header was present but unreadable.
+func (p *parser) fields() (badCL bool) {
+	m := p.m
+	var seen uint32
+	server := ""
+	for i := range m.Headers {
+		h := &m.Headers[i]
+		id := headerID(h.Name)
+		if id == hOther {
+			continue
+		}
+		bit := uint32(1) << id
+		if seen&bit != 0 {
+			if onceHeaders&bit != 0 {
+				p.warn(WarnDuplicateHeader) // RFC 3261 §7.3.1; the first counts
+				continue
+			}
+			if id != hVia {
+				continue // first Contact, User-Agent, Warning, ... counts
+			}
+		}
+		seen |= bit
+		v := h.Value
+		switch id {
+		case hCallID:
+			m.CallID = v
+		case hCSeq:
+			p.cseq(v)
+		case hFrom:
+			m.From = parseNameAddr(v)
+		case hTo:
+			m.To = parseNameAddr(v)
+		case hVia:
+			for rest := v; rest != ""; {
+				var item string
+				item, rest = splitComma(rest)
+				if item != "" {
+					p.sc.via = append(p.sc.via, parseVia(item))
+				}
+			}
+		case hContact:
+			item, _ := splitComma(v)
+			m.Contact = parseNameAddr(item)
+		case hUserAgent:
+			m.UserAgent = v
+		case hServer:
+			server = v
+		case hReason:
+			m.ReasonHeader = v
+		case hWarning:
+			m.Warning = v
+		case hContentType:
+			m.ContentType = v
+		case hContentLength:
+			if m.ContentLength = parseDecimal(v); m.ContentLength < 0 {
+				badCL = true
+			}
+		case hMaxForwards:
+			if m.MaxForwards = parseDecimal(v); m.MaxForwards < 0 {
+				p.warn(WarnBadHeader)
+			}
+		}
+	}
+	if m.UserAgent == "" {
+		m.UserAgent = server
+	}
+	if len(p.sc.via) > 0 {
+		m.Via = p.sc.via
+	}
+	return badCL
+}
+
+// cseq reads "1*DIGIT LWS Method" (RFC 3261 §20.16).
+func (p *parser) cseq(v string) {
+	i, n := 0, uint64(0)
+	for i < len(v) && isDigit(v[i]) && i < 10 {
+		n = n*10 + uint64(v[i]-'0')
+		i++
+	}
+	if i == 0 || n > 1<<32-1 || (i < len(v) && v[i] != ' ' && v[i] != '\t') {
+		p.warn(WarnBadHeader)
+		return
+	}
+	p.m.CSeq = uint32(n)
+	p.m.CSeqMethod = trimLWS(v[i:])
+	if p.m.CSeqMethod == "" {
+		p.warn(WarnBadHeader)
+	}
+}
+
+// parseDecimal reads 1 to 9 decimal digits with optional white space
+// around them; -1 otherwise.
+func parseDecimal(v string) int {
+	v = trimLWS(v)
+	if len(v) == 0 || len(v) > 9 {
+		return -1
+	}
+	n := 0
+	for i := 0; i < len(v); i++ {
+		if !isDigit(v[i]) {
+			return -1
+		}
+		n = n*10 + int(v[i]-'0')
+	}
+	return n
+}
+
+// splitComma returns the first value of a comma-separated header value
+// (RFC 3261 §7.3.1) and the rest after its comma. Commas inside quoted
+// strings (with backslash escapes) and angle brackets do not split.
+func splitComma(s string) (item, rest string) {
+	inQ, depth := false, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inQ && c == '\\':
+			i++
+		case c == '"':
+			inQ = !inQ
+		case inQ:
+		case c == '<':
+			depth++
+		case c == '>':
+			if depth > 0 {
+				depth--
+			}
+		case c == ',' && depth == 0:
+			return trimLWS(s[:i]), s[i+1:]
+		}
+	}
+	return trimLWS(s), ""
+}
+
+// parseVia reads one via-parm (RFC 3261 §20.42): sent-protocol, sent-by,
+// then parameters. SLASH may have white space around it.
+func parseVia(v string) (via Via) {
+	rest := v
+	for range 2 {
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			via.SentBy, _, _ = strings.Cut(v, ";")
+			via.SentBy = trimLWS(via.SentBy)
+			return via
+		}
+		rest = rest[i+1:]
+	}
+	rest = trimLWS(rest)
+	i := 0
+	for i < len(rest) && rest[i] != ' ' && rest[i] != '\t' && rest[i] != ';' {
+		i++
+	}
+	via.Transport = rest[:i]
+	sentBy, params, _ := strings.Cut(rest[i:], ";")
+	via.SentBy = trimLWS(sentBy)
+	for params != "" {
+		var prm string
+		prm, params, _ = strings.Cut(params, ";")
+		name, val, _ := strings.Cut(prm, "=")
+		name, val = trimLWS(name), trimLWS(val)
+		switch {
+		case strings.EqualFold(name, "branch"):
+			via.Branch = val
+		case strings.EqualFold(name, "received"):
+			via.Received = val
+		case strings.EqualFold(name, "rport"):
+			via.RPort = val
+		}
+	}
+	return via
+}
+
+// parseNameAddr reads a From, To or Contact value (RFC 3261 §20.10,
+// §20.20, §20.39): name-addr ([display-name] <URI>) or addr-spec, then
+// header parameters. Without angle brackets, parameters after the URI
+// belong to the header, not the URI (§20.10).
+func parseNameAddr(v string) (na NameAddr) {
+	v = trimLWS(v)
+	display := ""
+	quoted := false
+	if strings.HasPrefix(v, `"`) {
+		if e := quotedEnd(v); e > 0 {
+			display, v, quoted = v[1:e], v[e+1:], true
+		}
+	}
+	var uri, params string
+	if lt := strings.IndexByte(v, '<'); lt >= 0 {
+		if !quoted {
+			display = trimLWS(v[:lt])
+		}
+		inner := v[lt+1:]
+		if gt := strings.IndexByte(inner, '>'); gt >= 0 {
+			uri, params = inner[:gt], inner[gt+1:]
+		} else {
+			uri = inner
+		}
+	} else {
+		uri, params, _ = strings.Cut(v, ";")
+	}
+	na.Display = display
+	na.URI = trimLWS(uri)
+	na.User, na.Host = splitURI(na.URI)
+	for params != "" {
+		var prm string
+		prm, params, _ = strings.Cut(params, ";")
+		if name, val, _ := strings.Cut(prm, "="); strings.EqualFold(trimLWS(name), "tag") {
+			na.Tag = trimLWS(val)
+			break
+		}
+	}
+	return na
+}
+
+// quotedEnd returns the index of the quote closing the quoted string that
+// s starts with, honouring backslash escapes, or -1.
+func quotedEnd(s string) int {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return -1
+}
+
+// splitURI returns the user and host[:port] of a SIP, SIPS or other URI
+// (RFC 3261 §19.1.1). For tel: URIs (RFC 3966) the number is the user.
+func splitURI(u string) (user, host string) {
+	rest := u
+	if c := strings.IndexByte(u, ':'); c > 0 && isScheme(u[:c]) {
+		if strings.EqualFold(u[:c], "tel") {
+			user, _, _ = strings.Cut(u[c+1:], ";")
+			return user, ""
+		}
+		rest = u[c+1:]
+	}
+	rest, _, _ = strings.Cut(rest, "?")
+	if at := strings.IndexByte(rest, '@'); at >= 0 {
+		user, _, _ = strings.Cut(rest[:at], ":")
+		rest = rest[at+1:]
+	}
+	host, _, _ = strings.Cut(rest, ";")
+	return user, host
+}
+
+// isScheme reports whether s is an RFC 3986 §3.1 scheme: ALPHA *( ALPHA /
+// DIGIT / "+" / "-" / "." ), and not a host (it has no dot).
+func isScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if !(c >= 'a' && c <= 'z' || i > 0 && (isDigit(s[i]) || s[i] == '+' || s[i] == '-')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// trimLWS trims spaces, tabs and CR/LF from both ends of s.
+func trimLWS(s string) string {
+	i, j := 0, len(s)
+	for i < j && isLWS(s[i]) {
+		i++
+	}
+	for j > i && isLWS(s[j-1]) {
+		j--
+	}
+	return s[i:j]
+}
+
+func isLWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
 }

@@ -1,0 +1,192 @@
+package decode
+
+import (
+	"strings"
+	"unsafe"
+)
+
+// Clone returns a deep copy of m that owns its memory, for a stage that
+// keeps a message after the Handler returns or after the next Parse.
+//
+// The bytes are copied once: one allocation holds Raw and any header values
+// Parse joined from folded lines, and every string and []byte field that
+// pointed into them is rebased into the copy; a string that pointed
+// elsewhere is copied on its own. Frames are copied with their Data (one
+// allocation for all Data). Headers, Via, Parts, SDP and Events get slices
+// of their own. File and Encap are kept as they are: the decoder's strings
+// for them are not reused. Clone of nil is nil.
+func (m *Message) Clone() *Message {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.scratch = nil
+	var fold []byte
+	if m.scratch != nil {
+		fold = m.scratch.fold
+	}
+	buf := make([]byte, len(m.Raw)+len(fold))
+	copy(buf, m.Raw)
+	copy(buf[len(m.Raw):], fold)
+	r := rebaser{oldRaw: m.Raw, oldFold: fold, newRaw: buf[:len(m.Raw):len(m.Raw)], newFold: buf[len(m.Raw):]}
+	if m.Raw != nil {
+		c.Raw = r.newRaw
+	}
+
+	c.Method, c.RequestURI, c.Reason, c.Version = r.str(m.Method), r.str(m.RequestURI), r.str(m.Reason), r.str(m.Version)
+	c.Headers = r.headers(m.Headers)
+	c.CallID, c.CSeqMethod = r.str(m.CallID), r.str(m.CSeqMethod)
+	c.From, c.To, c.Contact = r.nameAddr(m.From), r.nameAddr(m.To), r.nameAddr(m.Contact)
+	if m.Via != nil {
+		c.Via = make([]Via, len(m.Via))
+		for i, v := range m.Via {
+			c.Via[i] = Via{Transport: r.str(v.Transport), SentBy: r.str(v.SentBy), Branch: r.str(v.Branch), Received: r.str(v.Received), RPort: r.str(v.RPort)}
+		}
+	}
+	c.UserAgent, c.ReasonHeader, c.Warning, c.ContentType = r.str(m.UserAgent), r.str(m.ReasonHeader), r.str(m.Warning), r.str(m.ContentType)
+	c.Body = r.bytes(m.Body)
+	if m.Parts != nil {
+		c.Parts = make([]Part, len(m.Parts))
+		for i, pt := range m.Parts {
+			c.Parts[i] = Part{ContentType: r.str(pt.ContentType), Headers: r.headers(pt.Headers), Body: r.bytes(pt.Body)}
+		}
+	}
+	if m.SDP != nil {
+		c.SDP = r.sdp(m.SDP)
+	}
+
+	if m.Frames != nil {
+		c.Frames = make([]FrameRef, len(m.Frames))
+		n := 0
+		for _, f := range m.Frames {
+			n += len(f.Data)
+		}
+		data := make([]byte, 0, n)
+		for i, f := range m.Frames {
+			c.Frames[i] = f
+			if f.Data != nil {
+				k := len(data)
+				data = append(data, f.Data...)
+				c.Frames[i].Data = data[k:len(data):len(data)]
+			}
+		}
+	}
+	if m.HEP != nil {
+		h := *m.HEP
+		h.AgentName = strings.Clone(h.AgentName)
+		c.HEP = &h
+	}
+	if m.Events != nil {
+		c.Events = make([]Event, len(m.Events))
+		for i, e := range m.Events {
+			e.Detail, e.CallID, e.CSeqMethod, e.Method = strings.Clone(e.Detail), strings.Clone(e.CallID), strings.Clone(e.CSeqMethod), strings.Clone(e.Method)
+			c.Events[i] = e
+		}
+	}
+	return &c
+}
+
+// rebaser maps strings and byte slices that point into the old Raw and
+// fold buffer to the same bytes in the copy.
+type rebaser struct {
+	oldRaw, oldFold []byte
+	newRaw, newFold []byte
+}
+
+// offset returns where p..p+n lies within b, or -1.
+func offset(p unsafe.Pointer, n int, b []byte) int {
+	if len(b) == 0 {
+		return -1
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	q := uintptr(p)
+	if q < base || q+uintptr(n) > base+uintptr(len(b)) {
+		return -1
+	}
+	return int(q - base)
+}
+
+func (r *rebaser) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	p := unsafe.Pointer(unsafe.StringData(s))
+	if off := offset(p, len(s), r.oldRaw); off >= 0 {
+		return unsafe.String(&r.newRaw[off], len(s))
+	}
+	if off := offset(p, len(s), r.oldFold); off >= 0 {
+		return unsafe.String(&r.newFold[off], len(s))
+	}
+	return strings.Clone(s)
+}
+
+func (r *rebaser) bytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	if len(b) > 0 {
+		if off := offset(unsafe.Pointer(unsafe.SliceData(b)), len(b), r.oldRaw); off >= 0 {
+			return r.newRaw[off : off+len(b) : off+len(b)]
+		}
+	}
+	return append([]byte(nil), b...)
+}
+
+func (r *rebaser) headers(hs []Header) []Header {
+	if hs == nil {
+		return nil
+	}
+	c := make([]Header, len(hs))
+	for i, h := range hs {
+		c[i] = Header{Name: r.str(h.Name), Value: r.str(h.Value)}
+	}
+	return c
+}
+
+func (r *rebaser) nameAddr(n NameAddr) NameAddr {
+	return NameAddr{Display: r.str(n.Display), URI: r.str(n.URI), User: r.str(n.User), Host: r.str(n.Host), Tag: r.str(n.Tag)}
+}
+
+func (r *rebaser) sdp(s *SDP) *SDP {
+	c := &SDP{
+		Origin:     r.str(s.Origin),
+		Session:    r.str(s.Session),
+		Connection: r.str(s.Connection),
+		Direction:  r.str(s.Direction),
+		Raw:        r.bytes(s.Raw),
+	}
+	if s.Media != nil {
+		c.Media = make([]Media, len(s.Media))
+		for i, md := range s.Media {
+			cm := Media{
+				Type:       r.str(md.Type),
+				Port:       md.Port,
+				Proto:      r.str(md.Proto),
+				Connection: r.str(md.Connection),
+				Direction:  r.str(md.Direction),
+				RTCP:       r.str(md.RTCP),
+			}
+			if md.Formats != nil {
+				cm.Formats = make([]string, len(md.Formats))
+				for j, f := range md.Formats {
+					cm.Formats[j] = r.str(f)
+				}
+			}
+			if md.RTPMap != nil {
+				cm.RTPMap = make([]RTPMap, len(md.RTPMap))
+				for j, rm := range md.RTPMap {
+					rm.Encoding, rm.Params = r.str(rm.Encoding), r.str(rm.Params)
+					cm.RTPMap[j] = rm
+				}
+			}
+			if md.Crypto != nil {
+				cm.Crypto = make([]string, len(md.Crypto))
+				for j, x := range md.Crypto {
+					cm.Crypto[j] = r.str(x)
+				}
+			}
+			c.Media[i] = cm
+		}
+	}
+	return c
+}
