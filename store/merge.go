@@ -1,0 +1,131 @@
+package store
+
+import (
+	"slices"
+	"time"
+
+	"github.com/sipscope/sipscope/correlate"
+)
+
+// terminal reports whether a state is an end the dialog stays in.
+func terminal(s correlate.State) bool {
+	switch s {
+	case correlate.StateCompleted, correlate.StateCancelled, correlate.StateBusy,
+		correlate.StateRejected, correlate.StateRedirected:
+		return true
+	}
+	return false
+}
+
+// progress orders the non-terminal call states by how far a call got.
+var progress = map[correlate.State]int{
+	correlate.StateNoResponse: 0,
+	correlate.StatePending:    1,
+	correlate.StateSetup:      1,
+	correlate.StateRinging:    2,
+	correlate.StateInCall:     3,
+}
+
+// merge folds a continuation record (messages of a Call-ID that arrived
+// after its dialog was handed on) into the stored dialog. The stored
+// record describes the opening request, so its identity (kind, From, To,
+// first addresses, final status of the opening request, timings) wins
+// where it has a value; counts add up and the time span widens. A
+// continuation alone cannot tell how the call went, so the state moves
+// only forward: a terminal state beats an open one, an open call that
+// now shows a BYE is completed (RFC 3261 §15), and among open states the
+// furthest wins.
+func merge(old, cont *correlate.Dialog, contMsgs []*correlate.Message) *correlate.Dialog {
+	d := *old
+	if d.Kind == "" || d.Kind == correlate.KindOther {
+		if cont.Kind != "" {
+			d.Kind = cont.Kind
+		}
+	}
+	if d.FinalStatus == 0 && cont.FinalStatus != 0 {
+		d.FinalStatus, d.FinalReason = cont.FinalStatus, cont.FinalReason
+	}
+	if d.From.URI == "" {
+		d.From = cont.From
+	}
+	if d.To.URI == "" {
+		d.To = cont.To
+	} else if d.To.Tag == "" && cont.To.Tag != "" && cont.To.URI == d.To.URI {
+		d.To.Tag = cont.To.Tag
+	}
+	if !d.Src.IsValid() {
+		d.Src, d.Dst = cont.Src, cont.Dst
+	}
+	if d.Transport == "" {
+		d.Transport = cont.Transport
+	}
+	d.Messages += cont.Messages
+	d.Retransmissions += cont.Retransmissions
+	if d.Start.IsZero() || (!cont.Start.IsZero() && cont.Start.Before(d.Start)) {
+		d.Start = cont.Start
+	}
+	if cont.End.After(d.End) {
+		d.End = cont.End
+	}
+	if d.SetupTime < 0 && cont.SetupTime >= 0 {
+		d.SetupTime = cont.SetupTime
+	}
+	if d.AnswerTime < 0 && cont.AnswerTime >= 0 {
+		d.AnswerTime = cont.AnswerTime
+	}
+	if d.Q850Cause == 0 {
+		d.Q850Cause = cont.Q850Cause
+	}
+	if d.UserAgent == "" {
+		d.UserAgent = cont.UserAgent
+	}
+	for _, l := range cont.Legs {
+		if !slices.Contains(d.Legs, l) {
+			d.Legs = append(d.Legs, l)
+		}
+	}
+	for _, l := range cont.Linked {
+		if !slices.Contains(d.Linked, l) {
+			d.Linked = append(d.Linked, l)
+		}
+	}
+
+	// State.
+	bye := byeTime(cont, contMsgs)
+	switch {
+	case terminal(d.State):
+		// Stays: later messages (a retransmitted 200, a late ACK) do not
+		// change how the dialog ended.
+	case d.State == correlate.StateInCall && !bye.IsZero():
+		d.State = correlate.StateCompleted
+		if d.Duration < 0 && d.AnswerTime >= 0 && !d.Start.IsZero() {
+			d.Duration = bye.Sub(d.Start.Add(d.AnswerTime))
+		}
+	case terminal(cont.State) && cont.Kind == d.Kind:
+		d.State = cont.State
+		if d.Duration < 0 {
+			d.Duration = cont.Duration
+		}
+	case progress[cont.State] > progress[d.State] && cont.Kind == d.Kind:
+		d.State = cont.State
+	}
+	if d.Duration < 0 && cont.Duration >= 0 {
+		d.Duration = cont.Duration
+	}
+	return &d
+}
+
+// byeTime is when a continuation shows a BYE request, zero when none.
+func byeTime(cont *correlate.Dialog, msgs []*correlate.Message) time.Time {
+	for _, m := range msgs {
+		if m != nil && m.Message != nil && m.Request && m.Method == "BYE" {
+			return m.Time
+		}
+	}
+	for _, tx := range cont.Transactions {
+		if tx.Method == "BYE" {
+			return tx.Start
+		}
+	}
+	return time.Time{}
+}

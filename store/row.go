@@ -1,0 +1,149 @@
+package store
+
+import (
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode"
+)
+
+// dialogCols are the dialogs columns after id, in the order dialogArgs
+// and scanDialog use.
+const dialogCols = `call_id, kind, state, final_status, final_reason,
+	from_display, from_uri, from_user, from_host, from_tag,
+	to_display, to_uri, to_user, to_host, to_tag,
+	src, dst, transport, messages, retransmissions,
+	start_ns, end_ns, setup_ns, answer_ns, duration_ns,
+	q850_cause, user_agent, legs`
+
+const dialogColCount = 28
+
+// dialogSelect is dialogCols qualified by the alias d, with id first.
+var dialogSelect = "d.id, " + qualify("d.", dialogCols)
+
+func qualify(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func dialogArgs(d *correlate.Dialog) []any {
+	return []any{
+		d.CallID, string(d.Kind), string(d.State), d.FinalStatus, d.FinalReason,
+		d.From.Display, d.From.URI, d.From.User, d.From.Host, d.From.Tag,
+		d.To.Display, d.To.URI, d.To.User, d.To.Host, d.To.Tag,
+		addrString(d.Src), addrString(d.Dst), string(d.Transport), d.Messages, d.Retransmissions,
+		ns(d.Start), ns(d.End), int64(d.SetupTime), int64(d.AnswerTime), int64(d.Duration),
+		d.Q850Cause, d.UserAgent, jsonList(d.Legs),
+	}
+}
+
+// scanDialog reads id followed by dialogCols and then extra destinations.
+func scanDialog(sc interface{ Scan(...any) error }, extra ...any) (int64, *correlate.Dialog, error) {
+	var (
+		id                               int64
+		d                                correlate.Dialog
+		kind, state, src, dst, tr, legs  string
+		start, end, setup, answer, durat int64
+	)
+	dest := []any{&id,
+		&d.CallID, &kind, &state, &d.FinalStatus, &d.FinalReason,
+		&d.From.Display, &d.From.URI, &d.From.User, &d.From.Host, &d.From.Tag,
+		&d.To.Display, &d.To.URI, &d.To.User, &d.To.Host, &d.To.Tag,
+		&src, &dst, &tr, &d.Messages, &d.Retransmissions,
+		&start, &end, &setup, &answer, &durat,
+		&d.Q850Cause, &d.UserAgent, &legs,
+	}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		return 0, nil, err
+	}
+	d.Kind, d.State, d.Transport = correlate.Kind(kind), correlate.State(state), decode.Transport(tr)
+	d.Src, d.Dst = parseAddr(src), parseAddr(dst)
+	d.Start, d.End = fromNS(start), fromNS(end)
+	d.SetupTime, d.AnswerTime, d.Duration = time.Duration(setup), time.Duration(answer), time.Duration(durat)
+	d.Legs = parseList(legs)
+	return id, &d, nil
+}
+
+// addrString formats an address for storage; "" when unset.
+func addrString(a netip.AddrPort) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func parseAddr(s string) netip.AddrPort {
+	a, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return a
+}
+
+func jsonList(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return "[]"
+	}
+	return string(b)
+}
+
+func parseList(s string) []string {
+	if s == "" || s == "[]" {
+		return nil
+	}
+	var l []string
+	if json.Unmarshal([]byte(s), &l) != nil {
+		return nil
+	}
+	return l
+}
+
+// messageCols are the messages columns written by the Writer and read back
+// by Messages, in the order of messageArgs.
+const messageCols = `file_id, dialog_id, seq, ts, call_id, txn, retransmission, leg,
+	src, dst, transport, encap, request, method, request_uri, status, reason, version,
+	cseq, cseq_method, from_display, from_uri, from_user, from_host, from_tag,
+	to_display, to_uri, to_user, to_host, to_tag, user_agent, size, warnings,
+	hep_version, hep_agent_id, hep_agent_name, hep_proto, hep_src, hep_dst, raw`
+
+const messageColCount = 40
+
+func messageArgs(fileID any, dialogID, seq int64, txn int, m *correlate.Message) []any {
+	dm := m.Message
+	var hv, hid, hproto int64
+	var hname, hsrc, hdst string
+	if h := dm.HEP; h != nil {
+		hv, hid, hproto = int64(h.Version), int64(h.AgentID), int64(h.Proto)
+		hname, hsrc, hdst = h.AgentName, addrString(h.CollectorSrc), addrString(h.CollectorDst)
+	}
+	raw := dm.Raw
+	if raw == nil {
+		raw = []byte{}
+	}
+	callID := m.CallID
+	if callID == "" {
+		callID = dm.CallID
+	}
+	return []any{
+		fileID, dialogID, seq, ns(dm.Time), callID, txn, m.Retransmission, m.Leg,
+		addrString(dm.Src), addrString(dm.Dst), string(dm.Transport), dm.Encap, dm.Request, dm.Method, dm.RequestURI,
+		dm.Status, dm.Reason, dm.Version,
+		int64(dm.CSeq), dm.CSeqMethod, dm.From.Display, dm.From.URI, dm.From.User, dm.From.Host, dm.From.Tag,
+		dm.To.Display, dm.To.URI, dm.To.User, dm.To.Host, dm.To.Tag, dm.UserAgent, len(dm.Raw), int64(dm.Warnings),
+		hv, hid, hname, hproto, hsrc, hdst, raw,
+	}
+}

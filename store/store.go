@@ -1,0 +1,357 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Errors callers test with errors.Is.
+var (
+	// ErrAlreadyImported means a file with the same content fingerprint was
+	// imported into the store before.
+	ErrAlreadyImported = errors.New("already imported")
+	// ErrInterrupted means an earlier import of the same file did not finish,
+	// so the store holds part of it.
+	ErrInterrupted = errors.New("an earlier import of it was interrupted")
+	// ErrNotFound means no dialog has the Call-ID asked for.
+	ErrNotFound = errors.New("not found")
+	// ErrNotDatabase means the file is not a sipscope database.
+	ErrNotDatabase = errors.New("not a sipscope database")
+	// ErrNewerSchema means the database was written by a newer sipscope.
+	ErrNewerSchema = errors.New("database schema is newer than this sipscope")
+	// ErrNoMessages means the query needs message bodies but the store keeps
+	// dialogs only (Options.DialogsOnly).
+	ErrNoMessages = errors.New("this store keeps dialogs only, not messages")
+)
+
+// Options configure a Store. The zero value is a durable store that keeps
+// everything.
+type Options struct {
+	// ReadOnly opens an existing database for queries only: the file must
+	// exist, no migration runs and writes fail.
+	ReadOnly bool
+	// DialogsOnly makes Writers keep dialogs and links but not messages,
+	// frames, events or transactions: enough for listing calls, fast on large
+	// captures. Queries that need messages (Filter.Grep, Messages, Frames)
+	// return ErrNoMessages.
+	DialogsOnly bool
+	// Scratch turns off fsync (synchronous=off) for a database that is
+	// thrown away after use; a crash may corrupt it.
+	Scratch bool
+	// BatchMessages is how many messages a Writer inserts per transaction
+	// (default 5000).
+	BatchMessages int
+	// BatchInterval is the longest a Writer keeps a transaction open before
+	// committing, so readers see progress (default 200ms).
+	BatchInterval time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.BatchMessages <= 0 {
+		o.BatchMessages = 5000
+	}
+	if o.BatchInterval <= 0 {
+		o.BatchInterval = 200 * time.Millisecond
+	}
+	return o
+}
+
+// Store is a sipscope database: captured files, messages with the frames
+// that carried them, dialogs, transactions and links.
+//
+// A Store is safe for concurrent use by several goroutines. Queries may run
+// while a Writer writes: the database is in WAL mode, so readers see the
+// batches committed so far.
+type Store struct {
+	db     *sql.DB
+	path   string
+	opts   Options
+	remove bool // delete the file on Close (OpenTemp)
+
+	mu    sync.Mutex
+	files map[string]int64 // input name -> files.id, for Writers
+}
+
+// Version is the newest schema version this package knows.
+func Version() int { return len(migrations()) }
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in order. Their file names
+// start with the version number: 0001_init.sql, 0002_....sql.
+func migrations() []migration {
+	ents, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil
+	}
+	var ms []migration
+	for _, e := range ents {
+		n := e.Name()
+		num, _, ok := strings.Cut(n, "_")
+		if !ok || !strings.HasSuffix(n, ".sql") {
+			continue
+		}
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			continue
+		}
+		b, err := migrationFS.ReadFile("migrations/" + n)
+		if err != nil {
+			continue
+		}
+		ms = append(ms, migration{version: v, name: n, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms
+}
+
+// dsn builds the connection string. Per-connection pragmas must be in the
+// DSN: a PRAGMA executed once would configure one pooled connection only.
+// The path is given as a file: URI so that '?', '#' and '%' in file names
+// survive.
+func dsn(path string, o Options) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	sync := "normal"
+	if o.Scratch {
+		sync = "off"
+	}
+	q := []string{
+		"_pragma=busy_timeout(5000)",
+		"_pragma=journal_mode(wal)",
+		"_pragma=foreign_keys(1)",
+		"_pragma=synchronous(" + sync + ")",
+		"_txlock=immediate",
+	}
+	if o.ReadOnly {
+		q = append(q, "_pragma=query_only(1)")
+	}
+	return "file:" + esc + "?" + strings.Join(q, "&")
+}
+
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// checkFile tells apart a missing file, an empty one (SQLite makes a new
+// database of it), a SQLite file and anything else.
+func checkFile(path string, readOnly bool) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if readOnly {
+			return fmt.Errorf("store: %s: no such database", path)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("store: %s is a directory, not a database", path)
+	}
+	if st.Size() == 0 {
+		if readOnly {
+			return fmt.Errorf("store: %s is empty: %w", path, ErrNotDatabase)
+		}
+		return nil
+	}
+	head := make([]byte, len(sqliteMagic))
+	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head, sqliteMagic) {
+		return fmt.Errorf("store: %s is not a SQLite file: %w", path, ErrNotDatabase)
+	}
+	return nil
+}
+
+// Open opens the database at path, creating it unless opts.ReadOnly, and
+// brings its schema up to date. A database written by a newer sipscope, or
+// a file that is not a sipscope database, is refused with an error naming
+// the file.
+func Open(path string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	if err := checkFile(path, opts.ReadOnly); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", dsn(path, opts))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, opts: opts, files: make(map[string]int64)}
+	if err := s.migrate(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenTemp creates a database in a new temporary file under dir (os.TempDir
+// when dir is ""); Close deletes it. It is for commands that analyse
+// captures without --db and must leave nothing behind; Scratch is implied.
+func OpenTemp(dir string, opts Options) (*Store, error) {
+	f, err := os.CreateTemp(dir, "sipscope-*.db")
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	name := f.Name()
+	f.Close()
+	opts.ReadOnly = false
+	opts.Scratch = true
+	s, err := Open(name, opts)
+	if err != nil {
+		removeDB(name)
+		return nil, err
+	}
+	s.remove = true
+	return s, nil
+}
+
+func removeDB(path string) {
+	for _, suf := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(path + suf)
+	}
+}
+
+// Path returns the database file name as given to Open.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database (and deletes it when it came from OpenTemp).
+// Writers must be closed first.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.remove {
+		removeDB(s.path)
+	}
+	if err != nil {
+		return fmt.Errorf("store: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// migrate applies the migrations the database lacks, each in its own
+// transaction recorded in schema_migrations.
+func (s *Store) migrate(ctx context.Context) error {
+	ms := migrations()
+	known := len(ms)
+	have, err := s.schemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if have > known {
+		return fmt.Errorf("store: %s has schema version %d, this sipscope knows up to %d; upgrade sipscope: %w",
+			s.path, have, known, ErrNewerSchema)
+	}
+	if have == known {
+		return nil
+	}
+	if s.opts.ReadOnly {
+		return fmt.Errorf("store: %s has schema version %d, this sipscope needs %d; open it for writing (import) to upgrade it",
+			s.path, have, known)
+	}
+	for _, m := range ms {
+		if m.version <= have {
+			continue
+		}
+		if err := s.apply(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// schemaVersion reads the newest applied migration; 0 for a new database.
+// A database with tables but no schema_migrations is someone else's.
+func (s *Store) schemaVersion(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx,
+		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n)
+	if err != nil {
+		if strings.Contains(err.Error(), "not a database") {
+			return 0, fmt.Errorf("store: %s is not a SQLite file: %w", s.path, ErrNotDatabase)
+		}
+		return 0, fmt.Errorf("store: open %s: %w", s.path, err)
+	}
+	if n == 0 {
+		var tables int
+		if err := s.db.QueryRowContext(ctx,
+			`SELECT count(*) FROM sqlite_schema WHERE type = 'table'`).Scan(&tables); err != nil {
+			return 0, fmt.Errorf("store: open %s: %w", s.path, err)
+		}
+		if tables > 0 {
+			return 0, fmt.Errorf("store: %s is a SQLite database of another program: %w", s.path, ErrNotDatabase)
+		}
+		return 0, nil
+	}
+	var v sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("store: open %s: %w", s.path, err)
+	}
+	return int(v.Int64), nil
+}
+
+func (s *Store) apply(ctx context.Context, m migration) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate %s to %d: %w", s.path, m.version, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name    TEXT NOT NULL,
+		applied INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate %s to %d: %w", s.path, m.version, err)
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("store: migrate %s to %d (%s): %w", s.path, m.version, m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,
+		m.version, m.name, time.Now().UnixNano()); err != nil {
+		return fmt.Errorf("store: migrate %s to %d: %w", s.path, m.version, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate %s to %d: %w", s.path, m.version, err)
+	}
+	return nil
+}
+
+// Counts are the sizes of a store, for a summary line.
+type Counts struct {
+	Files    int64
+	Messages int64 // stored messages (0 in a dialogs-only store)
+	Dialogs  int64
+}
+
+// Counts returns how many files, messages and dialogs the store holds.
+func (s *Store) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := s.db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM files),
+		(SELECT count(*) FROM messages),
+		(SELECT count(*) FROM dialogs)`).Scan(&c.Files, &c.Messages, &c.Dialogs)
+	if err != nil {
+		return c, fmt.Errorf("store: counts: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sipscope/sipscope/correlate"
+)
+
+// Writer stores finished dialogs with their messages. It implements
+// correlate.Sink. Rows are inserted in large transactions (Options.
+// BatchMessages messages or Options.BatchInterval, whichever comes first)
+// with prepared statements reused inside each transaction, so readers see
+// progress batch by batch.
+//
+// A Call-ID handed on again (messages that arrived after its dialog was
+// finished) is merged into the stored dialog: counts add up, the time span
+// widens, and a call that was in progress and now shows a BYE is completed.
+//
+// A Writer is not safe for concurrent use, and a Store should have one
+// Writer at a time. Close or Abort it before closing the Store.
+type Writer struct {
+	s    *Store
+	ctx  context.Context
+	opts Options
+
+	tx      *sql.Tx
+	st      writerStmts
+	began   time.Time
+	pending int
+
+	seqBase  int64
+	fileMsgs map[int64]int64 // messages written per file id
+	stats    WriterStats
+	closed   bool
+}
+
+// WriterStats count what a Writer wrote.
+type WriterStats struct {
+	Dialogs  int64 // dialog records handed to Dialog
+	Merged   int64 // of those, continuations merged into a stored dialog
+	Messages int64
+	Frames   int64
+	Commits  int64
+}
+
+type writerStmts struct {
+	dialogIns, dialogSel, dialogUpd, txnNext *sql.Stmt
+	txnIns, msgIns, frameIns, eventIns      *sql.Stmt
+	linkIns                                 *sql.Stmt
+}
+
+var _ correlate.Sink = (*Writer)(nil)
+
+// Writer returns a Writer that writes into s. ctx bounds every statement
+// it runs.
+func (s *Store) Writer(ctx context.Context) (*Writer, error) {
+	if s.opts.ReadOnly {
+		return nil, fmt.Errorf("store: %s is open read-only", s.path)
+	}
+	w := &Writer{s: s, ctx: ctx, opts: s.opts, fileMsgs: make(map[int64]int64)}
+	// Sequence numbers continue across imports so that ORDER BY seq is
+	// capture order within an import and import order across them.
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq) + 1, 0) FROM messages`).Scan(&w.seqBase); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return w, nil
+}
+
+// Stats returns what the Writer wrote so far.
+func (w *Writer) Stats() WriterStats { return w.stats }
+
+func (w *Writer) begin() error {
+	tx, err := w.s.db.BeginTx(w.ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	prep := func(dst **sql.Stmt, q string) {
+		if err != nil {
+			return
+		}
+		*dst, err = tx.PrepareContext(w.ctx, q)
+	}
+	st := &w.st
+	prep(&st.dialogIns, `INSERT INTO dialogs (`+dialogCols+`) VALUES (`+placeholders(dialogColCount)+`)
+		ON CONFLICT (call_id) DO NOTHING`)
+	prep(&st.dialogSel, `SELECT `+dialogSelect+` FROM dialogs d WHERE d.call_id = ?`)
+	prep(&st.dialogUpd, `UPDATE dialogs SET (`+dialogCols+`) = (`+placeholders(dialogColCount)+`) WHERE id = ?`)
+	prep(&st.linkIns, `INSERT OR IGNORE INTO links (call_id, linked_call_id) VALUES (?, ?)`)
+	if !w.opts.DialogsOnly {
+		prep(&st.txnNext, `SELECT coalesce(max(idx) + 1, 0) FROM transactions WHERE dialog_id = ?`)
+		prep(&st.txnIns, `INSERT INTO transactions (dialog_id, idx, branch, method, cseq, start_ns, end_ns,
+			final_status, final_reason, messages, retransmissions, legs) VALUES (`+placeholders(12)+`)`)
+		prep(&st.msgIns, `INSERT INTO messages (`+messageCols+`) VALUES (`+placeholders(messageColCount)+`)`)
+		prep(&st.frameIns, `INSERT INTO frames (message_id, file_id, number, ts, link, orig_len, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		prep(&st.eventIns, `INSERT INTO events (message_id, file_id, frame, ts, kind, detail, from_addr, src, dst,
+			call_id, cseq, cseq_method, method) VALUES (`+placeholders(13)+`)`)
+	}
+	if err != nil {
+		tx.Rollback()
+		return fmt.Errorf("store: prepare: %w", err)
+	}
+	w.tx, w.began, w.pending = tx, time.Now(), 0
+	return nil
+}
+
+// commit ends the current batch. Statements prepared on a transaction are
+// closed with it.
+func (w *Writer) commit() error {
+	if w.tx == nil {
+		return nil
+	}
+	tx := w.tx
+	w.tx = nil
+	w.st = writerStmts{}
+	if err := tx.Commit(); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	w.stats.Commits++
+	return nil
+}
+
+// Flush commits the current batch so that readers see it.
+func (w *Writer) Flush() error { return w.commit() }
+
+// Dialog stores one finished dialog and its messages (capture order). It
+// implements correlate.Sink; d and msgs are not retained.
+func (w *Writer) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
+	if w.closed {
+		return errors.New("store: Dialog called on a closed Writer")
+	}
+	if d == nil {
+		return nil
+	}
+	if w.tx == nil {
+		if err := w.begin(); err != nil {
+			return err
+		}
+	}
+	if err := w.dialog(d, msgs); err != nil {
+		// A failed statement leaves the batch in an unknown state: drop it.
+		w.tx.Rollback()
+		w.tx, w.st = nil, writerStmts{}
+		return err
+	}
+	w.pending += 1 + len(msgs)
+	if w.pending >= w.opts.BatchMessages || time.Since(w.began) >= w.opts.BatchInterval {
+		return w.commit()
+	}
+	return nil
+}
+
+func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
+	ctx, st := w.ctx, &w.st
+	w.stats.Dialogs++
+	res, err := st.dialogIns.ExecContext(ctx, dialogArgs(d)...)
+	if err != nil {
+		return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
+	}
+	var dialogID int64
+	if n == 1 {
+		if dialogID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
+		}
+	} else {
+		// A continuation of a stored dialog.
+		id, old, err := scanDialog(st.dialogSel.QueryRowContext(ctx, d.CallID))
+		if err != nil {
+			return fmt.Errorf("store: dialog %q: read for merge: %w", d.CallID, err)
+		}
+		dialogID = id
+		merged := merge(old, d, msgs)
+		if _, err := st.dialogUpd.ExecContext(ctx, append(dialogArgs(merged), id)...); err != nil {
+			return fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
+		}
+		w.stats.Merged++
+	}
+	for _, l := range d.Linked {
+		if l == "" || l == d.CallID {
+			continue
+		}
+		if _, err := st.linkIns.ExecContext(ctx, d.CallID, l); err != nil {
+			return fmt.Errorf("store: link %q: %w", d.CallID, err)
+		}
+	}
+	if w.opts.DialogsOnly {
+		return nil
+	}
+
+	// Transactions of a continuation are numbered after the stored ones.
+	var txnBase int
+	if n != 1 {
+		if err := st.txnNext.QueryRowContext(ctx, dialogID).Scan(&txnBase); err != nil {
+			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
+		}
+	}
+	for i := range d.Transactions {
+		t := &d.Transactions[i]
+		if _, err := st.txnIns.ExecContext(ctx, dialogID, txnBase+i, t.Branch, t.Method, int64(t.CSeq),
+			ns(t.Start), ns(t.End), t.FinalStatus, t.FinalReason, t.Messages, t.Retransmissions,
+			jsonList(t.Legs)); err != nil {
+			return fmt.Errorf("store: dialog %q: transaction %d: %w", d.CallID, i, err)
+		}
+	}
+	for _, m := range msgs {
+		if m == nil || m.Message == nil {
+			continue
+		}
+		if err := w.message(dialogID, txnBase, m); err != nil {
+			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
+		}
+	}
+	return nil
+}
+
+func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) error {
+	ctx, st := w.ctx, &w.st
+	fileID, err := w.fileID(m.File)
+	if err != nil {
+		return err
+	}
+	txn := m.Txn
+	if txn >= 0 {
+		txn += txnBase
+	}
+	res, err := st.msgIns.ExecContext(ctx, messageArgs(nullID(fileID), dialogID, w.seqBase+m.Seq, txn, m)...)
+	if err != nil {
+		return fmt.Errorf("message %d: %w", m.Seq, err)
+	}
+	msgID, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("message %d: %w", m.Seq, err)
+	}
+	w.stats.Messages++
+	if fileID != 0 {
+		w.fileMsgs[fileID]++
+	}
+	for _, fr := range m.Frames {
+		fid, err := w.fileID(fr.File)
+		if err != nil {
+			return err
+		}
+		data := fr.Data
+		if data == nil {
+			data = []byte{}
+		}
+		if _, err := st.frameIns.ExecContext(ctx, msgID, nullID(fid), fr.Number, ns(fr.Time), int64(fr.Link),
+			fr.OrigLen, data); err != nil {
+			return fmt.Errorf("message %d: frame %d: %w", m.Seq, fr.Number, err)
+		}
+		w.stats.Frames++
+	}
+	for _, e := range m.Events {
+		fid, err := w.fileID(e.File)
+		if err != nil {
+			return err
+		}
+		from := ""
+		if e.From.IsValid() {
+			from = e.From.String()
+		}
+		if _, err := st.eventIns.ExecContext(ctx, msgID, nullID(fid), e.Frame, ns(e.Time), e.Kind, e.Detail, from,
+			addrString(e.Src), addrString(e.Dst), e.CallID, int64(e.CSeq), e.CSeqMethod, e.Method); err != nil {
+			return fmt.Errorf("message %d: event: %w", m.Seq, err)
+		}
+	}
+	return nil
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// fileID maps an input name to its files row, creating a row (without a
+// fingerprint) for inputs that were not registered with AddFile. 0 means
+// no file (empty name).
+func (w *Writer) fileID(name string) (int64, error) {
+	if name == "" {
+		return 0, nil
+	}
+	w.s.mu.Lock()
+	id, ok := w.s.files[name]
+	w.s.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	id, err := w.s.insertFile(w.ctx, w.tx, File{Name: name, Imported: time.Now().UTC()})
+	if err != nil {
+		return 0, err
+	}
+	w.s.mu.Lock()
+	w.s.files[name] = id
+	w.s.mu.Unlock()
+	return id, nil
+}
+
+// Close commits what is pending and marks every file registered with the
+// Store (AddFile, or met in messages) as completely imported.
+func (w *Writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	if w.tx == nil {
+		if err := w.begin(); err != nil {
+			return err
+		}
+	}
+	w.s.mu.Lock()
+	ids := make([]int64, 0, len(w.s.files))
+	for _, id := range w.s.files {
+		ids = append(ids, id)
+	}
+	w.s.mu.Unlock()
+	for _, id := range ids {
+		if _, err := w.tx.ExecContext(w.ctx, `UPDATE files SET complete = 1, messages = messages + ? WHERE id = ?`,
+			w.fileMsgs[id], id); err != nil {
+			w.tx.Rollback()
+			w.tx = nil
+			return fmt.Errorf("store: finish files: %w", err)
+		}
+	}
+	w.closed = true
+	return w.commit()
+}
+
+// Abort drops the batch not yet committed and leaves the files unfinished
+// (a later AddFile of them reports ErrInterrupted). Batches committed
+// before stay. It is for an import that was interrupted.
+func (w *Writer) Abort() error {
+	w.closed = true
+	if w.tx == nil {
+		return nil
+	}
+	err := w.tx.Rollback()
+	w.tx, w.st = nil, writerStmts{}
+	return err
+}
