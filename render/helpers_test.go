@@ -141,9 +141,9 @@ func rejectedCall() ([]*correlate.Dialog, []*correlate.Message) {
 	d := &correlate.Dialog{
 		CallID: msgs[0].CallID, Kind: correlate.KindCall, State: correlate.StateRejected,
 		FinalStatus: 403, FinalReason: "Wrong password or domain",
-		From:   decode.NameAddr{Display: "arik", URI: "sip:voi18062@sip.cybercity.dk", User: "voi18062", Host: "sip.cybercity.dk", Tag: "51449dc"},
-		To:     decode.NameAddr{URI: "sip:0097239287044@sip.cybercity.dk", User: "0097239287044", Host: "sip.cybercity.dk"},
-		Src:    msgs[0].Src, Dst: msgs[0].Dst, Transport: decode.UDP,
+		From: decode.NameAddr{Display: "arik", URI: "sip:voi18062@sip.cybercity.dk", User: "voi18062", Host: "sip.cybercity.dk", Tag: "51449dc"},
+		To:   decode.NameAddr{URI: "sip:0097239287044@sip.cybercity.dk", User: "0097239287044", Host: "sip.cybercity.dk"},
+		Src:  msgs[0].Src, Dst: msgs[0].Dst, Transport: decode.UDP,
 		Messages: 8, Retransmissions: 2, Start: msgs[0].Time, End: msgs[7].Time,
 		SetupTime: -1, AnswerTime: -1, Duration: -1,
 		Transactions: []correlate.Transaction{

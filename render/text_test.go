@@ -10,9 +10,9 @@ func TestText(t *testing.T) {
 	rd, rm := rejectedCall()
 	pd, pm := proxiedCall()
 	cases := []struct {
-		name  string
-		l     *Ladder
-		opts  TextOptions
+		name string
+		l    *Ladder
+		opts TextOptions
 	}{
 		{"rejected", Layout(rd, rm, LayoutOptions{}), TextOptions{}},
 		{"rejected-ascii", Layout(rd, rm, LayoutOptions{}), TextOptions{ASCII: true}},

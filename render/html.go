@@ -1,0 +1,248 @@
+package render
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed html/page.tmpl html/style.css html/script.js
+var htmlFS embed.FS
+
+var pageTmpl = template.Must(template.ParseFS(htmlFS, "html/page.tmpl"))
+
+var (
+	pageCSS = mustRead("html/style.css")
+	pageJS  = mustRead("html/script.js")
+)
+
+func mustRead(name string) string {
+	b, err := htmlFS.ReadFile(name)
+	if err != nil {
+		panic(err) // embedded at build time: cannot fail
+	}
+	return string(b)
+}
+
+// CallPage is one call of an HTML page: its ladder (one dialog or several
+// linked legs) and an optional title.
+type CallPage struct {
+	Ladder *Ladder
+	Title  string // heading; default "From → To"
+}
+
+// HTMLOptions tune an HTML page.
+type HTMLOptions struct {
+	// Title of the page; default "sipscope call flow" or "sipscope: N calls".
+	Title string
+	// Generated is shown in the header (e.g. the input files and the time
+	// of the export); empty shows nothing. Leave it empty for
+	// reproducible output.
+	Generated string
+}
+
+// HTML writes one call as a self-contained HTML page: a summary of each of
+// its dialogs, the ladder as inline SVG, and a message panel (#msg) that
+// shows the whole message, headers and SDP highlighted, when an arrow is
+// clicked or selected with the up and down keys. CSS and script are
+// inline, a Content-Security-Policy forbids every fetch, and the page
+// follows the system's light or dark theme with a toggle and prints well.
+func HTML(w io.Writer, l *Ladder, opts HTMLOptions) error {
+	return writePage(w, []CallPage{{Ladder: l}}, opts, false)
+}
+
+// HTMLMulti writes several calls as one self-contained page: a table of the
+// calls linking to each call's section (anchors #call-1, #call-2, ...),
+// then each call as HTML draws it. Arrow numbers (data-msg) run across the
+// whole page.
+func HTMLMulti(w io.Writer, pages []CallPage, opts HTMLOptions) error {
+	return writePage(w, pages, opts, true)
+}
+
+type pageData struct {
+	Title     string
+	Generated string
+	Multi     bool
+	CSS       template.CSS
+	JS        template.JS
+	Pages     []pageView
+}
+
+type pageView struct {
+	N         int
+	Anchor    string
+	Heading   string
+	Row       summaryView
+	Summaries []summaryView
+	SVG       template.HTML
+	Raw       []rawView
+}
+
+type summaryView struct {
+	CallID, From, To, Kind, State, Status  string
+	PDD, Answer, Duration, Start, Messages string
+	Transport, UserAgent, Linked, Q850     string
+}
+
+type rawView struct {
+	N    int
+	Head string
+	HTML template.HTML
+}
+
+func writePage(w io.Writer, pages []CallPage, opts HTMLOptions, multi bool) error {
+	d := pageData{Title: opts.Title, Generated: opts.Generated, Multi: multi, CSS: template.CSS(pageCSS), JS: template.JS(pageJS)}
+	base := 0
+	for i, p := range pages {
+		l := p.Ladder
+		if l == nil {
+			l = &Ladder{Zone: time.UTC}
+		}
+		v := pageView{N: i + 1, Anchor: "call-" + strconv.Itoa(i+1)}
+		for _, c := range l.Calls {
+			v.Summaries = append(v.Summaries, summarize(l, c))
+		}
+		if len(v.Summaries) > 0 {
+			v.Row = v.Summaries[0]
+		} else {
+			v.Row = summaryView{CallID: "(no messages)"}
+		}
+		v.Heading = p.Title
+		if v.Heading == "" {
+			v.Heading = v.Row.From + " → " + v.Row.To
+			if multi {
+				v.Heading = fmt.Sprintf("%d. %s", i+1, v.Heading)
+			}
+		}
+		v.SVG = template.HTML(svgLadder(l, base, false)) // escaped by svgLadder
+		for j, a := range l.Arrows {
+			v.Raw = append(v.Raw, rawView{N: base + j, Head: messageHead(l, j), HTML: highlight(l.Messages[a.Msg].Raw, l.Messages[a.Msg].SDP != nil)})
+		}
+		base += len(l.Arrows)
+		d.Pages = append(d.Pages, v)
+	}
+	if d.Title == "" {
+		d.Title = "sipscope call flow"
+		if multi {
+			d.Title = fmt.Sprintf("sipscope: %d calls", len(pages))
+		}
+	}
+	return pageTmpl.Execute(w, d)
+}
+
+// summarize describes one dialog of a ladder for the page.
+func summarize(l *Ladder, c Call) summaryView {
+	s := summaryView{CallID: c.CallID, Kind: "-", State: "-", Status: "-", PDD: "-", Answer: "-", Duration: "-", Start: "-", Messages: "-", Transport: "-", UserAgent: "-"}
+	// Fall back on what the messages say when there is no dialog.
+	for _, a := range l.Arrows {
+		if l.Calls[a.Call].CallID == c.CallID {
+			m := l.Messages[a.Msg]
+			s.From, s.To = m.From.URI, m.To.URI
+			s.Start = a.Time.In(l.Zone).Format("2006-01-02 15:04:05.000 MST")
+			s.Transport = transportName(string(m.Transport))
+			break
+		}
+	}
+	d := c.Dialog
+	if d == nil {
+		if s.From == "" {
+			s.From = "?"
+		}
+		if s.To == "" {
+			s.To = "?"
+		}
+		return s
+	}
+	s.From, s.To = nameAddrShort(d.From.Display, d.From.URI), nameAddrShort(d.To.Display, d.To.URI)
+	if d.Kind != "" {
+		s.Kind = string(d.Kind)
+	}
+	if d.State != "" {
+		s.State = string(d.State)
+	}
+	if d.FinalStatus != 0 {
+		s.Status = strings.TrimSpace(strconv.Itoa(d.FinalStatus) + " " + clean(d.FinalReason))
+	}
+	if d.Kind == "call" {
+		if d.SetupTime >= 0 {
+			s.PDD = millis(d.SetupTime)
+		}
+		if d.AnswerTime >= 0 {
+			s.Answer = millis(d.AnswerTime)
+		}
+		if d.AnswerTime >= 0 && d.Duration >= 0 {
+			s.Duration = millis(d.Duration)
+		}
+	}
+	if !d.Start.IsZero() {
+		s.Start = d.Start.In(l.Zone).Format("2006-01-02 15:04:05.000 MST")
+	}
+	s.Messages = strconv.Itoa(d.Messages)
+	if d.Retransmissions > 0 {
+		s.Messages += fmt.Sprintf(" (%d retransmitted)", d.Retransmissions)
+	}
+	if d.Transport != "" {
+		s.Transport = transportName(string(d.Transport))
+	}
+	if d.UserAgent != "" {
+		s.UserAgent = clean(d.UserAgent)
+	}
+	s.Linked = strings.Join(d.Linked, ", ")
+	if d.Q850Cause != 0 {
+		s.Q850 = strconv.Itoa(d.Q850Cause)
+	}
+	return s
+}
+
+// nameAddrShort is a From/To for people: display name and URI.
+func nameAddrShort(display, uri string) string {
+	switch {
+	case display != "" && uri != "":
+		return clean(display) + " <" + clean(uri) + ">"
+	case uri != "":
+		return clean(uri)
+	case display != "":
+		return clean(display)
+	}
+	return "?"
+}
+
+// highlight marks up a raw SIP message for the page: the start line, each
+// header name and value, and SDP lines (type letter and value, m= lines
+// stronger); other bodies are shown plain. Every piece of text is escaped.
+func highlight(raw []byte, sdp bool) template.HTML {
+	text := rawText(raw, false)
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	var b strings.Builder
+	inBody := false
+	for i, line := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		switch {
+		case i == 0:
+			b.WriteString(`<span class="sl">` + esc(line) + `</span>`)
+		case !inBody && line == "":
+			inBody = true
+		case !inBody:
+			if name, val, ok := strings.Cut(line, ":"); ok && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "\t") {
+				b.WriteString(`<span class="hn">` + esc(name) + `</span>:<span class="hv">` + esc(val) + `</span>`)
+			} else {
+				b.WriteString(`<span class="hv">` + esc(line) + `</span>`)
+			}
+		case sdp && len(line) >= 2 && line[1] == '=' && line[0] >= 'a' && line[0] <= 'z':
+			cls := "sdp"
+			if line[0] == 'm' {
+				cls = "sdp sm"
+			}
+			b.WriteString(`<span class="` + cls + `"><span class="sk">` + esc(line[:2]) + `</span><span class="sv">` + esc(line[2:]) + `</span></span>`)
+		default:
+			b.WriteString(`<span class="body">` + esc(line) + `</span>`)
+		}
+	}
+	return template.HTML(b.String()) // every piece escaped above
+}

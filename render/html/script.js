@@ -1,0 +1,69 @@
+(function () {
+  "use strict";
+  var arrows = Array.prototype.slice.call(document.querySelectorAll("g.arrow"));
+  var panel = document.getElementById("msg");
+  var cur = -1;
+  function select(i, scroll) {
+    if (i < 0 || i >= arrows.length) return;
+    if (cur >= 0) arrows[cur].classList.remove("sel");
+    cur = i;
+    var a = arrows[i];
+    a.classList.add("sel");
+    var src = document.getElementById("raw-" + a.getAttribute("data-msg"));
+    while (panel.firstChild) panel.removeChild(panel.firstChild);
+    var h = document.createElement("div");
+    h.className = "msghead";
+    h.textContent = a.getAttribute("data-head");
+    panel.appendChild(h);
+    if (src) {
+      var p = src.cloneNode(true);
+      p.removeAttribute("id");
+      panel.appendChild(p);
+    }
+    panel.scrollTop = 0;
+    if (scroll && a.scrollIntoView) a.scrollIntoView({ block: "nearest" });
+  }
+  arrows.forEach(function (a, i) {
+    a.addEventListener("click", function () { select(i, false); });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === "ArrowDown" || e.key === "j") { select(cur < 0 ? 0 : cur + 1, true); e.preventDefault(); }
+    else if (e.key === "ArrowUp" || e.key === "k") { select(cur < 0 ? 0 : cur - 1, true); e.preventDefault(); }
+  });
+  var root = document.documentElement;
+  var btn = document.getElementById("theme");
+  function dark() {
+    var t = root.getAttribute("data-theme");
+    if (t) return t === "dark";
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  }
+  if (btn) btn.addEventListener("click", function () {
+    root.setAttribute("data-theme", dark() ? "light" : "dark");
+    try { localStorage.setItem("sipscope-theme", root.getAttribute("data-theme")); } catch (e) {}
+  });
+  try { var saved = localStorage.getItem("sipscope-theme"); if (saved) root.setAttribute("data-theme", saved); } catch (e) {}
+  if (location.hash === "#selftest") {
+    var ok = 0;
+    arrows.forEach(function (a) {
+      a.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+      var want = document.getElementById("raw-" + a.getAttribute("data-msg"));
+      var pre = panel.querySelector("pre.sipmsg");
+      var box = a.getBBox ? a.getBBox() : { width: 1, height: 1 };
+      if (want && pre && pre.textContent === want.textContent && pre.textContent.length > 0 &&
+          a.classList.contains("sel") && box.width > 0 && box.height > 0) ok++;
+    });
+    var keys = "none";
+    if (arrows.length > 1) {
+      select(0, false);
+      document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
+      var down = cur === 1;
+      document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp", bubbles: true }));
+      keys = down && cur === 0 ? "ok" : "fail";
+    }
+    var out = document.getElementById("selftest");
+    out.textContent = "arrows=" + arrows.length + " clicked=" + ok + " keys=" + keys + " " +
+      (ok === arrows.length && arrows.length > 0 && keys !== "fail" ? "ok" : "fail");
+    out.hidden = false;
+  }
+})();
