@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"container/heap"
+	"strings"
 	"time"
 
 	"github.com/sipscope/sipscope/decode"
@@ -10,14 +12,51 @@ import (
 type Options struct {
 	// Grace is the capture time a dialog is kept after it ends (final
 	// response, BYE answered) before it is handed on; later messages would
-	// reopen it as a continuation. Default 32s (RFC 3261 Timer B/F).
+	// reopen it as a continuation. Default 32s (RFC 3261 Timer B/F). Each
+	// message of an ended dialog restarts it, so the retransmissions that
+	// follow an end stay with their dialog.
 	Grace time.Duration
 	// Idle hands on a dialog that has seen nothing for this long in capture
-	// time, ended or not. Default 5m.
+	// time, ended or not. Default 5m. A 401/407 challenge to the opening
+	// request does not end a dialog: it waits up to Idle for the retry.
 	Idle time.Duration
 	// LinkHeaders name headers that carry another leg's Call-ID. Default
 	// X-Call-ID, X-CID.
 	LinkHeaders []string
+	// LinkSuffixes are B2BUA Call-ID suffixes: a Call-ID equal to another
+	// plus one of them is linked to it. Default "_b2b-1", "-b2b_1". Set to
+	// a slice with one empty string to turn suffix links off.
+	LinkSuffixes []string
+	// Remember is the capture time the correlator keeps a small summary of
+	// a dialog it handed on, so that a later message with the same Call-ID
+	// continues it (Dialog.Part) with its kind, state and timings. Default
+	// 1h.
+	Remember time.Duration
+	// MaxRemembered bounds the number of remembered summaries (the oldest
+	// are forgotten first). Default 32768.
+	MaxRemembered int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Grace <= 0 {
+		o.Grace = 32 * time.Second
+	}
+	if o.Idle <= 0 {
+		o.Idle = 5 * time.Minute
+	}
+	if o.LinkHeaders == nil {
+		o.LinkHeaders = []string{"X-Call-ID", "X-CID"}
+	}
+	if o.LinkSuffixes == nil {
+		o.LinkSuffixes = []string{"_b2b-1", "-b2b_1"}
+	}
+	if o.Remember <= 0 {
+		o.Remember = time.Hour
+	}
+	if o.MaxRemembered <= 0 {
+		o.MaxRemembered = 32768
+	}
+	return o
 }
 
 // Sink receives finished dialogs with their messages, in the order they
@@ -26,23 +65,212 @@ type Sink interface {
 	Dialog(d *Dialog, msgs []*Message) error
 }
 
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(d *Dialog, msgs []*Message) error
+
+// Dialog calls f.
+func (f SinkFunc) Dialog(d *Dialog, msgs []*Message) error { return f(d, msgs) }
+
+// Stats counts what the correlator did.
+type Stats struct {
+	Messages        int64 // messages added
+	Dialogs         int64 // dialog records handed on (continuations included)
+	Continuations   int64 // records with Part > 0
+	Open            int   // dialogs open now
+	MaxOpen         int   // most dialogs open at once
+	Remembered      int   // summaries of handed-on dialogs kept now
+	NoCallID        int64 // messages without a Call-ID (each made its own dialog)
+	Events          int64 // events attached to a message
+	EventsUnmatched int64 // events whose dialog or request was not open
+}
+
 // Correlator groups messages into dialogs and transactions. It is not safe
-// for concurrent use. (stub: replaced by the correlator)
+// for concurrent use: one goroutine feeds it in capture order.
+//
+// Memory: a dialog is held (with its messages) from its first message until
+// it is handed on, that is until Options.Grace after it ended or
+// Options.Idle after its last message, in capture time; the clock is the
+// latest message time seen. Expiry is checked with a min-heap on every Add,
+// so the cost per message is O(log open dialogs).
 type Correlator struct {
-	opts Options
-	sink Sink
+	opts  Options
+	sink  Sink
+	open  map[string]*dialog
+	heap  expiryHeap
+	clock time.Time
+	seq   int64
+	stats Stats
+
+	tombs map[string]*tomb
+	tombQ []*tomb // in order of forgetting (clock is monotonic)
+	tombH int     // head of tombQ
 }
 
 // New returns a correlator that hands finished dialogs to sink.
-func New(opts Options, sink Sink) *Correlator { return &Correlator{opts: opts, sink: sink} }
+func New(opts Options, sink Sink) *Correlator {
+	return &Correlator{
+		opts:  opts.withDefaults(),
+		sink:  sink,
+		open:  make(map[string]*dialog),
+		tombs: make(map[string]*tomb),
+	}
+}
+
+// Stats returns the counters so far.
+func (c *Correlator) Stats() Stats {
+	s := c.stats
+	s.Open = len(c.open)
+	s.Remembered = len(c.tombs)
+	return s
+}
 
 // Add takes one message in capture order. m must own its memory (see
-// decode.Message.Clone); the correlator keeps it until its dialog is handed on.
-func (c *Correlator) Add(m *decode.Message) error { return nil }
+// decode.Message.Clone); the correlator keeps it until its dialog is handed
+// on, and hands it to the Sink wrapped in a *Message. An error is the
+// Sink's.
+func (c *Correlator) Add(m *decode.Message) error {
+	if m == nil {
+		return nil
+	}
+	if err := c.advance(m.Time); err != nil {
+		return err
+	}
+	cm := &Message{Message: m, Seq: c.seq, CallID: m.CallID, Txn: -1}
+	c.seq++
+	c.stats.Messages++
+
+	if m.CallID == "" {
+		// Without a Call-ID nothing groups the message with others: it is
+		// a dialog of its own, handed on at once.
+		c.stats.NoCallID++
+		d := newDialog(c, m.CallID, nil)
+		d.add(c, cm)
+		return c.emit(d)
+	}
+	d := c.open[m.CallID]
+	if d == nil {
+		var t *tomb
+		if t = c.tombs[m.CallID]; t != nil {
+			delete(c.tombs, m.CallID) // its queue entry goes stale
+		}
+		d = newDialog(c, m.CallID, t)
+		c.open[m.CallID] = d
+		if n := len(c.open); n > c.stats.MaxOpen {
+			c.stats.MaxOpen = n
+		}
+		c.suffixLinks(d)
+		d.add(c, cm)
+		d.expiry = d.deadline(c.opts)
+		heap.Push(&c.heap, d)
+		return nil
+	}
+	d.add(c, cm)
+	d.expiry = d.deadline(c.opts)
+	heap.Fix(&c.heap, d.hidx)
+	return nil
+}
+
+// advance moves the capture clock to t (never back) and hands on every
+// dialog whose time is up.
+func (c *Correlator) advance(t time.Time) error {
+	if t.After(c.clock) {
+		c.clock = t
+	}
+	for len(c.heap) > 0 && c.heap[0].expiry.Before(c.clock) {
+		d := heap.Pop(&c.heap).(*dialog)
+		delete(c.open, d.d.CallID)
+		if err := c.emit(d); err != nil {
+			return err
+		}
+	}
+	c.forget()
+	return nil
+}
 
 // Event takes an ICMP error or similar event and attaches it to the request
-// it quotes, when that request's dialog is still open.
-func (c *Correlator) Event(e *decode.Event) error { return nil }
+// it quotes, when that request's dialog is still open: the latest request
+// with the event's Call-ID and CSeq (and method, when the event names one).
+func (c *Correlator) Event(e *decode.Event) error {
+	if e == nil {
+		return nil
+	}
+	if err := c.advance(e.Time); err != nil {
+		return err
+	}
+	d := c.open[e.CallID]
+	if d == nil || e.CallID == "" {
+		c.stats.EventsUnmatched++
+		return nil
+	}
+	method := e.CSeqMethod
+	if method == "" {
+		method = e.Method
+	}
+	for i := len(d.msgs) - 1; i >= 0; i-- {
+		m := d.msgs[i]
+		if !m.Request || (e.CSeq != 0 && m.CSeq != e.CSeq) || (method != "" && !strings.EqualFold(m.Method, method)) {
+			continue
+		}
+		m.Events = append(m.Events, *e)
+		d.d.Events++
+		c.stats.Events++
+		return nil
+	}
+	c.stats.EventsUnmatched++
+	return nil
+}
 
-// Flush hands on every open dialog (end of input).
-func (c *Correlator) Flush() error { return nil }
+// Flush hands on every open dialog (end of input), oldest deadline first.
+func (c *Correlator) Flush() error {
+	for len(c.heap) > 0 {
+		d := heap.Pop(&c.heap).(*dialog)
+		delete(c.open, d.d.CallID)
+		if err := c.emit(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emit finishes d's summary, remembers it and hands it to the sink.
+func (c *Correlator) emit(d *dialog) error {
+	d.finish()
+	if d.d.CallID != "" {
+		c.remember(d)
+	}
+	c.stats.Dialogs++
+	if d.d.Part > 0 {
+		c.stats.Continuations++
+	}
+	dd, msgs := &d.d, d.msgs
+	d.msgs = nil
+	if c.sink == nil {
+		return nil
+	}
+	return c.sink.Dialog(dd, msgs)
+}
+
+// expiryHeap is a min-heap of open dialogs by expiry.
+type expiryHeap []*dialog
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].expiry.Before(h[j].expiry) }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].hidx = i
+	h[j].hidx = j
+}
+func (h *expiryHeap) Push(x any) {
+	d := x.(*dialog)
+	d.hidx = len(*h)
+	*h = append(*h, d)
+}
+func (h *expiryHeap) Pop() any {
+	old := *h
+	n := len(old)
+	d := old[n-1]
+	old[n-1] = nil
+	*h = old[:n-1]
+	d.hidx = -1
+	return d
+}

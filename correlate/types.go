@@ -43,9 +43,13 @@ const (
 // capture, its dialog and transaction, and whether it was a retransmission.
 type Message struct {
 	*decode.Message
-	Seq            int64  // 0-based position in capture order across all inputs
-	CallID         string // dialog key (same as Message.CallID)
-	Txn            int    // index into Dialog.Transactions, -1 when none matched
+	Seq    int64  // 0-based position in capture order across all inputs
+	CallID string // dialog key (same as Message.CallID)
+	// Txn is the message's transaction: Transaction.Index, which is its
+	// position in Dialog.Transactions on the first part of a dialog (Part
+	// 0) and continues counting on later parts (see Dialog.Part); -1 when
+	// none matched.
+	Txn            int
 	Retransmission bool
 	// Leg is the To tag of the early dialog the message belongs to, when a
 	// request forked ("" for messages before any tag was seen).
@@ -65,8 +69,18 @@ type Transaction struct {
 	FinalReason     string
 	Messages        int // messages on the wire, retransmissions included
 	Retransmissions int
-	// Legs names distinct To tags seen in responses (forked early dialogs).
+	// Legs names distinct To tags seen in dialog-creating responses (1xx
+	// with a tag and 2xx, RFC 3261 §12.1): more than one means the request
+	// forked.
 	Legs []string
+	// Cancels is, on a CANCEL transaction, the Index of the INVITE
+	// transaction it cancels (same top Via branch, RFC 3261 §9.2); -1
+	// otherwise or when that INVITE was not seen.
+	Cancels int
+	// Opening reports whether the request opened the dialog: the first
+	// request, or a retry of it (a new INVITE, SUBSCRIBE... without To tag
+	// after a failure or a 401/407 challenge, any REGISTER).
+	Opening bool
 }
 
 // Dialog is every message sharing one Call-ID, summarised.
@@ -90,6 +104,37 @@ type Dialog struct {
 	UserAgent    string
 	Linked       []string // other Call-IDs this dialog is linked to
 	Transactions []Transaction
-	// Legs are the distinct To tags seen on responses to the opening request.
+	// Legs are the distinct To tags seen on dialog-creating responses
+	// (1xx with a tag, 2xx) to the opening request: several when it forked.
 	Legs []string
+	// Events counts ICMP errors and similar attached to the dialog's
+	// requests (see Correlator.Event and decode.Message.Events).
+	Events int
+	// Part numbers the records of one Call-ID: 0 for the first. A message
+	// that arrives after its dialog was handed on starts a new record, a
+	// continuation, with Part one higher. A continuation's summary fields
+	// (Kind, State, FinalStatus, FinalReason, From, To, Src, Dst,
+	// Transport, Start, timings, Q850Cause, UserAgent, Linked, Legs,
+	// Messages, Retransmissions, Events) describe the whole dialog so far,
+	// cumulative over all parts, as long as the correlator still remembered
+	// the earlier part (Options.Remember); End, Transactions and the
+	// messages handed with it cover this part only. A store keeps one row
+	// per Call-ID, replaces its summary with the later part's, and appends
+	// the transactions and messages.
+	Part int
+}
+
+// FromUser is the user part of the From URI (JSON from_user).
+func (d *Dialog) FromUser() string { return d.From.User }
+
+// ToUser is the user part of the To URI (JSON to_user).
+func (d *Dialog) ToUser() string { return d.To.User }
+
+// Ms returns a timing in milliseconds for setup_ms, answer_ms and
+// duration_ms, or -1 when it does not apply (t < 0).
+func Ms(t time.Duration) int64 {
+	if t < 0 {
+		return -1
+	}
+	return t.Milliseconds()
 }

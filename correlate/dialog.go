@@ -1,0 +1,508 @@
+package correlate
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sipscope/sipscope/decode"
+)
+
+// dialog is an open dialog: its summary so far, its messages and the state
+// the summary is computed from.
+type dialog struct {
+	d      Dialog
+	msgs   []*Message
+	tx     []txnState // parallel to d.Transactions
+	f      facts
+	expiry time.Time
+	hidx   int // index in the expiry heap
+	txBase int // Transaction.Index of d.Transactions[0]
+}
+
+// facts are what the state of a dialog is derived from.
+type facts struct {
+	opener      string    // method of the request that opened the dialog
+	callerTag   string    // From tag of the opening request
+	haveRequest bool      // From/To were taken from a request
+	uaCaller    bool      // UserAgent came from a caller-side request
+	opened      bool      // the opening transaction was seen (request or response)
+	attemptAt   time.Time // first request of the current opening attempt (zero when only its responses were seen)
+	attemptCSeq uint32    // CSeq of the current opening attempt
+	attemptResp bool      // the current attempt got a response
+	final       int       // final status of the current attempt, 0 when none
+	ringAt      time.Time // first 18x to the current attempt
+	ringing     bool
+	answered    bool
+	answerAt    time.Time
+	bye         bool // a BYE was sent
+	byeAt       time.Time
+	cancelled   bool // a CANCEL for an opening INVITE before its final response
+	ended       bool // the dialog is over; it is handed on after Grace
+}
+
+// txnState is what the correlator keeps about a transaction besides its
+// exported summary.
+type txnState struct {
+	key  txnKey
+	seen []seenKey // distinct (direction, start line) seen, for retransmissions
+}
+
+// txnKey identifies a transaction. With an RFC 3261 branch (magic cookie
+// "z9hG4bK") it is branch + sent-by + CSeq method (§17.1.3, §17.2.3);
+// otherwise the RFC 2543 fallback also uses the CSeq number and From tag
+// (§17.2.3: Request-URI, To tag, From tag, Call-ID, CSeq, top Via; the
+// Request-URI and To tag are left out because responses carry no
+// Request-URI and add the To tag).
+type txnKey struct {
+	branch  string
+	sentBy  string
+	method  string
+	cseq    uint32
+	fromTag string
+	rfc2543 bool
+}
+
+// seenKey is one message's direction and start line within a transaction.
+type seenKey struct {
+	src, dst netip.AddrPort
+	method   string
+	uri      string
+	status   int
+	toTag    string
+	rseq     string
+}
+
+const magicCookie = "z9hG4bK" // RFC 3261 §8.1.1.7
+
+func newDialog(c *Correlator, callID string, t *tomb) *dialog {
+	d := &dialog{hidx: -1}
+	d.d.CallID = callID
+	d.d.SetupTime, d.d.AnswerTime, d.d.Duration = -1, -1, -1
+	if t != nil {
+		t.restore(d)
+	}
+	return d
+}
+
+// deadline is the capture time after which d is handed on.
+func (d *dialog) deadline(o Options) time.Time {
+	if d.f.ended {
+		return d.d.End.Add(o.Grace)
+	}
+	return d.d.End.Add(o.Idle)
+}
+
+// kindOf maps the method of a dialog's first request to its kind.
+func kindOf(method string) Kind {
+	switch strings.ToUpper(method) {
+	case "INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO":
+		// Only INVITE creates these; seeing one first means the capture
+		// began inside a call (RFC 3262, 3311, 6086).
+		return KindCall
+	case "REGISTER":
+		return KindRegistration
+	case "SUBSCRIBE", "NOTIFY":
+		return KindSubscription
+	case "MESSAGE":
+		return KindMessage
+	case "OPTIONS":
+		return KindOptions
+	case "PUBLISH":
+		return KindPublish
+	case "REFER":
+		return KindRefer
+	}
+	return KindOther
+}
+
+// add takes the next message of the dialog.
+func (d *dialog) add(c *Correlator, m *Message) {
+	dd := &d.d
+	f := &d.f
+	first := len(d.msgs) == 0 && dd.Messages == 0
+	d.msgs = append(d.msgs, m)
+	dd.Messages++
+	if first {
+		dd.Src, dd.Dst, dd.Transport = m.Src, m.Dst, m.Transport
+		dd.Start = m.Time
+		dd.From, dd.To = m.From, m.To
+	}
+	if dd.End.IsZero() || m.Time.After(dd.End) {
+		dd.End = m.Time
+	}
+	if dd.Start.IsZero() || m.Time.Before(dd.Start) {
+		dd.Start = m.Time
+	}
+	method := m.CSeqMethod
+	if m.Request && m.Method != "" {
+		method = m.Method
+	}
+	method = strings.ToUpper(method)
+	if f.opener == "" && method != "" {
+		f.opener = method
+		dd.Kind = kindOf(method)
+	}
+	if m.Request && !f.haveRequest {
+		f.haveRequest = true
+		dd.From, dd.To = m.From, m.To
+		f.callerTag = m.From.Tag
+	}
+	m.Leg = d.leg(m)
+
+	ti, retrans, isNew := d.match(m, method)
+	m.Txn = d.txBase + ti
+	tr := &dd.Transactions[ti]
+	tr.Messages++
+	if m.Time.Before(tr.Start) || tr.Start.IsZero() {
+		tr.Start = m.Time
+	}
+	if m.Time.After(tr.End) {
+		tr.End = m.Time
+	}
+	c.headerLinks(d, m)
+	if retrans {
+		m.Retransmission = true
+		tr.Retransmissions++
+		dd.Retransmissions++
+		return
+	}
+	if m.Request {
+		d.request(m, method, ti, isNew)
+	} else {
+		d.response(m, ti)
+	}
+}
+
+// leg returns the tag of the remote side of an early or confirmed dialog
+// the message belongs to: the tag that is not the caller's.
+func (d *dialog) leg(m *Message) string {
+	caller := d.f.callerTag
+	if t := m.To.Tag; t != "" && t != caller {
+		return t
+	}
+	if t := m.From.Tag; t != "" && t != caller {
+		return t
+	}
+	return ""
+}
+
+// match finds or creates the transaction of m and tells whether m repeats
+// a message already seen in it (same direction and start line).
+func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) {
+	var k txnKey
+	if len(m.Via) > 0 {
+		k.branch, k.sentBy = m.Via[0].Branch, m.Via[0].SentBy
+	}
+	k.method = method
+	if !strings.HasPrefix(k.branch, magicCookie) {
+		k.rfc2543 = true
+		k.cseq = m.CSeq
+		k.fromTag = m.From.Tag
+	}
+	ti = -1
+	switch {
+	case method == "ACK":
+		// RFC 3261 §17.1.1.3: the ACK for a non-2xx final response is part
+		// of the INVITE transaction (same branch); the ACK for a 2xx is a
+		// transaction of its own (§13.2.2.4, new branch).
+		inv := k
+		inv.method = "INVITE"
+		if i := d.find(inv); i >= 0 {
+			st := d.d.Transactions[i].FinalStatus
+			if !k.rfc2543 || st == 0 || st >= 300 {
+				ti = i
+			}
+		}
+	}
+	if ti < 0 {
+		ti = d.find(k)
+	}
+	if ti < 0 {
+		isNew = true
+		ti = len(d.d.Transactions)
+		tr := Transaction{
+			Index:   d.txBase + ti,
+			Branch:  k.branch,
+			Method:  method,
+			CSeq:    m.CSeq,
+			Start:   m.Time,
+			End:     m.Time,
+			Cancels: -1,
+		}
+		if method == "CANCEL" {
+			// RFC 3261 §9.1: a CANCEL carries the branch of the request it
+			// cancels.
+			inv := k
+			inv.method = "INVITE"
+			if i := d.find(inv); i >= 0 {
+				tr.Cancels = d.txBase + i
+			}
+		}
+		d.d.Transactions = append(d.d.Transactions, tr)
+		d.tx = append(d.tx, txnState{key: k})
+	}
+	s := seenKey{
+		src:    m.Src,
+		dst:    m.Dst,
+		status: m.Status,
+	}
+	if m.Request {
+		s.method, s.uri = m.Method, m.RequestURI
+	} else {
+		s.toTag = m.To.Tag
+		if m.Status < 200 {
+			s.rseq = header(m.Message, "RSeq") // RFC 3262 §7.1: reliable 1xx differ by RSeq
+		}
+	}
+	ts := &d.tx[ti]
+	for _, o := range ts.seen {
+		if o == s {
+			return ti, true, isNew
+		}
+	}
+	ts.seen = append(ts.seen, s)
+	return ti, false, isNew
+}
+
+// find returns the transaction with key k, latest first, or -1.
+func (d *dialog) find(k txnKey) int {
+	for i := len(d.tx) - 1; i >= 0; i-- {
+		if d.tx[i].key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// request updates the facts with a request that is not a retransmission.
+func (d *dialog) request(m *Message, method string, ti int, isNew bool) {
+	f := &d.f
+	dd := &d.d
+	tr := &dd.Transactions[ti]
+	if m.UserAgent != "" && !f.uaCaller && (m.From.Tag == f.callerTag || f.callerTag == "") {
+		dd.UserAgent, f.uaCaller = m.UserAgent, true
+	}
+	d.q850(m)
+	if !isNew {
+		return // an ACK joining its INVITE transaction
+	}
+	if method == "BYE" && !f.bye {
+		f.bye, f.byeAt = true, m.Time
+	}
+	switch {
+	case method == f.opener && f.opened && m.CSeq == f.attemptCSeq && (m.To.Tag == "" || method == "REGISTER"):
+		// The opening request again in a new transaction with the same
+		// CSeq: the same request on the next hop of a proxy (which puts
+		// its own Via on top). Its responses count for the dialog.
+		tr.Opening = true
+	case method == f.opener && (!f.opened || m.To.Tag == "" || method == "REGISTER"):
+		// The opening request, or a retry of it: a new request of the
+		// same method outside any dialog, with a new CSeq (RFC 3261 §22.2:
+		// after a 401/407 challenge, or after a failure), or any REGISTER
+		// (§10.2.4: refreshes reuse the Call-ID). It counts as the same
+		// request for final_status.
+		tr.Opening = true
+		f.attemptCSeq = m.CSeq
+		f.opened = true
+		f.attemptAt = m.Time
+		f.attemptResp = false
+		f.final = 0
+		f.ringing = false
+		f.cancelled = false
+		f.ended = false
+	case method == "CANCEL":
+		if i := tr.Cancels - d.txBase; i >= 0 && i < len(dd.Transactions) && dd.Transactions[i].Opening && dd.Transactions[i].FinalStatus == 0 {
+			f.cancelled = true
+		}
+	}
+}
+
+// response updates the facts with a response that is not a retransmission.
+func (d *dialog) response(m *Message, ti int) {
+	f := &d.f
+	dd := &d.d
+	tr := &dd.Transactions[ti]
+	st := m.Status
+	d.q850(m)
+	if m.To.Tag != "" && (st > 100 && st < 300) {
+		tr.Legs = addUnique(tr.Legs, m.To.Tag)
+		if tr.Opening {
+			dd.Legs = addUnique(dd.Legs, m.To.Tag)
+		}
+	}
+	if st >= 200 {
+		tr.FinalStatus, tr.FinalReason = st, m.Reason
+	}
+	if tr.Method == "BYE" && st >= 200 {
+		f.ended = true // RFC 3261 §15.1.2: the session ends whatever the BYE's final
+	}
+	if !tr.Opening && !f.opened && tr.Method == f.opener {
+		// The capture began after the opening request: its response
+		// stands for it.
+		tr.Opening, f.opened = true, true
+	}
+	if !tr.Opening {
+		return
+	}
+	f.attemptResp = true
+	switch {
+	case st < 200:
+		if st >= 180 && st < 190 && !f.ringing {
+			f.ringing, f.ringAt = true, m.Time
+		}
+	case st < 300:
+		dd.FinalStatus, dd.FinalReason = st, m.Reason
+		f.final = st
+		if tr.Method == "INVITE" {
+			// The call goes on until BYE.
+			if !f.answered {
+				f.answered, f.answerAt = true, m.Time
+			}
+		} else {
+			f.ended = true
+		}
+	case f.answered && tr.Method == "INVITE":
+		// A failure on another branch or hop after the call was answered
+		// (a forking proxy cancels the other branches, RFC 3261 §16.7
+		// step 10) does not undo the answer.
+	default:
+		dd.FinalStatus, dd.FinalReason = st, m.Reason
+		f.final = st
+		// A 401/407 challenge (RFC 3261 §22.2, §22.3) is usually followed
+		// by the same request with credentials: wait Idle, not Grace.
+		f.ended = st != 401 && st != 407
+	}
+}
+
+// q850 takes the Q.850 cause from Reason headers (RFC 3326).
+func (d *dialog) q850(m *Message) {
+	for _, h := range m.Headers {
+		if !strings.EqualFold(h.Name, "Reason") {
+			continue
+		}
+		if n := q850Cause(h.Value); n > 0 {
+			d.d.Q850Cause = n
+		}
+	}
+}
+
+// q850Cause reads `Q.850;cause=16;text="..."` out of a Reason value that
+// may list several protocols; 0 when there is no Q.850 cause.
+func q850Cause(v string) int {
+	for v != "" {
+		var item string
+		item, v, _ = strings.Cut(v, ",")
+		proto, params, _ := strings.Cut(item, ";")
+		if !strings.EqualFold(strings.TrimSpace(proto), "Q.850") {
+			continue
+		}
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
+			name, val, _ := strings.Cut(p, "=")
+			if !strings.EqualFold(strings.TrimSpace(name), "cause") {
+				continue
+			}
+			val = strings.TrimSpace(val)
+			n := 0
+			for i := 0; i < len(val) && i < 4; i++ {
+				if val[i] < '0' || val[i] > '9' {
+					return n
+				}
+				n = n*10 + int(val[i]-'0')
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// header returns the first value of the named header (case-insensitive).
+func header(m *decode.Message, name string) string {
+	for _, h := range m.Headers {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value
+		}
+	}
+	return ""
+}
+
+func addUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// state derives the dialog state from the facts. final tells whether the
+// dialog is being handed on (no-response is decided then).
+func (d *dialog) state(final bool) State {
+	f := &d.f
+	if d.d.Kind != KindCall {
+		switch {
+		case f.final >= 200 && f.final < 300:
+			return StateCompleted
+		case f.final >= 300:
+			return StateRejected
+		case f.attemptResp || !final || !f.opened:
+			return StatePending
+		}
+		return StateNoResponse
+	}
+	if f.opener != "INVITE" {
+		// The capture began inside the call.
+		if f.bye {
+			return StateCompleted
+		}
+		return StateInCall
+	}
+	if f.answered {
+		// A 2xx wins over a CANCEL that crossed it (RFC 3261 §9.2).
+		if f.bye {
+			return StateCompleted
+		}
+		return StateInCall
+	}
+	switch st := f.final; {
+	case st >= 300 && (f.cancelled || st == 487):
+		return StateCancelled
+	case st == 486 || st == 600:
+		return StateBusy
+	case st >= 300 && st < 400:
+		return StateRedirected
+	case st >= 400:
+		return StateRejected
+	}
+	switch {
+	case f.cancelled, f.bye:
+		// A BYE on an unanswered call ends its early dialog (RFC 3261
+		// §15): the caller gave up.
+		return StateCancelled
+	case f.ringing:
+		return StateRinging
+	case f.attemptResp || !final:
+		return StateSetup
+	}
+	return StateNoResponse
+}
+
+// finish computes the summary fields derived from the facts.
+func (d *dialog) finish() {
+	dd, f := &d.d, &d.f
+	dd.State = d.state(true)
+	if dd.Kind != KindCall || f.attemptAt.IsZero() {
+		return
+	}
+	if f.ringing {
+		dd.SetupTime = f.ringAt.Sub(f.attemptAt)
+	}
+	if f.answered {
+		dd.AnswerTime = f.answerAt.Sub(f.attemptAt)
+		if f.bye && !f.byeAt.Before(f.answerAt) {
+			dd.Duration = f.byeAt.Sub(f.answerAt)
+		}
+	}
+}
