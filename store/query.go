@@ -483,8 +483,10 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 			*m = c
 			m.CallID, m.CSeq, m.Warnings = cm.CallID, uint32(cseq), decode.Warning(warnings)
 			m.ContentLength, m.MaxForwards = -1, -1
-			m.Raw = raw
 		}
+		// The stored bytes are what was on the wire; Parse may have kept
+		// less of them (bytes beyond Content-Length).
+		m.Raw = raw
 		m.Time, m.File = fromNS(ts), file
 		m.Src, m.Dst, m.Transport, m.Encap = parseAddr(src), parseAddr(dst), decode.Transport(tr), c.Encap
 		if hv != 0 {
