@@ -32,6 +32,7 @@ type ipState struct {
 	p     pkt
 	one   [1]FrameRef
 	depth int
+	cut   bool // the frame was counted as truncated
 
 	frags     map[fragKey]*fragBuf
 	fragBytes int       // bytes held by all fragBufs
@@ -65,8 +66,10 @@ func (d *Decoder) ipv4(p *pkt, b []byte) {
 		return
 	}
 	if tl > len(b) {
-		d.short(p)
-		return
+		// Cut by the snap length (counted), or a total length larger
+		// than the frame: read what is there, as Wireshark does.
+		d.cut(p)
+		tl = len(b)
 	}
 	b = b[:tl] // drop Ethernet padding
 	d.encap.push("ipv4")
@@ -108,8 +111,8 @@ func (d *Decoder) ipv6(p *pkt, b []byte) {
 		pl = len(b) - 40 // jumbogram or offload: trust the capture
 	}
 	if 40+pl > len(b) {
-		d.short(p)
-		return
+		d.cut(p)
+		pl = len(b) - 40
 	}
 	d.encap.push("ipv6")
 	p.src = netip.AddrFrom16([16]byte(b[8:24]))
@@ -216,9 +219,8 @@ func (d *Decoder) udp(p *pkt, b []byte) {
 	case n < 8:
 		d.stats.Malformed++
 		return
-	case n > len(b):
-		d.short(p)
-		return
+	case n > len(b): // cut by the snap length (counted by IP) or a bogus length: read what is there
+		n = len(b)
 	}
 	d.encap.push("udp")
 	d.onUDP(p, binary.BigEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4]), b[8:n])

@@ -35,6 +35,7 @@ func (d *Decoder) link(f *capture.Frame) {
 	s := d.ip
 	d.encap.reset()
 	s.depth = 0
+	s.cut = false
 	s.expire(d, f.Time)
 
 	// The one-element frame list of an unfragmented datagram aliases f.Data
@@ -112,6 +113,15 @@ func (d *Decoder) short(p *pkt) {
 		return
 	}
 	d.stats.Malformed++
+}
+
+// cut counts a frame shorter on capture than on the wire (snap length)
+// once; the layers still read the bytes that are there.
+func (d *Decoder) cut(p *pkt) {
+	if p.frame != nil && len(p.frame.Data) < p.frame.OrigLen && !d.ip.cut {
+		d.ip.cut = true
+		d.stats.Truncated++
+	}
 }
 
 // enter counts one more level of nesting and reports whether it is allowed.

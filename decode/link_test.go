@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +33,9 @@ type recorder struct {
 }
 
 func (r *recorder) Message(m *Message) {
-	g := got{Method: m.Method, CallID: m.CallID, CSeqMethod: m.CSeqMethod, Encap: m.Encap, Status: m.Status,
+	// Strings alias decoder buffers until Message returns: copy them.
+	c := strings.Clone
+	g := got{Method: c(m.Method), CallID: c(m.CallID), CSeqMethod: c(m.CSeqMethod), Encap: m.Encap, Status: m.Status,
 		CSeq: m.CSeq, Src: m.Src.String(), Dst: m.Dst.String(), Transport: m.Transport, Time: m.Time, Raw: string(m.Raw)}
 	for _, f := range m.Frames {
 		g.Frames = append(g.Frames, f.Number)
