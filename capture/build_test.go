@@ -69,9 +69,10 @@ type ngIface struct {
 
 // ngBuilder builds a pcapng file block by block.
 type ngBuilder struct {
-	order byteOrder
-	b     bytes.Buffer
-	ifcs  []ngIface
+	order    byteOrder
+	b        bytes.Buffer
+	ifcs     []ngIface
+	comments bool // give every EPB an opt_comment
 }
 
 func (n *ngBuilder) block(typ uint32, body []byte) {
@@ -154,8 +155,10 @@ func (n *ngBuilder) epb(p pkt) {
 	for len(body)%4 != 0 {
 		body = append(body, 0)
 	}
-	body = n.option(body, 1, []byte("a packet comment"))
-	body = n.option(body, 0, nil)
+	if n.comments {
+		body = n.option(body, 1, []byte("a packet comment"))
+		body = n.option(body, 0, nil)
+	}
 	n.block(6, body)
 }
 

@@ -108,7 +108,7 @@ func TestOpenPcap(t *testing.T) {
 // nanoseconds, plus blocks to skip; the second with a Linux SLL2 interface
 // in milliseconds.
 func multiInterface(order byteOrder) ([]byte, []Frame) {
-	n := &ngBuilder{order: order}
+	n := &ngBuilder{order: order, comments: true}
 	n.shb("section comment")
 	n.idb(ngIface{link: LinkEthernet})
 	n.other()
