@@ -264,12 +264,12 @@ func TestTimings(t *testing.T) {
 
 func TestQ850(t *testing.T) {
 	for in, want := range map[string]int{
-		`Q.850;cause=16;text="Normal call clearing"`:   16,
-		`SIP;cause=200;text="x", Q.850 ; cause = 31`:   31,
-		`SIP;cause=487`:                                0,
-		`q.850;CAUSE=1x`:                               1,
-		`Q.850;text="no cause"`:                        0,
-		``:                                             0,
+		`Q.850;cause=16;text="Normal call clearing"`: 16,
+		`SIP;cause=200;text="x", Q.850 ; cause = 31`: 31,
+		`SIP;cause=487`:         0,
+		`q.850;CAUSE=1x`:        1,
+		`Q.850;text="no cause"`: 0,
+		``:                      0,
 		`Q.850;cause=99999999999999999999999999999999`: 9999,
 	} {
 		if got := q850Cause(in); got != want {

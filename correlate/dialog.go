@@ -76,12 +76,15 @@ type seenKey struct {
 const magicCookie = "z9hG4bK" // RFC 3261 §8.1.1.7
 
 func newDialog(c *Correlator, callID string, t *tomb) *dialog {
-	d := &dialog{hidx: -1}
+	// A typical call has 7 to 10 messages in 3 or 4 transactions: size
+	// for that to avoid regrowing.
+	d := &dialog{hidx: -1, msgs: make([]*Message, 0, 8), tx: make([]txnState, 0, 4)}
 	d.d.CallID = callID
 	d.d.SetupTime, d.d.AnswerTime, d.d.Duration = -1, -1, -1
 	if t != nil {
 		t.restore(d)
 	}
+	d.d.Transactions = make([]Transaction, 0, 4)
 	return d
 }
 
@@ -240,7 +243,7 @@ func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) 
 			}
 		}
 		d.d.Transactions = append(d.d.Transactions, tr)
-		d.tx = append(d.tx, txnState{key: k})
+		d.tx = append(d.tx, txnState{key: k, seen: make([]seenKey, 0, 4)})
 	}
 	s := seenKey{
 		src:    m.Src,

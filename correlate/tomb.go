@@ -23,12 +23,13 @@ func (c *Correlator) remember(d *dialog) {
 	t.d.Transactions = nil
 	t.d.Legs = append([]string(nil), d.d.Legs...)
 	t.d.Linked = append([]string(nil), d.d.Linked...)
-	ptrs := []*string{
+	var buf [32]*string
+	ptrs := append(buf[:0],
 		&t.d.CallID, &t.d.FinalReason, &t.d.UserAgent,
 		&t.d.From.Display, &t.d.From.URI, &t.d.From.User, &t.d.From.Host, &t.d.From.Tag,
 		&t.d.To.Display, &t.d.To.URI, &t.d.To.User, &t.d.To.Host, &t.d.To.Tag,
 		&t.f.opener, &t.f.callerTag,
-	}
+	)
 	for i := range t.d.Legs {
 		ptrs = append(ptrs, &t.d.Legs[i])
 	}
