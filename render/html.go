@@ -83,6 +83,7 @@ type pageView struct {
 }
 
 type summaryView struct {
+	Leg                                    int // 1-based number of the dialog when the ladder has several, else 0
 	CallID, From, To, Kind, State, Status  string
 	PDD, Answer, Duration, Start, Messages string
 	Transport, UserAgent, Linked, Q850     string
@@ -103,8 +104,12 @@ func writePage(w io.Writer, pages []CallPage, opts HTMLOptions, multi bool) erro
 			l = &Ladder{Zone: time.UTC}
 		}
 		v := pageView{N: i + 1, Anchor: "call-" + strconv.Itoa(i+1)}
-		for _, c := range l.Calls {
-			v.Summaries = append(v.Summaries, summarize(l, c))
+		for k, c := range l.Calls {
+			sv := summarize(l, c)
+			if len(l.Calls) > 1 {
+				sv.Leg = k + 1
+			}
+			v.Summaries = append(v.Summaries, sv)
 		}
 		if len(v.Summaries) > 0 {
 			v.Row = v.Summaries[0]

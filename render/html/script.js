@@ -43,6 +43,13 @@
     try { localStorage.setItem("sipscope-theme", root.getAttribute("data-theme")); } catch (e) {}
   });
   try { var saved = localStorage.getItem("sipscope-theme"); if (saved) root.setAttribute("data-theme", saved); } catch (e) {}
+  // #arrow-N selects arrow N on load (a link to one message).
+  var m = /^#arrow-(\d+)$/.exec(location.hash);
+  if (m) {
+    for (var i = 0; i < arrows.length; i++) {
+      if (arrows[i].getAttribute("data-msg") === m[1]) { select(i, false); break; }
+    }
+  }
   if (location.hash === "#selftest") {
     var ok = 0;
     arrows.forEach(function (a) {
@@ -61,9 +68,12 @@
       document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp", bubbles: true }));
       keys = down && cur === 0 ? "ok" : "fail";
     }
+    // Anything the page fetched (images, styles, scripts, fonts, XHR)
+    // shows up as a resource timing entry.
+    var res = window.performance && performance.getEntriesByType ? performance.getEntriesByType("resource").length : -1;
     var out = document.getElementById("selftest");
-    out.textContent = "arrows=" + arrows.length + " clicked=" + ok + " keys=" + keys + " " +
-      (ok === arrows.length && arrows.length > 0 && keys !== "fail" ? "ok" : "fail");
+    out.textContent = "arrows=" + arrows.length + " clicked=" + ok + " keys=" + keys + " resources=" + res + " " +
+      (ok === arrows.length && arrows.length > 0 && keys !== "fail" && res === 0 ? "ok" : "fail");
     out.hidden = false;
   }
 })();
