@@ -141,6 +141,7 @@ func dsn(path string, o Options) string {
 		"_pragma=busy_timeout(5000)",
 		"_pragma=journal_mode(wal)",
 		"_pragma=foreign_keys(1)",
+		"_pragma=cache_size(-32768)", // 32 MiB: a whole batch fits before it spills to the WAL
 		"_pragma=synchronous(" + sync + ")",
 		"_txlock=immediate",
 	}

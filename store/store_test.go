@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -465,6 +466,7 @@ func TestConcurrentRead(t *testing.T) {
 	var wg sync.WaitGroup
 	var seen []int64
 	var readErr error
+	var reads atomic.Int64
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -490,6 +492,7 @@ func TestConcurrentRead(t *testing.T) {
 			if len(seen) == 0 || seen[len(seen)-1] != c.Dialogs {
 				seen = append(seen, c.Dialogs)
 			}
+			reads.Add(1)
 		}
 	}()
 	var seq int64
@@ -500,8 +503,12 @@ func TestConcurrentRead(t *testing.T) {
 		if err := w.Dialog(d, ms); err != nil {
 			t.Fatal(err)
 		}
-		if i%20 == 0 {
-			time.Sleep(2 * time.Millisecond) // let the reader in
+		if i%20 == 19 {
+			// Let the reader finish a whole read after this batch.
+			deadline := time.Now().Add(5 * time.Second) // the reader may have failed
+			for r := reads.Load() + 2; reads.Load() < r && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
 		}
 	}
 	if err := w.Close(); err != nil {
@@ -586,5 +593,57 @@ func TestReadOnly(t *testing.T) {
 	}
 	if _, err := r.Writer(context.Background()); err == nil {
 		t.Error("Writer on a read-only store: got nil error")
+	}
+}
+
+// BenchmarkIngest writes 100k messages in 10k dialogs (INVITE, 180, 200,
+// ACK, BYE, 200, then 4 OPTIONS-sized in-dialog messages) with one frame
+// each, and reports messages/s.
+func BenchmarkIngest(b *testing.B) {
+	const dialogs, perDialog = 10_000, 10
+	tmpl := make([]*correlate.Message, 0, perDialog)
+	d, ms := makeCall(b, callSpec{callID: "bench", from: "alice", to: "bob", final: 200, start: t0})
+	tmpl = append(tmpl, ms...)
+	for len(tmpl) < perDialog {
+		tmpl = append(tmpl, ms[len(tmpl)%len(ms)])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, err := s.Writer(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		var seq int64
+		msgs := make([]*correlate.Message, perDialog)
+		for k := 0; k < dialogs; k++ {
+			dd := *d
+			dd.CallID = "bench-" + strconv.Itoa(k)
+			dd.Messages = perDialog
+			for j := range msgs {
+				m := *tmpl[j]
+				m.CallID, m.Seq = dd.CallID, seq
+				seq++
+				msgs[j] = &m
+			}
+			if err := w.Dialog(&dd, msgs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		el := time.Since(start)
+		b.StopTimer()
+		b.ReportMetric(float64(dialogs*perDialog)/el.Seconds(), "messages/s")
+		s.Close()
+		b.StartTimer()
 	}
 }

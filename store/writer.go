@@ -33,6 +33,7 @@ type Writer struct {
 	pending int
 
 	seqBase  int64
+	newFiles []string // names of files rows created in the open batch
 	fileMsgs map[int64]int64 // messages written per file id
 	stats    WriterStats
 	closed   bool
@@ -118,9 +119,11 @@ func (w *Writer) commit() error {
 	w.tx = nil
 	w.st = writerStmts{}
 	if err := tx.Commit(); err != nil {
-		tx.Rollback()
+		w.tx = tx
+		w.rollback()
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	w.newFiles = nil
 	w.stats.Commits++
 	return nil
 }
@@ -144,8 +147,7 @@ func (w *Writer) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 	}
 	if err := w.dialog(d, msgs); err != nil {
 		// A failed statement leaves the batch in an unknown state: drop it.
-		w.tx.Rollback()
-		w.tx, w.st = nil, writerStmts{}
+		w.rollback()
 		return err
 	}
 	w.pending += 1 + len(msgs)
@@ -303,7 +305,24 @@ func (w *Writer) fileID(name string) (int64, error) {
 	w.s.mu.Lock()
 	w.s.files[name] = id
 	w.s.mu.Unlock()
+	w.newFiles = append(w.newFiles, name)
 	return id, nil
+}
+
+// rollback drops the open batch, and with it the files rows it created.
+func (w *Writer) rollback() error {
+	if w.tx == nil {
+		return nil
+	}
+	err := w.tx.Rollback()
+	w.tx, w.st = nil, writerStmts{}
+	w.s.mu.Lock()
+	for _, n := range w.newFiles {
+		delete(w.s.files, n)
+	}
+	w.s.mu.Unlock()
+	w.newFiles = nil
+	return err
 }
 
 // Close commits what is pending and marks every file registered with the
@@ -326,8 +345,7 @@ func (w *Writer) Close() error {
 	for _, id := range ids {
 		if _, err := w.tx.ExecContext(w.ctx, `UPDATE files SET complete = 1, messages = messages + ? WHERE id = ?`,
 			w.fileMsgs[id], id); err != nil {
-			w.tx.Rollback()
-			w.tx = nil
+			w.rollback()
 			return fmt.Errorf("store: finish files: %w", err)
 		}
 	}
@@ -340,10 +358,5 @@ func (w *Writer) Close() error {
 // before stay. It is for an import that was interrupted.
 func (w *Writer) Abort() error {
 	w.closed = true
-	if w.tx == nil {
-		return nil
-	}
-	err := w.tx.Rollback()
-	w.tx, w.st = nil, writerStmts{}
-	return err
+	return w.rollback()
 }
