@@ -33,7 +33,7 @@ type Writer struct {
 	pending int
 
 	seqBase  int64
-	newFiles []string // names of files rows created in the open batch
+	newFiles []string        // names of files rows created in the open batch
 	fileMsgs map[int64]int64 // messages written per file id
 	stats    WriterStats
 	closed   bool
