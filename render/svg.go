@@ -58,8 +58,12 @@ func f(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 // and its own style.
 func svgLadder(l *Ladder, base int, standalone bool) string {
 	geo := geometry(l, unicodeGlyphs, 0)
-	cx := func(col int) float64 { return svgGutter + float64(geo.x[col])*svgCell }
-	width := svgGutter + float64(geo.width-geo.gutter)*svgCell + svgMargin
+	gutter := float64(svgGutter)
+	if len(timeLayout(l)) > 15 {
+		gutter += 11 * svgCell // the date
+	}
+	cx := func(col int) float64 { return gutter + float64(geo.x[col])*svgCell }
+	width := gutter + float64(geo.width-geo.gutter)*svgCell + svgMargin
 	height := float64(svgTop) + float64(len(l.Arrows))*svgRow + 10
 	var b strings.Builder
 	if standalone {
@@ -86,13 +90,13 @@ func svgLadder(l *Ladder, base int, standalone bool) string {
 		fmt.Fprintf(&b, `<g class="%s" id="arrow-%d" data-msg="%d" data-head="%s" tabindex="0">`, cls, n, n, esc(head))
 		fmt.Fprintf(&b, `<title>%s</title>`, esc(head))
 		fmt.Fprintf(&b, `<rect class="hit" x="0" y="%s" width="%s" height="%d"/>`, f(y-svgRow+8), f(width), svgRow)
-		ts := a.Time.In(l.Zone).Format("15:04:05.000000")
+		ts := a.Time.In(l.Zone).Format(timeLayout(l))
 		if len(l.Calls) > 1 {
 			ts = "[" + strconv.Itoa(a.Call+1) + "] " + ts
 		}
-		fmt.Fprintf(&b, `<text class="time" x="%s" y="%s" text-anchor="end">%s</text>`, f(svgGutter-14), f(y-6), esc(ts))
+		fmt.Fprintf(&b, `<text class="time" x="%s" y="%s" text-anchor="end">%s</text>`, f(gutter-14), f(y-6), esc(ts))
 		if i > 0 {
-			fmt.Fprintf(&b, `<text class="delta" x="%s" y="%s" text-anchor="end">+%s</text>`, f(svgGutter-14), f(y+8), seconds(a.Delta))
+			fmt.Fprintf(&b, `<text class="delta" x="%s" y="%s" text-anchor="end">+%s</text>`, f(gutter-14), f(y+8), deltaText(a.Delta))
 		}
 		x1, x2 := cx(a.From), cx(a.To)
 		label := a.Label

@@ -69,7 +69,7 @@ func shorten(s string, n int, ell string) string {
 // names cut to maxLen cells (0: no limit).
 func geometry(l *Ladder, g glyphs, maxLen int) textGeom {
 	var t textGeom
-	t.gutter = 17 // "15:04:05.000000" plus margin
+	t.gutter = len(timeLayout(l)) + 2
 	if len(l.Calls) > 1 {
 		t.gutter += 4 // " [N]"
 	}
@@ -205,7 +205,7 @@ func Text(w io.Writer, l *Ladder, opts TextOptions) error {
 		col := a.Call
 		// Label line.
 		bars()
-		ts := a.Time.In(l.Zone).Format("15:04:05.000000")
+		ts := a.Time.In(l.Zone).Format(timeLayout(l))
 		if len(l.Calls) > 1 {
 			ts += " [" + strconv.Itoa(a.Call+1) + "]"
 		}
@@ -224,7 +224,7 @@ func Text(w io.Writer, l *Ladder, opts TextOptions) error {
 		// Arrow line.
 		bars()
 		if i > 0 {
-			d := "+" + seconds(a.Delta)
+			d := "+" + deltaText(a.Delta)
 			cv.put(geo.gutter-2-runeLen(d), d, -1)
 		}
 		if a.From == a.To {
@@ -270,6 +270,44 @@ func seconds(d time.Duration) string {
 	return s
 }
 
+// timeLayout is how arrow times are written: the time of day, with the
+// date too when the ladder spans more than one day.
+func timeLayout(l *Ladder) string {
+	if len(l.Arrows) > 0 {
+		y1, m1, d1 := l.Arrows[0].Time.In(l.Zone).Date()
+		for _, a := range l.Arrows[1:] {
+			if y, m, d := a.Time.In(l.Zone).Date(); y != y1 || m != m1 || d != d1 {
+				return "2006-01-02 15:04:05.000000"
+			}
+		}
+	}
+	return "15:04:05.000000"
+}
+
+// deltaText is a delta for the time column: seconds with microseconds, or
+// for very long gaps days, hours, minutes and seconds, so that it always
+// fits the column.
+func deltaText(d time.Duration) string {
+	if d < 10000*time.Second && d > -10000*time.Second {
+		return seconds(d)
+	}
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	days := d / (24 * time.Hour)
+	d -= days * 24 * time.Hour
+	h := d / time.Hour
+	d -= h * time.Hour
+	m := d / time.Minute
+	d -= m * time.Minute
+	sec := d / time.Second
+	if days > 0 {
+		return fmt.Sprintf("%s%dd%02dh%02dm%02ds", sign, days, h, m, sec)
+	}
+	return fmt.Sprintf("%s%dh%02dm%02ds", sign, h, m, sec)
+}
+
 // titleLines describe the calls of a ladder and the date of its first
 // message.
 func titleLines(l *Ladder, ascii bool) []string {
@@ -285,7 +323,12 @@ func titleLines(l *Ladder, ascii bool) []string {
 		out = append(out, s)
 	}
 	if len(l.Arrows) > 0 {
-		out = append(out, "Date "+l.Arrows[0].Time.In(l.Zone).Format("2006-01-02 (MST)")+"; delta is the time since the previous message")
+		first, last := l.Arrows[0].Time.In(l.Zone), l.Arrows[len(l.Arrows)-1].Time.In(l.Zone)
+		date := first.Format("2006-01-02 (MST)")
+		if timeLayout(l) != "15:04:05.000000" {
+			date = first.Format("2006-01-02") + " to " + last.Format("2006-01-02 (MST)")
+		}
+		out = append(out, "Date "+date+"; delta is the time since the previous message")
 	} else {
 		out = append(out, "No messages")
 	}
