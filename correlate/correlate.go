@@ -190,6 +190,7 @@ func (c *Correlator) advance(t time.Time) error {
 // Event takes an ICMP error or similar event and attaches it to the request
 // it quotes, when that request's dialog is still open: the latest request
 // with the event's Call-ID and CSeq (and method, when the event names one).
+// e need not own its memory: what is kept is copied.
 func (c *Correlator) Event(e *decode.Event) error {
 	if e == nil {
 		return nil
@@ -211,7 +212,10 @@ func (c *Correlator) Event(e *decode.Event) error {
 		if !m.Request || (e.CSeq != 0 && m.CSeq != e.CSeq) || (method != "" && !strings.EqualFold(m.Method, method)) {
 			continue
 		}
-		m.Events = append(m.Events, *e)
+		ev := *e
+		// e may alias decoder buffers (decode.Handler): keep copies.
+		own([]*string{&ev.File, &ev.Kind, &ev.Detail, &ev.CallID, &ev.CSeqMethod, &ev.Method})
+		m.Events = append(m.Events, ev)
 		d.d.Events++
 		c.stats.Events++
 		return nil

@@ -181,11 +181,13 @@ func (d *dialog) add(c *Correlator, m *Message) {
 // the message belongs to: the tag that is not the caller's.
 func (d *dialog) leg(m *Message) string {
 	caller := d.f.callerTag
-	if t := m.To.Tag; t != "" && t != caller {
+	switch t := m.To.Tag; {
+	case t == "":
+		return "" // a request outside any dialog, or a 100 Trying
+	case t != caller:
 		return t
-	}
-	if t := m.From.Tag; t != "" && t != caller {
-		return t
+	case m.From.Tag != caller:
+		return m.From.Tag // an in-dialog request from the callee
 	}
 	return ""
 }
@@ -211,7 +213,7 @@ func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) 
 		// transaction of its own (§13.2.2.4, new branch).
 		inv := k
 		inv.method = "INVITE"
-		if i := d.find(inv); i >= 0 {
+		if i := d.findInvite(inv); i >= 0 {
 			st := d.d.Transactions[i].FinalStatus
 			if !k.rfc2543 || st == 0 || st >= 300 {
 				ti = i
@@ -238,7 +240,7 @@ func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) 
 			// cancels.
 			inv := k
 			inv.method = "INVITE"
-			if i := d.find(inv); i >= 0 {
+			if i := d.findInvite(inv); i >= 0 {
 				tr.Cancels = d.txBase + i
 			}
 		}
@@ -272,6 +274,22 @@ func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) 
 func (d *dialog) find(k txnKey) int {
 	for i := len(d.tx) - 1; i >= 0; i-- {
 		if d.tx[i].key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// findInvite finds the INVITE transaction an ACK or CANCEL with key k
+// (method INVITE) belongs to. With an RFC 3261 branch the branch alone
+// decides (it is unique, §8.1.1.7): some phones write the sent-by of a
+// CANCEL without the port they put in the INVITE's.
+func (d *dialog) findInvite(k txnKey) int {
+	if k.rfc2543 {
+		return d.find(k)
+	}
+	for i := len(d.tx) - 1; i >= 0; i-- {
+		if o := d.tx[i].key; o.branch == k.branch && o.method == "INVITE" && !o.rfc2543 {
 			return i
 		}
 	}
