@@ -431,6 +431,7 @@ func main() {
 		},
 	}
 	for name, mk := range files {
+		ipID = 0 // IP ids restart in every file: output independent of map order
 		if err := mk().write(filepath.Join(*out, name+".pcap")); err != nil {
 			fmt.Fprintln(os.Stderr, "genstream:", err)
 			os.Exit(1)
