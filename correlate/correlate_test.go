@@ -194,6 +194,12 @@ func TestStates(t *testing.T) {
 			"0 a>b BYE/7 y1 tb",
 			"10 b>a 200 BYE/7 y1 tb",
 		}, KindCall, StateCompleted, 200, 0},
+		{"capture starts with UPDATE, BYE much later", []string{
+			"0 a>b UPDATE/7 u1 tb",
+			"10 b>a 200 UPDATE/7 u1 tb",
+			"100000 a>b BYE/8 y1 tb",
+			"100010 b>a 200 BYE/8 y1 tb",
+		}, KindCall, StateCompleted, 200, 0},
 		{"RFC 2543 peer, no branch", []string{
 			"0 a>b INVITE/1 !",
 			"500 a>b INVITE/1 !",

@@ -380,7 +380,9 @@ func (d *dialog) response(m *Message, ti int) {
 			if !f.answered {
 				f.answered, f.answerAt = true, m.Time
 			}
-		} else {
+		} else if d.d.Kind != KindCall {
+			// A call seen from the middle (UPDATE, INFO, PRACK first)
+			// goes on until BYE.
 			f.ended = true
 		}
 	case f.answered && tr.Method == "INVITE":
@@ -392,7 +394,7 @@ func (d *dialog) response(m *Message, ti int) {
 		f.final = st
 		// A 401/407 challenge (RFC 3261 §22.2, §22.3) is usually followed
 		// by the same request with credentials: wait Idle, not Grace.
-		f.ended = st != 401 && st != 407
+		f.ended = st != 401 && st != 407 && (d.d.Kind != KindCall || tr.Method == "INVITE")
 	}
 }
 
