@@ -26,8 +26,12 @@ var progress = map[correlate.State]int{
 	correlate.StateInCall:     3,
 }
 
-// merge folds a continuation record (messages of a Call-ID that arrived
-// after its dialog was handed on) into the stored dialog. The stored
+// merge folds a later record of a Call-ID (messages that arrived after its
+// dialog was handed on) into the stored dialog.
+//
+// A record that starts afresh (Part 0: the same Call-ID in another import,
+// or a correlator that no longer remembered the earlier part) summarises
+// only its own messages. Then the stored
 // record describes the opening request, so its identity (kind, From, To,
 // first addresses, final status of the opening request, timings) wins
 // where it has a value; counts add up and the time span widens. A
@@ -35,7 +39,24 @@ var progress = map[correlate.State]int{
 // only forward: a terminal state beats an open one, an open call that
 // now shows a BYE is completed (RFC 3261 §15), and among open states the
 // furthest wins.
+//
+// A continuation from the same correlator run (Part > 0) already carries
+// the summary of the whole dialog so far, so it replaces the stored one;
+// only the time span and the linked Call-IDs are combined.
 func merge(old, cont *correlate.Dialog, contMsgs []*correlate.Message) *correlate.Dialog {
+	if cont.Part > 0 {
+		d := *cont
+		if !old.Start.IsZero() && (d.Start.IsZero() || old.Start.Before(d.Start)) {
+			d.Start = old.Start
+		}
+		if old.End.After(d.End) {
+			d.End = old.End
+		}
+		d.Linked = union(old.Linked, cont.Linked)
+		d.Legs = union(old.Legs, cont.Legs)
+		d.Transactions = nil
+		return &d
+	}
 	d := *old
 	if d.Kind == "" || d.Kind == correlate.KindOther {
 		if cont.Kind != "" {
@@ -79,16 +100,9 @@ func merge(old, cont *correlate.Dialog, contMsgs []*correlate.Message) *correlat
 	if d.UserAgent == "" {
 		d.UserAgent = cont.UserAgent
 	}
-	for _, l := range cont.Legs {
-		if !slices.Contains(d.Legs, l) {
-			d.Legs = append(d.Legs, l)
-		}
-	}
-	for _, l := range cont.Linked {
-		if !slices.Contains(d.Linked, l) {
-			d.Linked = append(d.Linked, l)
-		}
-	}
+	d.Events += cont.Events
+	d.Legs = union(d.Legs, cont.Legs)
+	d.Linked = union(d.Linked, cont.Linked)
 
 	// State.
 	bye := byeTime(cont, contMsgs)
@@ -128,4 +142,15 @@ func byeTime(cont *correlate.Dialog, msgs []*correlate.Message) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// union returns a followed by the elements of b not in a.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -375,7 +375,8 @@ func (s *Store) Dialog(ctx context.Context, callID string) (*correlate.Dialog, e
 	}
 	d.Linked = splitLinked(linked)
 	rows, err := s.db.QueryContext(ctx, `SELECT idx, branch, method, cseq, start_ns, end_ns, final_status,
-		final_reason, messages, retransmissions, legs FROM transactions WHERE dialog_id = ? ORDER BY idx`, id)
+		final_reason, messages, retransmissions, legs, cancels, opening
+		FROM transactions WHERE dialog_id = ? ORDER BY idx`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: dialog %q: %w", callID, err)
 	}
@@ -385,7 +386,7 @@ func (s *Store) Dialog(ctx context.Context, callID string) (*correlate.Dialog, e
 		var cseq, start, end int64
 		var legs string
 		if err := rows.Scan(&t.Index, &t.Branch, &t.Method, &cseq, &start, &end, &t.FinalStatus,
-			&t.FinalReason, &t.Messages, &t.Retransmissions, &legs); err != nil {
+			&t.FinalReason, &t.Messages, &t.Retransmissions, &legs, &t.Cancels, &t.Opening); err != nil {
 			return nil, fmt.Errorf("store: dialog %q: %w", callID, err)
 		}
 		t.CSeq, t.Start, t.End, t.Legs = uint32(cseq), fromNS(start), fromNS(end), parseList(legs)

@@ -17,9 +17,9 @@ const dialogCols = `call_id, kind, state, final_status, final_reason,
 	to_display, to_uri, to_user, to_host, to_tag,
 	src, dst, transport, messages, retransmissions,
 	start_ns, end_ns, setup_ns, answer_ns, duration_ns,
-	q850_cause, user_agent, legs`
+	q850_cause, user_agent, legs, events`
 
-const dialogColCount = 28
+const dialogColCount = 29
 
 // dialogSelect is dialogCols qualified by the alias d, with id first.
 var dialogSelect = "d.id, " + qualify("d.", dialogCols)
@@ -43,7 +43,7 @@ func dialogArgs(d *correlate.Dialog) []any {
 		d.To.Display, d.To.URI, d.To.User, d.To.Host, d.To.Tag,
 		addrString(d.Src), addrString(d.Dst), string(d.Transport), d.Messages, d.Retransmissions,
 		ns(d.Start), ns(d.End), int64(d.SetupTime), int64(d.AnswerTime), int64(d.Duration),
-		d.Q850Cause, d.UserAgent, jsonList(d.Legs),
+		d.Q850Cause, d.UserAgent, jsonList(d.Legs), d.Events,
 	}
 }
 
@@ -61,7 +61,7 @@ func scanDialog(sc interface{ Scan(...any) error }, extra ...any) (int64, *corre
 		&d.To.Display, &d.To.URI, &d.To.User, &d.To.Host, &d.To.Tag,
 		&src, &dst, &tr, &d.Messages, &d.Retransmissions,
 		&start, &end, &setup, &answer, &durat,
-		&d.Q850Cause, &d.UserAgent, &legs,
+		&d.Q850Cause, &d.UserAgent, &legs, &d.Events,
 	}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return 0, nil, err

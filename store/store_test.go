@@ -647,3 +647,44 @@ func BenchmarkIngest(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestContinuationPart covers records of one correlator run: a later part
+// carries the cumulative summary and continues the transaction numbering.
+func TestContinuationPart(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	d, ms := makeCall(t, callSpec{callID: "part", from: "alice", to: "bob", final: 200, start: t0})
+	first := *d
+	first.State, first.Duration, first.Messages, first.End = correlate.StateInCall, -1, 4, ms[3].Time
+	first.Transactions = d.Transactions[:1]
+	first.Transactions[0].Cancels = -1
+	first.Transactions[0].Opening = true
+	second := *d // cumulative: completed, 6 messages
+	second.Part = 1
+	second.Retransmissions = 1
+	second.Start = ms[4].Time // as if the correlator knew only this part's start
+	second.Transactions = []correlate.Transaction{d.Transactions[1]}
+	second.Transactions[0].Cancels = -1
+	writeAll(t, s, []*correlate.Dialog{&first, &second}, [][]*correlate.Message{ms[:4], ms[4:]})
+
+	got, err := s.Dialog(ctx, "part")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != correlate.StateCompleted || got.Messages != 6 || got.Retransmissions != 1 ||
+		!got.Start.Equal(ms[0].Time) || !got.End.Equal(ms[5].Time) || got.Duration != d.Duration {
+		t.Errorf("got state %s msgs %d retr %d %v..%v duration %v", got.State, got.Messages, got.Retransmissions,
+			got.Start, got.End, got.Duration)
+	}
+	if len(got.Transactions) != 2 || got.Transactions[1].Index != 1 || !got.Transactions[0].Opening ||
+		got.Transactions[1].Cancels != -1 {
+		t.Errorf("transactions: got %+v", got.Transactions)
+	}
+	msgs, err := s.Messages(ctx, []string{"part"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 6 || msgs[5].Txn != 1 {
+		t.Errorf("messages: got %d, last txn %d", len(msgs), msgs[len(msgs)-1].Txn)
+	}
+}

@@ -49,7 +49,7 @@ type WriterStats struct {
 }
 
 type writerStmts struct {
-	dialogIns, dialogSel, dialogUpd, txnNext *sql.Stmt
+	dialogIns, dialogSel, dialogUpd, partsInc, txnNext *sql.Stmt
 	txnIns, msgIns, frameIns, eventIns       *sql.Stmt
 	linkIns                                  *sql.Stmt
 }
@@ -90,11 +90,13 @@ func (w *Writer) begin() error {
 		ON CONFLICT (call_id) DO NOTHING`)
 	prep(&st.dialogSel, `SELECT `+dialogSelect+` FROM dialogs d WHERE d.call_id = ?`)
 	prep(&st.dialogUpd, `UPDATE dialogs SET (`+dialogCols+`) = (`+placeholders(dialogColCount)+`) WHERE id = ?`)
+	prep(&st.partsInc, `UPDATE dialogs SET parts = parts + 1 WHERE id = ?`)
 	prep(&st.linkIns, `INSERT OR IGNORE INTO links (call_id, linked_call_id) VALUES (?, ?)`)
 	if !w.opts.DialogsOnly {
 		prep(&st.txnNext, `SELECT coalesce(max(idx) + 1, 0) FROM transactions WHERE dialog_id = ?`)
 		prep(&st.txnIns, `INSERT INTO transactions (dialog_id, idx, branch, method, cseq, start_ns, end_ns,
-			final_status, final_reason, messages, retransmissions, legs) VALUES (`+placeholders(12)+`)`)
+			final_status, final_reason, messages, retransmissions, legs, cancels, opening)
+			VALUES (`+placeholders(14)+`)`)
 		prep(&st.msgIns, `INSERT INTO messages (`+messageCols+`) VALUES (`+placeholders(messageColCount)+`)`)
 		prep(&st.frameIns, `INSERT INTO frames (message_id, file_id, number, ts, link, orig_len, data)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`)
@@ -184,6 +186,9 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 		if _, err := st.dialogUpd.ExecContext(ctx, append(dialogArgs(merged), id)...); err != nil {
 			return fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
 		}
+		if _, err := st.partsInc.ExecContext(ctx, id); err != nil {
+			return fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
+		}
 		w.stats.Merged++
 	}
 	for _, l := range d.Linked {
@@ -198,19 +203,34 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 		return nil
 	}
 
-	// Transactions of a continuation are numbered after the stored ones.
+	// Transactions keep the correlator's numbering (Transaction.Index,
+	// which continues across the parts of one run) unless it would collide
+	// with stored ones (the same Call-ID in an earlier import): then they
+	// are shifted after them, and their messages with them.
 	var txnBase int
-	if n != 1 {
-		if err := st.txnNext.QueryRowContext(ctx, dialogID).Scan(&txnBase); err != nil {
+	if n != 1 && len(d.Transactions) > 0 {
+		var next int
+		if err := st.txnNext.QueryRowContext(ctx, dialogID).Scan(&next); err != nil {
 			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
+		}
+		low := d.Transactions[0].Index
+		for _, t := range d.Transactions {
+			low = min(low, t.Index)
+		}
+		if low < next {
+			txnBase = next - low
 		}
 	}
 	for i := range d.Transactions {
 		t := &d.Transactions[i]
-		if _, err := st.txnIns.ExecContext(ctx, dialogID, txnBase+i, t.Branch, t.Method, int64(t.CSeq),
+		cancels := t.Cancels
+		if cancels >= 0 {
+			cancels += txnBase
+		}
+		if _, err := st.txnIns.ExecContext(ctx, dialogID, txnBase+t.Index, t.Branch, t.Method, int64(t.CSeq),
 			ns(t.Start), ns(t.End), t.FinalStatus, t.FinalReason, t.Messages, t.Retransmissions,
-			jsonList(t.Legs)); err != nil {
-			return fmt.Errorf("store: dialog %q: transaction %d: %w", d.CallID, i, err)
+			jsonList(t.Legs), cancels, t.Opening); err != nil {
+			return fmt.Errorf("store: dialog %q: transaction %d: %w", d.CallID, t.Index, err)
 		}
 	}
 	for _, m := range msgs {
