@@ -50,8 +50,8 @@ type WriterStats struct {
 
 type writerStmts struct {
 	dialogIns, dialogSel, dialogUpd, partsInc, txnNext *sql.Stmt
-	txnIns, msgIns, frameIns, eventIns       *sql.Stmt
-	linkIns                                  *sql.Stmt
+	txnIns, msgIns, frameIns, eventIns                 *sql.Stmt
+	linkIns                                            *sql.Stmt
 }
 
 var _ correlate.Sink = (*Writer)(nil)
