@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sipscope/sipscope/decode"
+)
+
+type messagesOptions struct {
+	files  []string
+	format string
+	stats  bool
+}
+
+func newMessagesCmd(io *streams) *cobra.Command {
+	opts := &messagesOptions{}
+	cmd := &cobra.Command{
+		Use:   "messages [FILE...|-]",
+		Short: "List every SIP message in capture order",
+		Long: `List every SIP message found in the captures, in capture order (several files are
+merged by timestamp). SIP is found on any port by its start line, inside VLANs,
+tunnels (IP-in-IP, GRE, ERSPAN, VXLAN, GTP-U), fragmented IP, TCP streams,
+WebSocket, SCTP and HEP.
+
+Formats:
+  table  one line per message for people (default)
+  jsonl  one JSON object per line; fields: index, file, frame, frames, ts, src, dst,
+         transport, encap, method, status, reason, cseq, call_id, from, to,
+         from_tag, to_tag, user_agent, size, warnings, hep_agent
+  csv    the same fields as jsonl with a header line
+
+--stats prints what could not be decoded (non-SIP payloads, malformed, truncated,
+expired fragments, TCP gaps) to standard error.`,
+		Example: `  sipscope messages call.pcap
+  sipscope messages --format jsonl a.pcap b.pcapng.gz | jq .call_id
+  tcpdump -w - -i any port 5060 | sipscope messages -`,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.files = args
+			return runMessages(c.Context(), opts, io)
+		},
+	}
+	cmd.Flags().StringVar(&opts.format, "format", "table", "output format: table, jsonl or csv")
+	cmd.Flags().BoolVar(&opts.stats, "stats", false, "print decoding counters to standard error")
+	return cmd
+}
+
+// messageRecord is the JSON Lines contract of `messages` (see issue #2):
+// field names must not change; new fields may be added.
+type messageRecord struct {
+	Index     int64   `json:"index"`
+	File      string  `json:"file"`
+	Frame     int64   `json:"frame"`
+	Frames    []int64 `json:"frames"`
+	TS        string  `json:"ts"`
+	Src       string  `json:"src"`
+	Dst       string  `json:"dst"`
+	Transport string  `json:"transport"`
+	Encap     string  `json:"encap"`
+	Method    string  `json:"method"`
+	Status    int     `json:"status"`
+	Reason    string  `json:"reason"`
+	CSeq      string  `json:"cseq"`
+	CallID    string  `json:"call_id"`
+	From      string  `json:"from"`
+	To        string  `json:"to"`
+	FromTag   string  `json:"from_tag"`
+	ToTag     string  `json:"to_tag"`
+	UserAgent string  `json:"user_agent"`
+	Size      int     `json:"size"`
+	Warnings  string  `json:"warnings"`
+	HEPAgent  string  `json:"hep_agent,omitempty"`
+}
+
+var messageCSVHeader = []string{"index", "file", "frame", "frames", "ts", "src", "dst", "transport", "encap",
+	"method", "status", "reason", "cseq", "call_id", "from", "to", "from_tag", "to_tag", "user_agent", "size",
+	"warnings", "hep_agent"}
+
+// tsFormat is RFC 3339 with a fixed nanosecond fraction, always UTC, so that
+// machine output is stable and sorts as text.
+const tsFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+func formatTS(t time.Time) string { return t.UTC().Format(tsFormat) }
+
+func newMessageRecord(index int64, m *decode.Message) messageRecord {
+	r := messageRecord{
+		Index: index, File: m.File, TS: formatTS(m.Time),
+		Src: m.Src.String(), Dst: m.Dst.String(), Transport: string(m.Transport), Encap: m.Encap,
+		Method: m.Method, Status: m.Status, Reason: m.Reason, CallID: m.CallID,
+		From: m.From.URI, To: m.To.URI, FromTag: m.From.Tag, ToTag: m.To.Tag,
+		UserAgent: m.UserAgent, Size: len(m.Raw), Frames: make([]int64, 0, len(m.Frames)),
+	}
+	if m.CSeqMethod != "" || m.CSeq != 0 {
+		r.CSeq = strconv.FormatUint(uint64(m.CSeq), 10) + " " + m.CSeqMethod
+	}
+	for _, f := range m.Frames {
+		r.Frames = append(r.Frames, f.Number)
+	}
+	if n := len(m.Frames); n > 0 {
+		r.Frame = m.Frames[n-1].Number // the frame that completed the message
+	}
+	if m.Warnings != 0 {
+		r.Warnings = m.Warnings.String()
+	}
+	if m.HEP != nil {
+		r.HEPAgent = m.HEP.AgentName
+		if r.HEPAgent == "" && m.HEP.AgentID != 0 {
+			r.HEPAgent = strconv.FormatUint(uint64(m.HEP.AgentID), 10)
+		}
+	}
+	return r
+}
+
+func (r *messageRecord) csv() []string {
+	fr := make([]string, len(r.Frames))
+	for i, n := range r.Frames {
+		fr[i] = strconv.FormatInt(n, 10)
+	}
+	return []string{strconv.FormatInt(r.Index, 10), r.File, strconv.FormatInt(r.Frame, 10), strings.Join(fr, " "),
+		r.TS, r.Src, r.Dst, r.Transport, r.Encap, r.Method, strconv.Itoa(r.Status), r.Reason, r.CSeq, r.CallID,
+		r.From, r.To, r.FromTag, r.ToTag, r.UserAgent, strconv.Itoa(r.Size), r.Warnings, r.HEPAgent}
+}
+
+func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error {
+	switch opts.format {
+	case "table", "jsonl", "csv":
+	default:
+		return usagef("unknown --format %q: want table, jsonl or csv", opts.format)
+	}
+	out := bufio.NewWriterSize(io.Out, 64<<10)
+	defer out.Flush()
+	var (
+		index int64
+		werr  error
+		enc   = json.NewEncoder(out)
+		cw    *csv.Writer
+		table *messageTable
+	)
+	enc.SetEscapeHTML(false)
+	switch opts.format {
+	case "csv":
+		cw = csv.NewWriter(out)
+		cw.Write(messageCSVHeader)
+	case "table":
+		table = &messageTable{w: out}
+	}
+	h := handlerFuncs{message: func(m *decode.Message) {
+		index++
+		if werr != nil {
+			return
+		}
+		switch opts.format {
+		case "jsonl":
+			r := newMessageRecord(index, m)
+			werr = enc.Encode(&r)
+		case "csv":
+			r := newMessageRecord(index, m)
+			werr = cw.Write(r.csv())
+		case "table":
+			werr = table.row(index, m)
+		}
+	}}
+	job := &decodeJob{files: opts.files, stdin: io.In, handler: h}
+	res, err := job.run(ctx)
+	if cw != nil {
+		cw.Flush()
+		if werr == nil {
+			werr = cw.Error()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if werr != nil {
+		return fmt.Errorf("write output: %w", werr)
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	printWarnings(io.ErrOut, res.Warnings)
+	if opts.stats {
+		printStats(io.ErrOut, res.Stats)
+	}
+	return nil
+}
+
+// messageTable writes the human table of `messages`.
+type messageTable struct {
+	w       io.Writer
+	started bool
+	first   time.Time
+}
+
+func (t *messageTable) row(index int64, m *decode.Message) error {
+	if !t.started {
+		t.started = true
+		t.first = m.Time
+		if _, err := fmt.Fprintf(t.w, "%-6s %-15s %-10s %-22s    %-22s %-5s %-28s %-14s %s\n",
+			"#", "TIME", "DELTA", "SOURCE", "DESTINATION", "PROTO", "MESSAGE", "CSEQ", "CALL-ID"); err != nil {
+			return err
+		}
+	}
+	what := m.Method
+	if !m.Request {
+		what = strconv.Itoa(m.Status) + " " + m.Reason
+	}
+	if len(what) > 28 {
+		what = what[:27] + "…"
+	}
+	cseq := strconv.FormatUint(uint64(m.CSeq), 10) + " " + m.CSeqMethod
+	_, err := fmt.Fprintf(t.w, "%-6d %-15s %-10s %-22s -> %-22s %-5s %-28s %-14s %s\n",
+		index, m.Time.UTC().Format("15:04:05.000000"), "+"+strconv.FormatFloat(m.Time.Sub(t.first).Seconds(), 'f', 3, 64),
+		m.Src, m.Dst, m.Transport, what, cseq, m.CallID)
+	return err
+}
+
+func printWarnings(w io.Writer, warnings []string) {
+	for _, s := range warnings {
+		fmt.Fprintf(w, "sipscope: warning: %s\n", s)
+	}
+}
+
+func printStats(w io.Writer, s decode.Stats) {
+	rows := []struct {
+		name string
+		n    int64
+	}{
+		{"frames read", s.Frames},
+		{"SIP messages", s.SIPMessages},
+		{"non-SIP payloads", s.NonSIP},
+		{"non-IP frames", s.NonIP},
+		{"unsupported link/tunnel", s.UnsupportedLink},
+		{"malformed", s.Malformed},
+		{"truncated", s.Truncated},
+		{"IP fragments", s.Fragments},
+		{"fragments expired", s.FragmentsExpired},
+		{"TCP segments (SIP streams)", s.TCPSegments},
+		{"TCP gaps", s.TCPGaps},
+		{"WebSocket frames", s.WebSocketFrames},
+		{"SCTP DATA chunks", s.SCTPChunks},
+		{"HEP packets", s.HEPPackets},
+		{"ICMP errors quoting SIP", s.ICMPEvents},
+		{"encrypted (TLS) records", s.Encrypted},
+		{"messages with parser warnings", s.Warnings},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "%-30s %d\n", r.name, r.n)
+	}
+}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd(io *streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sipscope",
+		Short: "SIP capture and call-flow analyzer",
+		Long: `sipscope reads SIP from packet captures (pcap, pcapng, gzip, HEP), follows every
+message through its dialog and transaction, and shows why a call went the way it did.
+
+Captures may be given as files or "-" for standard input; several files are merged
+by timestamp. Analyses can be kept in a SQLite database with "import" and queried
+later with --db.`,
+		Example: `  sipscope messages call.pcap
+  sipscope calls --state rejected call.pcap
+  sipscope import *.pcap --db calls.db && sipscope calls --db calls.db --kind call
+  sipscope flow --call 85216695-42dcdb1d@192.168.1.2 aaa.pcap
+  sipscope export --call ID --format html -o call.html aaa.pcap`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{msg: err.Error() + " (see " + c.CommandPath() + " --help)"}
+	})
+	root.AddCommand(
+		newMessagesCmd(io),
+	)
+	return root
+}
