@@ -159,7 +159,8 @@ func skipKeepAlive(b []byte) int {
 
 // isSIPStart reports whether b begins with a SIP request line
 // ("METHOD SP Request-URI SP SIP/2.0" then CR, LF or the end of b) or a
-// status line ("SIP/2.0 SP 3DIGIT" then SP, CR, LF or the end of b).
+// status line ("SIP/2.0 SP 3DIGIT", first digit not 0, then SP, CR, LF or
+// the end of b).
 // METHOD is any RFC 3261 §25.1 token (extension methods included); the
 // Request-URI is any run of non-space, non-control bytes; "SIP/2.0" is
 // matched in any case (RFC 3261 §7.1). b must not start with keep-alive
@@ -172,7 +173,9 @@ func isStatusLine(b []byte) bool {
 	if len(b) < 11 || !bytes.EqualFold(b[:8], []byte("SIP/2.0 ")) {
 		return false
 	}
-	if !isDigit(b[8]) || !isDigit(b[9]) || !isDigit(b[10]) {
+	// RFC 3261 §21: the first digit is the class, 1 to 6; a 0 would make
+	// Status 0, which means "request" in Message.
+	if b[8] < '1' || b[8] > '9' || !isDigit(b[9]) || !isDigit(b[10]) {
 		return false
 	}
 	return len(b) == 11 || b[11] == ' ' || b[11] == '\r' || b[11] == '\n'

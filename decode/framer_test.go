@@ -19,6 +19,7 @@ func TestIsSIPStart(t *testing.T) {
 		{"sip/2.0 487 Request Terminated\r\n", true},
 		{"SIP/2.0 20 OK\r\n", false},
 		{"SIP/2.0 2000 OK\r\n", false},
+		{"SIP/2.0 000 OK\r\n", false}, // fuzz crasher 29ab884dc3742648: Status 0 would mean a request
 		{"INVITE sip:a@b SIP/2.0x\r\n", false},
 		{"INVITE  SIP/2.0\r\n", false},
 		{"INVITE sip:a@b HTTP/1.1\r\n", false},

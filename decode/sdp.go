@@ -29,9 +29,15 @@ func (p *parser) sdp(body []byte) {
 	bad := false
 	first := true
 	for s := str(body); s != ""; {
-		var line string
-		line, s, _ = strings.Cut(s, "\n")
-		line = strings.TrimSuffix(line, "\r")
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
 		if line == "" {
 			continue
 		}

@@ -245,8 +245,12 @@ func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 			p.warn(WarnBadHeader)
 			continue
 		}
-		name := strings.TrimRight(line[:c], " \t")
-		if len(name) != c {
+		n := c
+		for n > 0 && (line[n-1] == ' ' || line[n-1] == '\t') {
+			n--
+		}
+		name := line[:n]
+		if n != c {
 			// RFC 3261 §25.1 HCOLON = *( SP / HTAB ) ":" SWS allows it,
 			// but it is rare enough to note.
 			p.warn(WarnSpaceBeforeColon)
