@@ -3,6 +3,8 @@ package decode
 import (
 	"math/rand/v2"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -74,6 +76,15 @@ func FuzzTCPStream(f *testing.F) {
 func FuzzTCPSegments(f *testing.F) {
 	f.Add(stSeg(1, 5060, 0, stSYN, ""), stSeg(1, 5060, 1, stACK, stSIP("INVITE", 1, 3)))
 	f.Add(stSeg(1, 80, 0, stACK, stWSReq), stSeg(1, 80, uint32(len(stWSReq)), stACK, stWSFrame(true, 1, true, false, "SIP/2.0 200 OK\r\n\r\n")))
+	var prev []byte
+	stSeeds(f, "heplify/sip_ipv4_tcp_fragmented.pcap", func(sp stPacket) {
+		if sp.proto == 6 && len(sp.l4) > 20 && sp.p.frame.Number < 60 {
+			if prev != nil {
+				f.Add(prev, sp.l4)
+			}
+			prev = sp.l4
+		}
+	})
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		d := stDecoder(Options{MaxTCPBuffer: 4096, MaxMessage: 4096})
 		for i, s := range [][]byte{a, b, a, b} {
@@ -113,6 +124,11 @@ func FuzzWebSocket(f *testing.F) {
 func FuzzSCTP(f *testing.F) {
 	f.Add(stSCTP(stChunk(3, 1, 0, stSIP("INVITE", 1, 3))))
 	f.Add(stSCTP(stChunk(2, 1, 0, "INVITE sip:a SIP/2.0\r\n"), stChunk(1, 2, 0, "\r\n")))
+	stSeeds(f, "heplify/sip_sctp.pcap", func(sp stPacket) {
+		if sp.proto == 132 {
+			f.Add(sp.l4)
+		}
+	})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := stDecoder(Options{MaxTCPBuffer: 4096})
 		d.onSCTP(stPkt(1, stA, stB, b), b)
@@ -129,8 +145,25 @@ func FuzzHEP(f *testing.F) {
 	f.Add(stHEP3SIP(17, 1, hepCompressed, stZip("zlib", sip)))
 	f.Add(stHEP12(1, string(sip)))
 	f.Add(stHEP12(2, string(sip)))
+	for _, name := range []string{"hep-wireshark/hep.pcap", "hep-wireshark/hep3_compressed.pcapng"} {
+		stSeeds(f, name, func(sp stPacket) {
+			if sp.hasPorts {
+				f.Add(sp.l4)
+			}
+		})
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := stDecoder(Options{MaxMessage: 4096})
 		d.onHEP(stPkt(1, stA, stB, b), 1, 9060, b)
 	})
+}
+
+// stSeeds reads packets of a corpus capture for seeding, doing nothing
+// when the corpus is absent.
+func stSeeds(f *testing.F, name string, fn func(sp stPacket)) {
+	p := filepath.Join("..", "..", "shared", "corpus", name)
+	if _, err := os.Stat(p); err != nil {
+		return
+	}
+	stReadCapture(f, p, fn)
 }
