@@ -175,3 +175,31 @@ func TestCorpusAAA(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusOthers: one dialog read right in each of a few other captures.
+func TestCorpusOthers(t *testing.T) {
+	t.Run("ipv6frag", func(t *testing.T) {
+		// 100rel call through two hops (SIPp): INVITE/100/183/PRACK/200/
+		// UPDATE/200/ACK/BYE/200 on each hop, one 183 retransmitted;
+		// forked legs are the two hops' To tags.
+		col, _ := correlateFile(t, "sngrep/ipv6frag.pcap", Options{})
+		check(t, col, []want{{"71846-1647924829-397430@fd17:625c:f037:2:a00:27ff:feb9:1521", 0, KindCall, StateCompleted, 200, 32, 1, 322, 3839, 0}})
+	})
+	t.Run("ipfixprobe events", func(t *testing.T) {
+		// A SIP scanner; five INVITEs were answered with ICMP errors, which
+		// attach to them. Its REGISTERs reuse CSeq 2 with new branches: new
+		// transactions, not retransmissions (tshark calls them resends).
+		col, c := correlateFile(t, "ipfixprobe/ipfixprobe-sip.pcap", Options{})
+		if s := c.Stats(); s.Events != 5 || s.EventsUnmatched != 0 || len(col.dialogs) != 15 {
+			t.Errorf("got %d dialogs, stats %+v; want 15 dialogs, 5 events attached", len(col.dialogs), s)
+		}
+		for i, d := range col.dialogs {
+			if d.Events > 0 && (d.State != StateNoResponse || len(col.msgs[i][0].Events) != d.Events) {
+				t.Errorf("%s: %s with %d events on its INVITE", d.CallID, d.State, d.Events)
+			}
+			if d.CallID == "1744316116" && (d.Retransmissions != 0 || len(d.Transactions) != 6 || d.State != StateRejected) {
+				t.Errorf("1744316116: %d retransmissions, %d transactions, %s", d.Retransmissions, len(d.Transactions), d.State)
+			}
+		}
+	})
+}
