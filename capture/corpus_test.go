@@ -2,9 +2,11 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -171,5 +173,44 @@ func TestCorpusMerged(t *testing.T) {
 			t.Errorf("output %d: %s #%d at %v comes after %s #%d at %v",
 				i, f.File, f.Number, f.Time, frames[i-1].File, frames[i-1].Number, frames[i-1].Time)
 		}
+	}
+}
+
+// TestMergecap checks two things against Wireshark's mergecap, when it is
+// on PATH: a real pcapng with several interfaces of different link types
+// (mergecap writes one interface per input) reads right, and our merge of
+// the inputs gives the same frames in the same order as mergecap's.
+func TestMergecap(t *testing.T) {
+	dir := corpusDir(t)
+	if _, err := exec.LookPath("mergecap"); err != nil {
+		t.Skip("mergecap not on PATH")
+	}
+	var inputs []string
+	for _, n := range []string{"heplify/sip_ipv4_tcp_retrans.pcap", "heplify/sip_ipv6_udp.pcap", "nDPI/sip_hello.pcapng", "sngrep/aaa.pcap"} {
+		inputs = append(inputs, filepath.Join(dir, n))
+	}
+	out := filepath.Join(t.TempDir(), "merged.pcapng")
+	if b, err := exec.Command("mergecap", append([]string{"-F", "pcapng", "-w", out}, inputs...)...).CombinedOutput(); err != nil {
+		t.Fatalf("mergecap: %v\n%s", err, b)
+	}
+	theirs, warns := openAll(t, out)
+	if len(warns) != 0 {
+		t.Errorf("got warnings %q", warns)
+	}
+	ours, _ := openAll(t, inputs...)
+	if len(theirs) != len(ours) {
+		t.Fatalf("mergecap output has %d frames, our merge %d", len(theirs), len(ours))
+	}
+	links := map[LinkType]bool{}
+	for i := range ours {
+		a, b := ours[i], theirs[i]
+		links[b.Link] = true
+		if !a.Time.Equal(b.Time) || a.Link != b.Link || !bytes.Equal(a.Data, b.Data) || a.OrigLen != b.OrigLen {
+			t.Fatalf("output %d: ours %s #%d %v link %d, mergecap's frame %d %v link %d",
+				i, a.File, a.Number, a.Time, a.Link, b.Number, b.Time, b.Link)
+		}
+	}
+	if len(links) < 2 {
+		t.Errorf("got link types %v, want several", links)
 	}
 }

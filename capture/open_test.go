@@ -375,3 +375,32 @@ func TestDataValidUntilNext(t *testing.T) {
 		t.Errorf("got %v at the end, want io.EOF", err)
 	}
 }
+
+// TestProgressConcurrent calls Progress from another goroutine while the
+// frames are read, as a progress bar does (run with -race).
+func TestProgressConcurrent(t *testing.T) {
+	p := writeFile(t, "a.pcap", pcapFile(binary.LittleEndian, true, LinkEthernet, threePkts...))
+	src, err := Open([]string{p, p}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				src.(Progresser).Progress()
+			}
+		}
+	}()
+	frames := readAll(t, src)
+	close(stop)
+	<-done
+	if len(frames) != 6 {
+		t.Errorf("got %d frames, want 6", len(frames))
+	}
+}
