@@ -688,3 +688,36 @@ func TestContinuationPart(t *testing.T) {
 		t.Errorf("messages: got %d, last txn %d", len(msgs), msgs[len(msgs)-1].Txn)
 	}
 }
+
+func TestAbort(t *testing.T) {
+	s := openTest(t, Options{BatchMessages: 1})
+	ctx := context.Background()
+	pcap := filepath.Join(t.TempDir(), "cut.pcap")
+	os.WriteFile(pcap, []byte("not really a capture"), 0o644)
+	if _, err := s.AddFile(ctx, pcap); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Writer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ms := makeCall(t, callSpec{callID: "kept", from: "a", to: "b", final: 486, start: t0})
+	for _, m := range ms {
+		m.File = pcap
+	}
+	if err := w.Dialog(d, ms); err != nil { // committed: BatchMessages is 1
+		t.Fatal(err)
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if got := collect(t, s, Filter{}); !slices.Equal(got, []string{"kept"}) {
+		t.Errorf("after abort: got %v, want the committed dialog", got)
+	}
+	if _, err := s.AddFile(ctx, pcap); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("AddFile after abort: got %v, want ErrInterrupted", err)
+	}
+	if err := w.Dialog(d, ms); err == nil {
+		t.Error("Dialog after Abort: got nil error")
+	}
+}

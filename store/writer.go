@@ -378,5 +378,11 @@ func (w *Writer) Close() error {
 // before stay. It is for an import that was interrupted.
 func (w *Writer) Abort() error {
 	w.closed = true
-	return w.rollback()
+	err := w.rollback()
+	// Forget the registered files so that no later Writer of this Store
+	// marks them complete.
+	w.s.mu.Lock()
+	clear(w.s.files)
+	w.s.mu.Unlock()
+	return err
 }
