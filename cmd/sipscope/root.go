@@ -27,6 +27,11 @@ later with --db.`,
 	})
 	root.AddCommand(
 		newMessagesCmd(io),
+		newCallsCmd(io),
+		newImportCmd(io),
+		newShowCmd(io),
+		newFlowCmd(io),
+		newExportCmd(io),
 	)
 	return root
 }

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sipscope/sipscope/capture"
+	"github.com/sipscope/sipscope/render"
+	"github.com/sipscope/sipscope/store"
+)
+
+var exportFormats = []string{"html", "svg", "mermaid", "plantuml", "txt", "pcap", "json"}
+
+type exportOptions struct {
+	source sourceOptions
+	ladder ladderOptions
+	filter filterOptions
+	format string
+	out    string
+}
+
+func newExportCmd(io *streams) *cobra.Command {
+	opts := &exportOptions{}
+	cmd := &cobra.Command{
+		Use:   "export (--call ID|FILTERS) --format FORMAT -o OUT [FILE...|-|--db PATH]",
+		Short: "Write a call flow as HTML, SVG, Mermaid, PlantUML, text, pcap or JSON",
+		Long: `Export one call (--call, several --call or --linked for legs in one ladder) or
+every dialog the filters select (the filters of "calls").
+
+Formats:
+  html      one self-contained page that works offline: summary, ladder, click or
+            arrow keys on an arrow to read the whole message; light and dark; prints.
+            With filters: one page with the call list linking to each ladder.
+  svg       the ladder as an SVG image
+  mermaid   a Mermaid sequenceDiagram
+  plantuml  a PlantUML sequence diagram
+  txt       every message with time, delta and addresses, raw (for tickets)
+  pcap      the original frames that carried the messages (every IP fragment and
+            TCP segment), in time order; pcapng when link types differ
+  json      the dialogs, their transactions and messages
+
+-o - writes to standard output (not for pcap on a terminal).`,
+		Example: `  sipscope export --call 85216695-42dcdb1d@192.168.1.2 --format html -o call.html aaa.pcap
+  sipscope export --db calls.db --state rejected --format html -o rejected.html
+  sipscope export --db calls.db --call ID --linked --format pcap -o call.pcap
+  sipscope export --call ID --format mermaid -o - trace.pcap`,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.source.files = args
+			return runExport(c.Context(), opts, io)
+		},
+	}
+	addSourceFlags(cmd, &opts.source)
+	addLadderFlags(cmd, &opts.ladder)
+	addFilterFlags(cmd, &opts.filter)
+	cmd.Flags().StringVar(&opts.format, "format", "", "output format: "+strings.Join(exportFormats, ", ")+" (default: from the -o extension)")
+	cmd.Flags().StringVarP(&opts.out, "output", "o", "", "output file, - for standard output (required)")
+	return cmd
+}
+
+func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
+	if opts.out == "" {
+		return usagef("export needs -o OUT (a file, or - for standard output)")
+	}
+	if opts.format == "" {
+		opts.format = strings.TrimPrefix(filepath.Ext(opts.out), ".")
+		switch opts.format {
+		case "htm":
+			opts.format = "html"
+		case "pcapng":
+			opts.format = "pcap"
+		case "puml":
+			opts.format = "plantuml"
+		case "mmd":
+			opts.format = "mermaid"
+		}
+	}
+	if !slices.Contains(exportFormats, opts.format) {
+		return usagef("unknown --format %q: want one of %s", opts.format, strings.Join(exportFormats, ", "))
+	}
+	byCall := len(opts.ladder.calls) > 0
+	if byCall && opts.filter.active() {
+		return usagef("give --call or filters, not both")
+	}
+	if !byCall && opts.ladder.linked {
+		return usagef("--linked goes with --call")
+	}
+	filter, err := opts.filter.build()
+	if err != nil {
+		return err
+	}
+	if opts.out == "-" && opts.format == "pcap" && io.OutTTY {
+		return usagef("not writing a pcap to a terminal: use -o FILE or a pipe")
+	}
+
+	var st *store.Store
+	var release func()
+	if byCall {
+		src := &ladderSource{opts.source}
+		st, release, err = src.open(ctx, &opts.ladder, io)
+	} else {
+		st, release, err = openSource(ctx, &opts.source, keepEverything, io)
+	}
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	// Which calls: each entry is one ladder (a --call export is one ladder
+	// of all the named legs).
+	var groups [][]string
+	if byCall {
+		_, all, err := resolveCalls(ctx, st, opts.ladder.calls, opts.ladder.linked)
+		if err != nil {
+			return err
+		}
+		groups = [][]string{all}
+	} else {
+		for d, err := range st.Dialogs(ctx, filter) {
+			if err != nil {
+				return err
+			}
+			groups = append(groups, []string{d.CallID})
+		}
+		if len(groups) == 0 {
+			return fmt.Errorf("no dialogs match the filters: nothing to export")
+		}
+		if len(groups) > 1 {
+			switch opts.format {
+			case "svg", "mermaid", "plantuml":
+				return usagef("--format %s draws one ladder but %d dialogs match: use --call, narrow the filters, or --format html", opts.format, len(groups))
+			}
+		}
+	}
+
+	w, finish, err := openOutput(opts.out, io)
+	if err != nil {
+		return err
+	}
+	if err := writeExport(ctx, w, st, opts, groups); err != nil {
+		finish(false)
+		return err
+	}
+	return finish(true)
+}
+
+func writeExport(ctx context.Context, w io.Writer, st *store.Store, opts *exportOptions, groups [][]string) error {
+	lopt := opts.ladder
+	lopt.linked = false // already resolved into groups
+	if opts.format == "pcap" {
+		var ids []string
+		for _, g := range groups {
+			ids = append(ids, g...)
+		}
+		return writePcap(ctx, w, st, ids)
+	}
+	ladders := make([]*render.Ladder, 0, len(groups))
+	for _, g := range groups {
+		l, err := lopt.ladder(ctx, st, g)
+		if err != nil {
+			return err
+		}
+		ladders = append(ladders, l)
+	}
+	switch opts.format {
+	case "html":
+		if len(ladders) == 1 && len(opts.ladder.calls) > 0 {
+			return render.HTML(w, ladders[0], render.HTMLOptions{})
+		}
+		pages := make([]render.CallPage, len(ladders))
+		for i, l := range ladders {
+			pages[i] = render.CallPage{Ladder: l}
+		}
+		return render.HTMLMulti(w, pages, render.HTMLOptions{})
+	case "svg":
+		return render.SVG(w, ladders[0])
+	case "mermaid":
+		return render.Mermaid(w, ladders[0])
+	case "plantuml":
+		return render.PlantUML(w, ladders[0])
+	case "txt":
+		for i, l := range ladders {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			if err := render.Messages(w, l, render.TextOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "json":
+		for _, l := range ladders {
+			if err := render.JSON(w, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("format %s not handled", opts.format)
+}
+
+// writePcap writes the frames that carried the calls' messages.
+func writePcap(ctx context.Context, w io.Writer, st *store.Store, ids []string) error {
+	frames, err := st.Frames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	links := make([]capture.LinkType, 0, 2)
+	for _, f := range frames {
+		links = append(links, capture.LinkType(f.Link))
+	}
+	pw, err := capture.NewWriter(w, capture.FormatFor(links...))
+	if err != nil {
+		return err
+	}
+	for i := range frames {
+		f := &frames[i]
+		if err := pw.WriteFrame(&capture.Frame{File: f.File, Number: f.Number, Time: f.Time,
+			Link: capture.LinkType(f.Link), Data: f.Data, OrigLen: f.OrigLen}); err != nil {
+			return err
+		}
+	}
+	return pw.Close()
+}
+
+// openOutput opens path for writing ("-" is standard output). finish(ok)
+// flushes and closes it; a failed export removes the partial file.
+func openOutput(path string, io *streams) (io.Writer, func(ok bool) error, error) {
+	if path == "-" {
+		bw := bufio.NewWriter(io.Out)
+		return bw, func(bool) error { return bw.Flush() }, nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	bw := bufio.NewWriterSize(f, 256<<10)
+	return bw, func(ok bool) error {
+		if !ok {
+			f.Close()
+			os.Remove(f.Name())
+			return nil
+		}
+		err := bw.Flush()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			os.Chmod(f.Name(), 0o644)
+			err = os.Rename(f.Name(), path)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}, nil
+}

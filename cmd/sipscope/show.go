@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bufio"
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sipscope/sipscope/render"
+)
+
+type showOptions struct {
+	source ladderSource
+	ladder ladderOptions
+}
+
+func newShowCmd(io *streams) *cobra.Command {
+	opts := &showOptions{}
+	cmd := &cobra.Command{
+		Use:   "show CALL-ID [FILE...|-|--db PATH]",
+		Short: "Print every message of a dialog, raw, with time, delta and addresses",
+		Long: `Print every SIP message of the dialog exactly as it was on the wire, each headed by
+its time, the delta since the previous message, source and destination and
+transport: the text to paste into a ticket. --linked adds the linked legs.`,
+		Example: `  sipscope show 85216695-42dcdb1d@192.168.1.2 aaa.pcap
+  sipscope show --db calls.db --linked A-LEG-ID > ticket.txt`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.ladder.calls = []string{args[0]}
+			opts.source.files = args[1:]
+			return runShow(c.Context(), opts, io)
+		},
+	}
+	addSourceFlags(cmd, &opts.source.sourceOptions)
+	cmd.Flags().BoolVar(&opts.ladder.linked, "linked", false, "add every leg linked to the dialog")
+	return cmd
+}
+
+func runShow(ctx context.Context, opts *showOptions, io *streams) error {
+	st, release, err := opts.source.open(ctx, &opts.ladder, io)
+	if err != nil {
+		return err
+	}
+	defer release()
+	l, err := opts.ladder.ladder(ctx, st, opts.ladder.calls)
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriter(io.Out)
+	if err := render.Messages(out, l, render.TextOptions{}); err != nil {
+		return err
+	}
+	return out.Flush()
+}

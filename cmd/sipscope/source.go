@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode"
+	"github.com/sipscope/sipscope/store"
+)
+
+// sourceOptions say where dialogs come from: capture files analysed on the
+// spot (into a scratch database removed afterwards) or a database made by
+// `sipscope import`.
+type sourceOptions struct {
+	files       []string
+	db          string
+	linkHeaders []string
+	quiet       bool
+}
+
+func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
+	cmd.Flags().StringVar(&o.db, "db", "", "read a database made by `sipscope import` instead of capture files")
+	cmd.Flags().StringSliceVar(&o.linkHeaders, "link-header", nil,
+		"header naming another leg's Call-ID (repeatable; default X-Call-ID, X-CID)")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "no progress or warnings on standard error")
+}
+
+// storeMode says how much an on-the-spot analysis keeps.
+type storeMode int
+
+const (
+	keepEverything storeMode = iota // messages and frames too (show, flow, export, --grep)
+	dialogsOnly                     // dialog rows only (calls)
+)
+
+// openSource returns the store to query and a function that releases it.
+func openSource(ctx context.Context, o *sourceOptions, mode storeMode, io *streams) (*store.Store, func(), error) {
+	switch {
+	case o.db != "" && len(o.files) > 0:
+		return nil, nil, usagef("give capture files or --db, not both (add files to a database with `sipscope import FILE --db %s`)", o.db)
+	case o.db != "":
+		if _, err := os.Stat(o.db); err != nil {
+			return nil, nil, fmt.Errorf("open database %s: %w", o.db, errors.Unwrap(err))
+		}
+		st, err := store.Open(o.db, store.Options{ReadOnly: true})
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, func() { st.Close() }, nil
+	case len(o.files) == 0:
+		return nil, nil, usagef("no capture file given: name capture files (- for standard input) or --db PATH")
+	}
+	st, err := store.OpenTemp("", store.Options{DialogsOnly: mode == dialogsOnly})
+	if err != nil {
+		return nil, nil, err
+	}
+	imp := &importer{
+		store: st, files: o.files, io: io, quiet: o.quiet,
+		correlate: correlate.Options{LinkHeaders: o.linkHeaders},
+	}
+	if _, err := imp.run(ctx); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, func() { st.Close() }, nil
+}
+
+// importer runs the whole pipeline, capture -> decode -> correlate -> store,
+// for a set of files.
+type importer struct {
+	store     *store.Store
+	files     []string
+	io        *streams
+	quiet     bool
+	correlate correlate.Options
+	// sink, when set, sees each dialog before the store does and may drop it
+	// by returning false.
+	keep func(d *correlate.Dialog, msgs []*correlate.Message) bool
+}
+
+type importResult struct {
+	decode    decodeResult
+	correlate correlate.Stats
+	writer    store.WriterStats
+	skipped   []string // files imported before
+}
+
+func (imp *importer) run(ctx context.Context) (importResult, error) {
+	var res importResult
+	var files []string
+	for _, f := range imp.files {
+		if _, err := imp.store.AddFile(ctx, f); err != nil {
+			if errors.Is(err, store.ErrAlreadyImported) {
+				res.skipped = append(res.skipped, f)
+				if !imp.quiet {
+					fmt.Fprintf(imp.io.ErrOut, "sipscope: %s: already imported, skipped\n", f)
+				}
+				continue
+			}
+			return res, err
+		}
+		files = append(files, f)
+	}
+	if len(files) == 0 {
+		return res, nil
+	}
+	w, err := imp.store.Writer(ctx)
+	if err != nil {
+		return res, err
+	}
+	var sink correlate.Sink = w
+	if imp.keep != nil {
+		sink = correlate.SinkFunc(func(d *correlate.Dialog, msgs []*correlate.Message) error {
+			if !imp.keep(d, msgs) {
+				return nil
+			}
+			return w.Dialog(d, msgs)
+		})
+	}
+	corr := correlate.New(imp.correlate, sink)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var failed error
+	h := handlerFuncs{
+		message: func(m *decode.Message) {
+			if failed != nil {
+				return
+			}
+			if err := corr.Add(m.Clone()); err != nil {
+				failed = err
+				cancel(err)
+			}
+		},
+		event: func(e *decode.Event) {
+			if failed == nil {
+				corr.Event(e)
+			}
+		},
+	}
+	var bar *progressBar
+	if imp.io.ErrTTY && !imp.quiet {
+		bar = newProgressBar(imp.io.ErrOut, func() (int64, int64) {
+			st := w.Stats()
+			return st.Messages, st.Dialogs
+		})
+	}
+	job := &decodeJob{files: files, stdin: imp.io.In, handler: h}
+	if bar != nil {
+		job.progress = bar.update
+	}
+	res.decode, err = job.run(ctx)
+	if err == nil {
+		err = failed
+	}
+	if err == nil {
+		err = corr.Flush()
+	}
+	if bar != nil {
+		bar.done()
+	}
+	if err != nil {
+		w.Abort()
+		if failed != nil {
+			return res, failed
+		}
+		return res, err
+	}
+	if err := w.Close(); err != nil {
+		return res, err
+	}
+	res.correlate = corr.Stats()
+	res.writer = w.Stats()
+	if !imp.quiet {
+		printWarnings(imp.io.ErrOut, res.decode.Warnings)
+	}
+	return res, nil
+}
+
+// resolveCalls expands the Call-IDs a user named: with linked, every leg
+// reachable through links is added. Unknown Call-IDs are an error naming them.
+func resolveCalls(ctx context.Context, st *store.Store, ids []string, linked bool) ([]*correlate.Dialog, []string, error) {
+	seen := map[string]bool{}
+	var dialogs []*correlate.Dialog
+	var all []string
+	add := func(id string, must bool) error {
+		if seen[id] {
+			return nil
+		}
+		seen[id] = true
+		d, err := st.Dialog(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			if must {
+				return fmt.Errorf("call %q not found (list Call-IDs with `sipscope calls`)", id)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		dialogs = append(dialogs, d)
+		all = append(all, id)
+		return nil
+	}
+	for _, id := range ids {
+		if err := add(strings.TrimSpace(id), true); err != nil {
+			return nil, nil, err
+		}
+	}
+	if linked {
+		for _, id := range ids {
+			more, err := st.Linked(ctx, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, l := range more {
+				if err := add(l, false); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+	}
+	return dialogs, all, nil
+}
+
+// addrString prints an address, or "" for an unset one.
+func addrString(a interface {
+	IsValid() bool
+	String() string
+}) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
