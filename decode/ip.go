@@ -66,6 +66,10 @@ func (d *Decoder) ipv4(p *pkt, b []byte) {
 		return
 	}
 	if tl > len(b) {
+		if hl > len(b) {
+			d.short(p)
+			return
+		}
 		// Cut by the snap length (counted), or a total length larger
 		// than the frame: read what is there, as Wireshark does.
 		d.cut(p)

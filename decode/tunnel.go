@@ -60,6 +60,10 @@ func (d *Decoder) gre(p *pkt, b []byte) {
 	}
 	d.encap.push("gre")
 	b = b[off:]
+	if len(b) == 0 { // PPTP acknowledgment or GRE keep-alive without payload
+		d.stats.NonSIP++
+		return
+	}
 	switch proto {
 	case etERSPAN2:
 		d.encap.push("erspan")
