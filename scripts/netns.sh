@@ -1,0 +1,109 @@
+# shellcheck shell=bash
+# Helpers shared by scripts/mkcaptures.sh and scripts/mkbench.sh. Source it; do not run it.
+#
+# All traffic stays on the loopback interface of a private network namespace that
+# these helpers create and delete, so nothing ever leaves the machine and nothing on
+# the host's own loopback is disturbed. Needs root (ip netns, tcpdump).
+
+# die MESSAGE: print to stderr and exit 1.
+die() {
+	echo "$(basename "$0"): $*" >&2
+	exit 1
+}
+
+# need_root: the namespace and the capture need CAP_NET_ADMIN / CAP_NET_RAW.
+need_root() {
+	[ "$(id -u)" = 0 ] || die "must run as root (it creates a network namespace and runs tcpdump)"
+}
+
+# need_tools TOOL...: fail early, naming the Debian package to install.
+need_tools() {
+	local t missing=()
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		die "missing ${missing[*]}: apt-get install -y sip-tester tshark tcpdump iproute2 (sngrep, kamailio for some parts)"
+	fi
+}
+
+# ns_create NAME [MTU]: a fresh namespace with only lo, up (re-created if left over).
+ns_create() {
+	local ns=$1 mtu=${2:-}
+	ip netns del "$ns" 2>/dev/null || true
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	if [ -n "$mtu" ]; then
+		ip -n "$ns" link set lo mtu "$mtu"
+	fi
+}
+
+# ns_delete NAME: delete the namespace; processes still inside are not ours to keep.
+ns_delete() {
+	ip netns del "$1" 2>/dev/null || true
+}
+
+# nsx NAME CMD...: run CMD inside the namespace.
+nsx() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# cap_start NAME FILE [TCPDUMP_ARGS...]: start tcpdump on lo inside the namespace,
+# writing every packet whole (snaplen 0) to FILE, and return once it is listening.
+# Sets CAP_PID and CAP_ERR (tcpdump's stderr, which holds its drop counters at the end).
+cap_start() {
+	local ns=$1 file=$2
+	shift 2
+	CAP_ERR=$(mktemp)
+	# ip netns exec execs tcpdump, so CAP_PID is tcpdump's own pid.
+	ip netns exec "$ns" tcpdump -i lo -s 0 -U --immediate-mode "$@" -w "$file" 2>"$CAP_ERR" &
+	CAP_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		grep -q "listening on" "$CAP_ERR" 2>/dev/null && return 0
+		kill -0 "$CAP_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$CAP_ERR" >&2
+	die "tcpdump did not start for $file"
+}
+
+# cap_stop: let the last packets reach the file, stop tcpdump with SIGINT (it then
+# flushes and prints its counters) and wait for it. Sets CAP_STATS to tcpdump's
+# counters ("N packets captured, N packets received by filter, N packets dropped by
+# kernel"). Call it directly, not in a pipeline: it must wait for its own child.
+cap_stop() {
+	CAP_STATS=
+	[ -n "${CAP_PID:-}" ] || return 0
+	sleep 0.5
+	kill -INT "$CAP_PID" 2>/dev/null || true
+	wait "$CAP_PID" 2>/dev/null || true
+	CAP_PID=
+	CAP_STATS=$(grep -E "captured|received|dropped" "$CAP_ERR" | paste -sd, - | sed 's/,/, /g') || true
+	rm -f "$CAP_ERR"
+}
+
+# wait_listen NAME PORT: wait (up to 5 s) until something listens on PORT (udp or tcp) in NAME.
+wait_listen() {
+	local ns=$1 port=$2 i
+	for i in $(seq 1 100); do
+		if ip netns exec "$ns" ss -lnut 2>/dev/null | awk '{print $5}' | grep -qE "[:.]$port\$"; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "warning: nothing listening on port $port in $ns" >&2
+}
+
+# tshark_tsv PCAP OUT: Wireshark's reading of the SIP in PCAP, in the corpus format
+# (frame, time_epoch, method, status, cseq, call_id; tab-separated, no header), with
+# heuristic SIP on every port and SIP quoted inside ICMP errors left out.
+tshark_tsv() {
+	tshark -r "$1" \
+		--enable-heuristic sip_udp --enable-heuristic sip_tcp --enable-heuristic sip_sctp \
+		-Y 'sip && !icmp && !icmpv6' \
+		-T fields -e frame.number -e frame.time_epoch -e sip.Method -e sip.Status-Code \
+		-e sip.CSeq -e sip.Call-ID >"$2" 2>/dev/null
+}
