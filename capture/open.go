@@ -67,7 +67,7 @@ func Open(paths []string, opts Options) (Source, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("open: no capture files given")
 	}
-	s := &fileSource{total: 0}
+	s := &fileSource{}
 	for i, p := range paths {
 		in, err := openInput(i, p, opts)
 		if err != nil {
