@@ -105,3 +105,31 @@ func TestEncapICMP(t *testing.T) {
 		t.Errorf("event: got %+v", e)
 	}
 }
+
+// TestCorpusEncap checks the encapsulation paths found in real captures.
+func TestCorpusEncap(t *testing.T) {
+	parserReady(t)
+	dir := corpusDir(t)
+	cases := []struct {
+		file string
+		want map[string]int // encap path -> messages
+	}{
+		{"nDPI/gre_sip.pcapng", map[string]int{"eth/vlan:142/ipv4/gre/ppp/ipv4/udp": 35, "eth/vlan:155/vlan:1/pppoe/ppp/ipv4/gre/ppp/ipv4/udp": 1}},
+		{"heplify/erspan_sip_ipv4_udp.pcapng", map[string]int{"eth/ipv4/gre/eth/ipv4/udp": 140}},
+		{"arkime/arkime-gtp-iphone.pcap", map[string]int{"sll/ipv4/udp/gtp/ipv6/tcp": 13, "sll/ipv4/udp/gtp/ipv6/udp": 4}},
+		{"PcapPlusPlus/sip_reqs.pcap", map[string]int{"eth/ipv4/udp": 2, "eth/pppoe/ppp/ipv4/udp": 2}},
+		{"sngrep/ipv6frag.pcap", map[string]int{"sll/ipv6/udp": 32}},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			r, _ := decodeFile(t, filepath.Join(dir, c.file), Options{})
+			got := make(map[string]int)
+			for _, m := range r.msgs {
+				got[m.Encap]++
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}

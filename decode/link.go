@@ -237,6 +237,15 @@ func (d *Decoder) ethertype(p *pkt, et uint16, b []byte) {
 	}
 }
 
+// knownEthertype reports whether et is one the link decoder follows.
+func knownEthertype(et uint16) bool {
+	switch et {
+	case etIPv4, etIPv6, etVLAN, etQinQ, etQinQOld, etPPPoE, etMPLS, etMPLSMult, etARP:
+		return true
+	}
+	return false
+}
+
 // pushNum pushes name followed by the decimal n without allocating.
 func (d *Decoder) pushNum(name string, n uint64) {
 	d.encap.push(name)
@@ -285,7 +294,8 @@ func (d *Decoder) ppp(p *pkt, b []byte) {
 // mpls walks an MPLS label stack (RFC 3032 §2.1: label(20) TC(3) S(1)
 // TTL(8)) and guesses the payload after the bottom of the stack from its
 // first nibble: 4 IPv4, 6 IPv6, 0 a pseudowire control word (RFC 4385)
-// before Ethernet, anything else Ethernet without a control word.
+// before Ethernet (unless the bytes read better as Ethernet without one),
+// anything else Ethernet without a control word.
 func (d *Decoder) mpls(p *pkt, b []byte) {
 	for {
 		if len(b) < 4 {
@@ -312,6 +322,13 @@ func (d *Decoder) mpls(p *pkt, b []byte) {
 	case 6:
 		d.ipv6(p, b)
 	case 0:
+		// A control word, or an Ethernet destination MAC starting with
+		// a 0 nibble: take the reading whose ethertype we know.
+		if len(b) >= 14 && knownEthertype(binary.BigEndian.Uint16(b[12:14])) &&
+			(len(b) < 18 || !knownEthertype(binary.BigEndian.Uint16(b[16:18]))) {
+			d.ether(p, b)
+			return
+		}
 		if len(b) < 4 {
 			d.short(p)
 			return

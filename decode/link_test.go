@@ -190,3 +190,47 @@ func TestPathIntern(t *testing.T) {
 		t.Errorf("got %q, want eth/vlan:100/ipv4", got)
 	}
 }
+
+func TestLinkPaths(t *testing.T) {
+	parserReady(t)
+	sip := tIPv4(17, 1, false, 0, tUDP(5060, 5060, tSIP("path")))
+	ipv6 := func(next byte, payload []byte) []byte {
+		h := make([]byte, 40, 40+len(payload))
+		h[0], h[6], h[7] = 0x60, next, 64
+		binary.BigEndian.PutUint16(h[4:], uint16(len(payload)))
+		h[23], h[39] = 1, 2
+		return append(h, payload...)
+	}
+	// hop-by-hop (8 bytes) then an atomic fragment header (RFC 6946), then UDP.
+	ext := append([]byte{44, 0, 1, 4, 0, 0, 0, 0}, 17, 0, 0, 0, 0, 0, 0, 9)
+	v6 := ipv6(0, append(ext, tUDP(5060, 5060, tSIP("path"))...))
+	cases := []struct {
+		name  string
+		link  capture.LinkType
+		data  []byte
+		encap string
+	}{
+		{"ppp hdlc", capture.LinkPPP, append([]byte{0xff, 0x03, 0x00, 0x21}, sip...), "ppp/ipv4/udp"},
+		{"ppp compressed", capture.LinkPPP, append([]byte{0x21}, sip...), "ppp/ipv4/udp"},
+		{"mpls pw control word", capture.LinkEthernet, tEth(0x8847, append([]byte{0, 0x01, 0x01, 64, 0, 0, 0, 0}, tEth(0x0800, sip)...)), "eth/mpls:16/eth/ipv4/udp"},
+		{"mpls pw no control word", capture.LinkEthernet, tEth(0x8847, append([]byte{0, 0x01, 0x01, 64}, tEth(0x0800, sip)...)), "eth/mpls:16/eth/ipv4/udp"},
+		{"ipv6 extension headers", capture.LinkIPv6, v6, "ipv6/udp"},
+		{"null big-endian", capture.LinkNull, append([]byte{0, 0, 0, 2}, sip...), "null/ipv4/udp"},
+		{"gre routing", capture.LinkIPv4, tIPv4(47, 1, false, 0, append([]byte{0x40, 0, 0x08, 0, 0, 0, 0, 0, 0, 2, 0, 4, 1, 2, 3, 4, 0, 0, 0, 0}, sip...)), "ipv4/gre/ipv4/udp"},
+		{"erspan3 ip frame", capture.LinkIPv4, tIPv4(47, 1, false, 0, append([]byte{0x10, 0, 0x22, 0xeb, 0, 0, 0, 1, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0}, sip...)), "ipv4/gre/erspan/ipv4/udp"},
+		{"sll2 vlan", capture.LinkLinuxSLL2, append([]byte{0x81, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0x08, 0}, sip...), "sll2/vlan:7/ipv4/udp"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := &recorder{}
+			d := New(Options{}, r)
+			d.Frame(frameOf(1, c.link, c.data, t0))
+			if len(r.msgs) != 1 {
+				t.Fatalf("got %d messages, want 1 (stats %+v)", len(r.msgs), d.Stats())
+			}
+			if r.msgs[0].Encap != c.encap || r.msgs[0].CallID != "path" {
+				t.Errorf("got %q %q, want %q path", r.msgs[0].Encap, r.msgs[0].CallID, c.encap)
+			}
+		})
+	}
+}
