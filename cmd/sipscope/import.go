@@ -70,7 +70,7 @@ func runImport(ctx context.Context, opts *importOptions, io *streams) error {
 	}
 	if !opts.quiet {
 		fmt.Fprintf(io.ErrOut, "%s: %d frames, %d SIP messages, %d dialogs from %d file(s) in %s\n",
-			opts.db, res.decode.Stats.Frames, res.writer.Messages, res.writer.Dialogs,
+			opts.db, res.decode.Stats.Frames, res.writer.Messages, res.writer.Dialogs-res.writer.Merged,
 			len(opts.files)-len(res.skipped), time.Since(start).Round(time.Millisecond))
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -59,7 +60,7 @@ func run(args []string, io *streams) int {
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
 		fmt.Fprintln(io.ErrOut, "sipscope: interrupted")
 		return exitInterrupted
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command"):
 		fmt.Fprintf(io.ErrOut, "sipscope: %v\n", err)
 		return exitUsage
 	default:

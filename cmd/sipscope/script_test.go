@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -16,7 +18,8 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the end-to-end CLI scripts in testdata/script. They see
 // $TESTDATA (the repository's testdata folder) and $CORPUS (../shared/corpus);
-// scripts that need the corpus start with `[!exists $CORPUS] skip`.
+// scripts that need the corpus start with `[!corpus] skip`; [tshark]
+// says whether tshark is installed.
 func TestScripts(t *testing.T) {
 	testdata, err := filepath.Abs(filepath.Join("..", "..", "testdata"))
 	if err != nil {
@@ -32,6 +35,17 @@ func TestScripts(t *testing.T) {
 			e.Setenv("TESTDATA", testdata)
 			e.Setenv("CORPUS", corpus)
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "corpus":
+				_, err := os.Stat(filepath.Join(corpus, "sngrep", "aaa.pcap"))
+				return err == nil, nil
+			case "tshark":
+				_, err := exec.LookPath("tshark")
+				return err == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})
 }

@@ -24,7 +24,12 @@ its time, the delta since the previous message, source and destination and
 transport: the text to paste into a ticket. --linked adds the linked legs.`,
 		Example: `  sipscope show 85216695-42dcdb1d@192.168.1.2 aaa.pcap
   sipscope show --db calls.db --linked A-LEG-ID > ticket.txt`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("show needs a CALL-ID (list them with `sipscope calls FILE`)")
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.ladder.calls = []string{args[0]}
 			opts.source.files = args[1:]
