@@ -44,3 +44,17 @@ func BenchmarkCorpusFrames(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 }
+
+// BenchmarkFrameRTP decodes an Ethernet/IPv4/UDP RTP frame: the packet
+// layers alone, since the payload is not SIP (most frames of a call).
+func BenchmarkFrameRTP(b *testing.B) {
+	rtp := make([]byte, 172)
+	rtp[0], rtp[1] = 0x80, 0x08
+	f := frameOf(1, capture.LinkEthernet, tEth(0x0800, tIPv4(17, 1, false, 0, tUDP(16384, 16386, rtp))), t0)
+	d := New(Options{}, nopHandler{})
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Frame(f)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+}
