@@ -382,8 +382,10 @@ const readmeHead = `# Encapsulation edge cases
 Written by ` + "`go run ./scripts/gencap`" + ` (from the module root), which builds every packet by hand,
 field by field, around the same INVITE (with an SDP offer) or a few small messages, and writes one
 nanosecond pcap per case. Frame times start at 2024-01-02T03:04:05Z, one millisecond apart. Each
-message's Call-ID is ` + "`<case>@gencap.sipscope`" + `. The expected decoding (messages and the exact
-encapsulation path) is asserted by decode/encap_test.go. Regenerate rather than edit.
+message's Call-ID names its case (` + "`vlan@gencap.sipscope`, `frag4@gencap.sipscope`" + `, ...). The expected
+decoding (messages, frames and the exact encapsulation path) is asserted by decode/encap_test.go;
+tshark 4 reads every file the same way (checked with ` + "`tshark -r FILE -T fields -e frame.protocols -e sip.Call-ID`" + `).
+Regenerate rather than edit.
 
 | file | frames | what is in it |
 |---|---|---|
