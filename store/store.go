@@ -210,7 +210,8 @@ func Open(path string, opts Options) (*Store, error) {
 
 // OpenTemp creates a database in a new temporary file under dir (os.TempDir
 // when dir is ""); Close deletes it. It is for commands that analyse
-// captures without --db and must leave nothing behind; Scratch is implied.
+// captures without --db and must leave nothing behind; Scratch is implied,
+// and the filter indexes are left out (queries scan instead).
 func OpenTemp(dir string, opts Options) (*Store, error) {
 	f, err := os.CreateTemp(dir, "sipscope-*.db")
 	if err != nil {
@@ -226,6 +227,15 @@ func OpenTemp(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.remove = true
+	// A scratch store is written once and scanned once or twice: the
+	// filter indexes cost more to maintain on insert than they save.
+	for _, ix := range []string{"dialogs_kind", "dialogs_state", "dialogs_final_status", "dialogs_start",
+		"dialogs_from_user", "dialogs_to_user"} {
+		if _, err := s.db.Exec("DROP INDEX IF EXISTS " + ix); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
 	return s, nil
 }
 

@@ -721,3 +721,46 @@ func TestAbort(t *testing.T) {
 		t.Error("Dialog after Abort: got nil error")
 	}
 }
+
+// BenchmarkIngestDialogsOnly is the `calls` path on files without --db:
+// 50k dialogs into a scratch dialogs-only store, then one sorted scan.
+func BenchmarkIngestDialogsOnly(b *testing.B) {
+	const dialogs = 50_000
+	d, ms := makeCall(b, callSpec{callID: "bench", from: "alice", to: "bob", final: 200, start: t0})
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		s, err := OpenTemp(b.TempDir(), Options{DialogsOnly: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		start := time.Now()
+		w, err := s.Writer(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k := 0; k < dialogs; k++ {
+			dd := *d
+			dd.CallID = "bench-" + strconv.Itoa(k)
+			dd.Start = t0.Add(time.Duration(dialogs-k) * time.Millisecond)
+			if err := w.Dialog(&dd, ms); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for _, err := range s.Dialogs(ctx, Filter{Sort: "start"}) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != dialogs {
+			b.Fatalf("got %d dialogs, want %d", n, dialogs)
+		}
+		b.ReportMetric(float64(dialogs)/time.Since(start).Seconds(), "dialogs/s")
+		s.Close()
+	}
+}
