@@ -764,3 +764,45 @@ func BenchmarkIngestDialogsOnly(b *testing.B) {
 		s.Close()
 	}
 }
+
+// TestUpgrade opens a database left at schema version 1 and finds it
+// brought up to date.
+func TestUpgrade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := migrations()[0]
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)`,
+		v1.sql,
+		`INSERT INTO schema_migrations VALUES (1, '` + v1.name + `', 0)`,
+		`INSERT INTO dialogs (call_id, kind, state) VALUES ('old', 'call', 'completed')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if _, err := Open(path, Options{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "schema version 1") {
+		t.Errorf("read-only open of an old schema: got %v, want a request to upgrade", err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d, err := s.Dialog(context.Background(), "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Events != 0 || d.State != correlate.StateCompleted {
+		t.Errorf("got %+v", d)
+	}
+	var v int
+	s.db.QueryRow(`SELECT max(version) FROM schema_migrations`).Scan(&v)
+	if v != Version() {
+		t.Errorf("got version %d, want %d", v, Version())
+	}
+}
