@@ -32,7 +32,7 @@ func (p *progressBar) update(done, total int64) {
 	msgs, dialogs := p.counts()
 	elapsed := now.Sub(p.start).Seconds()
 	rate := float64(done) / elapsed
-	line := fmt.Sprintf("%s", humanBytes(done))
+	line := humanBytes(done)
 	if total > 0 {
 		pct := float64(done) * 100 / float64(total)
 		line = fmt.Sprintf("%5.1f%% %s/%s", pct, humanBytes(done), humanBytes(total))
