@@ -76,6 +76,9 @@ type Decoder struct {
 	msg   Message   // reused for every message handed to h
 	encap encapPath // path of the frame being decoded
 	paths map[string]string
+	// lastPath is the encapsulation path of the last message delivered:
+	// most messages of a capture share it, so deliver skips the map.
+	lastPath string
 
 	// state owned by the packet layers (link.go, ip.go)
 	ip *ipState
@@ -150,11 +153,18 @@ func (d *Decoder) path() string {
 // handler. raw and frames may alias buffers that are reused after emit
 // returns. It reports whether raw parsed as SIP.
 func (d *Decoder) emit(p *pkt, tr Transport, src, dst netip.AddrPort, raw []byte, frames []FrameRef, at time.Time, hep *HEPInfo) bool {
-	m := &d.msg
-	if err := Parse(raw, m); err != nil {
+	if err := Parse(raw, &d.msg); err != nil {
 		d.stats.Malformed++
 		return false
 	}
+	d.deliver(p, tr, src, dst, frames, at, hep)
+	return true
+}
+
+// deliver fills in the addressing of the message just parsed into d.msg
+// and hands it to the handler.
+func (d *Decoder) deliver(p *pkt, tr Transport, src, dst netip.AddrPort, frames []FrameRef, at time.Time, hep *HEPInfo) {
+	m := &d.msg
 	m.Time = at
 	if p != nil && p.frame != nil {
 		m.File = p.frame.File
@@ -162,12 +172,14 @@ func (d *Decoder) emit(p *pkt, tr Transport, src, dst netip.AddrPort, raw []byte
 	m.Frames = frames
 	m.Src, m.Dst = src, dst
 	m.Transport = tr
-	m.Encap = d.path()
+	if d.lastPath == "" || string(d.encap.b) != d.lastPath {
+		d.lastPath = d.path()
+	}
+	m.Encap = d.lastPath
 	m.HEP = hep
 	d.stats.SIPMessages++
 	if m.Warnings != 0 {
 		d.stats.Warnings++
 	}
 	d.h.Message(m)
-	return true
 }

@@ -95,13 +95,17 @@ const (
 	hMaxForwards
 )
 
-// headerID classifies a header name without allocating: a switch on length
-// first, then a case-insensitive comparison.
+// headerID classifies a header name without allocating: a switch on the
+// length and the lower-cased first byte picks at most one candidate, which
+// is compared exactly first (stacks write the canonical case) and then
+// case-insensitively (RFC 3261 §7.3.1).
 func headerID(name string) hid {
-	eq := strings.EqualFold
-	switch len(name) {
-	case 1:
-		switch name[0] | 0x20 {
+	if len(name) == 0 {
+		return hOther
+	}
+	c := name[0] | 0x20
+	if len(name) == 1 {
+		switch c {
 		case 'i':
 			return hCallID
 		case 'f':
@@ -117,53 +121,44 @@ func headerID(name string) hid {
 		case 'l':
 			return hContentLength
 		}
-	case 2:
-		if eq(name, "To") {
-			return hTo
+		return hOther
+	}
+	var want string
+	var id hid
+	switch len(name)<<8 | int(c) {
+	case 2<<8 | 't':
+		want, id = "To", hTo
+	case 3<<8 | 'v':
+		want, id = "Via", hVia
+	case 4<<8 | 'c':
+		want, id = "CSeq", hCSeq
+	case 4<<8 | 'f':
+		want, id = "From", hFrom
+	case 6<<8 | 'r':
+		want, id = "Reason", hReason
+	case 6<<8 | 's':
+		want, id = "Server", hServer
+	case 7<<8 | 'c':
+		if len(name) > 2 && name[2]|0x20 == 'l' {
+			want, id = "Call-ID", hCallID
+		} else {
+			want, id = "Contact", hContact
 		}
-	case 3:
-		if eq(name, "Via") {
-			return hVia
-		}
-	case 4:
-		if eq(name, "CSeq") {
-			return hCSeq
-		}
-		if eq(name, "From") {
-			return hFrom
-		}
-	case 6:
-		if eq(name, "Reason") {
-			return hReason
-		}
-		if eq(name, "Server") {
-			return hServer
-		}
-	case 7:
-		if eq(name, "Call-ID") {
-			return hCallID
-		}
-		if eq(name, "Contact") {
-			return hContact
-		}
-		if eq(name, "Warning") {
-			return hWarning
-		}
-	case 10:
-		if eq(name, "User-Agent") {
-			return hUserAgent
-		}
-	case 12:
-		if eq(name, "Content-Type") {
-			return hContentType
-		}
-		if eq(name, "Max-Forwards") {
-			return hMaxForwards
-		}
-	case 14:
-		if eq(name, "Content-Length") {
-			return hContentLength
-		}
+	case 7<<8 | 'w':
+		want, id = "Warning", hWarning
+	case 10<<8 | 'u':
+		want, id = "User-Agent", hUserAgent
+	case 12<<8 | 'c':
+		want, id = "Content-Type", hContentType
+	case 12<<8 | 'm':
+		want, id = "Max-Forwards", hMaxForwards
+	case 14<<8 | 'c':
+		want, id = "Content-Length", hContentLength
+	default:
+		return hOther
+	}
+	if name == want || strings.EqualFold(name, want) {
+		return id
 	}
 	return hOther
 }

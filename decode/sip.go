@@ -28,18 +28,36 @@ import (
 // line is found and a *SyntaxError when the start line is broken; on error
 // m is left reset. Parse never panics.
 func Parse(b []byte, m *Message) error {
+	_, err := parse(b, m, false)
+	return err
+}
+
+// parseNext parses the message at the start of a datagram payload b into
+// m, as Parse does, where b may hold further messages after it (RFC 3261
+// §18.3 allows one per datagram, but some stacks bundle several). It
+// returns how many bytes of b belong to the message: up to the end of the
+// body announced by Content-Length when another start line follows (after
+// optional CR, LF and NUL padding), else len(b). Bytes after the body that
+// are only padding are not extra data; other bytes are (WarnExtraData),
+// and belong to this message. b must start with a start line (the caller
+// checked isSIPStart).
+func parseNext(b []byte, m *Message) (int, error) {
+	return parse(b, m, true)
+}
+
+func parse(b []byte, m *Message, dgram bool) (int, error) {
 	sc := m.scratch
 	if sc == nil {
 		sc = new(scratch)
 	}
 	sc.reset()
 	*m = Message{ContentLength: -1, MaxForwards: -1, scratch: sc}
-	p := parser{b: b, s: str(b), m: m, sc: sc, foldID: -1}
+	p := parser{b: b, s: str(b), m: m, sc: sc, foldID: -1, dgram: dgram, next: len(b)}
 	if err := p.parse(); err != nil {
 		*m = Message{ContentLength: -1, MaxForwards: -1, scratch: sc}
-		return err
+		return len(b), err
 	}
-	return nil
+	return p.next, nil
 }
 
 // scratch is the storage Parse reuses between messages. The message's
@@ -76,6 +94,9 @@ type parser struct {
 	s  string // b as a string, so that substrings alias b
 	m  *Message
 	sc *scratch
+
+	dgram bool // parseNext: more messages may follow in b
+	next  int  // where the next message may start (len(b) when none)
 
 	nhdr      int // serial number of the last header appended
 	foldID    int // serial of the header being joined in sc.fold, -1 when none
@@ -149,7 +170,16 @@ func (p *parser) parse() error {
 			p.warn(WarnShortBody)
 		case m.ContentLength >= 0:
 			end = pos + m.ContentLength
-			for _, c := range rest[m.ContentLength:] {
+			tail := rest[m.ContentLength:]
+			if p.dgram {
+				switch nx := skipPad(tail); {
+				case len(nx) == 0:
+					tail = nil // keep-alive padding after the message
+				case isSIPStart(nx):
+					tail, p.next = nil, end // another message follows
+				}
+			}
+			for _, c := range tail {
 				if c != '\r' && c != '\n' {
 					p.warn(WarnExtraData)
 					break
@@ -407,6 +437,9 @@ func parseDecimal(v string) int {
 // (RFC 3261 §7.3.1) and the rest after its comma. Commas inside quoted
 // strings (with backslash escapes) and angle brackets do not split.
 func splitComma(s string) (item, rest string) {
+	if strings.IndexByte(s, ',') < 0 {
+		return trimLWS(s), "" // the usual case: one value (SIMD scan)
+	}
 	inQ, depth := false, 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -432,39 +465,66 @@ func splitComma(s string) (item, rest string) {
 // parseVia reads one via-parm (RFC 3261 §20.42): sent-protocol, sent-by,
 // then parameters. SLASH may have white space around it.
 func parseVia(v string) (via Via) {
-	rest := v
-	for range 2 {
-		i := strings.IndexByte(rest, '/')
-		if i < 0 {
-			via.SentBy, _, _ = strings.Cut(v, ";")
-			via.SentBy = trimLWS(via.SentBy)
-			return via
+	// sent-protocol = protocol-name SLASH protocol-version SLASH transport:
+	// find the second slash with a byte loop (it is a few bytes in).
+	slash, i := 0, 0
+	for ; i < len(v) && slash < 2; i++ {
+		if v[i] == '/' {
+			slash++
 		}
-		rest = rest[i+1:]
 	}
-	rest = trimLWS(rest)
-	i := 0
+	if slash < 2 {
+		via.SentBy = v
+		if j := strings.IndexByte(v, ';'); j >= 0 {
+			via.SentBy = v[:j]
+		}
+		via.SentBy = trimLWS(via.SentBy)
+		return via
+	}
+	rest := trimLWS(v[i:])
+	i = 0
 	for i < len(rest) && rest[i] != ' ' && rest[i] != '\t' && rest[i] != ';' {
 		i++
 	}
 	via.Transport = rest[:i]
-	sentBy, params, _ := strings.Cut(rest[i:], ";")
+	sentBy, params := rest[i:], ""
+	if j := strings.IndexByte(sentBy, ';'); j >= 0 {
+		sentBy, params = sentBy[:j], sentBy[j+1:]
+	}
 	via.SentBy = trimLWS(sentBy)
 	for params != "" {
-		var prm string
-		prm, params, _ = strings.Cut(params, ";")
-		name, val, _ := strings.Cut(prm, "=")
-		name, val = trimLWS(name), trimLWS(val)
-		switch {
-		case strings.EqualFold(name, "branch"):
-			via.Branch = val
-		case strings.EqualFold(name, "received"):
-			via.Received = val
-		case strings.EqualFold(name, "rport"):
-			via.RPort = val
+		var name, val string
+		name, val, params = nextParam(params)
+		switch len(name) {
+		case 6:
+			if name == "branch" || strings.EqualFold(name, "branch") {
+				via.Branch = val
+			}
+		case 8:
+			if name == "received" || strings.EqualFold(name, "received") {
+				via.Received = val
+			}
+		case 5:
+			if name == "rport" || strings.EqualFold(name, "rport") {
+				via.RPort = val
+			}
 		}
 	}
 	return via
+}
+
+// nextParam splits the first ";"-separated parameter off s (RFC 3261
+// §25.1 generic-param = token [ EQUAL gen-value ]) and returns its name and
+// value, both without surrounding white space, and what follows its ";".
+// It does not look inside quotes, as the header-level splitters do not.
+func nextParam(s string) (name, val, rest string) {
+	if i := strings.IndexByte(s, ';'); i >= 0 {
+		s, rest = s[:i], s[i+1:]
+	}
+	if eq := strings.IndexByte(s, '='); eq >= 0 {
+		return trimLWS(s[:eq]), trimLWS(s[eq+1:]), rest
+	}
+	return trimLWS(s), "", rest
 }
 
 // parseNameAddr reads a From, To or Contact value (RFC 3261 §20.10,
@@ -473,35 +533,34 @@ func parseVia(v string) (via Via) {
 // belong to the header, not the URI (§20.10).
 func parseNameAddr(v string) (na NameAddr) {
 	v = trimLWS(v)
-	display := ""
 	quoted := false
-	if strings.HasPrefix(v, `"`) {
+	if len(v) > 0 && v[0] == '"' {
 		if e := quotedEnd(v); e > 0 {
-			display, v, quoted = v[1:e], v[e+1:], true
+			na.Display, v, quoted = v[1:e], v[e+1:], true
 		}
 	}
 	var uri, params string
 	if lt := strings.IndexByte(v, '<'); lt >= 0 {
 		if !quoted {
-			display = trimLWS(v[:lt])
+			na.Display = trimLWS(v[:lt])
 		}
-		inner := v[lt+1:]
-		if gt := strings.IndexByte(inner, '>'); gt >= 0 {
-			uri, params = inner[:gt], inner[gt+1:]
-		} else {
-			uri = inner
+		uri = v[lt+1:]
+		if gt := strings.IndexByte(uri, '>'); gt >= 0 {
+			uri, params = uri[:gt], uri[gt+1:]
 		}
 	} else {
-		uri, params, _ = strings.Cut(v, ";")
+		uri = v
+		if semi := strings.IndexByte(v, ';'); semi >= 0 {
+			uri, params = v[:semi], v[semi+1:]
+		}
 	}
-	na.Display = display
 	na.URI = trimLWS(uri)
 	na.User, na.Host = splitURI(na.URI)
 	for params != "" {
-		var prm string
-		prm, params, _ = strings.Cut(params, ";")
-		if name, val, _ := strings.Cut(prm, "="); strings.EqualFold(trimLWS(name), "tag") {
-			na.Tag = trimLWS(val)
+		var name, val string
+		name, val, params = nextParam(params)
+		if len(name) == 3 && name[0]|0x20 == 't' && name[1]|0x20 == 'a' && name[2]|0x20 == 'g' {
+			na.Tag = val
 			break
 		}
 	}
@@ -524,34 +583,45 @@ func quotedEnd(s string) int {
 
 // splitURI returns the user and host[:port] of a SIP, SIPS or other URI
 // (RFC 3261 §19.1.1). For tel: URIs (RFC 3966) the number is the user.
+// One byte loop finds the scheme (RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT /
+// "+" / "-" ), and no dot, so that a bare host:port is not taken for one),
+// then IndexByte the end of the URI proper ("?" starts headers) and "@".
 func splitURI(u string) (user, host string) {
 	rest := u
-	if c := strings.IndexByte(u, ':'); c > 0 && isScheme(u[:c]) {
-		if strings.EqualFold(u[:c], "tel") {
-			user, _, _ = strings.Cut(u[c+1:], ";")
+	i := 0
+	for i < len(u) {
+		c := u[i] | 0x20
+		if !(c >= 'a' && c <= 'z' || i > 0 && (isDigit(u[i]) || u[i] == '+' || u[i] == '-')) {
+			break
+		}
+		i++
+	}
+	if i > 0 && i < len(u) && u[i] == ':' {
+		if i == 3 && u[0]|0x20 == 't' && u[1]|0x20 == 'e' && u[2]|0x20 == 'l' {
+			user = u[4:]
+			if j := strings.IndexByte(user, ';'); j >= 0 {
+				user = user[:j]
+			}
 			return user, ""
 		}
-		rest = u[c+1:]
+		rest = u[i+1:]
 	}
-	rest, _, _ = strings.Cut(rest, "?")
-	if at := strings.IndexByte(rest, '@'); at >= 0 {
-		user, _, _ = strings.Cut(rest[:at], ":")
+	if q := strings.IndexByte(rest, '?'); q >= 0 {
+		rest = rest[:q]
+	}
+	at := strings.IndexByte(rest, '@')
+	if at >= 0 {
+		user = rest[:at]
+		if j := strings.IndexByte(user, ':'); j >= 0 {
+			user = user[:j]
+		}
 		rest = rest[at+1:]
 	}
-	host, _, _ = strings.Cut(rest, ";")
-	return user, host
-}
-
-// isScheme reports whether s is an RFC 3986 §3.1 scheme: ALPHA *( ALPHA /
-// DIGIT / "+" / "-" / "." ), and not a host (it has no dot).
-func isScheme(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i] | 0x20
-		if !(c >= 'a' && c <= 'z' || i > 0 && (isDigit(s[i]) || s[i] == '+' || s[i] == '-')) {
-			return false
-		}
+	host = rest
+	if j := strings.IndexByte(rest, ';'); j >= 0 {
+		host = rest[:j]
 	}
-	return s != ""
+	return user, host
 }
 
 // trimLWS trims spaces, tabs and CR/LF from both ends of s.
@@ -566,7 +636,11 @@ func trimLWS(s string) string {
 	return s[i:j]
 }
 
-func isLWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+// isLWS reports whether c is SP, HTAB, CR or LF. All four are <= SP, so
+// one comparison settles the usual case of a visible character.
+func isLWS(c byte) bool {
+	return c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+}
 
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)

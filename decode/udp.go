@@ -29,22 +29,36 @@ func (d *Decoder) onUDP(p *pkt, sport, dport uint16, payload []byte) {
 	src := netip.AddrPortFrom(p.src, sport)
 	dst := netip.AddrPortFrom(p.dst, dport)
 	for len(rest) > 0 {
-		n, err := frameLen(rest, false)
-		if err != nil || n <= 0 || n > len(rest) {
-			// Content-Length beyond the datagram, or no end of headers:
-			// RFC 3261 §18.3 says discard, we keep what there is and let
-			// the parser flag it.
-			n = len(rest)
+		// One pass per message: parseNext reads the message at the start
+		// of rest and says where the next one starts, so the bytes are
+		// not framed first and parsed again.
+		n, err := parseNext(rest, &d.msg)
+		if err != nil {
+			d.stats.Malformed++
+			n = udpFrameLen(rest)
+		} else {
+			d.deliver(p, UDP, src, dst, p.frames, p.time, nil)
 		}
-		next := skipPad(rest[n:])
-		if len(next) > 0 && !isSIPStart(next) {
-			// Junk after a message (a Content-Length shorter than the
-			// body): it belongs to this message, not to a new one.
-			n, next = len(rest), nil
-		}
-		d.emit(p, UDP, src, dst, rest[:n], p.frames, p.time, nil)
-		rest = next
+		rest = skipPad(rest[n:])
 	}
+}
+
+// udpFrameLen returns how many bytes of rest, which starts with a start
+// line, belong to its first message: the framing of a message Parse
+// rejected, so that the messages after it in the datagram are still read.
+func udpFrameLen(rest []byte) int {
+	n, err := frameLen(rest, false)
+	if err != nil || n <= 0 || n > len(rest) {
+		// Content-Length beyond the datagram, or no end of headers:
+		// RFC 3261 §18.3 says discard, we keep what there is.
+		return len(rest)
+	}
+	if next := skipPad(rest[n:]); len(next) > 0 && !isSIPStart(next) {
+		// Junk after a message (a Content-Length shorter than the
+		// body): it belongs to this message, not to a new one.
+		return len(rest)
+	}
+	return n
 }
 
 // skipKeepAlive skips CR, LF and NUL bytes: CRLF keep-alives (RFC 5626
