@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"container/heap"
+	"hash/maphash"
 	"strings"
 	"time"
 
@@ -35,6 +36,14 @@ type Options struct {
 	// MaxRemembered bounds the number of remembered summaries (the oldest
 	// are forgotten first). Default 32768.
 	MaxRemembered int
+	// Summaries makes the correlator keep no messages: Add may be given a
+	// message that aliases decoder buffers (valid only during the call, as
+	// a decode.Handler gets it), the few strings a summary needs are
+	// copied, and the Sink gets each Dialog with nil msgs. The dialogs are
+	// the same as without it; events attached by Event are only counted
+	// (Dialog.Events). It is for listing calls: memory per open dialog is
+	// its summary, not its messages.
+	Summaries bool
 }
 
 func (o Options) withDefaults() Options {
@@ -104,6 +113,9 @@ type Correlator struct {
 	tombs map[string]*tomb
 	tombQ []*tomb // in order of forgetting (clock is monotonic)
 	tombH int     // head of tombQ
+
+	scratch Message      // the wrapper Add reuses in Summaries mode
+	seed    maphash.Seed // for the retransmission hashes of every dialog
 }
 
 // New returns a correlator that hands finished dialogs to sink.
@@ -113,6 +125,7 @@ func New(opts Options, sink Sink) *Correlator {
 		sink:  sink,
 		open:  make(map[string]*dialog),
 		tombs: make(map[string]*tomb),
+		seed:  maphash.MakeSeed(),
 	}
 }
 
@@ -124,10 +137,11 @@ func (c *Correlator) Stats() Stats {
 	return s
 }
 
-// Add takes one message in capture order. m must own its memory (see
-// decode.Message.Clone); the correlator keeps it until its dialog is handed
-// on, and hands it to the Sink wrapped in a *Message. An error is the
-// Sink's.
+// Add takes one message in capture order. Unless Options.Summaries is set,
+// m must own its memory (see decode.Message.Clone): the correlator keeps it
+// until its dialog is handed on, and hands it to the Sink wrapped in a
+// *Message. With Summaries, m is not kept and may alias decoder buffers.
+// An error is the Sink's.
 func (c *Correlator) Add(m *decode.Message) error {
 	if m == nil {
 		return nil
@@ -135,7 +149,15 @@ func (c *Correlator) Add(m *decode.Message) error {
 	if err := c.advance(m.Time); err != nil {
 		return err
 	}
-	cm := &Message{Message: m, Seq: c.seq, CallID: m.CallID, Txn: -1}
+	var cm *Message
+	if c.opts.Summaries {
+		// Nothing keeps the wrapper: reuse it, and drop m when done.
+		cm = &c.scratch
+		*cm = Message{Message: m, Seq: c.seq, CallID: m.CallID, Txn: -1}
+		defer func() { c.scratch = Message{} }()
+	} else {
+		cm = &Message{Message: m, Seq: c.seq, CallID: m.CallID, Txn: -1}
+	}
 	c.seq++
 	c.stats.Messages++
 
@@ -154,7 +176,7 @@ func (c *Correlator) Add(m *decode.Message) error {
 			delete(c.tombs, m.CallID) // its queue entry goes stale
 		}
 		d = newDialog(c, m.CallID, t)
-		c.open[m.CallID] = d
+		c.open[d.d.CallID] = d // the dialog's own copy: m may alias decoder buffers
 		if n := len(c.open); n > c.stats.MaxOpen {
 			c.stats.MaxOpen = n
 		}
@@ -206,6 +228,15 @@ func (c *Correlator) Event(e *decode.Event) error {
 	method := e.CSeqMethod
 	if method == "" {
 		method = e.Method
+	}
+	if c.opts.Summaries {
+		if d.requestSeen(e.CSeq, method) {
+			d.d.Events++
+			c.stats.Events++
+		} else {
+			c.stats.EventsUnmatched++
+		}
+		return nil
 	}
 	for i := len(d.msgs) - 1; i >= 0; i-- {
 		m := d.msgs[i]

@@ -1,9 +1,12 @@
 package correlate
 
 import (
+	"encoding/binary"
+	"hash/maphash"
 	"net/netip"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/sipscope/sipscope/decode"
 )
@@ -18,6 +21,11 @@ type dialog struct {
 	expiry time.Time
 	hidx   int // index in the expiry heap
 	txBase int // Transaction.Index of d.Transactions[0]
+	// summary is set in Options.Summaries mode: messages are not kept,
+	// and every string the dialog keeps is copied into arena first.
+	summary bool
+	arena   []byte
+	seed    maphash.Seed // for seenKey.hash, the correlator's
 }
 
 // facts are what the state of a dialog is derived from.
@@ -44,9 +52,22 @@ type facts struct {
 // txnState is what the correlator keeps about a transaction besides its
 // exported summary.
 type txnState struct {
-	key  txnKey
-	seen []seenKey // distinct (direction, start line) seen, for retransmissions
+	key txnKey
+	// seen holds a hash of each distinct (direction, start line) seen, for
+	// retransmissions: 8 bytes instead of a seenKey with four strings, and
+	// nothing that keeps message bytes alive. Two different start lines
+	// in one transaction collide with probability 2^-64.
+	seen []uint64
+	// requests says which requests the transaction saw, for Event in
+	// Summaries mode: reqOwn (its own method), reqACK (an ACK joining an
+	// INVITE transaction, RFC 3261 §17.1.1.3).
+	requests uint8
 }
+
+const (
+	reqOwn = 1 << iota
+	reqACK
+)
 
 // txnKey identifies a transaction. With an RFC 3261 branch (magic cookie
 // "z9hG4bK") it is branch + sent-by + CSeq method (§17.1.3, §17.2.3);
@@ -73,13 +94,36 @@ type seenKey struct {
 	rseq     string
 }
 
+// hash returns a 64-bit hash of k (maphash, with the correlator's seed).
+func (k *seenKey) hash(seed maphash.Seed) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	var b [2*18 + 8]byte
+	out, _ := k.src.AppendBinary(b[:0]) // address bytes, zone and port
+
+	out, _ = k.dst.AppendBinary(out)
+	out = binary.LittleEndian.AppendUint64(out, uint64(k.status))
+	h.Write(out)
+	for _, s := range [...]string{k.method, k.uri, k.toTag, k.rseq} {
+		// Length-prefixed so that ("ab","c") and ("a","bc") differ.
+		var l [4]byte
+		binary.LittleEndian.PutUint32(l[:], uint32(len(s)))
+		h.Write(l[:])
+		h.WriteString(s)
+	}
+	return h.Sum64()
+}
+
 const magicCookie = "z9hG4bK" // RFC 3261 §8.1.1.7
 
 func newDialog(c *Correlator, callID string, t *tomb) *dialog {
 	// A typical call has 7 to 10 messages in 3 or 4 transactions: size
 	// for that to avoid regrowing.
-	d := &dialog{hidx: -1, msgs: make([]*Message, 0, 8), tx: make([]txnState, 0, 4)}
-	d.d.CallID = callID
+	d := &dialog{hidx: -1, tx: make([]txnState, 0, 4), summary: c.opts.Summaries, seed: c.seed}
+	if !d.summary {
+		d.msgs = make([]*Message, 0, 8)
+	}
+	d.d.CallID = d.keep(callID)
 	d.d.SetupTime, d.d.AnswerTime, d.d.Duration = -1, -1, -1
 	if t != nil {
 		t.restore(d)
@@ -124,12 +168,14 @@ func (d *dialog) add(c *Correlator, m *Message) {
 	dd := &d.d
 	f := &d.f
 	first := len(d.msgs) == 0 && dd.Messages == 0
-	d.msgs = append(d.msgs, m)
+	if !d.summary {
+		d.msgs = append(d.msgs, m)
+	}
 	dd.Messages++
 	if first {
-		dd.Src, dd.Dst, dd.Transport = m.Src, m.Dst, m.Transport
+		dd.Src, dd.Dst, dd.Transport = m.Src, m.Dst, keepTransport(m.Transport)
 		dd.Start = m.Time
-		dd.From, dd.To = m.From, m.To
+		dd.From, dd.To = d.keepNameAddr(m.From), d.keepNameAddr(m.To)
 	}
 	if dd.End.IsZero() || m.Time.After(dd.End) {
 		dd.End = m.Time
@@ -141,15 +187,15 @@ func (d *dialog) add(c *Correlator, m *Message) {
 	if m.Request && m.Method != "" {
 		method = m.Method
 	}
-	method = strings.ToUpper(method)
+	method = d.keepMethod(strings.ToUpper(method))
 	if f.opener == "" && method != "" {
 		f.opener = method
 		dd.Kind = kindOf(method)
 	}
 	if m.Request && !f.haveRequest {
 		f.haveRequest = true
-		dd.From, dd.To = m.From, m.To
-		f.callerTag = m.From.Tag
+		dd.From, dd.To = d.keepNameAddr(m.From), d.keepNameAddr(m.To)
+		f.callerTag = dd.From.Tag
 	}
 	m.Leg = d.leg(m)
 
@@ -225,6 +271,7 @@ func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) 
 	}
 	if ti < 0 {
 		isNew = true
+		k.branch, k.sentBy, k.fromTag = d.keep(k.branch), d.keep(k.sentBy), d.keep(k.fromTag)
 		ti = len(d.d.Transactions)
 		tr := Transaction{
 			Index:   d.txBase + ti,
@@ -245,7 +292,7 @@ func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) 
 			}
 		}
 		d.d.Transactions = append(d.d.Transactions, tr)
-		d.tx = append(d.tx, txnState{key: k, seen: make([]seenKey, 0, 4)})
+		d.tx = append(d.tx, txnState{key: k, seen: make([]uint64, 0, 4)})
 	}
 	s := seenKey{
 		src:    m.Src,
@@ -261,12 +308,20 @@ func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) 
 		}
 	}
 	ts := &d.tx[ti]
+	if m.Request {
+		if method == "ACK" && ts.key.method == "INVITE" {
+			ts.requests |= reqACK
+		} else {
+			ts.requests |= reqOwn
+		}
+	}
+	h := s.hash(d.seed)
 	for _, o := range ts.seen {
-		if o == s {
+		if o == h {
 			return ti, true, isNew
 		}
 	}
-	ts.seen = append(ts.seen, s)
+	ts.seen = append(ts.seen, h)
 	return ti, false, isNew
 }
 
@@ -302,7 +357,7 @@ func (d *dialog) request(m *Message, method string, ti int, isNew bool) {
 	dd := &d.d
 	tr := &dd.Transactions[ti]
 	if m.UserAgent != "" && !f.uaCaller && (m.From.Tag == f.callerTag || f.callerTag == "") {
-		dd.UserAgent, f.uaCaller = m.UserAgent, true
+		dd.UserAgent, f.uaCaller = d.keep(m.UserAgent), true
 	}
 	d.q850(m)
 	if !isNew {
@@ -346,14 +401,19 @@ func (d *dialog) response(m *Message, ti int) {
 	tr := &dd.Transactions[ti]
 	st := m.Status
 	d.q850(m)
+	reason := m.Reason
 	if m.To.Tag != "" && (st > 100 && st < 300) {
-		tr.Legs = addUnique(tr.Legs, m.To.Tag)
-		if tr.Opening {
-			dd.Legs = addUnique(dd.Legs, m.To.Tag)
+		if !contains(tr.Legs, m.To.Tag) || (tr.Opening && !contains(dd.Legs, m.To.Tag)) {
+			tag := d.keep(m.To.Tag)
+			tr.Legs = addUnique(tr.Legs, tag)
+			if tr.Opening {
+				dd.Legs = addUnique(dd.Legs, tag)
+			}
 		}
 	}
 	if st >= 200 {
-		tr.FinalStatus, tr.FinalReason = st, m.Reason
+		reason = d.keep(reason)
+		tr.FinalStatus, tr.FinalReason = st, reason
 	}
 	if tr.Method == "BYE" && st >= 200 {
 		f.ended = true // RFC 3261 §15.1.2: the session ends whatever the BYE's final
@@ -373,7 +433,7 @@ func (d *dialog) response(m *Message, ti int) {
 			f.ringing, f.ringAt = true, m.Time
 		}
 	case st < 300:
-		dd.FinalStatus, dd.FinalReason = st, m.Reason
+		dd.FinalStatus, dd.FinalReason = st, reason
 		f.final = st
 		if tr.Method == "INVITE" {
 			// The call goes on until BYE.
@@ -390,7 +450,7 @@ func (d *dialog) response(m *Message, ti int) {
 		// (a forking proxy cancels the other branches, RFC 3261 §16.7
 		// step 10) does not undo the answer.
 	default:
-		dd.FinalStatus, dd.FinalReason = st, m.Reason
+		dd.FinalStatus, dd.FinalReason = st, reason
 		f.final = st
 		// A 401/407 challenge (RFC 3261 §22.2, §22.3) is usually followed
 		// by the same request with credentials: wait Idle, not Grace.
@@ -528,4 +588,106 @@ func (d *dialog) finish() {
 			dd.Duration = f.byeAt.Sub(f.answerAt)
 		}
 	}
+}
+
+// arenaChunk is the size of the blocks a summary-mode dialog copies its
+// strings into: about what one call's summary keeps.
+const arenaChunk = 512
+
+// keep returns s as the dialog may keep it. In Summaries mode s may alias
+// decoder buffers, so it is copied into the dialog's arena (one allocation
+// for many small strings; the bytes already handed out are never written
+// again). Otherwise the message s came from is kept with the dialog and s
+// is returned as it is.
+func (d *dialog) keep(s string) string {
+	if !d.summary || s == "" {
+		return s
+	}
+	if len(s) > arenaChunk/4 {
+		return strings.Clone(s)
+	}
+	if cap(d.arena)-len(d.arena) < len(s) {
+		d.arena = make([]byte, 0, arenaChunk)
+	}
+	n := len(d.arena)
+	d.arena = append(d.arena, s...)
+	return unsafe.String(&d.arena[n], len(s))
+}
+
+// keepMethod is keep for a method name: the common ones (RFC 3261 §27.4
+// and the extensions) are shared constants, so they cost nothing to keep.
+func (d *dialog) keepMethod(s string) string {
+	switch s {
+	case "INVITE":
+		return "INVITE"
+	case "ACK":
+		return "ACK"
+	case "BYE":
+		return "BYE"
+	case "CANCEL":
+		return "CANCEL"
+	case "REGISTER":
+		return "REGISTER"
+	case "OPTIONS":
+		return "OPTIONS"
+	case "PRACK":
+		return "PRACK"
+	case "UPDATE":
+		return "UPDATE"
+	case "INFO":
+		return "INFO"
+	case "SUBSCRIBE":
+		return "SUBSCRIBE"
+	case "NOTIFY":
+		return "NOTIFY"
+	case "MESSAGE":
+		return "MESSAGE"
+	case "REFER":
+		return "REFER"
+	case "PUBLISH":
+		return "PUBLISH"
+	}
+	return d.keep(s)
+}
+
+// keepNameAddr is keep for each string of a From or To value.
+func (d *dialog) keepNameAddr(n decode.NameAddr) decode.NameAddr {
+	if !d.summary {
+		return n
+	}
+	return decode.NameAddr{Display: d.keep(n.Display), URI: d.keep(n.URI), User: d.keep(n.User),
+		Host: d.keep(n.Host), Tag: d.keep(n.Tag)}
+}
+
+// keepTransport returns the decode constant for t, so that nothing keeps
+// decoder buffers alive.
+func keepTransport(t decode.Transport) decode.Transport {
+	for _, k := range []decode.Transport{decode.UDP, decode.TCP, decode.TLS, decode.WS, decode.WSS, decode.SCTP} {
+		if t == k {
+			return k
+		}
+	}
+	return decode.Transport(strings.Clone(string(t)))
+}
+
+// requestSeen reports whether the dialog saw a request with this CSeq
+// number (any when 0) and method (any when ""), for Event in Summaries
+// mode, where the messages are not kept: the latest transaction first.
+func (d *dialog) requestSeen(cseq uint32, method string) bool {
+	for i := len(d.tx) - 1; i >= 0; i-- {
+		if cseq != 0 && d.d.Transactions[i].CSeq != cseq {
+			continue
+		}
+		r := d.tx[i].requests
+		switch {
+		case r == 0:
+		case method == "":
+			return true
+		case r&reqOwn != 0 && strings.EqualFold(method, d.tx[i].key.method):
+			return true
+		case r&reqACK != 0 && strings.EqualFold(method, "ACK"):
+			return true
+		}
+	}
+	return false
 }

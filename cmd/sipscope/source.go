@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -62,7 +63,9 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, io *strea
 	}
 	imp := &importer{
 		store: st, files: o.files, io: io, quiet: o.quiet,
-		correlate: correlate.Options{LinkHeaders: o.linkHeaders},
+		// Listing dialogs needs no messages: the correlator keeps only
+		// summaries and the decoder's messages are not copied.
+		correlate: correlate.Options{LinkHeaders: o.linkHeaders, Summaries: mode == dialogsOnly},
 	}
 	if _, err := imp.run(ctx); err != nil {
 		st.Close()
@@ -123,16 +126,25 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 			return w.Dialog(d, msgs)
 		})
 	}
-	corr := correlate.New(imp.correlate, sink)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	// Two stages on two cores: this goroutine decodes and correlates, the
+	// store writes finished dialogs in another (see asyncSink).
+	async := newAsyncSink(sink, cancel)
+	corr := correlate.New(imp.correlate, async)
+	summaries := imp.correlate.Summaries
 	var failed error
 	h := handlerFuncs{
 		message: func(m *decode.Message) {
 			if failed != nil {
 				return
 			}
-			if err := corr.Add(m.Clone()); err != nil {
+			if !summaries {
+				// The correlator keeps messages until their dialog is
+				// handed on: they must own their memory.
+				m = m.Clone()
+			}
+			if err := corr.Add(m); err != nil {
 				failed = err
 				cancel(err)
 			}
@@ -145,10 +157,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	}
 	var bar *progressBar
 	if imp.io.ErrTTY && !imp.quiet {
-		bar = newProgressBar(imp.io.ErrOut, func() (int64, int64) {
-			st := w.Stats()
-			return st.Messages, st.Dialogs
-		})
+		bar = newProgressBar(imp.io.ErrOut, async.counts)
 	}
 	job := &decodeJob{files: files, stdin: imp.io.In, handler: h}
 	if bar != nil {
@@ -160,6 +169,11 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	}
 	if err == nil {
 		err = corr.Flush()
+	}
+	// Wait for the writer in every case: it must be idle before the
+	// Writer is closed or aborted.
+	if werr := async.close(); werr != nil {
+		err, failed = werr, werr
 	}
 	if bar != nil {
 		bar.done()
@@ -181,6 +195,97 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	}
 	return res, nil
 }
+
+// asyncBatch is how many dialogs cross from the correlator to the writer
+// at a time: enough to make the channel's cost per dialog small.
+const asyncBatch = 256
+
+// asyncSink hands finished dialogs to a sink running in its own goroutine,
+// so that storing overlaps decoding and correlating. The dialogs and their
+// messages own their memory (the correlator hands them over), so they may
+// cross goroutines. The first error of the sink cancels the pipeline
+// (through cancel) and is returned by later Dialog calls and by close; the
+// goroutine drains what is sent after it without storing it, so a sender
+// never blocks on it.
+type asyncSink struct {
+	sink   correlate.Sink
+	cancel context.CancelCauseFunc
+	ch     chan []asyncItem
+	batch  []asyncItem
+	done   chan struct{}
+	closed bool
+
+	failed   atomic.Bool
+	err      error // the sink's first error; read after done is closed
+	messages atomic.Int64
+	dialogs  atomic.Int64
+}
+
+type asyncItem struct {
+	d    *correlate.Dialog
+	msgs []*correlate.Message
+}
+
+// errWriterFailed stands for the writer's error until close returns it.
+var errWriterFailed = errors.New("the database writer stopped")
+
+func newAsyncSink(sink correlate.Sink, cancel context.CancelCauseFunc) *asyncSink {
+	s := &asyncSink{sink: sink, cancel: cancel, ch: make(chan []asyncItem, 4), done: make(chan struct{}),
+		batch: make([]asyncItem, 0, asyncBatch)}
+	go s.loop()
+	return s
+}
+
+func (s *asyncSink) loop() {
+	defer close(s.done)
+	for b := range s.ch {
+		if s.err != nil {
+			continue // drain
+		}
+		for _, it := range b {
+			if err := s.sink.Dialog(it.d, it.msgs); err != nil {
+				s.err = err
+				s.failed.Store(true)
+				s.cancel(err)
+				break
+			}
+			s.dialogs.Add(1)
+			s.messages.Add(int64(len(it.msgs)))
+		}
+	}
+}
+
+// Dialog queues d and msgs for the writer.
+func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
+	if s.failed.Load() {
+		return errWriterFailed
+	}
+	s.batch = append(s.batch, asyncItem{d, msgs})
+	if len(s.batch) >= asyncBatch {
+		s.ch <- s.batch
+		s.batch = make([]asyncItem, 0, asyncBatch)
+	}
+	return nil
+}
+
+// close sends what is queued, waits for the writer to finish and returns
+// its first error.
+func (s *asyncSink) close() error {
+	if !s.closed {
+		s.closed = true
+		if len(s.batch) > 0 {
+			s.ch <- s.batch
+			s.batch = nil
+		}
+		close(s.ch)
+	}
+	<-s.done
+	return s.err
+}
+
+// counts reports messages and dialogs stored so far, for the progress bar;
+// safe while the writer runs.
+func (s *asyncSink) counts() (int64, int64) { return s.messages.Load(), s.dialogs.Load() }
 
 // resolveCalls expands the Call-IDs a user named: with linked, every leg
 // reachable through links is added. Unknown Call-IDs are an error naming them.

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sipscope/sipscope/decode"
+)
+
+// benchCapture is the big SIPp capture the benchmarks read: $SIPSCOPE_BENCH,
+// else the 50,000-call file scripts/mkbench.sh makes. Benchmarks skip when
+// it is absent (it is never committed).
+func benchCapture(b *testing.B) string {
+	p := os.Getenv("SIPSCOPE_BENCH")
+	if p == "" {
+		p = filepath.Join(os.TempDir(), "sipscope-bench", "sipp-50000-calls.pcap")
+	}
+	if _, err := os.Stat(p); err != nil {
+		b.Skipf("no benchmark capture %s (make it with scripts/mkbench.sh, or set SIPSCOPE_BENCH)", p)
+	}
+	return p
+}
+
+// BenchmarkDecodeOnly is the front of the pipeline alone: read and decode
+// every frame, drop the messages. It bounds what calls and import can reach.
+func BenchmarkDecodeOnly(b *testing.B) {
+	file := benchCapture(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		job := &decodeJob{files: []string{file}, handler: handlerFuncs{message: func(*decode.Message) { n++ }}}
+		if _, err := job.run(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n), "msgs/op")
+	}
+}
+
+// BenchmarkCallsJSONL is `sipscope calls --format jsonl FILE`.
+func BenchmarkCallsJSONL(b *testing.B) {
+	file := benchCapture(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		io := &streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: io.Discard}
+		opts := &callsOptions{format: "jsonl", source: sourceOptions{files: []string{file}, quiet: true}}
+		opts.filter.sort = "start"
+		if err := runCalls(context.Background(), opts, io); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkImport is `sipscope import FILE --db X -q` into a new database.
+func BenchmarkImport(b *testing.B) {
+	file := benchCapture(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		db := filepath.Join(b.TempDir(), "x.db")
+		io := &streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: io.Discard}
+		if err := runImport(context.Background(), &importOptions{files: []string{file}, db: db, quiet: true}, io); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package correlate
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sipscope/sipscope/capture"
+	"github.com/sipscope/sipscope/decode"
+)
+
+// correlatePath decodes one capture and correlates it. In Summaries mode
+// the messages go in as the decoder hands them (aliasing its buffers), as
+// the CLI feeds them; otherwise they are cloned.
+func correlatePath(t *testing.T, path string, opts Options) *collector {
+	t.Helper()
+	col := &collector{}
+	c := New(opts, col)
+	var cerr error
+	keep := func(err error) {
+		if err != nil && cerr == nil {
+			cerr = err
+		}
+	}
+	h := handler{
+		msg: func(m *decode.Message) {
+			if !opts.Summaries {
+				m = m.Clone()
+			}
+			keep(c.Add(m))
+		},
+		event: func(e *decode.Event) { keep(c.Event(e)) },
+	}
+	src, err := capture.Open([]string{path}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	d := decode.New(decode.Options{}, h)
+	var f capture.Frame
+	for {
+		err := src.Next(&f)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("read %s: %v", path, err)
+		}
+		d.Frame(&f)
+	}
+	d.Flush()
+	keep(c.Flush())
+	if cerr != nil {
+		t.Fatal(cerr)
+	}
+	return col
+}
+
+// summaryCaptures lists the corpus captures and the project's SIPp
+// captures.
+func summaryCaptures(t *testing.T) []string {
+	var paths []string
+	for _, dir := range []string{corpusDir, "../testdata/sipp"} {
+		filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return nil
+			}
+			n := strings.ToLower(e.Name())
+			if strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng") || strings.HasSuffix(n, ".cap") ||
+				strings.HasSuffix(n, ".pcap.gz") || strings.HasSuffix(n, ".pcapng.gz") {
+				paths = append(paths, p)
+			}
+			return nil
+		})
+	}
+	if len(paths) == 0 {
+		t.Skip("no captures: neither ../shared/corpus nor testdata/sipp is there")
+	}
+	return paths
+}
+
+// TestSummariesSameDialogs checks that Options.Summaries changes nothing in
+// the dialogs (every field, transactions included) over every corpus and
+// SIPp capture, and that its Sink gets no messages. The summary run feeds
+// messages that alias decoder buffers, so a string kept without a copy
+// would show up as a difference.
+func TestSummariesSameDialogs(t *testing.T) {
+	for _, p := range summaryCaptures(t) {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			full := correlatePath(t, p, Options{})
+			sum := correlatePath(t, p, Options{Summaries: true})
+			if len(full.dialogs) != len(sum.dialogs) {
+				t.Fatalf("got %d dialogs in Summaries mode, want %d", len(sum.dialogs), len(full.dialogs))
+			}
+			for i, want := range full.dialogs {
+				got := sum.dialogs[i]
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("dialog %d (%s part %d):\n got %+v\nwant %+v", i, want.CallID, want.Part, *got, *want)
+				}
+				if sum.msgs[i] != nil {
+					t.Errorf("dialog %d: Summaries mode handed on %d messages, want none", i, len(sum.msgs[i]))
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCorrelateSummaries is BenchmarkCorrelate's load in Summaries mode.
+func BenchmarkCorrelateSummaries(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		s := newSynth(10000)
+		c := New(Options{Summaries: true}, nil)
+		for m := s.next(); m != nil; m = s.next() {
+			if err := c.Add(m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := c.Flush(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
