@@ -170,7 +170,7 @@ func isSIPStart(b []byte) bool {
 }
 
 func isStatusLine(b []byte) bool {
-	if len(b) < 11 || !bytes.EqualFold(b[:8], []byte("SIP/2.0 ")) {
+	if len(b) < 11 || string(b[:8]) != "SIP/2.0 " && !bytes.EqualFold(b[:8], []byte("SIP/2.0 ")) {
 		return false
 	}
 	// RFC 3261 §21: the first digit is the class, 1 to 6; a 0 would make
@@ -197,7 +197,7 @@ func isRequestLine(b []byte) bool {
 		return false
 	}
 	k := j + 1
-	if len(b)-k < 7 || !bytes.EqualFold(b[k:k+7], []byte("SIP/2.0")) {
+	if len(b)-k < 7 || string(b[k:k+7]) != "SIP/2.0" && !bytes.EqualFold(b[k:k+7], []byte("SIP/2.0")) {
 		return false
 	}
 	k += 7

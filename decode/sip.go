@@ -39,8 +39,8 @@ func Parse(b []byte, m *Message) error {
 // body announced by Content-Length when another start line follows (after
 // optional CR, LF and NUL padding), else len(b). Bytes after the body that
 // are only padding are not extra data; other bytes are (WarnExtraData),
-// and belong to this message. b must start with a start line (the caller
-// checked isSIPStart).
+// and belong to this message. b must start with a start line: the caller
+// has checked isSIPStart, and parseNext does not check it again.
 func parseNext(b []byte, m *Message) (int, error) {
 	return parse(b, m, true)
 }
@@ -108,7 +108,9 @@ func (p *parser) warn(w Warning) { p.m.Warnings |= w }
 func (p *parser) parse() error {
 	m, s := p.m, p.s
 	start := skipKeepAlive(p.b) // RFC 3261 §7.5: CRLFs before the start line are ignored
-	if !isSIPStart(p.b[start:]) {
+	status := isStatusLine(p.b[start:])
+	// parseNext's caller has checked the start line (isSIPStart).
+	if !status && !p.dgram && !isRequestLine(p.b[start:]) {
 		j := p.findStart(start)
 		if j < 0 {
 			first := s[start:]
@@ -124,6 +126,7 @@ func (p *parser) parse() error {
 		// other junk (a NUL keep-alive, a stray fragment) too.
 		p.warn(WarnJunkBeforeStart)
 		start = j
+		status = isStatusLine(p.b[start:])
 	}
 
 	// Start line (RFC 3261 §7.1, §7.2).
@@ -131,7 +134,7 @@ func (p *parser) parse() error {
 	if len(line) > maxLine {
 		return &SyntaxError{Offset: start, Msg: "start line longer than 16384 bytes"}
 	}
-	if isStatusLine(p.b[start:]) {
+	if status {
 		m.Version = line[:7]
 		m.Status = int(line[8]-'0')*100 + int(line[9]-'0')*10 + int(line[10]-'0')
 		if len(line) > 11 {
@@ -140,6 +143,10 @@ func (p *parser) parse() error {
 	} else {
 		sp1 := strings.IndexByte(line, ' ')
 		sp2 := strings.LastIndexByte(line, ' ')
+		if sp1 <= 0 || sp2 <= sp1 {
+			// Only when parseNext's caller broke its promise.
+			return &SyntaxError{Offset: start, Msg: "malformed request line"}
+		}
 		m.Request = true
 		m.Method = line[:sp1]
 		m.RequestURI = line[sp1+1 : sp2]
@@ -626,21 +633,21 @@ func splitURI(u string) (user, host string) {
 
 // trimLWS trims spaces, tabs and CR/LF from both ends of s.
 func trimLWS(s string) string {
-	i, j := 0, len(s)
-	for i < j && isLWS(s[i]) {
-		i++
+	for len(s) > 0 && isLWS(s[0]) {
+		s = s[1:]
 	}
-	for j > i && isLWS(s[j-1]) {
-		j--
+	for len(s) > 0 && isLWS(s[len(s)-1]) {
+		s = s[:len(s)-1]
 	}
-	return s[i:j]
+	return s
 }
 
-// isLWS reports whether c is SP, HTAB, CR or LF. All four are <= SP, so
-// one comparison settles the usual case of a visible character.
-func isLWS(c byte) bool {
-	return c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-}
+// lwsMask has the bits of SP, HTAB, CR and LF.
+const lwsMask = 1<<' ' | 1<<'\t' | 1<<'\r' | 1<<'\n'
+
+// isLWS reports whether c is SP, HTAB, CR or LF: one comparison and one
+// bit test, no branches per character class.
+func isLWS(c byte) bool { return c <= ' ' && lwsMask&(uint64(1)<<c) != 0 }
 
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
