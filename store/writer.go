@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"time"
 
 	"github.com/sipscope/sipscope/correlate"
@@ -33,7 +34,28 @@ type Writer struct {
 	pending int
 
 	seqBase  int64
-	newFiles []string        // names of files rows created in the open batch
+	newFiles []string // names of files rows created in the open batch
+
+	// Rows are inserted many per statement (bulk) with ids given here,
+	// so that messages and frames can name their dialog and message
+	// without a round trip for the last insert id. Foreign keys are
+	// checked at commit (defer_foreign_keys), so the bulks flush in any
+	// order.
+	nextDialog, nextMsg int64
+	// fresh says the store had no dialogs when the Writer started: a
+	// Call-ID not in known is then new and goes in a bulk insert; others
+	// (continuations, imports into a used store) go row by row and merge.
+	fresh  bool
+	known  map[uint64]struct{} // hashes of the Call-IDs written
+	seed   maphash.Seed
+	bulks  []*bulk // in flush order
+	bDlg   *bulk
+	bLink  *bulk
+	bTxn   *bulk
+	bMsg   *bulk
+	bFrame *bulk
+	bEvent *bulk
+
 	fileMsgs map[int64]int64 // messages written per file id
 	stats    WriterStats
 	closed   bool
@@ -50,8 +72,29 @@ type WriterStats struct {
 
 type writerStmts struct {
 	dialogIns, dialogSel, dialogUpd, partsInc, txnNext *sql.Stmt
-	txnIns, msgIns, frameIns, eventIns                 *sql.Stmt
-	linkIns                                            *sql.Stmt
+}
+
+const (
+	txnCols = `dialog_id, idx, branch, method, cseq, start_ns, end_ns,
+		final_status, final_reason, messages, retransmissions, legs, cancels, opening`
+	eventCols = `message_id, file_id, frame, ts, kind, detail, from_addr, src, dst,
+		call_id, cseq, cseq_method, method`
+)
+
+// flush inserts every queued row.
+func (w *Writer) flush() error {
+	for _, b := range w.bulks {
+		if err := b.flush(w.ctx, w.tx); err != nil {
+			return fmt.Errorf("store: insert: %w", err)
+		}
+	}
+	return nil
+}
+
+func (w *Writer) resetBulks() {
+	for _, b := range w.bulks {
+		b.reset()
+	}
 }
 
 var _ correlate.Sink = (*Writer)(nil)
@@ -62,12 +105,24 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 	if s.opts.ReadOnly {
 		return nil, fmt.Errorf("store: %s is open read-only", s.path)
 	}
-	w := &Writer{s: s, ctx: ctx, opts: s.opts, fileMsgs: make(map[int64]int64)}
+	w := &Writer{s: s, ctx: ctx, opts: s.opts, fileMsgs: make(map[int64]int64),
+		known: make(map[uint64]struct{}), seed: maphash.MakeSeed()}
 	// Sequence numbers continue across imports so that ORDER BY seq is
 	// capture order within an import and import order across them.
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq) + 1, 0) FROM messages`).Scan(&w.seqBase); err != nil {
+	var dialogs int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT max(seq) + 1 FROM messages), 0),
+		coalesce((SELECT max(id) FROM dialogs), 0) + 1, coalesce((SELECT max(id) FROM messages), 0) + 1,
+		(SELECT count(*) FROM dialogs)`).Scan(&w.seqBase, &w.nextDialog, &w.nextMsg, &dialogs); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	w.fresh = dialogs == 0
+	w.bDlg = newBulk("INSERT", "dialogs", "id, "+dialogCols, 1+dialogColCount, 64, "")
+	w.bLink = newBulk("INSERT OR IGNORE", "links", "call_id, linked_call_id", 2, 256, "")
+	w.bTxn = newBulk("INSERT", "transactions", txnCols, 14, 128, "")
+	w.bMsg = newBulk("INSERT", "messages", "id, "+messageCols, 1+messageColCount, 64, "")
+	w.bFrame = newBulk("INSERT", "frames", "message_id, file_id, number, ts, link, orig_len, data", 7, 128, "")
+	w.bEvent = newBulk("INSERT", "events", eventCols, 13, 64, "")
+	w.bulks = []*bulk{w.bDlg, w.bLink, w.bTxn, w.bMsg, w.bFrame, w.bEvent}
 	return w, nil
 }
 
@@ -86,22 +141,17 @@ func (w *Writer) begin() error {
 		*dst, err = tx.PrepareContext(w.ctx, q)
 	}
 	st := &w.st
-	prep(&st.dialogIns, `INSERT INTO dialogs (`+dialogCols+`) VALUES (`+placeholders(dialogColCount)+`)
+	if _, err = tx.ExecContext(w.ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	prep(&st.dialogIns, `INSERT INTO dialogs (id, `+dialogCols+`) VALUES (`+placeholders(1+dialogColCount)+`)
 		ON CONFLICT (call_id) DO NOTHING`)
 	prep(&st.dialogSel, `SELECT `+dialogSelect+` FROM dialogs d WHERE d.call_id = ?`)
 	prep(&st.dialogUpd, `UPDATE dialogs SET (`+dialogCols+`) = (`+placeholders(dialogColCount)+`) WHERE id = ?`)
 	prep(&st.partsInc, `UPDATE dialogs SET parts = parts + 1 WHERE id = ?`)
-	prep(&st.linkIns, `INSERT OR IGNORE INTO links (call_id, linked_call_id) VALUES (?, ?)`)
 	if !w.opts.DialogsOnly {
 		prep(&st.txnNext, `SELECT coalesce(max(idx) + 1, 0) FROM transactions WHERE dialog_id = ?`)
-		prep(&st.txnIns, `INSERT INTO transactions (dialog_id, idx, branch, method, cseq, start_ns, end_ns,
-			final_status, final_reason, messages, retransmissions, legs, cancels, opening)
-			VALUES (`+placeholders(14)+`)`)
-		prep(&st.msgIns, `INSERT INTO messages (`+messageCols+`) VALUES (`+placeholders(messageColCount)+`)`)
-		prep(&st.frameIns, `INSERT INTO frames (message_id, file_id, number, ts, link, orig_len, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`)
-		prep(&st.eventIns, `INSERT INTO events (message_id, file_id, frame, ts, kind, detail, from_addr, src, dst,
-			call_id, cseq, cseq_method, method) VALUES (`+placeholders(13)+`)`)
 	}
 	if err != nil {
 		tx.Rollback()
@@ -117,9 +167,14 @@ func (w *Writer) commit() error {
 	if w.tx == nil {
 		return nil
 	}
+	if err := w.flush(); err != nil {
+		w.rollback()
+		return err
+	}
 	tx := w.tx
 	w.tx = nil
 	w.st = writerStmts{}
+	w.resetBulks()
 	if err := tx.Commit(); err != nil {
 		w.tx = tx
 		w.rollback()
@@ -162,40 +217,55 @@ func (w *Writer) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 	ctx, st := w.ctx, &w.st
 	w.stats.Dialogs++
-	res, err := st.dialogIns.ExecContext(ctx, dialogArgs(d)...)
-	if err != nil {
-		return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
-	}
 	var dialogID int64
-	if n == 1 {
-		if dialogID, err = res.LastInsertId(); err != nil {
+	h := maphash.String(w.seed, d.CallID)
+	_, seen := w.known[h]
+	n := int64(1) // rows inserted: 0 when d continues a stored dialog
+	if w.fresh && !seen && d.Part == 0 {
+		// A Call-ID this store has never had: no merge, queue the row.
+		dialogID = w.nextDialog
+		w.nextDialog++
+		if err := w.bDlg.add(ctx, w.tx, append([]any{dialogID}, dialogArgs(d)...)...); err != nil {
 			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 		}
 	} else {
-		// A continuation of a stored dialog.
-		id, old, err := scanDialog(st.dialogSel.QueryRowContext(ctx, d.CallID))
+		// Perhaps a continuation: the stored row must be visible.
+		if err := w.flush(); err != nil {
+			return err
+		}
+		res, err := st.dialogIns.ExecContext(ctx, append([]any{w.nextDialog}, dialogArgs(d)...)...)
 		if err != nil {
-			return fmt.Errorf("store: dialog %q: read for merge: %w", d.CallID, err)
+			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 		}
-		dialogID = id
-		merged := merge(old, d, msgs)
-		if _, err := st.dialogUpd.ExecContext(ctx, append(dialogArgs(merged), id)...); err != nil {
-			return fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 		}
-		if _, err := st.partsInc.ExecContext(ctx, id); err != nil {
-			return fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
+		if n == 1 {
+			dialogID = w.nextDialog
+			w.nextDialog++
+		} else {
+			// A continuation of a stored dialog.
+			id, old, err := scanDialog(st.dialogSel.QueryRowContext(ctx, d.CallID))
+			if err != nil {
+				return fmt.Errorf("store: dialog %q: read for merge: %w", d.CallID, err)
+			}
+			dialogID = id
+			merged := merge(old, d, msgs)
+			if _, err := st.dialogUpd.ExecContext(ctx, append(dialogArgs(merged), id)...); err != nil {
+				return fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
+			}
+			if _, err := st.partsInc.ExecContext(ctx, id); err != nil {
+				return fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
+			}
+			w.stats.Merged++
 		}
-		w.stats.Merged++
 	}
+	w.known[h] = struct{}{}
 	for _, l := range d.Linked {
 		if l == "" || l == d.CallID {
 			continue
 		}
-		if _, err := st.linkIns.ExecContext(ctx, d.CallID, l); err != nil {
+		if err := w.bLink.add(ctx, w.tx, d.CallID, l); err != nil {
 			return fmt.Errorf("store: link %q: %w", d.CallID, err)
 		}
 	}
@@ -227,7 +297,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 		if cancels >= 0 {
 			cancels += txnBase
 		}
-		if _, err := st.txnIns.ExecContext(ctx, dialogID, txnBase+t.Index, t.Branch, t.Method, int64(t.CSeq),
+		if err := w.bTxn.add(ctx, w.tx, dialogID, txnBase+t.Index, t.Branch, t.Method, int64(t.CSeq),
 			ns(t.Start), ns(t.End), t.FinalStatus, t.FinalReason, t.Messages, t.Retransmissions,
 			jsonList(t.Legs), cancels, t.Opening); err != nil {
 			return fmt.Errorf("store: dialog %q: transaction %d: %w", d.CallID, t.Index, err)
@@ -245,7 +315,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 }
 
 func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) error {
-	ctx, st := w.ctx, &w.st
+	ctx := w.ctx
 	fileID, err := w.fileID(m.File)
 	if err != nil {
 		return err
@@ -254,12 +324,9 @@ func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) erro
 	if txn >= 0 {
 		txn += txnBase
 	}
-	res, err := st.msgIns.ExecContext(ctx, messageArgs(nullID(fileID), dialogID, w.seqBase+m.Seq, txn, m)...)
-	if err != nil {
-		return fmt.Errorf("message %d: %w", m.Seq, err)
-	}
-	msgID, err := res.LastInsertId()
-	if err != nil {
+	msgID := w.nextMsg
+	w.nextMsg++
+	if err := w.bMsg.add(ctx, w.tx, append([]any{msgID}, messageArgs(nullID(fileID), dialogID, w.seqBase+m.Seq, txn, m)...)...); err != nil {
 		return fmt.Errorf("message %d: %w", m.Seq, err)
 	}
 	w.stats.Messages++
@@ -275,7 +342,7 @@ func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) erro
 		if data == nil {
 			data = []byte{}
 		}
-		if _, err := st.frameIns.ExecContext(ctx, msgID, nullID(fid), fr.Number, ns(fr.Time), int64(fr.Link),
+		if err := w.bFrame.add(ctx, w.tx, msgID, nullID(fid), fr.Number, ns(fr.Time), int64(fr.Link),
 			fr.OrigLen, data); err != nil {
 			return fmt.Errorf("message %d: frame %d: %w", m.Seq, fr.Number, err)
 		}
@@ -290,7 +357,7 @@ func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) erro
 		if e.From.IsValid() {
 			from = e.From.String()
 		}
-		if _, err := st.eventIns.ExecContext(ctx, msgID, nullID(fid), e.Frame, ns(e.Time), e.Kind, e.Detail, from,
+		if err := w.bEvent.add(ctx, w.tx, msgID, nullID(fid), e.Frame, ns(e.Time), e.Kind, e.Detail, from,
 			addrString(e.Src), addrString(e.Dst), e.CallID, int64(e.CSeq), e.CSeqMethod, e.Method); err != nil {
 			return fmt.Errorf("message %d: event: %w", m.Seq, err)
 		}
@@ -336,6 +403,7 @@ func (w *Writer) rollback() error {
 	}
 	err := w.tx.Rollback()
 	w.tx, w.st = nil, writerStmts{}
+	w.resetBulks()
 	w.s.mu.Lock()
 	for _, n := range w.newFiles {
 		delete(w.s.files, n)
