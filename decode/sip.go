@@ -362,20 +362,21 @@ func (p *parser) fields() (badCL bool) {
 		case hCSeq:
 			p.cseq(v)
 		case hFrom:
-			m.From = parseNameAddr(v)
+			m.From.parse(v)
 		case hTo:
-			m.To = parseNameAddr(v)
+			m.To.parse(v)
 		case hVia:
 			for rest := v; rest != ""; {
 				var item string
 				item, rest = splitComma(rest)
 				if item != "" {
-					p.sc.via = append(p.sc.via, parseVia(item))
+					p.sc.via = append(p.sc.via, Via{})
+					p.sc.via[len(p.sc.via)-1].parse(item)
 				}
 			}
 		case hContact:
 			item, _ := splitComma(v)
-			m.Contact = parseNameAddr(item)
+			m.Contact.parse(item)
 		case hUserAgent:
 			m.UserAgent = v
 		case hServer:
@@ -472,6 +473,14 @@ func splitComma(s string) (item, rest string) {
 // parseVia reads one via-parm (RFC 3261 §20.42): sent-protocol, sent-by,
 // then parameters. SLASH may have white space around it.
 func parseVia(v string) (via Via) {
+	via.parse(v)
+	return via
+}
+
+// parse sets every field of via from one via-parm, in place (a Via is five
+// strings: returning it by value costs a copy per Via).
+func (via *Via) parse(v string) {
+	*via = Via{}
 	// sent-protocol = protocol-name SLASH protocol-version SLASH transport:
 	// find the second slash with a byte loop (it is a few bytes in).
 	slash, i := 0, 0
@@ -486,7 +495,7 @@ func parseVia(v string) (via Via) {
 			via.SentBy = v[:j]
 		}
 		via.SentBy = trimLWS(via.SentBy)
-		return via
+		return
 	}
 	rest := trimLWS(v[i:])
 	i = 0
@@ -517,7 +526,6 @@ func parseVia(v string) (via Via) {
 			}
 		}
 	}
-	return via
 }
 
 // nextParam splits the first ";"-separated parameter off s (RFC 3261
@@ -539,6 +547,14 @@ func nextParam(s string) (name, val, rest string) {
 // header parameters. Without angle brackets, parameters after the URI
 // belong to the header, not the URI (§20.10).
 func parseNameAddr(v string) (na NameAddr) {
+	na.parse(v)
+	return na
+}
+
+// parse sets every field of na from a From, To or Contact value, in place
+// (see parseNameAddr).
+func (na *NameAddr) parse(v string) {
+	*na = NameAddr{}
 	v = trimLWS(v)
 	quoted := false
 	if len(v) > 0 && v[0] == '"' {
@@ -571,7 +587,6 @@ func parseNameAddr(v string) (na NameAddr) {
 			break
 		}
 	}
-	return na
 }
 
 // quotedEnd returns the index of the quote closing the quoted string that
