@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -142,4 +143,71 @@ func readAll(b *testing.B, path string) []capture.Frame {
 		frames[i].Data = data[offs[i]:offs[i+1]:offs[i+1]]
 	}
 	return frames
+}
+
+// splitOld splits a UDP payload into messages the way onUDP did before
+// parseNext: frameLen first, then Parse on each piece. It is the oracle of
+// FuzzParseNext.
+func splitOld(rest []byte, f func(raw []byte, err error)) {
+	rest = skipPad(rest)
+	for len(rest) > 0 {
+		n := udpFrameLen(rest)
+		var m Message
+		err := Parse(rest[:n], &m)
+		f(m.Raw, err)
+		rest = skipPad(rest[n:])
+	}
+}
+
+// FuzzParseNext checks the one-pass datagram split (parseNext, as onUDP
+// uses it) against the two-pass split it replaced: the same messages with
+// the same bytes, and never a length outside the input. The two readings
+// may differ only where frameLen cannot see what Parse sees, a
+// Content-Length on a folded line or ending in a stray CR; such inputs are
+// only checked for bounds.
+func FuzzParseNext(f *testing.F) {
+	two := crlf("OPTIONS sip:a@b SIP/2.0\nCall-ID: 1\nCSeq: 1 OPTIONS\nContent-Length: 3\n\nabc")
+	f.Add([]byte(testInvite))
+	f.Add([]byte(test200))
+	f.Add([]byte(two + "\r\n" + two))
+	f.Add([]byte(two + two + "\x00\x00"))
+	f.Add([]byte(two + "junk" + two))
+	f.Add([]byte(crlf("SIP/2.0 200 OK\nl: 0\n\n") + two))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = skipPad(b)
+		if len(b) == 0 || !isSIPStart(b) {
+			return
+		}
+		var got [][]byte
+		var gotErr []bool
+		var m Message
+		for rest := b; len(rest) > 0; {
+			n, err := parseNext(rest, &m)
+			if err != nil {
+				n = udpFrameLen(rest)
+			}
+			if n <= 0 || n > len(rest) {
+				t.Fatalf("parseNext consumed %d of %d bytes", n, len(rest))
+			}
+			got = append(got, append([]byte(nil), m.Raw...))
+			gotErr = append(gotErr, err != nil)
+			rest = skipPad(rest[n:])
+		}
+		if bytes.Contains(b, []byte("\n ")) || bytes.Contains(b, []byte("\n\t")) || bytes.Contains(b, []byte("\r\r")) {
+			return
+		}
+		i := 0
+		splitOld(b, func(raw []byte, err error) {
+			if i >= len(got) {
+				t.Fatalf("old split has more than %d messages", len(got))
+			}
+			if !bytes.Equal(raw, got[i]) || (err != nil) != gotErr[i] {
+				t.Fatalf("message %d: got %q (error %v), old split %q (error %v)", i, got[i], gotErr[i], raw, err)
+			}
+			i++
+		})
+		if i != len(got) {
+			t.Fatalf("got %d messages, old split %d", len(got), i)
+		}
+	})
 }
