@@ -3,6 +3,7 @@ package correlate
 import (
 	"container/heap"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,16 @@ type Options struct {
 	// (Dialog.Events). It is for listing calls: memory per open dialog is
 	// its summary, not its messages.
 	Summaries bool
+	// Early, with Summaries, hands a dialog's summary on as soon as the
+	// dialog ends instead of after Grace, so that a consumer can store it
+	// while the capture is still being read. The dialog is still kept
+	// (without messages) for Grace: when a later message or link changes
+	// it, a continuation (Part one higher) with the whole summary so far
+	// follows when it is finally handed on, which a store merges (see
+	// Dialog.Part). The continuation's Transactions are those begun after
+	// the early record. The last record of each Call-ID equals the one
+	// record made without Early, but for Part and Transactions.
+	Early bool
 }
 
 func (o Options) withDefaults() Options {
@@ -189,7 +200,30 @@ func (c *Correlator) Add(m *decode.Message) error {
 	d.add(c, cm)
 	d.expiry = d.deadline(c.opts)
 	heap.Fix(&c.heap, d.hidx)
+	if d.f.ended && !d.early && c.opts.Early && c.opts.Summaries {
+		return c.emitEarly(d)
+	}
 	return nil
+}
+
+// emitEarly hands on a copy of the summary of d, which just ended, and
+// keeps d open for Grace (Options.Early).
+func (c *Correlator) emitEarly(d *dialog) error {
+	dd := d.d
+	d.finishInto(&dd)
+	dd.Transactions = slices.Clone(dd.Transactions)
+	dd.Legs = slices.Clone(dd.Legs)
+	dd.Linked = slices.Clone(dd.Linked)
+	d.early = true
+	d.snap = snapshot{messages: dd.Messages, events: dd.Events, linked: len(dd.Linked), txns: len(dd.Transactions)}
+	c.stats.Dialogs++
+	if dd.Part > 0 {
+		c.stats.Continuations++
+	}
+	if c.sink == nil {
+		return nil
+	}
+	return c.sink.Dialog(&dd, nil)
 }
 
 // advance moves the capture clock to t (never back) and hands on every
@@ -269,6 +303,22 @@ func (c *Correlator) Flush() error {
 
 // emit finishes d's summary, remembers it and hands it to the sink.
 func (c *Correlator) emit(d *dialog) error {
+	if d.early {
+		// Its summary went on when it ended: only a change since needs a
+		// record, a continuation.
+		now := snapshot{messages: d.d.Messages, events: d.d.Events, linked: len(d.d.Linked), txns: len(d.d.Transactions)}
+		if now.messages == d.snap.messages && now.events == d.snap.events && now.linked == d.snap.linked {
+			d.finish()
+			if d.d.CallID != "" {
+				c.remember(d)
+			}
+			return nil
+		}
+		d.d.Part++
+		d.d.Transactions = d.d.Transactions[d.snap.txns:]
+		d.tx = d.tx[d.snap.txns:]
+		d.txBase += d.snap.txns
+	}
 	d.finish()
 	if d.d.CallID != "" {
 		c.remember(d)

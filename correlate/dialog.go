@@ -26,6 +26,16 @@ type dialog struct {
 	summary bool
 	arena   []byte
 	seed    maphash.Seed // for seenKey.hash, the correlator's
+	// early says a copy of the summary was handed on when the dialog
+	// ended (Options.Early); snap is what it counted then.
+	early bool
+	snap  snapshot
+}
+
+// snapshot is what an early record counted, to tell whether the dialog
+// changed after it.
+type snapshot struct {
+	messages, events, linked, txns int
 }
 
 // facts are what the state of a dialog is derived from.
@@ -117,9 +127,10 @@ func (k *seenKey) hash(seed maphash.Seed) uint64 {
 const magicCookie = "z9hG4bK" // RFC 3261 §8.1.1.7
 
 func newDialog(c *Correlator, callID string, t *tomb) *dialog {
-	// A typical call has 7 to 10 messages in 3 or 4 transactions: size
-	// for that to avoid regrowing.
-	d := &dialog{hidx: -1, tx: make([]txnState, 0, 4), summary: c.opts.Summaries, seed: c.seed}
+	// A typical call has 7 to 10 messages in 3 transactions (INVITE,
+	// ACK, BYE): size for that to avoid regrowing, and no more, since
+	// every open dialog pays for it.
+	d := &dialog{hidx: -1, tx: make([]txnState, 0, 3), summary: c.opts.Summaries, seed: c.seed}
 	if !d.summary {
 		d.msgs = make([]*Message, 0, 8)
 	}
@@ -128,7 +139,7 @@ func newDialog(c *Correlator, callID string, t *tomb) *dialog {
 	if t != nil {
 		t.restore(d)
 	}
-	d.d.Transactions = make([]Transaction, 0, 4)
+	d.d.Transactions = make([]Transaction, 0, 3)
 	return d
 }
 
@@ -573,8 +584,12 @@ func (d *dialog) state(final bool) State {
 }
 
 // finish computes the summary fields derived from the facts.
-func (d *dialog) finish() {
-	dd, f := &d.d, &d.f
+func (d *dialog) finish() { d.finishInto(&d.d) }
+
+// finishInto computes the summary fields derived from the facts into dd,
+// a copy of d.d or d.d itself.
+func (d *dialog) finishInto(dd *Dialog) {
+	f := &d.f
 	dd.State = d.state(true)
 	if dd.Kind != KindCall || f.attemptAt.IsZero() {
 		return
@@ -592,7 +607,7 @@ func (d *dialog) finish() {
 
 // arenaChunk is the size of the blocks a summary-mode dialog copies its
 // strings into: about what one call's summary keeps.
-const arenaChunk = 512
+const arenaChunk = 256
 
 // keep returns s as the dialog may keep it. In Summaries mode s may alias
 // decoder buffers, so it is copied into the dialog's arena (one allocation

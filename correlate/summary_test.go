@@ -109,6 +109,40 @@ func TestSummariesSameDialogs(t *testing.T) {
 	}
 }
 
+// TestEarlySameDialogs checks Options.Early: over every corpus and SIPp
+// capture, the last record of each Call-ID equals the last record made
+// without it, but for Part and Transactions, and no Call-ID is missing.
+func TestEarlySameDialogs(t *testing.T) {
+	last := func(c *collector) (map[string]Dialog, []string) {
+		m := map[string]Dialog{}
+		var order []string
+		for _, d := range c.dialogs {
+			if _, ok := m[d.CallID]; !ok {
+				order = append(order, d.CallID)
+			}
+			x := *d
+			x.Part, x.Transactions = 0, nil
+			m[d.CallID] = x
+		}
+		return m, order
+	}
+	for _, p := range summaryCaptures(t) {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			want, ids := last(correlatePath(t, p, Options{}))
+			got, gotIDs := last(correlatePath(t, p, Options{Summaries: true, Early: true}))
+			if len(gotIDs) != len(ids) {
+				t.Errorf("got %d Call-IDs with Early, want %d", len(gotIDs), len(ids))
+			}
+			for _, id := range ids {
+				g, w := got[id], want[id]
+				if !reflect.DeepEqual(g, w) {
+					t.Errorf("%s:\n got %+v\nwant %+v", id, g, w)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkCorrelateSummaries is BenchmarkCorrelate's load in Summaries mode.
 func BenchmarkCorrelateSummaries(b *testing.B) {
 	b.ReportAllocs()

@@ -65,7 +65,7 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, io *strea
 		store: st, files: o.files, io: io, quiet: o.quiet,
 		// Listing dialogs needs no messages: the correlator keeps only
 		// summaries and the decoder's messages are not copied.
-		correlate: correlate.Options{LinkHeaders: o.linkHeaders, Summaries: mode == dialogsOnly},
+		correlate: correlate.Options{LinkHeaders: o.linkHeaders, Summaries: mode == dialogsOnly, Early: mode == dialogsOnly},
 	}
 	if _, err := imp.run(ctx); err != nil {
 		st.Close()
