@@ -25,7 +25,7 @@ func (p *parser) body(pos int) {
 // mediaType returns the type/subtype of a Content-Type value, without
 // parameters.
 func mediaType(ct string) string {
-	t, _, _ := strings.Cut(ct, ";")
+	t, _ := cutByte(ct, ';')
 	return trimLWS(t)
 }
 

@@ -120,7 +120,7 @@ func (md *Media) parseM(v string) bool {
 	md.Type, v = field(v)
 	port, v = field(v)
 	md.Proto, v = field(v)
-	port, _, _ = strings.Cut(port, "/")
+	port, _ = cutByte(port, '/')
 	md.Port = parseDecimal(port)
 	ok := md.Type != "" && md.Proto != "" && md.Port >= 0 && md.Port <= 65535
 	if md.Port < 0 {
@@ -142,7 +142,7 @@ func (md *Media) parseM(v string) bool {
 // attr reads one a= line at session level (md nil) or media level. It
 // reports false when the attribute is malformed.
 func (sd *SDP) attr(md *Media, v string) bool {
-	name, val, _ := strings.Cut(v, ":")
+	name, val := cutByte(v, ':')
 	switch name {
 	case "sendrecv", "sendonly", "recvonly", "inactive": // RFC 8866 §6.7
 		if md == nil {
@@ -155,8 +155,8 @@ func (sd *SDP) attr(md *Media, v string) bool {
 			return false
 		}
 		pt, rest := field(val)
-		enc, rest, _ := strings.Cut(trimLWS(rest), "/")
-		clock, params, _ := strings.Cut(rest, "/")
+		enc, rest := cutByte(trimLWS(rest), '/')
+		clock, params := cutByte(rest, '/')
 		r := RTPMap{Payload: parseDecimal(pt), Encoding: enc, Clock: parseDecimal(clock), Params: params}
 		ok := r.Payload >= 0 && r.Payload <= 127 && enc != "" && r.Clock > 0
 		r.Payload, r.Clock = max(r.Payload, 0), max(r.Clock, 0)
@@ -182,8 +182,17 @@ func connAddr(v string) (string, bool) {
 	nt, v := field(v)
 	at, v := field(v)
 	addr, _ := field(v)
-	addr, _, _ = strings.Cut(addr, "/")
+	addr, _ = cutByte(addr, '/')
 	return addr, nt != "" && at != "" && addr != ""
+}
+
+// cutByte splits s around the first c, like strings.Cut with a one-byte
+// separator but without its general search; after is "" when there is no c.
+func cutByte(s string, c byte) (before, after string) {
+	if i := strings.IndexByte(s, c); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
 }
 
 // field returns the first space-separated field of s and the rest.

@@ -580,6 +580,10 @@ func (na *NameAddr) parse(v string) {
 	na.URI = trimLWS(uri)
 	na.User, na.Host = splitURI(na.URI)
 	for params != "" {
+		if params[0] == ';' {
+			params = params[1:] // the usual ">;tag=": skip the empty first segment
+			continue
+		}
 		var name, val string
 		name, val, params = nextParam(params)
 		if len(name) == 3 && name[0]|0x20 == 't' && name[1]|0x20 == 'a' && name[2]|0x20 == 'g' {
