@@ -255,6 +255,38 @@ func (p *parser) line(pos, end int) (string, int) {
 func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 	for pos < end {
 		at := pos
+		// Fast path, the usual line "Token: value": the name is read by a
+		// table loop up to the colon, so that only the value is searched
+		// for the line end, with one IndexByte. Anything else (folding,
+		// white space before the colon, an empty or odd line) takes the
+		// general path below, which reads it the same way.
+		i := pos
+		for i < end && tokenChar[p.b[i]] {
+			i++
+		}
+		if i > pos && i < end && p.b[i] == ':' {
+			lineEnd, next := end, end
+			if nl := strings.IndexByte(p.s[i+1:end], '\n'); nl >= 0 {
+				lineEnd = i + 1 + nl
+				next = lineEnd + 1
+			}
+			valEnd := lineEnd
+			if p.b[lineEnd-1] == '\r' {
+				valEnd--
+			} else if lineEnd < end {
+				p.warn(WarnBareLF)
+			}
+			if valEnd-at > maxLine {
+				return 0, false, &SyntaxError{Offset: at, Msg: "header line longer than 16384 bytes"}
+			}
+			if len(*hs) >= maxHeaders {
+				return 0, false, &SyntaxError{Offset: at, Msg: "more than 256 header lines"}
+			}
+			*hs = append(*hs, Header{Name: p.s[pos:i], Value: trimLWS(p.s[i+1 : valEnd])})
+			p.nhdr++
+			pos = next
+			continue
+		}
 		var line string
 		line, pos = p.line(pos, end)
 		if len(line) > maxLine {
