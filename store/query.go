@@ -580,8 +580,12 @@ func (s *Store) Frames(ctx context.Context, callIDs []string) ([]decode.FrameRef
 	if s.opts.DialogsOnly {
 		return nil, fmt.Errorf("store: frames: %w", ErrNoMessages)
 	}
+	// A frame stored with tail = 1 lacks its message's raw bytes at the end
+	// (see the writer): they are appended here. For a frame shared by
+	// several messages the bare columns come from one row (the one with
+	// min(ts)), so data, tail and raw agree.
 	rows, err := s.db.QueryContext(ctx, `SELECT coalesce(fr.file_id, 0), coalesce(f.name, ''), fr.number,
-		min(fr.ts), fr.link, fr.orig_len, fr.data
+		min(fr.ts), fr.link, fr.orig_len, fr.data, fr.tail, CASE WHEN fr.tail THEN m.raw END
 		FROM frames fr JOIN messages m ON m.id = fr.message_id LEFT JOIN files f ON f.id = fr.file_id
 		WHERE `+callIDSet+`
 		GROUP BY fr.file_id, fr.number
@@ -594,8 +598,13 @@ func (s *Store) Frames(ctx context.Context, callIDs []string) ([]decode.FrameRef
 	for rows.Next() {
 		var fid, ts int64
 		var fr decode.FrameRef
-		if err := rows.Scan(&fid, &fr.File, &fr.Number, &ts, &fr.Link, &fr.OrigLen, &fr.Data); err != nil {
+		var tail bool
+		var raw []byte
+		if err := rows.Scan(&fid, &fr.File, &fr.Number, &ts, &fr.Link, &fr.OrigLen, &fr.Data, &tail, &raw); err != nil {
 			return nil, fmt.Errorf("store: frames: %w", err)
+		}
+		if tail {
+			fr.Data = append(fr.Data[:len(fr.Data):len(fr.Data)], raw...)
 		}
 		fr.Source, fr.Time = int(fid), fromNS(ts)
 		out = append(out, fr)

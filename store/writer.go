@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -120,7 +121,7 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 	w.bLink = newBulk("INSERT OR IGNORE", "links", "call_id, linked_call_id", 2, 256, "")
 	w.bTxn = newBulk("INSERT", "transactions", txnCols, 14, 128, "")
 	w.bMsg = newBulk("INSERT", "messages", "id, "+messageCols, 1+messageColCount, 64, "")
-	w.bFrame = newBulk("INSERT", "frames", "message_id, file_id, number, ts, link, orig_len, data", 7, 128, "")
+	w.bFrame = newBulk("INSERT", "frames", "message_id, file_id, number, ts, link, orig_len, data, tail", 8, 128, "")
 	w.bEvent = newBulk("INSERT", "events", eventCols, 13, 64, "")
 	w.bulks = []*bulk{w.bDlg, w.bLink, w.bTxn, w.bMsg, w.bFrame, w.bEvent}
 	return w, nil
@@ -338,12 +339,17 @@ func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) erro
 		if err != nil {
 			return err
 		}
-		data := fr.Data
+		data, tail := fr.Data, false
+		if len(m.Frames) == 1 && len(m.Raw) > 0 && bytes.HasSuffix(data, m.Raw) {
+			// The message's raw bytes are stored with it: keep the
+			// headers before them only (Frames puts them back).
+			data, tail = data[:len(data)-len(m.Raw)], true
+		}
 		if data == nil {
 			data = []byte{}
 		}
 		if err := w.bFrame.add(ctx, w.tx, msgID, nullID(fid), fr.Number, ns(fr.Time), int64(fr.Link),
-			fr.OrigLen, data); err != nil {
+			fr.OrigLen, data, tail); err != nil {
 			return fmt.Errorf("message %d: frame %d: %w", m.Seq, fr.Number, err)
 		}
 		w.stats.Frames++
