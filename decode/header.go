@@ -8,7 +8,7 @@ import (
 // compactForms maps the letter of a compact header name (RFC 3261 §7.3.3
 // and the IANA SIP parameters registry) to the full name.
 var compactForms = [26]string{
-	'a' - 'a': "Accept-Contact",      // RFC 3841
+	0:         "Accept-Contact",      // 'a', RFC 3841
 	'b' - 'a': "Referred-By",         // RFC 3892
 	'c' - 'a': "Content-Type",        // RFC 3261
 	'd' - 'a': "Request-Disposition", // RFC 3841

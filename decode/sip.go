@@ -502,15 +502,11 @@ func splitComma(s string) (item, rest string) {
 	return trimLWS(s), ""
 }
 
-// parseVia reads one via-parm (RFC 3261 §20.42): sent-protocol, sent-by,
+// parse reads one via-parm (RFC 3261 §20.42): sent-protocol, sent-by,
 // then parameters. SLASH may have white space around it.
-func parseVia(v string) (via Via) {
-	via.parse(v)
-	return via
-}
-
-// parse sets every field of via from one via-parm, in place (a Via is five
-// strings: returning it by value costs a copy per Via).
+//
+// It sets every field of via, in place: a Via is five strings, and
+// returning one by value costs a copy per Via.
 func (via *Via) parse(v string) {
 	*via = Via{}
 	// sent-protocol = protocol-name SLASH protocol-version SLASH transport:
