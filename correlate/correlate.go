@@ -45,15 +45,19 @@ type Options struct {
 	// (Dialog.Events). It is for listing calls: memory per open dialog is
 	// its summary, not its messages.
 	Summaries bool
-	// Early, with Summaries, hands a dialog's summary on as soon as the
-	// dialog ends instead of after Grace, so that a consumer can store it
-	// while the capture is still being read. The dialog is still kept
-	// (without messages) for Grace: when a later message or link changes
-	// it, a continuation (Part one higher) with the whole summary so far
-	// follows when it is finally handed on, which a store merges (see
-	// Dialog.Part). The continuation's Transactions are those begun after
-	// the early record. The last record of each Call-ID equals the one
-	// record made without Early, but for Part and Transactions.
+	// Early hands a dialog on as soon as it ends instead of after Grace,
+	// with the messages so far (none with Summaries), so that a consumer
+	// can store it while the capture is still being read and the messages
+	// are not held for Grace. The dialog is still kept, without its
+	// messages, for Grace: when a later message or link changes it, a
+	// continuation (Part one higher) with the whole summary so far and the
+	// later messages follows when it is finally handed on, which a store
+	// merges (see Dialog.Part). The continuation's Transactions are those
+	// begun after the early record; the counts of earlier transactions
+	// that a late retransmission changes are in the Dialog summary only.
+	// The last record of each Call-ID equals the one record made without
+	// Early, but for Part and Transactions. An Event quoting a request
+	// already handed on is counted unmatched.
 	Early bool
 }
 
@@ -200,7 +204,7 @@ func (c *Correlator) Add(m *decode.Message) error {
 	d.add(c, cm)
 	d.expiry = d.deadline(c.opts)
 	heap.Fix(&c.heap, d.hidx)
-	if d.f.ended && !d.early && c.opts.Early && c.opts.Summaries {
+	if d.f.ended && !d.early && c.opts.Early {
 		return c.emitEarly(d)
 	}
 	return nil
@@ -220,10 +224,14 @@ func (c *Correlator) emitEarly(d *dialog) error {
 	if dd.Part > 0 {
 		c.stats.Continuations++
 	}
+	msgs := d.msgs
+	if msgs != nil {
+		d.msgs = make([]*Message, 0, 2) // room for a late retransmission
+	}
 	if c.sink == nil {
 		return nil
 	}
-	return c.sink.Dialog(&dd, nil)
+	return c.sink.Dialog(&dd, msgs)
 }
 
 // advance moves the capture clock to t (never back) and hands on every

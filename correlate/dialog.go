@@ -21,11 +21,12 @@ type dialog struct {
 	expiry time.Time
 	hidx   int // index in the expiry heap
 	txBase int // Transaction.Index of d.Transactions[0]
-	// summary is set in Options.Summaries mode: messages are not kept,
-	// and every string the dialog keeps is copied into arena first.
-	summary bool
-	arena   []byte
-	seed    maphash.Seed // for seenKey.hash, the correlator's
+	// summary is set in Options.Summaries mode: messages are not kept.
+	// copies (Summaries or Early) says every string the dialog keeps is
+	// copied into arena first.
+	summary, copies bool
+	arena           []byte
+	seed            maphash.Seed // for seenKey.hash, the correlator's
 	// early says a copy of the summary was handed on when the dialog
 	// ended (Options.Early); snap is what it counted then.
 	early bool
@@ -130,7 +131,10 @@ func newDialog(c *Correlator, callID string, t *tomb) *dialog {
 	// A typical call has 7 to 10 messages in 3 transactions (INVITE,
 	// ACK, BYE): size for that to avoid regrowing, and no more, since
 	// every open dialog pays for it.
-	d := &dialog{hidx: -1, tx: make([]txnState, 0, 3), summary: c.opts.Summaries, seed: c.seed}
+	d := &dialog{hidx: -1, tx: make([]txnState, 0, 3), summary: c.opts.Summaries, seed: c.seed,
+		// With Early the messages leave before the dialog does: its
+		// strings must not keep their buffers alive for Grace.
+		copies: c.opts.Summaries || c.opts.Early}
 	if !d.summary {
 		d.msgs = make([]*Message, 0, 8)
 	}
@@ -610,12 +614,13 @@ func (d *dialog) finishInto(dd *Dialog) {
 const arenaChunk = 256
 
 // keep returns s as the dialog may keep it. In Summaries mode s may alias
-// decoder buffers, so it is copied into the dialog's arena (one allocation
-// for many small strings; the bytes already handed out are never written
-// again). Otherwise the message s came from is kept with the dialog and s
-// is returned as it is.
+// decoder buffers, and with Early the message it came from may leave
+// before the dialog, so it is copied into the dialog's arena (one
+// allocation for many small strings; the bytes already handed out are
+// never written again). Otherwise the message s came from is kept with the
+// dialog and s is returned as it is.
 func (d *dialog) keep(s string) string {
-	if !d.summary || s == "" {
+	if !d.copies || s == "" {
 		return s
 	}
 	if len(s) > arenaChunk/4 {
@@ -667,7 +672,7 @@ func (d *dialog) keepMethod(s string) string {
 
 // keepNameAddr is keep for each string of a From or To value.
 func (d *dialog) keepNameAddr(n decode.NameAddr) decode.NameAddr {
-	if !d.summary {
+	if !d.copies {
 		return n
 	}
 	return decode.NameAddr{Display: d.keep(n.Display), URI: d.keep(n.URI), User: d.keep(n.User),

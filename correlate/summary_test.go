@@ -109,9 +109,10 @@ func TestSummariesSameDialogs(t *testing.T) {
 	}
 }
 
-// TestEarlySameDialogs checks Options.Early: over every corpus and SIPp
-// capture, the last record of each Call-ID equals the last record made
-// without it, but for Part and Transactions, and no Call-ID is missing.
+// TestEarlySameDialogs checks Options.Early, with and without Summaries:
+// over every corpus and SIPp capture, the last record of each Call-ID
+// equals the last record made without it, but for Part and Transactions,
+// no Call-ID is missing and every message is handed on once.
 func TestEarlySameDialogs(t *testing.T) {
 	last := func(c *collector) (map[string]Dialog, []string) {
 		m := map[string]Dialog{}
@@ -128,15 +129,33 @@ func TestEarlySameDialogs(t *testing.T) {
 	}
 	for _, p := range summaryCaptures(t) {
 		t.Run(filepath.Base(p), func(t *testing.T) {
-			want, ids := last(correlatePath(t, p, Options{}))
-			got, gotIDs := last(correlatePath(t, p, Options{Summaries: true, Early: true}))
-			if len(gotIDs) != len(ids) {
-				t.Errorf("got %d Call-IDs with Early, want %d", len(gotIDs), len(ids))
-			}
-			for _, id := range ids {
-				g, w := got[id], want[id]
-				if !reflect.DeepEqual(g, w) {
-					t.Errorf("%s:\n got %+v\nwant %+v", id, g, w)
+			full := correlatePath(t, p, Options{})
+			want, ids := last(full)
+			for _, opts := range []Options{{Summaries: true, Early: true}, {Early: true}} {
+				early := correlatePath(t, p, opts)
+				got, gotIDs := last(early)
+				if len(gotIDs) != len(ids) {
+					t.Errorf("%+v: got %d Call-IDs, want %d", opts, len(gotIDs), len(ids))
+				}
+				for _, id := range ids {
+					g, w := got[id], want[id]
+					if !reflect.DeepEqual(g, w) {
+						t.Errorf("%+v: %s:\n got %+v\nwant %+v", opts, id, g, w)
+					}
+				}
+				if opts.Summaries {
+					continue
+				}
+				// Every message is handed on once, in the same dialog.
+				count := func(c *collector) map[string]int {
+					n := map[string]int{}
+					for i, d := range c.dialogs {
+						n[d.CallID] += len(c.msgs[i])
+					}
+					return n
+				}
+				if g, w := count(early), count(full); !reflect.DeepEqual(g, w) {
+					t.Errorf("Early: messages per Call-ID differ:\n got %v\nwant %v", g, w)
 				}
 			}
 		})

@@ -60,7 +60,9 @@ func runImport(ctx context.Context, opts *importOptions, io *streams) error {
 	}
 	defer st.Close()
 	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet,
-		correlate: correlate.Options{LinkHeaders: opts.linkHeaders}}
+		// Early: a dialog's messages go to the database when it ends, not
+		// after Grace, so memory does not grow with the capture.
+		correlate: correlate.Options{LinkHeaders: opts.linkHeaders, Early: true}}
 	res, err := imp.run(ctx)
 	if err != nil {
 		return err

@@ -64,8 +64,9 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, io *strea
 	imp := &importer{
 		store: st, files: o.files, io: io, quiet: o.quiet,
 		// Listing dialogs needs no messages: the correlator keeps only
-		// summaries and the decoder's messages are not copied.
-		correlate: correlate.Options{LinkHeaders: o.linkHeaders, Summaries: mode == dialogsOnly, Early: mode == dialogsOnly},
+		// summaries and the decoder's messages are not copied. Early: a
+		// dialog is stored when it ends, while the capture is read.
+		correlate: correlate.Options{LinkHeaders: o.linkHeaders, Summaries: mode == dialogsOnly, Early: true},
 	}
 	if _, err := imp.run(ctx); err != nil {
 		st.Close()
