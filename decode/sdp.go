@@ -187,10 +187,14 @@ func connAddr(v string) (string, bool) {
 }
 
 // cutByte splits s around the first c, like strings.Cut with a one-byte
-// separator but without its general search; after is "" when there is no c.
+// separator; after is "" when there is no c. It is a plain loop: the
+// fields it cuts (attribute names, encodings, addresses) are a few bytes
+// long or have c near their start, where a call to IndexByte costs more.
 func cutByte(s string, c byte) (before, after string) {
-	if i := strings.IndexByte(s, c); i >= 0 {
-		return s[:i], s[i+1:]
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return s[:i], s[i+1:]
+		}
 	}
 	return s, ""
 }
