@@ -348,7 +348,13 @@ func (s *Store) dialogQuery(f Filter) (q string, args []any, cleanup func(), err
 		args = append(args, id)
 	}
 	order, _ := orderBy(f.Sort)
-	q = "SELECT " + dialogSelect + ", " + linkedExpr + " FROM dialogs d"
+	linked := linkedExpr
+	var anyLinks bool
+	if err := s.db.QueryRow(`SELECT EXISTS (SELECT 1 FROM links)`).Scan(&anyLinks); err == nil && !anyLinks {
+		// Most captures link nothing: spare the two lookups per row.
+		linked = "NULL"
+	}
+	q = "SELECT " + dialogSelect + ", " + linked + " FROM dialogs d"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -105,6 +105,11 @@ func parseList(s string) []string {
 	if s == "" || s == "[]" {
 		return nil
 	}
+	if len(s) >= 4 && s[:2] == `["` && s[len(s)-2:] == `"]` && !strings.Contains(s, `\`) {
+		// What jsonList wrote without any escape: no string holds a quote
+		// or backslash, so the items are exactly what lies between ",".
+		return strings.Split(s[2:len(s)-2], `","`)
+	}
 	var l []string
 	if json.Unmarshal([]byte(s), &l) != nil {
 		return nil
