@@ -260,11 +260,12 @@ func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 		// for the line end, with one IndexByte. Anything else (folding,
 		// white space before the colon, an empty or odd line) takes the
 		// general path below, which reads it the same way.
+		b := p.b[:end] // i < len(b) then needs no bounds check on b[i]
 		i := pos
-		for i < end && tokenChar[p.b[i]] {
+		for i < len(b) && tokenChar[b[i]] {
 			i++
 		}
-		if i > pos && i < end && p.b[i] == ':' {
+		if i > pos && i < len(b) && b[i] == ':' {
 			lineEnd, next := end, end
 			if nl := strings.IndexByte(p.s[i+1:end], '\n'); nl >= 0 {
 				lineEnd = i + 1 + nl
@@ -477,8 +478,13 @@ func parseDecimal(v string) int {
 // (RFC 3261 §7.3.1) and the rest after its comma. Commas inside quoted
 // strings (with backslash escapes) and angle brackets do not split.
 func splitComma(s string) (item, rest string) {
-	if strings.IndexByte(s, ',') < 0 {
+	c := strings.IndexByte(s, ',')
+	if c < 0 {
 		return trimLWS(s), "" // the usual case: one value (SIMD scan)
+	}
+	if strings.IndexByte(s[:c], '"') < 0 && strings.IndexByte(s[:c], '<') < 0 {
+		// Nothing before the comma can hide it (Via: a, b).
+		return trimLWS(s[:c]), s[c+1:]
 	}
 	inQ, depth := false, 0
 	for i := 0; i < len(s); i++ {
