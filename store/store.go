@@ -133,8 +133,12 @@ func migrations() []migration {
 // survive.
 func dsn(path string, o Options) string {
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
-	sync, journal := "normal", "wal"
+	// 32 MiB: a whole batch fits before it spills to the WAL.
+	sync, journal, cache := "normal", "wal", "-32768"
 	if o.Scratch {
+		// Pages can go to the file (the OS caches it) at any time: a small
+		// cache keeps the process small.
+		cache = "-4096"
 		// Written once by one Writer, read after it, deleted after use:
 		// no journal (a failed import throws the file away), so every
 		// page is written once instead of to the WAL and then back.
@@ -147,7 +151,7 @@ func dsn(path string, o Options) string {
 		// rewrites the same b-tree pages less often and syncs less.
 		"_pragma=wal_autocheckpoint(8192)",
 		"_pragma=foreign_keys(1)",
-		"_pragma=cache_size(-32768)", // 32 MiB: a whole batch fits before it spills to the WAL
+		"_pragma=cache_size(" + cache + ")",
 		"_pragma=synchronous(" + sync + ")",
 		"_txlock=immediate",
 	}
