@@ -59,7 +59,7 @@ ratio() {
 		if (t1 == 0 || t2 == 0) ts = "time n/a (under 0.01 s)"
 		else {
 			tr = t1 / t2
-			ts = sprintf("time %.3f (%.1fx faster)", tr, t2 / t1)
+			ts = sprintf("time %.3f (%.1fx %s)", tr, (tr <= 1) ? t2 / t1 : tr, (tr <= 1) ? "faster" : "slower")
 			if (tt != "") ts = ts sprintf(" target <= %s %s", tt, (tr <= tt) ? "ok" : "MISSED")
 		}
 		ms = sprintf("peak memory %.3f", mr)

@@ -52,13 +52,17 @@ nsx() {
 
 # cap_start NAME FILE [TCPDUMP_ARGS...]: start tcpdump on lo inside the namespace,
 # writing every packet whole (snaplen 0) to FILE, and return once it is listening.
-# Sets CAP_PID and CAP_ERR (tcpdump's stderr, which holds its drop counters at the end).
+# By default each packet is written as it arrives (-U --immediate-mode); set
+# CAP_BUFFERED=1 for high packet rates, where per-packet writes make tcpdump lag.
+# Sets CAP_PID, CAP_FILE and CAP_ERR (tcpdump's stderr, with its counters at the end).
 cap_start() {
-	local ns=$1 file=$2
+	local ns=$1 file=$2 live=(-U --immediate-mode)
 	shift 2
+	[ -z "${CAP_BUFFERED:-}" ] || live=()
 	CAP_ERR=$(mktemp)
+	CAP_FILE=$file
 	# ip netns exec execs tcpdump, so CAP_PID is tcpdump's own pid.
-	ip netns exec "$ns" tcpdump -i lo -s 0 -U --immediate-mode "$@" -w "$file" 2>"$CAP_ERR" &
+	ip netns exec "$ns" tcpdump -i lo -s 0 "${live[@]}" "$@" -w "$file" 2>"$CAP_ERR" &
 	CAP_PID=$!
 	local i
 	for i in $(seq 1 100); do
@@ -77,7 +81,18 @@ cap_start() {
 cap_stop() {
 	CAP_STATS=
 	[ -n "${CAP_PID:-}" ] || return 0
+	# tcpdump can lag well behind the traffic at high rates; a SIGINT that lands
+	# while it is still writing can leave a damaged tail (the handler flushes the
+	# same stdio buffer the writer is in). So wait until the file has stopped
+	# growing for a second (at most 5 minutes).
+	local last=-1 size i
 	sleep 0.5
+	for i in $(seq 1 300); do
+		size=$(stat -c %s "$CAP_FILE" 2>/dev/null || echo 0)
+		[ "$size" != "$last" ] || break
+		last=$size
+		sleep 1
+	done
 	kill -INT "$CAP_PID" 2>/dev/null || true
 	wait "$CAP_PID" 2>/dev/null || true
 	CAP_PID=
