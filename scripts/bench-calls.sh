@@ -32,7 +32,7 @@ trap 'rm -rf "$TMP"' EXIT
 . "$ROOT/scripts/benchlib.sh"
 
 find_sipscope
-HAVE_CALLS= HAVE_IMPORT=
+HAVE_CALLS='' HAVE_IMPORT=''
 if [ -n "$SIPSCOPE_BIN" ]; then
 	"$SIPSCOPE_BIN" calls --help >/dev/null 2>&1 && HAVE_CALLS=1
 	"$SIPSCOPE_BIN" import --help >/dev/null 2>&1 && HAVE_IMPORT=1
@@ -45,13 +45,14 @@ bench_file() {
 	local file=$1 tag=$2 run_sngrep=${3:-1}
 	PKTS=$(packets "$file")
 	echo "== $file ($(stat -c %s "$file") bytes, $PKTS packets)"
-	local ct= cm= it= im= nt= nm=
+	local ct='' cm='' it='' im='' nt='' nm=''
 	if [ -n "$HAVE_CALLS" ]; then
 		measure "calls-$tag" "$SIPSCOPE_BIN" calls --format jsonl "$file"
 		ct=$T cm=$M
 	fi
 	if [ -n "$HAVE_IMPORT" ]; then
 		# A fresh database each run: importing a file twice is a no-op by design.
+		# shellcheck disable=SC2016 # $1.. expand in the inner sh
 		measure "import-$tag" sh -c 'rm -f "$1" "$1-wal" "$1-shm"; exec "$2" import "$3" --db "$1"' \
 			sh "$TMP/bench-$tag.db" "$SIPSCOPE_BIN" "$file"
 		it=$T im=$M

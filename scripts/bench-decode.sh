@@ -42,7 +42,7 @@ echo "packets: $PKTS"
 echo "machine: $(nproc) CPUs, $(uname -r); best of $REPEAT run(s)"
 echo
 
-S_T= S_M=
+S_T='' S_M=''
 find_sipscope
 if [ -n "$SIPSCOPE_BIN" ] && "$SIPSCOPE_BIN" messages --help >/dev/null 2>&1; then
 	measure sipscope "$SIPSCOPE_BIN" messages --format jsonl "$FILE"

@@ -20,12 +20,12 @@ find_sipscope() {
 # to $TMP/NAME.out (a file, not a terminal or pipe), stdin from /dev/null. Sets T
 # (best wall seconds) and M (peak RSS KiB of that run), or T= M= when CMD failed.
 measure() {
-	local name=$1 i t m best_t= best_m=
+	local name=$1 t m best_t='' best_m=''
 	shift
-	for i in $(seq 1 "$REPEAT"); do
+	for _ in $(seq 1 "$REPEAT"); do
 		if ! /usr/bin/time -f '%e %M' -o "$TMP/time" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null; then
 			echo "$name failed: $(grep -v '^Command exited' "$TMP/$name.err" | tail -1)" >&2
-			T= M=
+			T='' M=''
 			return 0
 		fi
 		read -r t m <"$TMP/time"
@@ -33,6 +33,7 @@ measure() {
 			best_t=$t best_m=$m
 		fi
 	done
+	# shellcheck disable=SC2034 # results for the caller
 	T=$best_t M=$best_m
 }
 

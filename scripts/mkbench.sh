@@ -69,7 +69,7 @@ make_one() {
 	local calls=$1 out=$2 start end timeout_s
 	local uac_log=$WORK/uac.log uas_log=$WORK/uas.log
 	# Enough time for the calls at RATE plus slack for a slow machine.
-	timeout_s=$((calls / RATE * 3 + 60))
+	timeout_s=$((calls * 3 / RATE + 60))
 	echo "== $out: $calls calls at $RATE/s, hold ${HOLD} ms"
 	start=$(date +%s.%N)
 	# -B 65536: a 64 MiB kernel buffer so tcpdump keeps up with the burst; buffered
@@ -86,8 +86,7 @@ make_one() {
 		-r "$RATE" -d "$HOLD" -m "$calls" -l $((RATE * (HOLD / 1000 + 3))) -buff_size 4194304 \
 		-timeout "${timeout_s}s" >"$uac_log" 2>&1) || rc=$?
 	# The UAS ends after its last BYE; do not wait forever for calls that failed.
-	local i
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		kill -0 "$UAS_PID" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -76,8 +76,8 @@ capture() {
 	if [ -n "$uas_pid" ]; then
 		# The UAS ends by itself after its -m calls; if the UAC failed early it may
 		# wait for calls that never come: give it 10 s, then stop it.
-		local i
-		for i in $(seq 1 100); do
+
+		for _ in $(seq 1 100); do
 			kill -0 "$uas_pid" 2>/dev/null || break
 			sleep 0.1
 		done

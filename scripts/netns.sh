@@ -64,8 +64,7 @@ cap_start() {
 	# ip netns exec execs tcpdump, so CAP_PID is tcpdump's own pid.
 	ip netns exec "$ns" tcpdump -i lo -s 0 "${live[@]}" "$@" -w "$file" 2>"$CAP_ERR" &
 	CAP_PID=$!
-	local i
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		grep -q "listening on" "$CAP_ERR" 2>/dev/null && return 0
 		kill -0 "$CAP_PID" 2>/dev/null || break
 		sleep 0.05
@@ -85,9 +84,9 @@ cap_stop() {
 	# while it is still writing can leave a damaged tail (the handler flushes the
 	# same stdio buffer the writer is in). So wait until the file has stopped
 	# growing for a second (at most 5 minutes).
-	local last=-1 size i
+	local last=-1 size
 	sleep 0.5
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		size=$(stat -c %s "$CAP_FILE" 2>/dev/null || echo 0)
 		[ "$size" != "$last" ] || break
 		last=$size
@@ -96,14 +95,15 @@ cap_stop() {
 	kill -INT "$CAP_PID" 2>/dev/null || true
 	wait "$CAP_PID" 2>/dev/null || true
 	CAP_PID=
+	# shellcheck disable=SC2034 # read by the scripts that source this file
 	CAP_STATS=$(grep -E "captured|received|dropped" "$CAP_ERR" | paste -sd, - | sed 's/,/, /g') || true
 	rm -f "$CAP_ERR"
 }
 
 # wait_listen NAME PORT: wait (up to 5 s) until something listens on PORT (udp or tcp) in NAME.
 wait_listen() {
-	local ns=$1 port=$2 i
-	for i in $(seq 1 100); do
+	local ns=$1 port=$2
+	for _ in $(seq 1 100); do
 		if ip netns exec "$ns" ss -lnut 2>/dev/null | awk '{print $5}' | grep -qE "[:.]$port\$"; then
 			return 0
 		fi
