@@ -36,15 +36,20 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func dialogArgs(d *correlate.Dialog) []any {
-	return []any{
-		d.CallID, string(d.Kind), string(d.State), d.FinalStatus, d.FinalReason,
+func dialogArgs(d *correlate.Dialog) []any { return appendDialogArgs(nil, d) }
+
+// appendDialogArgs appends the values of dialogCols to dst. Integers go as
+// int64, which database/sql passes on as they are (an int takes its
+// reflection-based converter).
+func appendDialogArgs(dst []any, d *correlate.Dialog) []any {
+	return append(dst,
+		d.CallID, string(d.Kind), string(d.State), int64(d.FinalStatus), d.FinalReason,
 		d.From.Display, d.From.URI, d.From.User, d.From.Host, d.From.Tag,
 		d.To.Display, d.To.URI, d.To.User, d.To.Host, d.To.Tag,
-		addrString(d.Src), addrString(d.Dst), string(d.Transport), d.Messages, d.Retransmissions,
+		addrString(d.Src), addrString(d.Dst), string(d.Transport), int64(d.Messages), int64(d.Retransmissions),
 		ns(d.Start), ns(d.End), int64(d.SetupTime), int64(d.AnswerTime), int64(d.Duration),
-		d.Q850Cause, d.UserAgent, jsonList(d.Legs), d.Events,
-	}
+		int64(d.Q850Cause), d.UserAgent, jsonList(d.Legs), int64(d.Events),
+	)
 }
 
 // scanDialog reads id followed by dialogCols and then extra destinations.
@@ -128,6 +133,12 @@ const messageCols = `file_id, dialog_id, seq, ts, call_id, txn, retransmission, 
 const messageColCount = 40
 
 func messageArgs(fileID any, dialogID, seq int64, txn int, m *correlate.Message) []any {
+	return appendMessageArgs(nil, fileID, dialogID, seq, txn, m)
+}
+
+// appendMessageArgs appends the values of messageCols to dst (integers as
+// int64, see appendDialogArgs).
+func appendMessageArgs(dst []any, fileID any, dialogID, seq int64, txn int, m *correlate.Message) []any {
 	dm := m.Message
 	var hv, hid, hproto int64
 	var hname, hsrc, hdst string
@@ -143,12 +154,12 @@ func messageArgs(fileID any, dialogID, seq int64, txn int, m *correlate.Message)
 	if callID == "" {
 		callID = dm.CallID
 	}
-	return []any{
-		fileID, dialogID, seq, ns(dm.Time), callID, txn, m.Retransmission, m.Leg,
+	return append(dst,
+		fileID, dialogID, seq, ns(dm.Time), callID, int64(txn), m.Retransmission, m.Leg,
 		addrString(dm.Src), addrString(dm.Dst), string(dm.Transport), dm.Encap, dm.Request, dm.Method, dm.RequestURI,
-		dm.Status, dm.Reason, dm.Version,
+		int64(dm.Status), dm.Reason, dm.Version,
 		int64(dm.CSeq), dm.CSeqMethod, dm.From.Display, dm.From.URI, dm.From.User, dm.From.Host, dm.From.Tag,
-		dm.To.Display, dm.To.URI, dm.To.User, dm.To.Host, dm.To.Tag, dm.UserAgent, len(dm.Raw), int64(dm.Warnings),
+		dm.To.Display, dm.To.URI, dm.To.User, dm.To.Host, dm.To.Tag, dm.UserAgent, int64(len(dm.Raw)), int64(dm.Warnings),
 		hv, hid, hname, hproto, hsrc, hdst, raw,
-	}
+	)
 }

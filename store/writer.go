@@ -56,6 +56,7 @@ type Writer struct {
 	bMsg   *bulk
 	bFrame *bulk
 	bEvent *bulk
+	args   []any // one row's values, reused
 
 	fileMsgs map[int64]int64 // messages written per file id
 	stats    WriterStats
@@ -226,7 +227,8 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 		// A Call-ID this store has never had: no merge, queue the row.
 		dialogID = w.nextDialog
 		w.nextDialog++
-		if err := w.bDlg.add(ctx, w.tx, append([]any{dialogID}, dialogArgs(d)...)...); err != nil {
+		w.args = appendDialogArgs(append(w.args[:0], dialogID), d)
+		if err := w.bDlg.add(ctx, w.tx, w.args...); err != nil {
 			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 		}
 	} else {
@@ -298,9 +300,9 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 		if cancels >= 0 {
 			cancels += txnBase
 		}
-		if err := w.bTxn.add(ctx, w.tx, dialogID, txnBase+t.Index, t.Branch, t.Method, int64(t.CSeq),
-			ns(t.Start), ns(t.End), t.FinalStatus, t.FinalReason, t.Messages, t.Retransmissions,
-			jsonList(t.Legs), cancels, t.Opening); err != nil {
+		if err := w.bTxn.add(ctx, w.tx, dialogID, int64(txnBase+t.Index), t.Branch, t.Method, int64(t.CSeq),
+			ns(t.Start), ns(t.End), int64(t.FinalStatus), t.FinalReason, int64(t.Messages), int64(t.Retransmissions),
+			jsonList(t.Legs), int64(cancels), t.Opening); err != nil {
 			return fmt.Errorf("store: dialog %q: transaction %d: %w", d.CallID, t.Index, err)
 		}
 	}
@@ -327,7 +329,8 @@ func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) erro
 	}
 	msgID := w.nextMsg
 	w.nextMsg++
-	if err := w.bMsg.add(ctx, w.tx, append([]any{msgID}, messageArgs(nullID(fileID), dialogID, w.seqBase+m.Seq, txn, m)...)...); err != nil {
+	w.args = appendMessageArgs(append(w.args[:0], msgID), nullID(fileID), dialogID, w.seqBase+m.Seq, txn, m)
+	if err := w.bMsg.add(ctx, w.tx, w.args...); err != nil {
 		return fmt.Errorf("message %d: %w", m.Seq, err)
 	}
 	w.stats.Messages++
@@ -349,7 +352,7 @@ func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) erro
 			data = []byte{}
 		}
 		if err := w.bFrame.add(ctx, w.tx, msgID, nullID(fid), fr.Number, ns(fr.Time), int64(fr.Link),
-			fr.OrigLen, data, tail); err != nil {
+			int64(fr.OrigLen), data, tail); err != nil {
 			return fmt.Errorf("message %d: frame %d: %w", m.Seq, fr.Number, err)
 		}
 		w.stats.Frames++
