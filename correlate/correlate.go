@@ -197,13 +197,12 @@ func (c *Correlator) Add(m *decode.Message) error {
 		}
 		c.suffixLinks(d)
 		d.add(c, cm)
-		d.expiry = d.deadline(c.opts)
-		heap.Push(&c.heap, d)
+		heap.Push(&c.heap, heapItem{expiry: d.deadline(c.opts), d: d})
 		return nil
 	}
 	d.add(c, cm)
-	d.expiry = d.deadline(c.opts)
-	heap.Fix(&c.heap, d.hidx)
+	c.heap[d.hidx].expiry = d.deadline(c.opts)
+	heap.Fix(&c.heap, int(d.hidx))
 	if d.f.ended && !d.early && c.opts.Early {
 		return c.emitEarly(d)
 	}
@@ -219,7 +218,7 @@ func (c *Correlator) emitEarly(d *dialog) error {
 	dd.Legs = slices.Clone(dd.Legs)
 	dd.Linked = slices.Clone(dd.Linked)
 	d.early = true
-	d.snap = snapshot{messages: dd.Messages, events: dd.Events, linked: len(dd.Linked), txns: len(dd.Transactions)}
+	d.snap = newSnapshot(&dd)
 	c.stats.Dialogs++
 	if dd.Part > 0 {
 		c.stats.Continuations++
@@ -241,7 +240,7 @@ func (c *Correlator) advance(t time.Time) error {
 		c.clock = t
 	}
 	for len(c.heap) > 0 && c.heap[0].expiry.Before(c.clock) {
-		d := heap.Pop(&c.heap).(*dialog)
+		d := heap.Pop(&c.heap).(heapItem).d
 		delete(c.open, d.d.CallID)
 		if err := c.emit(d); err != nil {
 			return err
@@ -300,7 +299,7 @@ func (c *Correlator) Event(e *decode.Event) error {
 // Flush hands on every open dialog (end of input), oldest deadline first.
 func (c *Correlator) Flush() error {
 	for len(c.heap) > 0 {
-		d := heap.Pop(&c.heap).(*dialog)
+		d := heap.Pop(&c.heap).(heapItem).d
 		delete(c.open, d.d.CallID)
 		if err := c.emit(d); err != nil {
 			return err
@@ -314,7 +313,7 @@ func (c *Correlator) emit(d *dialog) error {
 	if d.early {
 		// Its summary went on when it ended: only a change since needs a
 		// record, a continuation.
-		now := snapshot{messages: d.d.Messages, events: d.d.Events, linked: len(d.d.Linked), txns: len(d.d.Transactions)}
+		now := newSnapshot(&d.d)
 		if now.messages == d.snap.messages && now.events == d.snap.events && now.linked == d.snap.linked {
 			d.finish()
 			if d.d.CallID != "" {
@@ -323,9 +322,10 @@ func (c *Correlator) emit(d *dialog) error {
 			return nil
 		}
 		d.d.Part++
-		d.d.Transactions = d.d.Transactions[d.snap.txns:]
-		d.tx = d.tx[d.snap.txns:]
-		d.txBase += d.snap.txns
+		n := int(d.snap.txns)
+		d.d.Transactions = d.d.Transactions[n:]
+		d.tx = d.tx[n:]
+		d.txBase += n
 	}
 	d.finish()
 	if d.d.CallID != "" {
@@ -343,27 +343,34 @@ func (c *Correlator) emit(d *dialog) error {
 	return c.sink.Dialog(dd, msgs)
 }
 
-// expiryHeap is a min-heap of open dialogs by expiry.
-type expiryHeap []*dialog
+// expiryHeap is a min-heap of open dialogs by expiry. The expiry lives in
+// the heap's array rather than in each dialog, which keeps the dialog in a
+// smaller allocation size class.
+type expiryHeap []heapItem
+
+type heapItem struct {
+	expiry time.Time
+	d      *dialog
+}
 
 func (h expiryHeap) Len() int           { return len(h) }
 func (h expiryHeap) Less(i, j int) bool { return h[i].expiry.Before(h[j].expiry) }
 func (h expiryHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].hidx = i
-	h[j].hidx = j
+	h[i].d.hidx = int32(i)
+	h[j].d.hidx = int32(j)
 }
 func (h *expiryHeap) Push(x any) {
-	d := x.(*dialog)
-	d.hidx = len(*h)
-	*h = append(*h, d)
+	it := x.(heapItem)
+	it.d.hidx = int32(len(*h))
+	*h = append(*h, it)
 }
 func (h *expiryHeap) Pop() any {
 	old := *h
 	n := len(old)
-	d := old[n-1]
-	old[n-1] = nil
+	it := old[n-1]
+	old[n-1] = heapItem{}
 	*h = old[:n-1]
-	d.hidx = -1
-	return d
+	it.d.hidx = -1
+	return it
 }

@@ -18,25 +18,27 @@ type dialog struct {
 	msgs   []*Message
 	tx     []txnState // parallel to d.Transactions
 	f      facts
-	expiry time.Time
-	hidx   int // index in the expiry heap
+	arena  []byte
 	txBase int // Transaction.Index of d.Transactions[0]
+	// snap is what the early record counted (see early).
+	snap snapshot
+	hidx int32 // index in the expiry heap
 	// summary is set in Options.Summaries mode: messages are not kept.
 	// copies (Summaries or Early) says every string the dialog keeps is
-	// copied into arena first.
-	summary, copies bool
-	arena           []byte
-	seed            maphash.Seed // for seenKey.hash, the correlator's
-	// early says a copy of the summary was handed on when the dialog
-	// ended (Options.Early); snap is what it counted then.
-	early bool
-	snap  snapshot
+	// copied into arena first. early says a copy of the summary was
+	// handed on when the dialog ended (Options.Early).
+	summary, copies, early bool
 }
 
 // snapshot is what an early record counted, to tell whether the dialog
 // changed after it.
 type snapshot struct {
-	messages, events, linked, txns int
+	messages, events, linked, txns int32
+}
+
+func newSnapshot(d *Dialog) snapshot {
+	return snapshot{messages: int32(d.Messages), events: int32(d.Events), linked: int32(len(d.Linked)),
+		txns: int32(len(d.Transactions))}
 }
 
 // facts are what the state of a dialog is derived from.
@@ -131,7 +133,7 @@ func newDialog(c *Correlator, callID string, t *tomb) *dialog {
 	// A typical call has 7 to 10 messages in 3 transactions (INVITE,
 	// ACK, BYE): size for that to avoid regrowing, and no more, since
 	// every open dialog pays for it.
-	d := &dialog{hidx: -1, tx: make([]txnState, 0, 3), summary: c.opts.Summaries, seed: c.seed,
+	d := &dialog{hidx: -1, tx: make([]txnState, 0, 3), summary: c.opts.Summaries,
 		// With Early the messages leave before the dialog does: its
 		// strings must not keep their buffers alive for Grace.
 		copies: c.opts.Summaries || c.opts.Early}
@@ -209,12 +211,14 @@ func (d *dialog) add(c *Correlator, m *Message) {
 	}
 	if m.Request && !f.haveRequest {
 		f.haveRequest = true
-		dd.From, dd.To = d.keepNameAddr(m.From), d.keepNameAddr(m.To)
+		if !first { // the first message's were kept above
+			dd.From, dd.To = d.keepNameAddr(m.From), d.keepNameAddr(m.To)
+		}
 		f.callerTag = dd.From.Tag
 	}
 	m.Leg = d.leg(m)
 
-	ti, retrans, isNew := d.match(m, method)
+	ti, retrans, isNew := d.match(m, method, c.seed)
 	m.Txn = d.txBase + ti
 	tr := &dd.Transactions[ti]
 	tr.Messages++
@@ -255,7 +259,7 @@ func (d *dialog) leg(m *Message) string {
 
 // match finds or creates the transaction of m and tells whether m repeats
 // a message already seen in it (same direction and start line).
-func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) {
+func (d *dialog) match(m *Message, method string, seed maphash.Seed) (ti int, retrans, isNew bool) {
 	var k txnKey
 	if len(m.Via) > 0 {
 		k.branch, k.sentBy = m.Via[0].Branch, m.Via[0].SentBy
@@ -286,7 +290,12 @@ func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) 
 	}
 	if ti < 0 {
 		isNew = true
-		k.branch, k.sentBy, k.fromTag = d.keep(k.branch), d.keep(k.sentBy), d.keep(k.fromTag)
+		k.branch, k.fromTag = d.keep(k.branch), d.keep(k.fromTag)
+		if n := len(d.tx); n > 0 && d.tx[n-1].key.sentBy == k.sentBy {
+			k.sentBy = d.tx[n-1].key.sentBy // usually the same for every transaction
+		} else {
+			k.sentBy = d.keep(k.sentBy)
+		}
 		ti = len(d.d.Transactions)
 		tr := Transaction{
 			Index:   d.txBase + ti,
@@ -330,7 +339,7 @@ func (d *dialog) match(m *Message, method string) (ti int, retrans, isNew bool) 
 			ts.requests |= reqOwn
 		}
 	}
-	h := s.hash(d.seed)
+	h := s.hash(seed)
 	for _, o := range ts.seen {
 		if o == h {
 			return ti, true, isNew
@@ -675,8 +684,18 @@ func (d *dialog) keepNameAddr(n decode.NameAddr) decode.NameAddr {
 	if !d.copies {
 		return n
 	}
-	return decode.NameAddr{Display: d.keep(n.Display), URI: d.keep(n.URI), User: d.keep(n.User),
-		Host: d.keep(n.Host), Tag: d.keep(n.Tag)}
+	uri := d.keep(n.URI)
+	return decode.NameAddr{Display: d.keep(n.Display), URI: uri, User: d.keepIn(uri, n.User),
+		Host: d.keepIn(uri, n.Host), Tag: d.keep(n.Tag)}
+}
+
+// keepIn is keep for s, which is usually part of in (the user and host of
+// a URI): then it is the same bytes of in, copied already.
+func (d *dialog) keepIn(in, s string) string {
+	if i := strings.Index(in, s); i >= 0 && s != "" {
+		return in[i : i+len(s)]
+	}
+	return d.keep(s)
 }
 
 // keepTransport returns the decode constant for t, so that nothing keeps
