@@ -9,6 +9,9 @@ import (
 	"hash/maphash"
 	"time"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/sipscope/sipscope/correlate"
 )
 
@@ -46,17 +49,19 @@ type Writer struct {
 	// fresh says the store had no dialogs when the Writer started: a
 	// Call-ID not in known is then new and goes in a bulk insert; others
 	// (continuations, imports into a used store) go row by row and merge.
-	fresh  bool
-	known  map[uint64]struct{} // hashes of the Call-IDs written
-	seed   maphash.Seed
-	bulks  []*bulk // in flush order
-	bDlg   *bulk
-	bLink  *bulk
-	bTxn   *bulk
-	bMsg   *bulk
-	bFrame *bulk
-	bEvent *bulk
-	args   []any // one row's values, reused
+	fresh bool
+	known map[uint64]struct{} // hashes of the Call-IDs written
+	seed  maphash.Seed
+	bulks []*bulk // in flush order, bDlg first
+	// pendingDlg are the dialogs queued in bDlg (dialogs-only stores).
+	pendingDlg []*correlate.Dialog
+	bDlg       *bulk
+	bLink      *bulk
+	bTxn       *bulk
+	bMsg       *bulk
+	bFrame     *bulk
+	bEvent     *bulk
+	args       []any // one row's values, reused
 
 	fileMsgs map[int64]int64 // messages written per file id
 	stats    WriterStats
@@ -85,7 +90,10 @@ const (
 
 // flush inserts every queued row.
 func (w *Writer) flush() error {
-	for _, b := range w.bulks {
+	if err := w.flushDialogs(w.bDlg.flush(w.ctx, w.tx)); err != nil {
+		return fmt.Errorf("store: insert: %w", err)
+	}
+	for _, b := range w.bulks[1:] {
 		if err := b.flush(w.ctx, w.tx); err != nil {
 			return fmt.Errorf("store: insert: %w", err)
 		}
@@ -97,6 +105,7 @@ func (w *Writer) resetBulks() {
 	for _, b := range w.bulks {
 		b.reset()
 	}
+	w.pendingDlg = nil
 }
 
 var _ correlate.Sink = (*Writer)(nil)
@@ -220,50 +229,35 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 	ctx, st := w.ctx, &w.st
 	w.stats.Dialogs++
 	var dialogID int64
-	h := maphash.String(w.seed, d.CallID)
-	_, seen := w.known[h]
 	n := int64(1) // rows inserted: 0 when d continues a stored dialog
-	if w.fresh && !seen && d.Part == 0 {
+	bulk := w.fresh && d.Part == 0
+	if !w.opts.DialogsOnly {
+		// Messages will name the dialog's id: it must be right now, so a
+		// Call-ID written before goes row by row. (Dialogs-only stores
+		// find out at the insert instead and keep no set that grows with
+		// the capture; see flushDialogs.)
+		h := maphash.String(w.seed, d.CallID)
+		_, seen := w.known[h]
+		bulk = bulk && !seen
+		w.known[h] = struct{}{}
+	}
+	if bulk {
 		// A Call-ID this store has never had: no merge, queue the row.
 		dialogID = w.nextDialog
 		w.nextDialog++
 		w.args = appendDialogArgs(append(w.args[:0], dialogID), d)
-		if err := w.bDlg.add(ctx, w.tx, w.args...); err != nil {
+		if w.opts.DialogsOnly {
+			w.pendingDlg = append(w.pendingDlg, d)
+		}
+		if err := w.flushDialogs(w.bDlg.add(ctx, w.tx, w.args...)); err != nil {
 			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 		}
 	} else {
-		// Perhaps a continuation: the stored row must be visible.
-		if err := w.flush(); err != nil {
+		var err error
+		if dialogID, n, err = w.dialogRow(d, msgs); err != nil {
 			return err
 		}
-		res, err := st.dialogIns.ExecContext(ctx, append([]any{w.nextDialog}, dialogArgs(d)...)...)
-		if err != nil {
-			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
-		}
-		if n, err = res.RowsAffected(); err != nil {
-			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
-		}
-		if n == 1 {
-			dialogID = w.nextDialog
-			w.nextDialog++
-		} else {
-			// A continuation of a stored dialog.
-			id, old, err := scanDialog(st.dialogSel.QueryRowContext(ctx, d.CallID))
-			if err != nil {
-				return fmt.Errorf("store: dialog %q: read for merge: %w", d.CallID, err)
-			}
-			dialogID = id
-			merged := merge(old, d, msgs)
-			if _, err := st.dialogUpd.ExecContext(ctx, append(dialogArgs(merged), id)...); err != nil {
-				return fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
-			}
-			if _, err := st.partsInc.ExecContext(ctx, id); err != nil {
-				return fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
-			}
-			w.stats.Merged++
-		}
 	}
-	w.known[h] = struct{}{}
 	for _, l := range d.Linked {
 		if l == "" || l == d.CallID {
 			continue
@@ -315,6 +309,71 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 		}
 	}
 	return nil
+}
+
+// dialogRow inserts d on its own, or merges it into the stored row of its
+// Call-ID. n is the number of rows inserted (0 for a merge).
+func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dialogID, n int64, err error) {
+	ctx, st := w.ctx, &w.st
+	// Perhaps a continuation: the stored row must be visible.
+	if err := w.flush(); err != nil {
+		return 0, 0, err
+	}
+	res, err := st.dialogIns.ExecContext(ctx, append([]any{w.nextDialog}, dialogArgs(d)...)...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: dialog %q: %w", d.CallID, err)
+	}
+	if n, err = res.RowsAffected(); err != nil {
+		return 0, 0, fmt.Errorf("store: dialog %q: %w", d.CallID, err)
+	}
+	if n == 1 {
+		dialogID = w.nextDialog
+		w.nextDialog++
+	} else {
+		// A continuation of a stored dialog.
+		id, old, err := scanDialog(st.dialogSel.QueryRowContext(ctx, d.CallID))
+		if err != nil {
+			return 0, 0, fmt.Errorf("store: dialog %q: read for merge: %w", d.CallID, err)
+		}
+		dialogID = id
+		merged := merge(old, d, msgs)
+		if _, err := st.dialogUpd.ExecContext(ctx, append(dialogArgs(merged), id)...); err != nil {
+			return 0, 0, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
+		}
+		if _, err := st.partsInc.ExecContext(ctx, id); err != nil {
+			return 0, 0, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
+		}
+		w.stats.Merged++
+	}
+	return dialogID, n, nil
+}
+
+// flushDialogs follows every flush of the dialogs bulk (err is its
+// result). In a dialogs-only store a queued Call-ID may already be stored
+// (the correlator no longer remembered it): the multi-row insert then
+// fails on call_id's uniqueness, as a whole, and its rows are written one
+// by one, merging the duplicates.
+func (w *Writer) flushDialogs(err error) error {
+	if w.bDlg.n > 0 {
+		return err // still queued
+	}
+	pending := w.pendingDlg
+	w.pendingDlg = nil
+	if err == nil || !w.opts.DialogsOnly || !isUnique(err) {
+		return err
+	}
+	for _, d := range pending {
+		if _, _, err := w.dialogRow(d, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isUnique reports whether err is SQLite's constraint violation.
+func isUnique(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }
 
 func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) error {
