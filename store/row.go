@@ -123,7 +123,7 @@ func parseList(s string) []string {
 }
 
 // messageCols are the messages columns written by the Writer and read back
-// by Messages, in the order of messageArgs.
+// by Messages, in the order of appendMessageArgs.
 const messageCols = `file_id, dialog_id, seq, ts, call_id, txn, retransmission, leg,
 	src, dst, transport, encap, request, method, request_uri, status, reason, version,
 	cseq, cseq_method, from_display, from_uri, from_user, from_host, from_tag,
@@ -131,10 +131,6 @@ const messageCols = `file_id, dialog_id, seq, ts, call_id, txn, retransmission, 
 	hep_version, hep_agent_id, hep_agent_name, hep_proto, hep_src, hep_dst, raw`
 
 const messageColCount = 40
-
-func messageArgs(fileID any, dialogID, seq int64, txn int, m *correlate.Message) []any {
-	return appendMessageArgs(nil, fileID, dialogID, seq, txn, m)
-}
 
 // appendMessageArgs appends the values of messageCols to dst (integers as
 // int64, see appendDialogArgs).
