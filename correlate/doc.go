@@ -15,6 +15,14 @@
 // for a Call-ID already handed on opens a continuation record (Dialog.Part
 // > 0) that carries the dialog's summary so far; a store merges the parts.
 //
+// Two options trade what is handed on for memory and latency, with the
+// same dialogs: Options.Summaries keeps no messages at all (Add may then
+// be given the decoder's message as it is, without Clone; the Sink gets
+// nil msgs), for listing calls; Options.Early hands a dialog on when it
+// ends rather than Grace later, so its messages are not held for Grace and
+// a consumer stores it while the capture is still read (a late message
+// then comes as a continuation).
+//
 // Example:
 //
 //	c := correlate.New(correlate.Options{}, correlate.SinkFunc(
