@@ -10,7 +10,6 @@ import (
 	"os"
 	"sync/atomic"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
@@ -105,9 +104,8 @@ type input struct {
 	count  countingReader
 	gz     *gzip.Reader
 
-	pcap *pcapgo.Reader
+	pcap *pcapReader // classic pcap: our own zero-copy reader
 	ng   *pcapgo.NgReader
-	link LinkType // pcap only: the file's link type
 
 	number int64       // frames read so far
 	frame  Frame       // the frame read last (the head of this input)
@@ -182,6 +180,7 @@ func (in *input) start(r io.Reader) error {
 		return ErrEmpty
 	}
 	compressed := false
+	var under io.Reader = &in.count // what br reads from
 	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
@@ -189,6 +188,7 @@ func (in *input) start(r io.Reader) error {
 		}
 		in.gz = gz
 		br = bufio.NewReaderSize(gz, bufSize)
+		under = gz
 		compressed = true
 	}
 	head, err = br.Peek(8)
@@ -206,15 +206,14 @@ func (in *input) start(r io.Reader) error {
 	}
 	switch binary.LittleEndian.Uint32(head) {
 	case magicPcapMicro, magicPcapNano, magicPcapMicroBE, magicPcapNanoBE:
-		pr, err := pcapgo.NewReader(br)
+		// The pcap reader reads from under itself, in large blocks,
+		// after taking over what br has read ahead (br is dropped).
+		pre, _ := br.Peek(br.Buffered())
+		pr, err := newPcapReader(under, pre)
 		if err != nil {
-			if err == io.ErrUnexpectedEOF || err == io.EOF {
-				return errors.New("pcap file header cut short")
-			}
-			return fmt.Errorf("pcap file header: %v", err)
+			return err
 		}
 		in.pcap = pr
-		in.link = LinkType(pr.LinkType())
 	case magicPcapKuz, magicPcapKuzBE:
 		return errors.New("modified (Kuznetzov) pcap format is not supported; convert it with editcap -F pcap")
 	case magicPcapNG:
@@ -238,45 +237,28 @@ func (in *input) advance() (warning string) {
 	if in.ended.Load() {
 		return ""
 	}
-	var (
-		data []byte
-		ci   gopacket.CaptureInfo
-		err  error
-		link LinkType
-	)
 	if in.pcap != nil {
-		data, ci, err = in.pcap.ZeroCopyReadPacketData()
-		link = in.link
-		if err == io.EOF && ci.CaptureLength > 0 {
-			// The record header was read but none of its data: pcapgo
-			// passes io.ReadFull's io.EOF through.
-			err = io.ErrUnexpectedEOF
+		// Fast path: the record is parsed in place into in.frame.
+		if err := in.pcap.next(&in.frame); err != nil {
+			return in.fail(err)
 		}
-	} else {
-		data, ci, err = in.ng.ZeroCopyReadPacketData()
-		if err == nil {
-			// With WantMixedLinkType, AncillaryData[0] is the link type of
-			// the packet's interface (IDB LinkType, pcapng §4.2).
-			if len(ci.AncillaryData) > 0 {
-				if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
-					link = LinkType(lt)
-				}
-			}
-		}
+		in.number++
+		in.frame.Source = in.index
+		in.frame.File = in.name
+		in.frame.Number = in.number
+		return ""
 	}
+	data, ci, err := in.ng.ZeroCopyReadPacketData()
 	if err != nil {
-		in.ended.Store(true)
-		if err == io.EOF {
-			return ""
+		return in.fail(err)
+	}
+	// With WantMixedLinkType, AncillaryData[0] is the link type of the
+	// packet's interface (IDB LinkType, pcapng §4.2).
+	var link LinkType
+	if len(ci.AncillaryData) > 0 {
+		if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
+			link = LinkType(lt)
 		}
-		what := err.Error()
-		if err == io.ErrUnexpectedEOF {
-			what = "last record is incomplete"
-		}
-		if in.number == 0 {
-			return fmt.Sprintf("%s: damaged before the first frame: %s", in.name, what)
-		}
-		return fmt.Sprintf("%s: cut short after frame %d: %s", in.name, in.number, what)
 	}
 	in.number++
 	in.frame = Frame{
@@ -289,6 +271,23 @@ func (in *input) advance() (warning string) {
 		OrigLen: ci.Length,
 	}
 	return ""
+}
+
+// fail marks in ended after err and returns the warning for it: none at a
+// clean end (io.EOF), else one naming the file and the last good frame.
+func (in *input) fail(err error) (warning string) {
+	in.ended.Store(true)
+	if err == io.EOF {
+		return ""
+	}
+	what := err.Error()
+	if err == io.ErrUnexpectedEOF {
+		what = "last record is incomplete"
+	}
+	if in.number == 0 {
+		return fmt.Sprintf("%s: damaged before the first frame: %s", in.name, what)
+	}
+	return fmt.Sprintf("%s: cut short after frame %d: %s", in.name, in.number, what)
 }
 
 // read returns the bytes consumed so far, counting a finished input as
