@@ -37,6 +37,10 @@ type Options struct {
 	// MaxRemembered bounds the number of remembered summaries (the oldest
 	// are forgotten first). Default 32768.
 	MaxRemembered int
+	// MaxRememberedBytes bounds the memory of the remembered summaries (the
+	// oldest are forgotten first), about 150 to 300 bytes each for a call
+	// from a SIPp peer. Default 4 MiB.
+	MaxRememberedBytes int
 	// Summaries makes the correlator keep no messages: Add may be given a
 	// message that aliases decoder buffers (valid only during the call, as
 	// a decode.Handler gets it), the few strings a summary needs are
@@ -80,6 +84,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxRemembered <= 0 {
 		o.MaxRemembered = 32768
 	}
+	if o.MaxRememberedBytes <= 0 {
+		o.MaxRememberedBytes = 4 << 20
+	}
 	return o
 }
 
@@ -100,8 +107,9 @@ type Stats struct {
 	Messages        int64 // messages added
 	Dialogs         int64 // dialog records handed on (continuations included)
 	Continuations   int64 // records with Part > 0
-	Open            int   // dialogs open now
+	Open            int   // dialogs open now (frozen ones in Grace included)
 	MaxOpen         int   // most dialogs open at once
+	Frozen          int   // of Open, dialogs frozen in Grace after their early record (Options.Early)
 	Remembered      int   // summaries of handed-on dialogs kept now
 	NoCallID        int64 // messages without a Call-ID (each made its own dialog)
 	Events          int64 // events attached to a message
@@ -117,17 +125,22 @@ type Stats struct {
 // latest message time seen. Expiry is checked with a min-heap on every Add,
 // so the cost per message is O(log open dialogs).
 type Correlator struct {
-	opts  Options
-	sink  Sink
-	open  map[string]*dialog
-	heap  expiryHeap
-	clock time.Time
-	seq   int64
-	stats Stats
+	opts Options
+	sink Sink
+	open map[string]*dialog
+	// ghosts are the open dialogs frozen in Grace after their early
+	// record (Options.Early, see ghost); they are in heap too.
+	ghosts map[string]*ghost
+	heap   expiryHeap
+	clock  time.Time
+	seq    int64
+	stats  Stats
 
 	tombs map[string]*tomb
 	tombQ []*tomb // in order of forgetting (clock is monotonic)
 	tombH int     // head of tombQ
+	// tombBytes is the memory of the tombs in tombQ.
+	tombBytes int
 
 	scratch Message      // the wrapper Add reuses in Summaries mode
 	seed    maphash.Seed // for the retransmission hashes of every dialog
@@ -136,18 +149,20 @@ type Correlator struct {
 // New returns a correlator that hands finished dialogs to sink.
 func New(opts Options, sink Sink) *Correlator {
 	return &Correlator{
-		opts:  opts.withDefaults(),
-		sink:  sink,
-		open:  make(map[string]*dialog),
-		tombs: make(map[string]*tomb),
-		seed:  maphash.MakeSeed(),
+		opts:   opts.withDefaults(),
+		sink:   sink,
+		open:   make(map[string]*dialog),
+		ghosts: make(map[string]*ghost),
+		tombs:  make(map[string]*tomb),
+		seed:   maphash.MakeSeed(),
 	}
 }
 
 // Stats returns the counters so far.
 func (c *Correlator) Stats() Stats {
 	s := c.stats
-	s.Open = len(c.open)
+	s.Open = len(c.open) + len(c.ghosts)
+	s.Frozen = len(c.ghosts)
 	s.Remembered = len(c.tombs)
 	return s
 }
@@ -184,7 +199,7 @@ func (c *Correlator) Add(m *decode.Message) error {
 		d.add(c, cm)
 		return c.emit(d)
 	}
-	d := c.open[m.CallID]
+	d := c.lookup(m.CallID)
 	if d == nil {
 		var t *tomb
 		if t = c.tombs[m.CallID]; t != nil {
@@ -192,7 +207,7 @@ func (c *Correlator) Add(m *decode.Message) error {
 		}
 		d = newDialog(c, m.CallID, t)
 		c.open[d.d.CallID] = d // the dialog's own copy: m may alias decoder buffers
-		if n := len(c.open); n > c.stats.MaxOpen {
+		if n := len(c.open) + len(c.ghosts); n > c.stats.MaxOpen {
 			c.stats.MaxOpen = n
 		}
 		c.suffixLinks(d)
@@ -204,8 +219,11 @@ func (c *Correlator) Add(m *decode.Message) error {
 	c.heap[d.hidx].expiry = d.deadline(c.opts)
 	heap.Fix(&c.heap, int(d.hidx))
 	if d.f.ended && !d.early && c.opts.Early {
-		return c.emitEarly(d)
+		err := c.emitEarly(d)
+		c.refreeze(d)
+		return err
 	}
+	c.refreeze(d)
 	return nil
 }
 
@@ -240,14 +258,29 @@ func (c *Correlator) advance(t time.Time) error {
 		c.clock = t
 	}
 	for len(c.heap) > 0 && c.heap[0].expiry.Before(c.clock) {
-		d := heap.Pop(&c.heap).(heapItem).d
-		delete(c.open, d.d.CallID)
-		if err := c.emit(d); err != nil {
+		if err := c.expire(heap.Pop(&c.heap).(heapItem)); err != nil {
 			return err
 		}
 	}
 	c.forget()
 	return nil
+}
+
+// expire hands on the dialog of it, taken off the heap: a ghost unchanged
+// since its early record only becomes a tomb.
+func (c *Correlator) expire(it heapItem) error {
+	d := it.d
+	if g := it.g; g != nil {
+		delete(c.ghosts, g.id)
+		if !g.changed {
+			c.rememberGhost(g)
+			return nil
+		}
+		d = c.thawBlob(g.blob, true)
+	} else {
+		delete(c.open, d.d.CallID)
+	}
+	return c.emit(d)
 }
 
 // Event takes an ICMP error or similar event and attaches it to the request
@@ -261,11 +294,15 @@ func (c *Correlator) Event(e *decode.Event) error {
 	if err := c.advance(e.Time); err != nil {
 		return err
 	}
-	d := c.open[e.CallID]
-	if d == nil || e.CallID == "" {
+	var d *dialog
+	if e.CallID != "" {
+		d = c.lookup(e.CallID)
+	}
+	if d == nil {
 		c.stats.EventsUnmatched++
 		return nil
 	}
+	defer c.refreeze(d)
 	method := e.CSeqMethod
 	if method == "" {
 		method = e.Method
@@ -299,9 +336,7 @@ func (c *Correlator) Event(e *decode.Event) error {
 // Flush hands on every open dialog (end of input), oldest deadline first.
 func (c *Correlator) Flush() error {
 	for len(c.heap) > 0 {
-		d := heap.Pop(&c.heap).(heapItem).d
-		delete(c.open, d.d.CallID)
-		if err := c.emit(d); err != nil {
+		if err := c.expire(heap.Pop(&c.heap).(heapItem)); err != nil {
 			return err
 		}
 	}
@@ -348,21 +383,31 @@ func (c *Correlator) emit(d *dialog) error {
 // smaller allocation size class.
 type expiryHeap []heapItem
 
+// heapItem is an open dialog: d, or g when it is frozen.
 type heapItem struct {
 	expiry time.Time
 	d      *dialog
+	g      *ghost
+}
+
+func (it *heapItem) setIndex(i int32) {
+	if it.d != nil {
+		it.d.hidx = i
+	} else {
+		it.g.hidx = i
+	}
 }
 
 func (h expiryHeap) Len() int           { return len(h) }
 func (h expiryHeap) Less(i, j int) bool { return h[i].expiry.Before(h[j].expiry) }
 func (h expiryHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].d.hidx = int32(i)
-	h[j].d.hidx = int32(j)
+	h[i].setIndex(int32(i))
+	h[j].setIndex(int32(j))
 }
 func (h *expiryHeap) Push(x any) {
 	it := x.(heapItem)
-	it.d.hidx = int32(len(*h))
+	it.setIndex(int32(len(*h)))
 	*h = append(*h, it)
 }
 func (h *expiryHeap) Pop() any {
@@ -371,6 +416,6 @@ func (h *expiryHeap) Pop() any {
 	it := old[n-1]
 	old[n-1] = heapItem{}
 	*h = old[:n-1]
-	it.d.hidx = -1
+	it.setIndex(-1)
 	return it
 }

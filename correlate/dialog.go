@@ -143,7 +143,7 @@ func newDialog(c *Correlator, callID string, t *tomb) *dialog {
 	d.d.CallID = d.keep(callID)
 	d.d.SetupTime, d.d.AnswerTime, d.d.Duration = -1, -1, -1
 	if t != nil {
-		t.restore(d)
+		c.restore(t, d)
 	}
 	d.d.Transactions = make([]Transaction, 0, 3)
 	return d

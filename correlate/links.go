@@ -40,7 +40,7 @@ func (c *Correlator) suffixLinks(d *dialog) {
 		if len(id) > len(s) && strings.HasSuffix(id, s) {
 			c.link(d, id[:len(id)-len(s)])
 		}
-		if o := c.open[id+s]; o != nil {
+		if o := c.lookup(id + s); o != nil {
 			c.link(o, id)
 		}
 	}
@@ -61,10 +61,10 @@ func (c *Correlator) link(d *dialog, other string) {
 	}
 	group := append([]string(nil), d.d.Linked...)
 	group = append(group, strings.Clone(other))
-	if o := c.open[other]; o != nil {
+	if o := c.lookup(other); o != nil {
 		group = appendUnique(group, o.d.Linked...)
 	} else if t := c.tombs[other]; t != nil {
-		group = appendUnique(group, t.d.Linked...)
+		group = appendUnique(group, c.linked(t)...)
 	}
 	self := d.d.CallID
 	if !contains(group, self) {
@@ -75,8 +75,11 @@ func (c *Correlator) link(d *dialog, other string) {
 		group = group[:maxLinked+1]
 	}
 	for _, id := range group {
-		if o := c.open[id]; o != nil {
+		if o := c.lookup(id); o != nil {
 			o.d.Linked = without(group, id, o.d.Linked)
+			if o != d {
+				c.refreeze(o) // thawed by lookup
+			}
 		}
 	}
 	if c.open[self] != d {

@@ -7,47 +7,46 @@ import (
 
 // tomb is what the correlator remembers of a dialog it handed on, so that a
 // later message with the same Call-ID continues it as the next Part with
-// its kind, state and timings. Its strings are copied into one buffer so
-// that it does not keep the handed-on messages alive.
+// its kind, state and timings: the summary section of the frozen dialog
+// (see ghost), one allocation that the garbage collector does not scan and
+// that keeps no handed-on message alive.
 type tomb struct {
-	d       Dialog // summary without Transactions; strings owned
-	f       facts
-	txNext  int       // Transaction.Index the next part starts at
+	blob    []byte
+	id      string    // Call-ID, aliasing blob
 	forget  time.Time // capture time after which it is dropped
 	removed bool
 }
 
-// remember keeps a summary of d for Options.Remember.
+// remember keeps a summary of d, finished, for Options.Remember.
 func (c *Correlator) remember(d *dialog) {
-	t := &tomb{d: d.d, f: d.f, txNext: d.txBase + len(d.d.Transactions)}
-	t.d.Transactions = nil
-	t.d.Legs = append([]string(nil), d.d.Legs...)
-	t.d.Linked = append([]string(nil), d.d.Linked...)
-	var buf [32]*string
-	ptrs := append(buf[:0],
-		&t.d.CallID, &t.d.FinalReason, &t.d.UserAgent,
-		&t.d.From.Display, &t.d.From.URI, &t.d.From.User, &t.d.From.Host, &t.d.From.Tag,
-		&t.d.To.Display, &t.d.To.URI, &t.d.To.User, &t.d.To.Host, &t.d.To.Tag,
-		&t.f.opener, &t.f.callerTag,
-	)
-	for i := range t.d.Legs {
-		ptrs = append(ptrs, &t.d.Legs[i])
+	blob, _, ok := d.freeze(true)
+	if !ok {
+		return // a time the encoding does not cover: not remembered
 	}
-	for i := range t.d.Linked {
-		ptrs = append(ptrs, &t.d.Linked[i])
-	}
-	own(ptrs)
+	c.rememberBlob(blob, d.d.End)
+}
+
+// rememberGhost turns a ghost whose time is up, unchanged since its early
+// record, into a tomb without thawing it.
+func (c *Correlator) rememberGhost(g *ghost) {
+	c.rememberBlob(append([]byte(nil), g.blob[:g.sumLen]...), time.Unix(0, g.end))
+}
+
+func (c *Correlator) rememberBlob(blob []byte, end time.Time) {
+	r := thawer{b: blob}
+	t := &tomb{blob: blob, id: r.s()}
 	now := c.clock
-	if d.d.End.After(now) {
-		now = d.d.End
+	if end.After(now) {
+		now = end
 	}
 	t.forget = now.Add(c.opts.Remember)
-	if old := c.tombs[t.d.CallID]; old != nil {
+	if old := c.tombs[t.id]; old != nil {
 		old.removed = true
 	}
-	c.tombs[t.d.CallID] = t
+	c.tombs[t.id] = t
 	c.tombQ = append(c.tombQ, t)
-	for len(c.tombs) > c.opts.MaxRemembered {
+	c.tombBytes += len(blob)
+	for len(c.tombs) > c.opts.MaxRemembered || c.tombBytes > c.opts.MaxRememberedBytes {
 		c.dropOldestTomb()
 	}
 }
@@ -100,8 +99,9 @@ func (c *Correlator) popTomb() {
 	t := c.tombQ[c.tombH]
 	c.tombQ[c.tombH] = nil
 	c.tombH++
-	if !t.removed && c.tombs[t.d.CallID] == t {
-		delete(c.tombs, t.d.CallID)
+	c.tombBytes -= len(t.blob)
+	if !t.removed && c.tombs[t.id] == t {
+		delete(c.tombs, t.id)
 	}
 	t.removed = true
 }
@@ -116,14 +116,26 @@ func (c *Correlator) compactTombQ() {
 	}
 }
 
+// linked returns the Linked list of the remembered dialog.
+func (c *Correlator) linked(t *tomb) []string {
+	return c.thawBlob(t.blob, false).d.Linked
+}
+
 // restore starts d as the continuation of t.
-func (t *tomb) restore(d *dialog) {
+func (c *Correlator) restore(t *tomb, d *dialog) {
 	t.removed = true
-	d.d = t.d
+	p := &dialog{hidx: -1, summary: d.summary, copies: d.copies}
+	r := thawer{b: t.blob}
+	n := r.summary(p)
+	if r.err != nil {
+		panic(r.err) // only a bug can get here: the encoding is the correlator's own
+	}
+	p.finish()
+	d.d = p.d
 	d.d.Part++
 	d.d.Transactions = nil
 	d.d.End = time.Time{}
-	d.f = t.f
+	d.f = p.f
 	d.f.ended = false
-	d.txBase = t.txNext
+	d.txBase = p.txBase + n
 }
