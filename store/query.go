@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -380,26 +379,12 @@ func (s *Store) Dialog(ctx context.Context, callID string) (*correlate.Dialog, e
 		return nil, fmt.Errorf("store: dialog %q: %w", callID, err)
 	}
 	d.Linked = splitLinked(linked)
-	rows, err := s.db.QueryContext(ctx, `SELECT idx, branch, method, cseq, start_ns, end_ns, final_status,
-		final_reason, messages, retransmissions, legs, cancels, opening
-		FROM transactions WHERE dialog_id = ? ORDER BY idx`, id)
-	if err != nil {
+	var txns []byte
+	if err := s.db.QueryRowContext(ctx, `SELECT transactions FROM dialogs WHERE id = ?`, id).Scan(&txns); err != nil {
 		return nil, fmt.Errorf("store: dialog %q: %w", callID, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var t correlate.Transaction
-		var cseq, start, end int64
-		var legs string
-		if err := rows.Scan(&t.Index, &t.Branch, &t.Method, &cseq, &start, &end, &t.FinalStatus,
-			&t.FinalReason, &t.Messages, &t.Retransmissions, &legs, &t.Cancels, &t.Opening); err != nil {
-			return nil, fmt.Errorf("store: dialog %q: %w", callID, err)
-		}
-		t.CSeq, t.Start, t.End, t.Legs = uint32(cseq), fromNS(start), fromNS(end), parseList(legs)
-		d.Transactions = append(d.Transactions, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: dialog %q: %w", callID, err)
+	if d.Transactions, err = parseTxns(txns); err != nil {
+		return nil, fmt.Errorf("store: dialog %q: transactions: %w", callID, err)
 	}
 	return d, nil
 }
@@ -446,136 +431,102 @@ func jsonArg(ids []string) string {
 // in capture order (across imports: import order), each rebuilt by
 // decode.Parse from its raw bytes with its addressing, time, frames
 // (without their bytes; see Frames) and events restored. When the raw
-// bytes do not parse, the stored start line, Call-ID, CSeq, From, To and
-// User-Agent are filled in instead, so the message still reads. The
-// messages own their memory.
+// bytes do not parse, the stored method, status, CSeq and Call-ID are
+// filled in instead, so the message still reads. The messages own their
+// memory.
 func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Message, error) {
 	if s.opts.DialogsOnly {
 		return nil, fmt.Errorf("store: messages: %w", ErrNoMessages)
 	}
-	arg := jsonArg(callIDs)
-	rows, err := s.db.QueryContext(ctx, `SELECT m.id, coalesce(f.name, ''), m.seq, m.ts, m.call_id, m.txn,
-		m.retransmission, m.leg, m.src, m.dst, m.transport, m.encap, m.request, m.method, m.request_uri,
-		m.status, m.reason, m.version, m.cseq, m.cseq_method,
-		m.from_display, m.from_uri, m.from_user, m.from_host, m.from_tag,
-		m.to_display, m.to_uri, m.to_user, m.to_host, m.to_tag, m.user_agent, m.warnings,
-		m.hep_version, m.hep_agent_id, m.hep_agent_name, m.hep_proto, m.hep_src, m.hep_dst, m.raw
-		FROM messages m LEFT JOIN files f ON f.id = m.file_id
-		WHERE `+callIDSet+` ORDER BY m.seq, m.id`, arg)
+	rows, err := s.db.QueryContext(ctx, `SELECT coalesce(f.name, ''), m.seq, m.ts, d.call_id, m.txn,
+		m.retransmission, m.leg, m.src, m.dst, m.transport, m.encap, m.method, m.status, m.cseq,
+		m.hep, m.events, m.frames, m.raw
+		FROM messages m JOIN dialogs d ON d.id = m.dialog_id LEFT JOIN files f ON f.id = m.file_id
+		WHERE `+callIDSet+` ORDER BY m.seq, m.id`, jsonArg(callIDs))
 	if err != nil {
 		return nil, fmt.Errorf("store: messages: %w", err)
 	}
 	defer rows.Close()
 	var out []*correlate.Message
-	byID := make(map[int64]*correlate.Message)
+	names := make(map[int64]string) // files.id -> name, for frames and events
 	for rows.Next() {
 		var (
-			id, ts, cseq, warnings, hv, hid, hproto int64
-			file, src, dst, tr, hname, hsrc, hdst   string
-			c                                       decode.Message // the stored columns
-			cm                                      correlate.Message
-			raw                                     []byte
+			ts, cseq                   int64
+			file, src, dst, tr, method string
+			encap                      string
+			status                     int
+			cm                         correlate.Message
+			hep, events, frames, raw   []byte
 		)
-		if err := rows.Scan(&id, &file, &cm.Seq, &ts, &cm.CallID, &cm.Txn, &cm.Retransmission, &cm.Leg,
-			&src, &dst, &tr, &c.Encap, &c.Request, &c.Method, &c.RequestURI, &c.Status, &c.Reason, &c.Version,
-			&cseq, &c.CSeqMethod, &c.From.Display, &c.From.URI, &c.From.User, &c.From.Host, &c.From.Tag,
-			&c.To.Display, &c.To.URI, &c.To.User, &c.To.Host, &c.To.Tag, &c.UserAgent, &warnings,
-			&hv, &hid, &hname, &hproto, &hsrc, &hdst, &raw); err != nil {
+		if err := rows.Scan(&file, &cm.Seq, &ts, &cm.CallID, &cm.Txn, &cm.Retransmission, &cm.Leg,
+			&src, &dst, &tr, &encap, &method, &status, &cseq, &hep, &events, &frames, &raw); err != nil {
 			return nil, fmt.Errorf("store: messages: %w", err)
 		}
 		m := new(decode.Message)
 		if err := decode.Parse(raw, m); err != nil {
 			// The raw bytes did not parse (or the parser is older than the
 			// data): fall back to the columns stored at import.
-			*m = c
-			m.CallID, m.CSeq, m.Warnings = cm.CallID, uint32(cseq), decode.Warning(warnings)
-			m.ContentLength, m.MaxForwards = -1, -1
+			*m = decode.Message{Request: status == 0, Method: method, Status: status, CallID: cm.CallID,
+				CSeq: uint32(cseq), ContentLength: -1, MaxForwards: -1}
 		}
 		// The stored bytes are what was on the wire; Parse may have kept
 		// less of them (bytes beyond Content-Length).
 		m.Raw = raw
 		m.Time, m.File = fromNS(ts), file
-		m.Src, m.Dst, m.Transport, m.Encap = parseAddr(src), parseAddr(dst), decode.Transport(tr), c.Encap
-		if hv != 0 {
-			m.HEP = &decode.HEPInfo{Version: int(hv), AgentID: uint32(hid), AgentName: hname, Proto: int(hproto),
-				CollectorSrc: parseAddr(hsrc), CollectorDst: parseAddr(hdst)}
+		m.Src, m.Dst, m.Transport, m.Encap = parseAddr(src), parseAddr(dst), decode.Transport(tr), encap
+		m.HEP = parseHEP(hep)
+		var ferr error
+		parseFrames(frames, func(f storedFrame) {
+			if ferr != nil {
+				return
+			}
+			var name string
+			if name, ferr = s.fileName(ctx, names, f.fileID); ferr == nil {
+				m.Frames = append(m.Frames, decode.FrameRef{Source: int(f.fileID), File: name, Number: f.number,
+					Time: fromNS(f.ts), Link: f.link, OrigLen: f.origLen})
+			}
+		})
+		if ferr != nil {
+			return nil, fmt.Errorf("store: messages: %w", ferr)
+		}
+		if len(events) > 0 {
+			var es []storedEvent
+			if err := json.Unmarshal(events, &es); err != nil {
+				return nil, fmt.Errorf("store: messages: events: %w", err)
+			}
+			for i := range es {
+				e := es[i].event()
+				if e.File, err = s.fileName(ctx, names, es[i].FileID); err != nil {
+					return nil, fmt.Errorf("store: messages: %w", err)
+				}
+				m.Events = append(m.Events, e)
+			}
 		}
 		cm.Message = m
 		out = append(out, &cm)
-		byID[id] = &cm
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: messages: %w", err)
 	}
-	rows.Close()
-	if len(out) == 0 {
-		return out, nil
-	}
-	if err := s.attachFrames(ctx, arg, byID); err != nil {
-		return nil, err
-	}
-	if err := s.attachEvents(ctx, arg, byID); err != nil {
-		return nil, err
-	}
 	return out, nil
 }
 
-func (s *Store) attachFrames(ctx context.Context, arg string, byID map[int64]*correlate.Message) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT fr.message_id, coalesce(fr.file_id, 0), coalesce(f.name, ''),
-		fr.number, fr.ts, fr.link, fr.orig_len
-		FROM frames fr JOIN messages m ON m.id = fr.message_id LEFT JOIN files f ON f.id = fr.file_id
-		WHERE `+callIDSet+` ORDER BY fr.rowid`, arg)
-	if err != nil {
-		return fmt.Errorf("store: frames: %w", err)
+// fileName returns the name of files row id ("" for 0), caching it in
+// names.
+func (s *Store) fileName(ctx context.Context, names map[int64]string, id int64) (string, error) {
+	if id == 0 {
+		return "", nil
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var mid, fid, ts int64
-		var fr decode.FrameRef
-		if err := rows.Scan(&mid, &fid, &fr.File, &fr.Number, &ts, &fr.Link, &fr.OrigLen); err != nil {
-			return fmt.Errorf("store: frames: %w", err)
-		}
-		fr.Source, fr.Time = int(fid), fromNS(ts)
-		if m := byID[mid]; m != nil {
-			m.Frames = append(m.Frames, fr)
-		}
+	if n, ok := names[id]; ok {
+		return n, nil
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: frames: %w", err)
+	var n string
+	err := s.db.QueryRowContext(ctx, `SELECT name FROM files WHERE id = ?`, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
 	}
-	return nil
-}
-
-func (s *Store) attachEvents(ctx context.Context, arg string, byID map[int64]*correlate.Message) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT e.message_id, coalesce(f.name, ''), e.frame, e.ts, e.kind,
-		e.detail, e.from_addr, e.src, e.dst, e.call_id, e.cseq, e.cseq_method, e.method
-		FROM events e JOIN messages m ON m.id = e.message_id LEFT JOIN files f ON f.id = e.file_id
-		WHERE `+callIDSet+` ORDER BY e.id`, arg)
-	if err != nil {
-		return fmt.Errorf("store: events: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var mid, ts, cseq int64
-		var from, src, dst string
-		var e decode.Event
-		if err := rows.Scan(&mid, &e.File, &e.Frame, &ts, &e.Kind, &e.Detail, &from, &src, &dst,
-			&e.CallID, &cseq, &e.CSeqMethod, &e.Method); err != nil {
-			return fmt.Errorf("store: events: %w", err)
-		}
-		e.Time, e.CSeq = fromNS(ts), uint32(cseq)
-		e.Src, e.Dst = parseAddr(src), parseAddr(dst)
-		if a, err := netip.ParseAddr(from); err == nil {
-			e.From = a
-		}
-		if m := byID[mid]; m != nil {
-			m.Events = append(m.Events, e)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: events: %w", err)
-	}
-	return nil
+	names[id] = n
+	return n, err
 }
 
 // Frames returns the captured frames that carried the messages of the
@@ -586,37 +537,71 @@ func (s *Store) Frames(ctx context.Context, callIDs []string) ([]decode.FrameRef
 	if s.opts.DialogsOnly {
 		return nil, fmt.Errorf("store: frames: %w", ErrNoMessages)
 	}
-	// A frame stored with tail = 1 lacks its message's raw bytes at the end
-	// (see the writer): they are appended here. For a frame shared by
-	// several messages the bare columns come from one row (the one with
-	// min(ts)), so data, tail and raw agree.
-	rows, err := s.db.QueryContext(ctx, `SELECT coalesce(fr.file_id, 0), coalesce(f.name, ''), fr.number,
-		min(fr.ts), fr.link, fr.orig_len, fr.data, fr.tail, CASE WHEN fr.tail THEN m.raw END
-		FROM frames fr JOIN messages m ON m.id = fr.message_id LEFT JOIN files f ON f.id = fr.file_id
-		WHERE `+callIDSet+`
-		GROUP BY fr.file_id, fr.number
-		ORDER BY min(fr.ts), fr.file_id, fr.number`, jsonArg(callIDs))
+	rows, err := s.db.QueryContext(ctx, `SELECT m.frames, m.raw FROM messages m
+		WHERE `+callIDSet+` ORDER BY m.id`, jsonArg(callIDs))
 	if err != nil {
 		return nil, fmt.Errorf("store: frames: %w", err)
 	}
 	defer rows.Close()
+	// A segment that carried two messages is in both messages' frames:
+	// keep it once, from the message that saw it first (min ts).
+	type key struct{ file, number int64 }
+	seen := make(map[key]int)
 	var out []decode.FrameRef
+	var stored []storedFrame
 	for rows.Next() {
-		var fid, ts int64
-		var fr decode.FrameRef
-		var tail bool
-		var raw []byte
-		if err := rows.Scan(&fid, &fr.File, &fr.Number, &ts, &fr.Link, &fr.OrigLen, &fr.Data, &tail, &raw); err != nil {
+		var frames, raw []byte
+		if err := rows.Scan(&frames, &raw); err != nil {
 			return nil, fmt.Errorf("store: frames: %w", err)
 		}
-		if tail {
-			fr.Data = append(fr.Data[:len(fr.Data):len(fr.Data)], raw...)
-		}
-		fr.Source, fr.Time = int(fid), fromNS(ts)
-		out = append(out, fr)
+		parseFrames(frames, func(f storedFrame) {
+			if f.tail {
+				// Stored without its message's raw bytes (see the
+				// writer): put them back.
+				f.data = append(f.data, raw...)
+			}
+			k := key{f.fileID, f.number}
+			if i, ok := seen[k]; ok {
+				if f.ts < stored[i].ts {
+					stored[i] = f
+				}
+				return
+			}
+			seen[k] = len(stored)
+			stored = append(stored, f)
+		})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: frames: %w", err)
 	}
+	rows.Close()
+	slices.SortStableFunc(stored, func(a, b storedFrame) int {
+		if a.ts != b.ts {
+			return cmpInt(a.ts, b.ts)
+		}
+		if a.fileID != b.fileID {
+			return cmpInt(a.fileID, b.fileID)
+		}
+		return cmpInt(a.number, b.number)
+	})
+	names := make(map[int64]string)
+	for _, f := range stored {
+		name, err := s.fileName(ctx, names, f.fileID)
+		if err != nil {
+			return nil, fmt.Errorf("store: frames: %w", err)
+		}
+		out = append(out, decode.FrameRef{Source: int(f.fileID), File: name, Number: f.number, Time: fromNS(f.ts),
+			Link: f.link, OrigLen: f.origLen, Data: f.data})
+	}
 	return out, nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

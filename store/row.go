@@ -122,40 +122,9 @@ func parseList(s string) []string {
 	return l
 }
 
-// messageCols are the messages columns written by the Writer and read back
-// by Messages, in the order of appendMessageArgs.
-const messageCols = `file_id, dialog_id, seq, ts, call_id, txn, retransmission, leg,
-	src, dst, transport, encap, request, method, request_uri, status, reason, version,
-	cseq, cseq_method, from_display, from_uri, from_user, from_host, from_tag,
-	to_display, to_uri, to_user, to_host, to_tag, user_agent, size, warnings,
-	hep_version, hep_agent_id, hep_agent_name, hep_proto, hep_src, hep_dst, raw`
+// messageCols are the messages columns written by the Writer, in the
+// order of its arguments (schema 4).
+const messageCols = `file_id, dialog_id, seq, ts, txn, retransmission, leg,
+	src, dst, transport, encap, method, status, cseq, hep, events, frames, raw`
 
-const messageColCount = 40
-
-// appendMessageArgs appends the values of messageCols to dst (integers as
-// int64, see appendDialogArgs).
-func appendMessageArgs(dst []any, fileID any, dialogID, seq int64, txn int, m *correlate.Message) []any {
-	dm := m.Message
-	var hv, hid, hproto int64
-	var hname, hsrc, hdst string
-	if h := dm.HEP; h != nil {
-		hv, hid, hproto = int64(h.Version), int64(h.AgentID), int64(h.Proto)
-		hname, hsrc, hdst = h.AgentName, addrString(h.CollectorSrc), addrString(h.CollectorDst)
-	}
-	raw := dm.Raw
-	if raw == nil {
-		raw = []byte{}
-	}
-	callID := m.CallID
-	if callID == "" {
-		callID = dm.CallID
-	}
-	return append(dst,
-		fileID, dialogID, seq, ns(dm.Time), callID, int64(txn), m.Retransmission, m.Leg,
-		addrString(dm.Src), addrString(dm.Dst), string(dm.Transport), dm.Encap, dm.Request, dm.Method, dm.RequestURI,
-		int64(dm.Status), dm.Reason, dm.Version,
-		int64(dm.CSeq), dm.CSeqMethod, dm.From.Display, dm.From.URI, dm.From.User, dm.From.Host, dm.From.Tag,
-		dm.To.Display, dm.To.URI, dm.To.User, dm.To.Host, dm.To.Tag, dm.UserAgent, int64(len(dm.Raw)), int64(dm.Warnings),
-		hv, hid, hname, hproto, hsrc, hdst, raw,
-	)
-}
+const messageColCount = 18

@@ -164,37 +164,63 @@ func dsn(path string, o Options) string {
 var sqliteMagic = []byte("SQLite format 3\x00")
 
 // checkFile tells apart a missing file, an empty one (SQLite makes a new
-// database of it), a SQLite file and anything else.
-func checkFile(path string, readOnly bool) error {
+// database of it: isNew), a SQLite file and anything else.
+func checkFile(path string, readOnly bool) (isNew bool, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if readOnly {
-			return fmt.Errorf("store: %s: no such database", path)
+			return false, fmt.Errorf("store: %s: no such database", path)
 		}
-		return nil
+		return true, nil
 	}
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return false, fmt.Errorf("store: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return false, fmt.Errorf("store: %w", err)
 	}
 	if st.IsDir() {
-		return fmt.Errorf("store: %s is a directory, not a database", path)
+		return false, fmt.Errorf("store: %s is a directory, not a database", path)
 	}
 	if st.Size() == 0 {
 		if readOnly {
-			return fmt.Errorf("store: %s is empty: %w", path, ErrNotDatabase)
+			return false, fmt.Errorf("store: %s is empty: %w", path, ErrNotDatabase)
 		}
-		return nil
+		return true, nil
 	}
 	head := make([]byte, len(sqliteMagic))
 	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head, sqliteMagic) {
-		return fmt.Errorf("store: %s is not a SQLite file: %w", path, ErrNotDatabase)
+		return false, fmt.Errorf("store: %s is not a SQLite file: %w", path, ErrNotDatabase)
 	}
-	return nil
+	return false, nil
+}
+
+// pageSize is the page size of new databases. Rows are messages of a few
+// hundred bytes written in bulk: large pages waste less space at their
+// ends and an import writes them (to the WAL, then to the database) in a
+// sixteenth of the system calls that 4 KiB pages take.
+const pageSize = 65536
+
+// create makes a new database file with pageSize pages in WAL mode. The
+// page size must be set before the first write fixes it, and the DSN's
+// pragmas run in an order that puts journal_mode first.
+func create(path string) error {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	db, err := sql.Open("sqlite", "file:"+esc)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
+		return err
+	}
+	if _, err := db.Exec("PRAGMA journal_mode = wal"); err != nil {
+		return err
+	}
+	return db.Close()
 }
 
 // Open opens the database at path, creating it unless opts.ReadOnly, and
@@ -203,8 +229,14 @@ func checkFile(path string, readOnly bool) error {
 // the file.
 func Open(path string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
-	if err := checkFile(path, opts.ReadOnly); err != nil {
+	isNew, err := checkFile(path, opts.ReadOnly)
+	if err != nil {
 		return nil, err
+	}
+	if isNew && !opts.Scratch {
+		if err := create(path); err != nil {
+			return nil, fmt.Errorf("store: create %s: %w", path, err)
+		}
 	}
 	db, err := sql.Open("sqlite", dsn(path, opts))
 	if err != nil {

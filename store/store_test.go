@@ -5,8 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -804,5 +806,93 @@ func TestUpgrade(t *testing.T) {
 	s.db.QueryRow(`SELECT max(version) FROM schema_migrations`).Scan(&v)
 	if v != Version() {
 		t.Errorf("got version %d, want %d", v, Version())
+	}
+}
+
+// TestUpgrade3 opens a database of schema version 3 (frames, events and
+// transactions in tables of their own) and finds its data folded into the
+// rows of schema 4.
+func TestUpgrade3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v3.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)`}
+	for _, m := range migrations()[:3] {
+		qs = append(qs, m.sql, fmt.Sprintf(`INSERT INTO schema_migrations VALUES (%d, '%s', 0)`, m.version, m.name))
+	}
+	raw := "OPTIONS sip:b@example.com SIP/2.0\r\nCall-ID: c1\r\nCSeq: 7 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	qs = append(qs,
+		`INSERT INTO files (id, name, imported) VALUES (1, 'a.pcap', 0)`,
+		`INSERT INTO dialogs (id, call_id, kind, state) VALUES (1, 'c1', 'options', 'completed')`,
+		`INSERT INTO transactions (dialog_id, idx, branch, method, cseq, start_ns, end_ns, final_status,
+			final_reason, messages, retransmissions, legs, cancels, opening)
+			VALUES (1, 1, 'z9hG4bK2', 'CANCEL', 7, 30, 40, 200, 'OK', 2, 0, '[]', 0, 0),
+			       (1, 0, 'z9hG4bK1', 'OPTIONS', 7, 10, 20, 200, 'OK "x"', 3, 1, '["t1","t2"]', -1, 1)`,
+		`INSERT INTO messages (id, file_id, dialog_id, seq, ts, call_id, txn, src, dst, transport, request,
+			method, cseq, hep_version, hep_agent_id, hep_agent_name, hep_src, raw)
+			VALUES (1, 1, 1, 0, 1000, 'c1', 0, '10.0.0.1:5060', '10.0.0.2:5060', 'udp', 1, 'OPTIONS', 7,
+			3, 9, 'agent', '192.0.2.1:9060', CAST('`+raw+`' AS BLOB))`,
+		`INSERT INTO frames (message_id, file_id, number, ts, link, orig_len, data, tail)
+			VALUES (1, 1, 5, 1000, 1, 100, x'0102', 0), (1, 1, 6, 1001, 1, 200, x'aabbcc', 1)`,
+		`INSERT INTO events (message_id, file_id, frame, ts, kind, detail, from_addr, src, dst, call_id, cseq)
+			VALUES (1, 1, 8, 2000, 'icmp', 'port unreachable', '10.0.0.2', '10.0.0.1:5060', '10.0.0.2:5060', 'c1', 7)`,
+	)
+	for _, q := range qs {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	d, err := s.Dialog(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []correlate.Transaction{
+		{Index: 0, Branch: "z9hG4bK1", Method: "OPTIONS", CSeq: 7, Start: fromNS(10), End: fromNS(20), FinalStatus: 200,
+			FinalReason: `OK "x"`, Messages: 3, Retransmissions: 1, Legs: []string{"t1", "t2"}, Cancels: -1, Opening: true},
+		{Index: 1, Branch: "z9hG4bK2", Method: "CANCEL", CSeq: 7, Start: fromNS(30), End: fromNS(40), FinalStatus: 200,
+			FinalReason: "OK", Messages: 2, Cancels: 0},
+	}
+	if !reflect.DeepEqual(d.Transactions, want) {
+		t.Errorf("transactions:\ngot  %+v\nwant %+v", d.Transactions, want)
+	}
+	msgs, err := s.Messages(ctx, []string{"c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("got %d messages, want 1", len(msgs))
+	}
+	m := msgs[0]
+	if m.Method != "OPTIONS" || m.CallID != "c1" || string(m.Raw) != raw || m.Src.String() != "10.0.0.1:5060" {
+		t.Errorf("message: got %+v", m.Message)
+	}
+	if m.HEP == nil || m.HEP.Version != 3 || m.HEP.AgentID != 9 || m.HEP.AgentName != "agent" ||
+		m.HEP.CollectorSrc.String() != "192.0.2.1:9060" {
+		t.Errorf("hep: got %+v", m.HEP)
+	}
+	if len(m.Frames) != 2 || m.Frames[0].Number != 5 || m.Frames[1].OrigLen != 200 || m.Frames[1].File != "a.pcap" {
+		t.Errorf("frames: got %+v", m.Frames)
+	}
+	if len(m.Events) != 1 || m.Events[0].Detail != "port unreachable" || m.Events[0].From.String() != "10.0.0.2" ||
+		m.Events[0].File != "a.pcap" || m.Events[0].CSeq != 7 {
+		t.Errorf("events: got %+v", m.Events)
+	}
+	frames, err := s.Frames(ctx, []string{"c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frames) != 2 || !bytes.Equal(frames[0].Data, []byte{1, 2}) ||
+		!bytes.Equal(frames[1].Data, append([]byte{0xaa, 0xbb, 0xcc}, raw...)) {
+		t.Errorf("frames: got %+v", frames)
 	}
 }

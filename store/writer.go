@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"net/netip"
 	"time"
 
 	"modernc.org/sqlite"
@@ -57,11 +58,13 @@ type Writer struct {
 	pendingDlg []*correlate.Dialog
 	bDlg       *bulk
 	bLink      *bulk
-	bTxn       *bulk
 	bMsg       *bulk
-	bFrame     *bulk
-	bEvent     *bulk
 	args       []any // one row's values, reused
+	// arena holds the frames blobs of the queued messages rows; it is
+	// reused once bMsg has flushed them (the driver copies what it binds).
+	arena []byte
+	buf   []byte                    // scratch for JSON values
+	addrs map[netip.AddrPort]string // formatted addresses, a few peers
 
 	fileMsgs map[int64]int64 // messages written per file id
 	stats    WriterStats
@@ -78,15 +81,8 @@ type WriterStats struct {
 }
 
 type writerStmts struct {
-	dialogIns, dialogSel, dialogUpd, partsInc, txnNext *sql.Stmt
+	dialogIns, dialogSel, dialogUpd, partsInc, txnSel, txnUpd *sql.Stmt
 }
-
-const (
-	txnCols = `dialog_id, idx, branch, method, cseq, start_ns, end_ns,
-		final_status, final_reason, messages, retransmissions, legs, cancels, opening`
-	eventCols = `message_id, file_id, frame, ts, kind, detail, from_addr, src, dst,
-		call_id, cseq, cseq_method, method`
-)
 
 // flush inserts every queued row.
 func (w *Writer) flush() error {
@@ -117,7 +113,7 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 		return nil, fmt.Errorf("store: %s is open read-only", s.path)
 	}
 	w := &Writer{s: s, ctx: ctx, opts: s.opts, fileMsgs: make(map[int64]int64),
-		known: make(map[uint64]struct{}), seed: maphash.MakeSeed()}
+		known: make(map[uint64]struct{}), seed: maphash.MakeSeed(), addrs: make(map[netip.AddrPort]string)}
 	// Sequence numbers continue across imports so that ORDER BY seq is
 	// capture order within an import and import order across them.
 	var dialogs int64
@@ -127,13 +123,10 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	w.fresh = dialogs == 0
-	w.bDlg = newBulk("INSERT", "dialogs", "id, "+dialogCols, 1+dialogColCount, 64, "")
+	w.bDlg = newBulk("INSERT", "dialogs", "id, "+dialogCols+", transactions", 2+dialogColCount, 64, "")
 	w.bLink = newBulk("INSERT OR IGNORE", "links", "call_id, linked_call_id", 2, 256, "")
-	w.bTxn = newBulk("INSERT", "transactions", txnCols, 14, 128, "")
 	w.bMsg = newBulk("INSERT", "messages", "id, "+messageCols, 1+messageColCount, 64, "")
-	w.bFrame = newBulk("INSERT", "frames", "message_id, file_id, number, ts, link, orig_len, data, tail", 8, 128, "")
-	w.bEvent = newBulk("INSERT", "events", eventCols, 13, 64, "")
-	w.bulks = []*bulk{w.bDlg, w.bLink, w.bTxn, w.bMsg, w.bFrame, w.bEvent}
+	w.bulks = []*bulk{w.bDlg, w.bLink, w.bMsg}
 	return w, nil
 }
 
@@ -156,13 +149,14 @@ func (w *Writer) begin() error {
 		tx.Rollback()
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	prep(&st.dialogIns, `INSERT INTO dialogs (id, `+dialogCols+`) VALUES (`+placeholders(1+dialogColCount)+`)
+	prep(&st.dialogIns, `INSERT INTO dialogs (id, `+dialogCols+`, transactions) VALUES (`+placeholders(2+dialogColCount)+`)
 		ON CONFLICT (call_id) DO NOTHING`)
 	prep(&st.dialogSel, `SELECT `+dialogSelect+` FROM dialogs d WHERE d.call_id = ?`)
 	prep(&st.dialogUpd, `UPDATE dialogs SET (`+dialogCols+`) = (`+placeholders(dialogColCount)+`) WHERE id = ?`)
 	prep(&st.partsInc, `UPDATE dialogs SET parts = parts + 1 WHERE id = ?`)
 	if !w.opts.DialogsOnly {
-		prep(&st.txnNext, `SELECT coalesce(max(idx) + 1, 0) FROM transactions WHERE dialog_id = ?`)
+		prep(&st.txnSel, `SELECT transactions FROM dialogs WHERE id = ?`)
+		prep(&st.txnUpd, `UPDATE dialogs SET transactions = ? WHERE id = ?`)
 	}
 	if err != nil {
 		tx.Rollback()
@@ -245,7 +239,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 		// A Call-ID this store has never had: no merge, queue the row.
 		dialogID = w.nextDialog
 		w.nextDialog++
-		w.args = appendDialogArgs(append(w.args[:0], dialogID), d)
+		w.args = append(appendDialogArgs(append(w.args[:0], dialogID), d), w.txnsJSON(d))
 		if w.opts.DialogsOnly {
 			w.pendingDlg = append(w.pendingDlg, d)
 		}
@@ -273,12 +267,21 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 	// Transactions keep the correlator's numbering (Transaction.Index,
 	// which continues across the parts of one run) unless it would collide
 	// with stored ones (the same Call-ID in an earlier import): then they
-	// are shifted after them, and their messages with them.
+	// are shifted after them, and their messages with them. A new row got
+	// them with its insert; a merged one gets them appended.
 	var txnBase int
 	if n != 1 && len(d.Transactions) > 0 {
-		var next int
-		if err := st.txnNext.QueryRowContext(ctx, dialogID).Scan(&next); err != nil {
+		var old []byte
+		if err := st.txnSel.QueryRowContext(ctx, dialogID).Scan(&old); err != nil {
 			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
+		}
+		stored, err := parseTxns(old)
+		if err != nil {
+			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
+		}
+		next := 0
+		for _, t := range stored {
+			next = max(next, t.Index+1)
 		}
 		low := d.Transactions[0].Index
 		for _, t := range d.Transactions {
@@ -287,17 +290,17 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 		if low < next {
 			txnBase = next - low
 		}
-	}
-	for i := range d.Transactions {
-		t := &d.Transactions[i]
-		cancels := t.Cancels
-		if cancels >= 0 {
-			cancels += txnBase
+		b := appendTxns(w.buf[:0], stored, 0)
+		if len(stored) > 0 {
+			b = b[:len(b)-1]
+			b = append(b, ',')
+			b = append(b, appendTxns(nil, d.Transactions, txnBase)[1:]...)
+		} else {
+			b = appendTxns(b[:0], d.Transactions, txnBase)
 		}
-		if err := w.bTxn.add(ctx, w.tx, dialogID, int64(txnBase+t.Index), t.Branch, t.Method, int64(t.CSeq),
-			ns(t.Start), ns(t.End), int64(t.FinalStatus), t.FinalReason, int64(t.Messages), int64(t.Retransmissions),
-			jsonList(t.Legs), int64(cancels), t.Opening); err != nil {
-			return fmt.Errorf("store: dialog %q: transaction %d: %w", d.CallID, t.Index, err)
+		w.buf = b
+		if _, err := st.txnUpd.ExecContext(ctx, string(b), dialogID); err != nil {
+			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
 		}
 	}
 	for _, m := range msgs {
@@ -319,7 +322,7 @@ func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dial
 	if err := w.flush(); err != nil {
 		return 0, 0, err
 	}
-	res, err := st.dialogIns.ExecContext(ctx, append([]any{w.nextDialog}, dialogArgs(d)...)...)
+	res, err := st.dialogIns.ExecContext(ctx, append(append([]any{w.nextDialog}, dialogArgs(d)...), w.txnsJSON(d))...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 	}
@@ -388,49 +391,83 @@ func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) erro
 	}
 	msgID := w.nextMsg
 	w.nextMsg++
-	w.args = appendMessageArgs(append(w.args[:0], msgID), nullID(fileID), dialogID, w.seqBase+m.Seq, txn, m)
-	if err := w.bMsg.add(ctx, w.tx, w.args...); err != nil {
-		return fmt.Errorf("message %d: %w", m.Seq, err)
-	}
-	w.stats.Messages++
-	if fileID != 0 {
-		w.fileMsgs[fileID]++
-	}
-	for _, fr := range m.Frames {
+	dm := m.Message
+	start := len(w.arena)
+	for _, fr := range dm.Frames {
 		fid, err := w.fileID(fr.File)
 		if err != nil {
 			return err
 		}
 		data, tail := fr.Data, false
-		if len(m.Frames) == 1 && len(m.Raw) > 0 && bytes.HasSuffix(data, m.Raw) {
+		if len(dm.Frames) == 1 && len(dm.Raw) > 0 && bytes.HasSuffix(data, dm.Raw) {
 			// The message's raw bytes are stored with it: keep the
 			// headers before them only (Frames puts them back).
-			data, tail = data[:len(data)-len(m.Raw)], true
+			data, tail = data[:len(data)-len(dm.Raw)], true
 		}
-		if data == nil {
-			data = []byte{}
-		}
-		if err := w.bFrame.add(ctx, w.tx, msgID, nullID(fid), fr.Number, ns(fr.Time), int64(fr.Link),
-			int64(fr.OrigLen), data, tail); err != nil {
-			return fmt.Errorf("message %d: frame %d: %w", m.Seq, fr.Number, err)
-		}
+		w.arena = appendFrame(w.arena, fr.Number, ns(fr.Time), fid, fr.Link, fr.OrigLen, data, tail)
 		w.stats.Frames++
 	}
-	for _, e := range m.Events {
-		fid, err := w.fileID(e.File)
-		if err != nil {
-			return err
+	frames := w.arena[start:len(w.arena):len(w.arena)]
+	var events, hep any
+	if len(m.Events) > 0 {
+		b := append(w.buf[:0], '[')
+		for i := range m.Events {
+			e := &m.Events[i]
+			fid, err := w.fileID(e.File)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendEvent(b, fid, e)
 		}
-		from := ""
-		if e.From.IsValid() {
-			from = e.From.String()
-		}
-		if err := w.bEvent.add(ctx, w.tx, msgID, nullID(fid), e.Frame, ns(e.Time), e.Kind, e.Detail, from,
-			addrString(e.Src), addrString(e.Dst), e.CallID, int64(e.CSeq), e.CSeqMethod, e.Method); err != nil {
-			return fmt.Errorf("message %d: event: %w", m.Seq, err)
-		}
+		b = append(b, ']')
+		events, w.buf = string(b), b
+	}
+	if dm.HEP != nil {
+		hep = string(appendHEP(w.buf[:0], dm.HEP))
+	}
+	raw := dm.Raw
+	if raw == nil {
+		raw = []byte{}
+	}
+	w.args = append(w.args[:0], msgID, nullID(fileID), dialogID, w.seqBase+m.Seq, ns(dm.Time), int64(txn),
+		m.Retransmission, m.Leg, w.addr(dm.Src), w.addr(dm.Dst), string(dm.Transport), dm.Encap, dm.Method,
+		int64(dm.Status), int64(dm.CSeq), hep, events, frames, raw)
+	if err := w.bMsg.add(ctx, w.tx, w.args...); err != nil {
+		return fmt.Errorf("message %d: %w", m.Seq, err)
+	}
+	if w.bMsg.n == 0 {
+		w.arena = w.arena[:0] // flushed: the driver has copied the blobs
+	}
+	w.stats.Messages++
+	if fileID != 0 {
+		w.fileMsgs[fileID]++
 	}
 	return nil
+}
+
+// txnsJSON is the dialogs.transactions value of a new row for d.
+func (w *Writer) txnsJSON(d *correlate.Dialog) string {
+	if w.opts.DialogsOnly || len(d.Transactions) == 0 {
+		return "[]"
+	}
+	w.buf = appendTxns(w.buf[:0], d.Transactions, 0)
+	return string(w.buf)
+}
+
+// addr formats a message address, remembering the few a capture has.
+func (w *Writer) addr(a netip.AddrPort) string {
+	if s, ok := w.addrs[a]; ok {
+		return s
+	}
+	s := addrString(a)
+	if len(w.addrs) >= 4096 {
+		clear(w.addrs)
+	}
+	w.addrs[a] = s
+	return s
 }
 
 func nullID(id int64) any {
