@@ -9,9 +9,6 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
-
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Errors Open wraps, for errors.Is. The error text always names the file.
@@ -39,9 +36,9 @@ type Progresser interface {
 	Progress() (done, total int64)
 }
 
-// bufSize is the read buffer per input. It is larger than bufio's default so
-// that a frame rarely straddles two reads; pcapgo keeps using this buffer
-// because bufio.NewReader returns a *bufio.Reader that is already big enough.
+// bufSize is the buffer of the bufio.Reader that sniffs an input's format
+// and, for gzip, feeds the decompressor. The capture readers take over what
+// it has read ahead and then read in blocks of their own (see blockReader).
 const bufSize = 64 << 10
 
 // Open opens the capture files at paths ("-" is standard input) and returns
@@ -105,7 +102,7 @@ type input struct {
 	gz     *gzip.Reader
 
 	pcap *pcapReader // classic pcap: our own zero-copy reader
-	ng   *pcapgo.NgReader
+	ng   *ngReader   // pcapng: the same, block by block
 
 	number int64       // frames read so far
 	frame  Frame       // the frame read last (the head of this input)
@@ -217,12 +214,10 @@ func (in *input) start(r io.Reader) error {
 	case magicPcapKuz, magicPcapKuzBE:
 		return errors.New("modified (Kuznetzov) pcap format is not supported; convert it with editcap -F pcap")
 	case magicPcapNG:
-		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		pre, _ := br.Peek(br.Buffered())
+		ng, err := newNgReader(under, pre)
 		if err != nil {
-			if err == io.ErrUnexpectedEOF || err == io.EOF {
-				return errors.New("pcapng section header cut short")
-			}
-			return fmt.Errorf("pcapng section header: %v", err)
+			return err
 		}
 		in.ng = ng
 	default:
@@ -237,39 +232,20 @@ func (in *input) advance() (warning string) {
 	if in.ended.Load() {
 		return ""
 	}
+	var err error
 	if in.pcap != nil {
-		// Fast path: the record is parsed in place into in.frame.
-		if err := in.pcap.next(&in.frame); err != nil {
-			return in.fail(err)
-		}
-		in.number++
-		in.frame.Source = in.index
-		in.frame.File = in.name
-		in.frame.Number = in.number
-		return ""
+		err = in.pcap.next(&in.frame)
+	} else {
+		err = in.ng.next(&in.frame)
 	}
-	data, ci, err := in.ng.ZeroCopyReadPacketData()
 	if err != nil {
 		return in.fail(err)
 	}
-	// With WantMixedLinkType, AncillaryData[0] is the link type of the
-	// packet's interface (IDB LinkType, pcapng §4.2).
-	var link LinkType
-	if len(ci.AncillaryData) > 0 {
-		if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
-			link = LinkType(lt)
-		}
-	}
+	// The record was parsed in place into in.frame.
 	in.number++
-	in.frame = Frame{
-		Source:  in.index,
-		File:    in.name,
-		Number:  in.number,
-		Time:    ci.Timestamp,
-		Link:    link,
-		Data:    data,
-		OrigLen: ci.Length,
-	}
+	in.frame.Source = in.index
+	in.frame.File = in.name
+	in.frame.Number = in.number
 	return ""
 }
 

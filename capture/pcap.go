@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 )
 
@@ -155,7 +156,7 @@ func newPcapReader(r io.Reader, pre []byte) (*pcapReader, error) {
 	p.snaplen = p.u32(h[16:20])
 	p.maxCap = maxSnap
 	if int64(p.snaplen) > maxSnap {
-		p.maxCap = int(p.snaplen)
+		p.maxCap = int(min(int64(p.snaplen), math.MaxInt-blockSize)) // 32-bit int
 	}
 	// The link type is the low 16 bits of the field; the upper bits hold
 	// the FCS length and flags (pcap §4, LinkType and additional info).
