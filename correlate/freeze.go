@@ -42,20 +42,74 @@ var errFrozen = errors.New("correlate: bad frozen dialog")
 type freezer struct {
 	b   []byte
 	bad bool // something the encoding cannot represent: keep the dialog open
+	// base is the dialog's start: the other times are written as an offset
+	// from it (a few bytes instead of eleven).
+	base time.Time
+	// strs are the strings written so far (offset and length in b), so
+	// that a repeated one (tags, reasons, methods) is written as a
+	// reference.
+	strs [maxStrs]struct{ off, n int32 }
+	ns   int
 }
+
+// maxStrs is how many strings a frozen dialog can refer back to.
+const maxStrs = 32
+
+// Times are written as a kind, then the Unix seconds and nanoseconds
+// (absolute) or nanoseconds after base (relative).
+const (
+	timeZero = iota
+	timeUTC
+	timeLocal
+	timeUTCRel
+	timeLocalRel
+)
 
 func (w *freezer) u(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
 func (w *freezer) i(v int64)  { w.b = binary.AppendVarint(w.b, v) }
-func (w *freezer) s(s string) { w.u(uint64(len(s))); w.b = append(w.b, s...) }
+
+// s writes a string: uvarint len<<1 and its bytes, or uvarint i<<1|1 for
+// the i-th string written before.
+func (w *freezer) s(s string) {
+	if len(s) > 1 {
+		for i := range w.ns {
+			r := w.strs[i]
+			if int(r.n) == len(s) && string(w.b[r.off:r.off+r.n]) == s {
+				w.u(uint64(i)<<1 | 1)
+				return
+			}
+		}
+	}
+	w.u(uint64(len(s)) << 1)
+	if len(s) > 1 && w.ns < maxStrs {
+		w.strs[w.ns] = struct{ off, n int32 }{int32(len(w.b)), int32(len(s))}
+		w.ns++
+	}
+	w.b = append(w.b, s...)
+}
+
 func (w *freezer) t(t time.Time) {
-	switch t.Location() {
-	case time.UTC:
-		w.u(0)
-	case time.Local:
-		w.u(1)
+	var kind uint64
+	switch {
+	case t.IsZero():
+		w.u(timeZero)
+		return
+	case t.Location() == time.UTC:
+		kind = timeUTC
+	case t.Location() == time.Local:
+		kind = timeLocal
 	default:
 		w.bad = true
+		return
 	}
+	if !w.base.IsZero() {
+		if d := t.Sub(w.base); w.base.Add(d).Equal(t) {
+			w.u(kind + timeUTCRel - timeUTC)
+			w.i(int64(d))
+			return
+		}
+	}
+	w.u(kind)
 	w.i(t.Unix())
 	w.u(uint64(t.Nanosecond()))
 }
@@ -138,6 +192,7 @@ func (d *dialog) freeze(summaryOnly bool) (blob []byte, sumLen int, ok bool) {
 	w.i(int64(dd.Messages))
 	w.i(int64(dd.Retransmissions))
 	w.t(dd.Start)
+	w.base = dd.Start
 	w.t(dd.End)
 	w.i(int64(dd.SetupTime))
 	w.i(int64(dd.AnswerTime))
@@ -224,9 +279,12 @@ func (w *freezer) trim() []byte {
 }
 
 type thawer struct {
-	b   []byte
-	off int
-	err error
+	b    []byte
+	off  int
+	err  error
+	base time.Time // see freezer
+	strs [maxStrs]string
+	ns   int
 }
 
 func (r *thawer) u() uint64 {
@@ -267,20 +325,44 @@ func (r *thawer) bytes(n uint64) []byte {
 }
 
 func (r *thawer) s() string {
-	p := r.bytes(r.u())
+	x := r.u()
+	if x&1 != 0 {
+		if x>>1 >= uint64(r.ns) {
+			r.fail()
+			return ""
+		}
+		return r.strs[x>>1]
+	}
+	p := r.bytes(x >> 1)
 	if len(p) == 0 {
 		return ""
 	}
-	return unsafe.String(&p[0], len(p))
+	s := unsafe.String(&p[0], len(p))
+	if len(s) > 1 && r.ns < maxStrs {
+		r.strs[r.ns] = s
+		r.ns++
+	}
+	return s
 }
 
 func (r *thawer) t() time.Time {
-	loc := r.u()
-	t := time.Unix(r.i(), int64(r.u()))
-	if loc == 0 {
-		t = t.UTC()
+	var t time.Time
+	kind := r.u()
+	switch kind {
+	case timeZero:
+		return time.Time{}
+	case timeUTC, timeLocal:
+		t = time.Unix(r.i(), int64(r.u()))
+	case timeUTCRel, timeLocalRel:
+		t = r.base.Add(time.Duration(r.i()))
+	default:
+		r.fail()
+		return time.Time{}
 	}
-	return t
+	if kind == timeUTC || kind == timeUTCRel {
+		return t.UTC()
+	}
+	return t.Local()
 }
 
 func (r *thawer) sub(in string) string {
@@ -353,6 +435,7 @@ func (r *thawer) summary(d *dialog) int {
 	dd.Messages = int(r.i())
 	dd.Retransmissions = int(r.i())
 	dd.Start = r.t()
+	r.base = dd.Start
 	dd.End = r.t()
 	dd.SetupTime = time.Duration(r.i())
 	dd.AnswerTime = time.Duration(r.i())
