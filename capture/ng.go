@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -32,8 +33,9 @@ type ngIntf struct {
 	link      LinkType
 	snaplen   uint32
 	unit      uint64 // timestamp units per second
-	scaleUp   uint64 // nanoseconds = ts%unit*scaleUp/scaleDown
+	scaleUp   uint64 // decimal: nanoseconds = ts%unit*scaleUp/scaleDown
 	scaleDown uint64
+	binary    bool   // unit is a power of 2: nanoseconds computed exactly
 	offset    uint64 // if_tsoffset, seconds
 }
 
@@ -204,6 +206,7 @@ func (r *ngReader) iface(b []byte) error {
 	}
 	if resol&0x80 != 0 {
 		in.unit = 1 << exp // negative power of 2
+		in.binary = true
 	} else {
 		in.unit = 1
 		for range exp {
@@ -220,11 +223,22 @@ func (r *ngReader) iface(b []byte) error {
 	return nil
 }
 
-// time converts a timestamp of interface i, as pcapgo does (the offset is
-// added to the seconds).
+// time converts a timestamp of interface i (pcapng §4.3: units of
+// if_tsresol since 1970, plus if_tsoffset seconds). Decimal units convert
+// exactly with integer scales, as pcapgo does; binary ones are rounded down
+// to the nanosecond through a 128-bit product (pcapgo's integer scale for
+// them is off by up to a second).
 func (r *ngReader) time(i int, ts uint64) time.Time {
 	in := &r.ifaces[i]
-	return time.Unix(int64(ts/in.unit+in.offset), int64(ts%in.unit*in.scaleUp/in.scaleDown)).UTC()
+	sec, frac := ts/in.unit+in.offset, ts%in.unit
+	var ns uint64
+	if in.binary {
+		hi, lo := bits.Mul64(frac, 1e9)
+		ns, _ = bits.Div64(hi, lo, in.unit) // hi < unit as frac < unit
+	} else {
+		ns = frac * in.scaleUp / in.scaleDown
+	}
+	return time.Unix(int64(sec), int64(ns)).UTC()
 }
 
 // next fills f from the next packet block, reading the section headers,
