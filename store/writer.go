@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"net/netip"
+	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -33,7 +34,13 @@ type Writer struct {
 	ctx  context.Context
 	opts Options
 
-	tx      *sql.Tx
+	// conn is the Writer's own connection, taken from the pool for its
+	// lifetime: its statements stay prepared across batches, foreign keys
+	// are off on it (the Writer assigns the ids it refers to, see below)
+	// and its bulk inserts go to the driver directly (see bulk). tx is
+	// conn while a batch (BEGIN IMMEDIATE ... COMMIT) is open, else nil.
+	conn    *sql.Conn
+	tx      *sql.Conn
 	st      writerStmts
 	began   time.Time
 	pending int
@@ -43,9 +50,11 @@ type Writer struct {
 
 	// Rows are inserted many per statement (bulk) with ids given here,
 	// so that messages and frames can name their dialog and message
-	// without a round trip for the last insert id. Foreign keys are
-	// checked at commit (defer_foreign_keys), so the bulks flush in any
-	// order.
+	// without a round trip for the last insert id. Foreign keys are not
+	// checked (the ids are right by construction: a dialog is queued
+	// before its messages, in the same batch, and files rows exist before
+	// their messages), so the bulks flush in any order and no row costs a
+	// lookup of its parents.
 	nextDialog, nextMsg int64
 	// fresh says the store had no dialogs when the Writer started: a
 	// Call-ID not in known is then new and goes in a bulk insert; others
@@ -123,6 +132,15 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	w.fresh = dialogs == 0
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	w.conn = conn
 	w.bDlg = newBulk("INSERT", "dialogs", "id, "+dialogCols+", transactions", 2+dialogColCount, 64, "")
 	w.bLink = newBulk("INSERT OR IGNORE", "links", "call_id, linked_call_id", 2, 256, "")
 	w.bMsg = newBulk("INSERT", "messages", "id, "+messageCols, 1+messageColCount, 64, "")
@@ -133,21 +151,18 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 // Stats returns what the Writer wrote so far.
 func (w *Writer) Stats() WriterStats { return w.stats }
 
+// bg is for ending a batch and releasing the connection: they must run
+// even when w.ctx is cancelled.
+var bg = context.Background()
+
 func (w *Writer) begin() error {
-	tx, err := w.s.db.BeginTx(w.ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
+	st := &w.st
+	var err error
 	prep := func(dst **sql.Stmt, q string) {
-		if err != nil {
+		if err != nil || *dst != nil {
 			return
 		}
-		*dst, err = tx.PrepareContext(w.ctx, q)
-	}
-	st := &w.st
-	if _, err = tx.ExecContext(w.ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("store: begin: %w", err)
+		*dst, err = w.conn.PrepareContext(w.ctx, q)
 	}
 	prep(&st.dialogIns, `INSERT INTO dialogs (id, `+dialogCols+`, transactions) VALUES (`+placeholders(2+dialogColCount)+`)
 		ON CONFLICT (call_id) DO NOTHING`)
@@ -159,15 +174,16 @@ func (w *Writer) begin() error {
 		prep(&st.txnUpd, `UPDATE dialogs SET transactions = ? WHERE id = ?`)
 	}
 	if err != nil {
-		tx.Rollback()
 		return fmt.Errorf("store: prepare: %w", err)
 	}
-	w.tx, w.began, w.pending = tx, time.Now(), 0
+	if _, err := w.conn.ExecContext(w.ctx, `BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	w.tx, w.began, w.pending = w.conn, time.Now(), 0
 	return nil
 }
 
-// commit ends the current batch. Statements prepared on a transaction are
-// closed with it.
+// commit ends the current batch.
 func (w *Writer) commit() error {
 	if w.tx == nil {
 		return nil
@@ -176,15 +192,12 @@ func (w *Writer) commit() error {
 		w.rollback()
 		return err
 	}
-	tx := w.tx
-	w.tx = nil
-	w.st = writerStmts{}
 	w.resetBulks()
-	if err := tx.Commit(); err != nil {
-		w.tx = tx
+	if _, err := w.conn.ExecContext(bg, `COMMIT`); err != nil {
 		w.rollback()
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	w.tx = nil
 	w.newFiles = nil
 	w.stats.Commits++
 	return nil
@@ -506,8 +519,13 @@ func (w *Writer) rollback() error {
 	if w.tx == nil {
 		return nil
 	}
-	err := w.tx.Rollback()
-	w.tx, w.st = nil, writerStmts{}
+	_, err := w.conn.ExecContext(bg, `ROLLBACK`)
+	if err != nil && strings.Contains(err.Error(), "no transaction is active") {
+		// A failed or interrupted statement may have rolled the
+		// transaction back already.
+		err = nil
+	}
+	w.tx = nil
 	w.resetBulks()
 	w.s.mu.Lock()
 	for _, n := range w.newFiles {
@@ -543,7 +561,38 @@ func (w *Writer) Close() error {
 		}
 	}
 	w.closed = true
-	return w.commit()
+	err := w.commit()
+	if rerr := w.release(); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// release closes the Writer's statements and hands its connection back to
+// the pool as it found it.
+func (w *Writer) release() error {
+	if w.conn == nil {
+		return nil
+	}
+	for _, b := range w.bulks {
+		b.close(w.conn)
+	}
+	for _, st := range []*sql.Stmt{w.st.dialogIns, w.st.dialogSel, w.st.dialogUpd, w.st.partsInc,
+		w.st.txnSel, w.st.txnUpd} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	w.st = writerStmts{}
+	_, err := w.conn.ExecContext(bg, `PRAGMA foreign_keys = ON`)
+	if cerr := w.conn.Close(); err == nil {
+		err = cerr
+	}
+	w.conn = nil
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
 }
 
 // Abort drops the batch not yet committed and leaves the files unfinished
@@ -552,6 +601,9 @@ func (w *Writer) Close() error {
 func (w *Writer) Abort() error {
 	w.closed = true
 	err := w.rollback()
+	if rerr := w.release(); err == nil {
+		err = rerr
+	}
 	// Forget the registered files so that no later Writer of this Store
 	// marks them complete.
 	w.s.mu.Lock()
