@@ -142,8 +142,9 @@ type Correlator struct {
 	// tombBytes is the memory of the tombs in tombQ.
 	tombBytes int
 
-	scratch Message      // the wrapper Add reuses in Summaries mode
-	seed    maphash.Seed // for the retransmission hashes of every dialog
+	scratch   Message      // the wrapper Add reuses in Summaries mode
+	freezeBuf []byte       // room to freeze a dialog in
+	seed      maphash.Seed // for the retransmission hashes of every dialog
 }
 
 // New returns a correlator that hands finished dialogs to sink.

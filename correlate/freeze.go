@@ -173,11 +173,20 @@ func bits(bs ...bool) uint64 {
 //
 // With summaryOnly it writes the summary section alone, for a tomb, and the
 // messages d holds do not matter.
-func (d *dialog) freeze(summaryOnly bool) (blob []byte, sumLen int, ok bool) {
+//
+// scratch, when not nil, is room to encode into (the result is a copy of
+// the right size); the grown room is returned through it.
+func (d *dialog) freeze(summaryOnly bool, scratch *[]byte) (blob []byte, sumLen int, ok bool) {
 	if (len(d.msgs) > 0 && !summaryOnly) || len(d.tx) != len(d.d.Transactions) {
 		return nil, 0, false
 	}
-	w := freezer{b: make([]byte, 0, 512)}
+	var w freezer
+	if scratch != nil {
+		w.b = (*scratch)[:0]
+		defer func() { *scratch = w.b[:0] }()
+	} else {
+		w.b = make([]byte, 0, 512)
+	}
 	dd := &d.d
 	w.s(dd.CallID)
 	w.s(string(dd.Kind))
@@ -217,7 +226,7 @@ func (d *dialog) freeze(summaryOnly bool) (blob []byte, sumLen int, ok bool) {
 	w.u(uint64(len(dd.Transactions)))
 	sumLen = len(w.b)
 	if summaryOnly {
-		return w.trim(), sumLen, !w.bad
+		return w.trim(scratch != nil), sumLen, !w.bad
 	}
 
 	w.i(int64(d.snap.messages))
@@ -266,13 +275,13 @@ func (d *dialog) freeze(summaryOnly bool) (blob []byte, sumLen int, ok bool) {
 	if w.bad {
 		return nil, 0, false
 	}
-	return w.trim(), sumLen, true
+	return w.trim(scratch != nil), sumLen, true
 }
 
 // trim returns the encoding in an allocation of its size: it is kept for a
 // while. Strings decoded later alias it, so it is never written again.
-func (w *freezer) trim() []byte {
-	if cap(w.b)-len(w.b) > 32 {
+func (w *freezer) trim(copied bool) []byte {
+	if copied || cap(w.b)-len(w.b) > 32 {
 		return append([]byte(nil), w.b...)
 	}
 	return w.b
@@ -526,7 +535,7 @@ func (c *Correlator) freeze(d *dialog) bool {
 	if d.hidx < 0 || d.d.CallID == "" {
 		return false
 	}
-	blob, sumLen, ok := d.freeze(false)
+	blob, sumLen, ok := d.freeze(false, &c.freezeBuf)
 	if !ok {
 		return false
 	}

@@ -41,7 +41,7 @@ func TestFreezeRoundTrip(t *testing.T) {
 				c := New(opts, nil)
 				check := func() {
 					for _, d := range c.open {
-						blob, _, ok := d.freeze(len(d.msgs) > 0)
+						blob, _, ok := d.freeze(len(d.msgs) > 0, nil)
 						if !ok {
 							t.Fatalf("%s: cannot freeze", d.d.CallID)
 						}

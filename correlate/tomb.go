@@ -19,7 +19,7 @@ type tomb struct {
 
 // remember keeps a summary of d, finished, for Options.Remember.
 func (c *Correlator) remember(d *dialog) {
-	blob, _, ok := d.freeze(true)
+	blob, _, ok := d.freeze(true, &c.freezeBuf)
 	if !ok {
 		return // a time the encoding does not cover: not remembered
 	}

@@ -245,19 +245,82 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 		write = t.row
 	}
 	n := 0
-	for d, err := range st.Dialogs(ctx, filter) {
-		if err != nil {
-			return err
-		}
+	err = eachDialog(ctx, st, filter, func(d *correlate.Dialog) error {
 		n++
 		if err := write(d); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if opts.format == "table" && n == 0 && !opts.source.quiet {
 		fmt.Fprintln(io.ErrOut, "no dialogs match")
 	}
 	return out.Flush()
+}
+
+// eachDialog calls fn with each dialog the query finds, in its order,
+// reading them from the store in another goroutine so that reading the
+// rows (SQLite) and writing them out (encoding) overlap on two cores. It
+// returns fn's first error or the query's, and only once that goroutine
+// is done with the store.
+func eachDialog(parent context.Context, st *store.Store, filter store.Filter, fn func(*correlate.Dialog) error) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	type batch struct {
+		ds  []*correlate.Dialog
+		err error
+	}
+	const size = 256
+	ch := make(chan batch, 4)
+	go func() {
+		defer close(ch)
+		send := func(b batch) bool {
+			select {
+			case ch <- b:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		b := make([]*correlate.Dialog, 0, size)
+		for d, err := range st.Dialogs(ctx, filter) {
+			if err != nil {
+				send(batch{b, err})
+				return
+			}
+			if b = append(b, d); len(b) == size {
+				if !send(batch{ds: b}) {
+					return
+				}
+				b = make([]*correlate.Dialog, 0, size)
+			}
+		}
+		if len(b) > 0 {
+			send(batch{ds: b})
+		}
+	}()
+	var err error
+	for b := range ch { // drained to the end: the goroutine is done when it closes
+		if err != nil {
+			continue
+		}
+		for _, d := range b.ds {
+			if err = fn(d); err != nil {
+				cancel()
+				break
+			}
+		}
+		if err == nil {
+			err = b.err
+		}
+	}
+	if err == nil {
+		err = parent.Err() // interrupted: the goroutine may have stopped without a word
+	}
+	return err
 }
 
 // callTable writes the human table of `calls`, a line per dialog, in the
