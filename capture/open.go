@@ -46,17 +46,23 @@ const bufSize = 64 << 10
 //
 // Each input may be pcap (microsecond or nanosecond, either byte order) or
 // pcapng (any number of sections and interfaces, each interface with its own
-// link type and timestamp resolution; blocks other than packets and
-// interfaces are skipped), optionally gzip-compressed; the format is found by
-// the magic number, never by the name. Open reads each file header, so a
-// missing, unreadable, empty or non-capture input fails here with an error
-// naming it, before any frame is read. Damage later in a file ends that file
+// link type, timestamp resolution and offset; blocks other than sections,
+// interfaces, statistics and packets are skipped unread), optionally
+// gzip-compressed; the format is found by the magic number, never by the
+// name. Open reads each file header, so a missing, unreadable, empty or
+// non-capture input fails here with an error naming it, before any frame
+// is read. Damage later in a file ends that file
 // with a warning (see Source.Warnings); the other inputs are still read.
 //
 // Frames of several inputs are merged by capture time; ties go to the input
 // listed first, then to the lower frame number, so the order is stable. Each
 // input's own order is kept even where its timestamps go backwards (as
 // mergecap does). Inputs are streamed: memory does not grow with file size.
+//
+// Each input is read in blocks of 256 KiB (larger for a record that does not
+// fit) and its records are parsed in place: Next makes no system call and
+// no allocation for most frames, and a Frame's Data is a slice of the
+// block (valid until the next Next, see Frame).
 //
 // The returned Source also implements Progresser.
 func Open(paths []string, opts Options) (Source, error) {
