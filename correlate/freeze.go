@@ -103,9 +103,10 @@ func (w *freezer) t(t time.Time) {
 		return
 	}
 	if !w.base.IsZero() {
-		if d := t.Sub(w.base); w.base.Add(d).Equal(t) {
+		// Nanoseconds after base, when they fit (within ±290 years).
+		if s := t.Unix() - w.base.Unix(); s > -1<<33 && s < 1<<33 {
 			w.u(kind + timeUTCRel - timeUTC)
-			w.i(int64(d))
+			w.i(s*1e9 + int64(t.Nanosecond()-w.base.Nanosecond()))
 			return
 		}
 	}
@@ -592,6 +593,18 @@ func (c *Correlator) lookup(id string) *dialog {
 		return d
 	}
 	if g := c.ghosts[id]; g != nil {
+		return c.thaw(g)
+	}
+	return nil
+}
+
+// lookupBytes is lookup for a Call-ID in bytes, without making a string
+// of it unless it is found.
+func (c *Correlator) lookupBytes(id []byte) *dialog {
+	if d := c.open[string(id)]; d != nil {
+		return d
+	}
+	if g := c.ghosts[string(id)]; g != nil {
 		return c.thaw(g)
 	}
 	return nil

@@ -40,7 +40,8 @@ func (c *Correlator) suffixLinks(d *dialog) {
 		if len(id) > len(s) && strings.HasSuffix(id, s) {
 			c.link(d, id[:len(id)-len(s)])
 		}
-		if o := c.lookup(id + s); o != nil {
+		var buf [128]byte
+		if o := c.lookupBytes(append(append(buf[:0], id...), s...)); o != nil {
 			c.link(o, id)
 		}
 	}
