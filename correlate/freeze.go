@@ -20,7 +20,9 @@ import (
 // without being thawed: the tomb keeps the summary section of the encoding
 // (the front part), dropping the transaction section.
 //
-// Layout, every integer a varint, every string length-prefixed:
+// Layout, every integer a varint, every string length-prefixed or a
+// reference to an equal string before it, every time but the dialog's
+// start an offset from that start:
 //
 //	summary:      Dialog without Transactions, facts, txBase, len(Transactions)
 //	transactions: snapshot, then per transaction its Transaction and txnState
