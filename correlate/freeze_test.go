@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -161,4 +162,32 @@ func TestFrozenLate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestFrozenMemory: calls that ended and wait Grace cost well under the
+// ~2.3 KB of an open dialog each (Summaries and Early, as `calls` runs).
+func TestFrozenMemory(t *testing.T) {
+	const n = 20000
+	c := New(Options{Summaries: true, Early: true, Grace: time.Hour}, &countSink{})
+	s := newSynth(n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for m := s.next(); m != nil; m = s.next() {
+		if err := c.Add(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	st := c.Stats()
+	if st.Frozen != n || st.Open != n {
+		t.Fatalf("got %d frozen of %d open, want all %d", st.Frozen, st.Open, n)
+	}
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
+	t.Logf("%d bytes per frozen call", per)
+	if per > 800 {
+		t.Errorf("got %d bytes per frozen call, want <= 800", per)
+	}
+	runtime.KeepAlive(c)
 }
