@@ -220,22 +220,17 @@ func (c *Correlator) Add(m *decode.Message) error {
 	c.heap[d.hidx].expiry = d.deadline(c.opts)
 	heap.Fix(&c.heap, int(d.hidx))
 	if d.f.ended && !d.early && c.opts.Early {
-		err := c.emitEarly(d)
-		c.refreeze(d)
-		return err
+		return c.emitEarly(d) // which freezes d
 	}
 	c.refreeze(d)
 	return nil
 }
 
 // emitEarly hands on a copy of the summary of d, which just ended, and
-// keeps d open for Grace (Options.Early).
+// keeps d open for Grace (Options.Early), frozen when it can be.
 func (c *Correlator) emitEarly(d *dialog) error {
 	dd := d.d
 	d.finishInto(&dd)
-	dd.Transactions = slices.Clone(dd.Transactions)
-	dd.Legs = slices.Clone(dd.Legs)
-	dd.Linked = slices.Clone(dd.Linked)
 	d.early = true
 	d.snap = newSnapshot(&dd)
 	c.stats.Dialogs++
@@ -245,6 +240,13 @@ func (c *Correlator) emitEarly(d *dialog) error {
 	msgs := d.msgs
 	if msgs != nil {
 		d.msgs = make([]*Message, 0, 2) // room for a late retransmission
+	}
+	// Frozen for Grace, d is dropped and its slices can go with the
+	// record; if it stays open it may still change them.
+	if !c.freeze(d) {
+		dd.Transactions = slices.Clone(dd.Transactions)
+		dd.Legs = slices.Clone(dd.Legs)
+		dd.Linked = slices.Clone(dd.Linked)
 	}
 	if c.sink == nil {
 		return nil

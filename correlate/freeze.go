@@ -52,6 +52,9 @@ type freezer struct {
 	// reference.
 	strs [maxStrs]struct{ off, n int32 }
 	ns   int
+	// slot finds a string in strs by a cheap hash (index+1; 0 for none).
+	// A slot taken by another string only costs a repeat written out.
+	slot [64]int8
 }
 
 // maxStrs is how many strings a frozen dialog can refer back to.
@@ -73,8 +76,10 @@ func (w *freezer) i(v int64)  { w.b = binary.AppendVarint(w.b, v) }
 // s writes a string: uvarint len<<1 and its bytes, or uvarint i<<1|1 for
 // the i-th string written before.
 func (w *freezer) s(s string) {
+	var h uint
 	if len(s) > 1 {
-		for i := range w.ns {
+		h = (uint(len(s))*31 + uint(s[0])*7 + uint(s[len(s)/2])*13 + uint(s[len(s)-1])) & 63
+		if i := w.slot[h] - 1; i >= 0 {
 			r := w.strs[i]
 			if int(r.n) == len(s) && string(w.b[r.off:r.off+r.n]) == s {
 				w.u(uint64(i)<<1 | 1)
@@ -86,6 +91,7 @@ func (w *freezer) s(s string) {
 	if len(s) > 1 && w.ns < maxStrs {
 		w.strs[w.ns] = struct{ off, n int32 }{int32(len(w.b)), int32(len(s))}
 		w.ns++
+		w.slot[h] = int8(w.ns)
 	}
 	w.b = append(w.b, s...)
 }
