@@ -246,7 +246,19 @@ func (d *dialog) freeze(summaryOnly bool, scratch *[]byte) (blob []byte, sumLen 
 	for i := range dd.Transactions {
 		tr := &dd.Transactions[i]
 		w.i(int64(tr.Index))
-		w.s(tr.Branch)
+		if i > 0 {
+			// Branches often share a prefix with the previous one
+			// (z9hG4bK-14120-949-0, z9hG4bK-14120-949-4).
+			prev := dd.Transactions[i-1].Branch
+			p := 0
+			for p < len(prev) && p < len(tr.Branch) && prev[p] == tr.Branch[p] {
+				p++
+			}
+			w.u(uint64(p))
+			w.s(tr.Branch[p:])
+		} else {
+			w.s(tr.Branch)
+		}
 		w.s(tr.Method)
 		w.u(uint64(tr.CSeq))
 		w.t(tr.Start)
@@ -499,7 +511,17 @@ func (r *thawer) dialog(d *dialog) {
 	for i := 0; i < n && r.err == nil; i++ {
 		tr := &d.d.Transactions[i]
 		tr.Index = int(r.i())
-		tr.Branch = r.s()
+		if i > 0 {
+			prev := d.d.Transactions[i-1].Branch
+			p := r.u()
+			if p > uint64(len(prev)) {
+				r.fail()
+				return
+			}
+			tr.Branch = prev[:p] + r.s()
+		} else {
+			tr.Branch = r.s()
+		}
 		tr.Method = d.keepMethod(r.s())
 		tr.CSeq = uint32(r.u())
 		tr.Start = r.t()
