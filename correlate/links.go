@@ -43,6 +43,7 @@ func (c *Correlator) suffixLinks(d *dialog) {
 		var buf [128]byte
 		if o := c.lookupBytes(append(append(buf[:0], id...), s...)); o != nil {
 			c.link(o, id)
+			c.refreeze(o) // when lookup thawed it
 		}
 	}
 }
