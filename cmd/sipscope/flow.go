@@ -81,7 +81,7 @@ func (s *ladderSource) open(ctx context.Context, o *ladderOptions, io *streams) 
 			return nil, nil, err
 		}
 		imp := &importer{store: st, files: s.files, io: io, quiet: s.quiet,
-			correlate: correlate.Options{LinkHeaders: s.linkHeaders, Early: true}, keep: keepCalls(o.calls, o.linked)}
+			correlate: s.links.options(), keep: keepCalls(o.calls, o.linked)}
 		if _, err := imp.run(ctx); err != nil {
 			st.Close()
 			return nil, nil, err

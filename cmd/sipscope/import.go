@@ -9,15 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/store"
 )
 
 type importOptions struct {
-	files       []string
-	db          string
-	linkHeaders []string
-	quiet       bool
+	files []string
+	db    string
+	links linkOptions
+	quiet bool
 }
 
 func newImportCmd(io *streams) *cobra.Command {
@@ -42,8 +41,7 @@ progress line shows bytes, messages, dialogs, rate and time left.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.db, "db", "", "database file to create or add to (required)")
-	cmd.Flags().StringSliceVar(&opts.linkHeaders, "link-header", nil,
-		"header naming another leg's Call-ID (repeatable; default X-Call-ID, X-CID)")
+	addLinkFlags(cmd, &opts.links)
 	cmd.Flags().BoolVarP(&opts.quiet, "quiet", "q", false, "no progress or summary on standard error")
 	return cmd
 }
@@ -72,7 +70,7 @@ func runImport(ctx context.Context, opts *importOptions, io *streams) error {
 	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet,
 		// Early: a dialog's messages go to the database when it ends, not
 		// after Grace, so memory does not grow with the capture.
-		correlate: correlate.Options{LinkHeaders: opts.linkHeaders, Early: true}}
+		correlate: opts.links.options()}
 	res, err := imp.run(ctx)
 	if err != nil {
 		return err

@@ -19,17 +19,43 @@ import (
 // spot (into a scratch database removed afterwards) or a database made by
 // `sipscope import`.
 type sourceOptions struct {
-	files       []string
-	db          string
-	linkHeaders []string
-	quiet       bool
+	files []string
+	db    string
+	links linkOptions
+	quiet bool
 }
 
 func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
 	cmd.Flags().StringVar(&o.db, "db", "", "read a database made by `sipscope import` instead of capture files")
-	cmd.Flags().StringSliceVar(&o.linkHeaders, "link-header", nil,
-		"header naming another leg's Call-ID (repeatable; default X-Call-ID, X-CID)")
+	addLinkFlags(cmd, &o.links)
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "no progress or warnings on standard error")
+}
+
+// linkOptions say how legs of one call are linked across Call-IDs.
+type linkOptions struct {
+	headers  []string
+	suffixes []string
+}
+
+func addLinkFlags(cmd *cobra.Command, o *linkOptions) {
+	cmd.Flags().StringSliceVar(&o.headers, "link-header", nil,
+		"header naming another leg's Call-ID (repeatable; default X-Call-ID, X-CID)")
+	cmd.Flags().StringSliceVar(&o.suffixes, "link-suffix", nil,
+		`B2BUA Call-ID suffix linking a leg to the Call-ID without it (repeatable; default _b2b-1, -b2b_1)`)
+}
+
+// options returns the correlator options for these links, handing dialogs on
+// as soon as they end (Early) so memory does not grow with the capture.
+func (o *linkOptions) options() correlate.Options {
+	return correlate.Options{LinkHeaders: o.headers, LinkSuffixes: o.suffixes, Early: true}
+}
+
+// summaries is options() for an analysis that needs dialog rows only: the
+// correlator keeps no messages when on is set.
+func (o *linkOptions) summaries(on bool) correlate.Options {
+	opts := o.options()
+	opts.Summaries = on
+	return opts
 }
 
 // storeMode says how much an on-the-spot analysis keeps.
@@ -66,7 +92,7 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, io *strea
 		// Listing dialogs needs no messages: the correlator keeps only
 		// summaries and the decoder's messages are not copied. Early: a
 		// dialog is stored when it ends, while the capture is read.
-		correlate: correlate.Options{LinkHeaders: o.linkHeaders, Summaries: mode == dialogsOnly, Early: true},
+		correlate: o.links.summaries(mode == dialogsOnly),
 	}
 	if _, err := imp.run(ctx); err != nil {
 		st.Close()
