@@ -197,18 +197,20 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 type messageTable struct {
 	w       io.Writer
 	started bool
-	first   time.Time
+	prev    time.Time
 }
 
 func (t *messageTable) row(index int64, m *decode.Message) error {
 	if !t.started {
 		t.started = true
-		t.first = m.Time
+		t.prev = m.Time
 		if _, err := fmt.Fprintf(t.w, "%-6s %-15s %-10s %-22s    %-22s %-5s %-28s %-14s %s\n",
 			"#", "TIME", "DELTA", "SOURCE", "DESTINATION", "PROTO", "MESSAGE", "CSEQ", "CALL-ID"); err != nil {
 			return err
 		}
 	}
+	delta := m.Time.Sub(t.prev)
+	t.prev = m.Time
 	what := m.Method
 	if !m.Request {
 		what = strconv.Itoa(m.Status) + " " + m.Reason
@@ -218,7 +220,7 @@ func (t *messageTable) row(index int64, m *decode.Message) error {
 	}
 	cseq := strconv.FormatUint(uint64(m.CSeq), 10) + " " + m.CSeqMethod
 	_, err := fmt.Fprintf(t.w, "%-6d %-15s %-10s %-22s -> %-22s %-5s %-28s %-14s %s\n",
-		index, m.Time.UTC().Format("15:04:05.000000"), "+"+strconv.FormatFloat(m.Time.Sub(t.first).Seconds(), 'f', 3, 64),
+		index, m.Time.UTC().Format("15:04:05.000000"), "+"+strconv.FormatFloat(delta.Seconds(), 'f', 6, 64),
 		m.Src, m.Dst, m.Transport, what, cseq, m.CallID)
 	return err
 }
