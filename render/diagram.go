@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // arrowText is an arrow's label as the diagram writers show it: the label,
@@ -62,38 +63,65 @@ func firstArrow(l *Ladder) map[int]int {
 	return first
 }
 
-// MermaidEscape escapes text for a Mermaid sequence diagram message,
-// participant alias or note: Mermaid reads "#name;" and "#NNN;" as entity
-// codes, ';' and newlines end a statement, ':' separates a message's
-// text, '#' starts an entity or a comment, and quotes and angle brackets
-// would be taken as markup. Each becomes an entity code.
+// MermaidEscape escapes text for a Mermaid sequence diagram message, note
+// or participant alias. Mermaid's lexer reads such text after the first ':'
+// (or after "as") up to the first '#', ';' or newline, so a colon or a
+// quote is plain text there and is kept as is. What is escaped, as
+// Mermaid's entity codes ("#35;", "#lt;"):
+//   - '#' (starts a comment, or an entity code) and ';' (ends the
+//     statement); newlines and other control characters become spaces;
+//   - '<' and '>': the label is HTML that Mermaid sanitizes, so "<sip:...>"
+//     would be taken as a tag and dropped;
+//   - '&' before a letter, digit or '#', which the browser would decode as
+//     an HTML entity;
+//   - '%' next to another '%': "%%" starts a comment and "%%{" a directive
+//     that reconfigures the diagram;
+//   - the first letter of "style" and "classDef": Mermaid's entity
+//     pre-pass drops the last ';' of a line holding "style…:…#…;", which
+//     would cut an entity code;
+//   - the first character of a leading "wrap:" or "nowrap:", which Mermaid
+//     reads as a wrapping option and drops.
 func MermaidEscape(s string) string {
+	s = clean(s)
 	var b strings.Builder
-	for _, r := range clean(s) {
-		switch r {
-		case '#':
+	b.Grow(len(s))
+	if lead := strings.ToLower(strings.TrimPrefix(s, ":")); strings.HasPrefix(lead, "wrap:") || strings.HasPrefix(lead, "nowrap:") {
+		fmt.Fprintf(&b, "#%d;", s[0])
+		s = s[1:]
+	}
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '#':
 			b.WriteString("#35;")
-		case ';':
+		case r == ';':
 			b.WriteString("#59;")
-		case ':':
-			b.WriteString("#58;")
-		case '"':
-			b.WriteString("#quot;")
-		case '<':
+		case r == '<':
 			b.WriteString("#lt;")
-		case '>':
+		case r == '>':
 			b.WriteString("#gt;")
-		case '%':
+		case r == '&' && entityNext(s[i+1:]):
+			b.WriteString("#38;")
+		case r == '%' && (strings.HasPrefix(s[i+1:], "%") || strings.HasSuffix(s[:i], "%")):
 			b.WriteString("#37;")
-		case '{':
-			b.WriteString("#123;")
-		case '}':
-			b.WriteString("#125;")
+		case strings.HasPrefix(s[i:], "style") || strings.HasPrefix(s[i:], "classDef"):
+			fmt.Fprintf(&b, "#%d;", r)
 		default:
-			b.WriteRune(r)
+			b.WriteString(s[i : i+n])
 		}
+		i += n
 	}
 	return b.String()
+}
+
+// entityNext reports whether s starts like the body of an HTML or Creole
+// character reference ("amp;", "#38;").
+func entityNext(s string) bool {
+	if s == "" {
+		return false
+	}
+	c := s[0]
+	return c == '#' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // Mermaid writes the ladder as a Mermaid sequenceDiagram: participants
@@ -127,20 +155,52 @@ func Mermaid(w io.Writer, l *Ladder) error {
 	return bw.Flush()
 }
 
-// PlantUMLEscape escapes text for a PlantUML label, quoted participant
-// name or note. PlantUML has no general escape inside quotes, but reads
-// <U+XXXX> as a character: quotes, backslashes (which start \n), angle
-// brackets and '~' (Creole markup and its escape), ':' (the label
-// separator) and ';', and the second of a doubled
-// Creole markup character (**, //, "", --, __, ==) are written that way.
+// PlantUMLEscape escapes text for a PlantUML message or note label, the
+// text after " : ". PlantUML takes that text to the end of the line, so
+// colons, semicolons and single quotes are plain text and kept as is.
+// What is escaped, as PlantUML's "<U+XXXX>" character form:
+//   - '<' and '>': Creole's HTML-like tags ("<b>", "<color:…>", "<img:…>"
+//     which may load a file or URL, "<U+…>" itself);
+//   - '\' (starts "\n", "\t" and other escapes) and '~' (Creole's escape
+//     character, and "~~" wave underline);
+//   - '%' (preprocessor builtins such as "%date()" and "%autonumber%");
+//   - '&' before a letter, digit or '#' ("&#9829;" is a character
+//     reference);
+//   - the second of a doubled Creole markup character: "**" bold, "//"
+//     italic, "--" strike, "__" underline, two double quotes (monospace),
+//     "==" and "[[" (a link); a third in a row starts a new pair;
+//   - the quote of "/'", which opens a block comment;
+//   - a leading '*', '#', '|', '=' or '.', which Creole reads at the start
+//     of a line as a list, table, heading or separator.
+//
+// Newlines and other control characters become spaces.
 func PlantUMLEscape(s string) string {
+	return plantUMLEscape(s, "")
+}
+
+// plantUMLName escapes a participant name written between double quotes:
+// as PlantUMLEscape, and every quote PlantUML's parser accepts as one
+// (its %g class: '"', '“', '”', '«', '»'), which would end the name.
+func plantUMLName(s string) string {
+	return plantUMLEscape(s, "\"\u201c\u201d\u00ab\u00bb")
+}
+
+// plantUMLEscape is PlantUMLEscape that also escapes every rune of extra.
+func plantUMLEscape(s, extra string) string {
+	s = clean(s)
 	var b strings.Builder
+	b.Grow(len(s))
 	var prev rune
-	for _, r := range clean(s) {
+	for i, r := range s {
 		switch {
-		case r == '"' || r == '\\' || r == '<' || r == '>' || r == '~' || r == ':' || r == ';':
+		case strings.ContainsRune(`<>\~%`, r) || strings.ContainsRune(extra, r):
 			fmt.Fprintf(&b, "<U+%04X>", r)
-		case prev == r && strings.ContainsRune("*/-_=", r):
+		case r == '&' && entityNext(s[i+1:]):
+			fmt.Fprintf(&b, "<U+%04X>", r)
+		case i == 0 && strings.ContainsRune("*#|=.", r):
+			fmt.Fprintf(&b, "<U+%04X>", r)
+			r = 0 // an escaped mark pairs with nothing
+		case prev == r && strings.ContainsRune(`*/-_="[`, r), prev == '/' && r == '\'':
 			fmt.Fprintf(&b, "<U+%04X>", r)
 			r = 0 // a third in a row starts a new pair
 		default:
@@ -155,14 +215,14 @@ func PlantUMLEscape(s string) string {
 // @startuml and @enduml: participants P1..Pn named by column, a note with
 // the Call-ID, From and To at the start of each dialog, arrows "->" for
 // requests and "-->" for responses labelled with the time and label. All
-// text goes through PlantUMLEscape.
+// text goes through PlantUMLEscape (names also escape their quotes).
 func PlantUML(w io.Writer, l *Ladder) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString("@startuml\n")
 	bw.WriteString("skinparam monochrome false\nskinparam shadowing false\nskinparam sequenceMessageAlign center\n")
 	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"}
 	for i, c := range l.Columns {
-		fmt.Fprintf(bw, "participant \"%s\" as P%d\n", PlantUMLEscape(c.Name), i+1)
+		fmt.Fprintf(bw, "participant \"%s\" as P%d\n", plantUMLName(c.Name), i+1)
 	}
 	first := firstArrow(l)
 	for i, a := range l.Arrows {

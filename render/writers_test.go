@@ -137,21 +137,29 @@ func TestDiagramEscaping(t *testing.T) {
 		{"percent-braces", `%% {init} %%`},
 		{"creole", `**bold** //it// --strike-- __u__ ~~w~~ back\slash`},
 		{"newline", "line1\r\nline2"},
+		{"typographic-quotes", `“Alice” «B» &amp; &#35; & x`},
+		{"mermaid-options", `wrap: style a:b#1; classDef x:y#2;`},
+		{"plantuml-lines", `* item /' comment '/ [[http://x]] %date() ""mono""`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := MermaidEscape(c.in)
-			if bare := regexp.MustCompile(`#(quot|lt|gt|\d+);`).ReplaceAllString(m, ""); strings.ContainsAny(bare, "\";:#<>\n{}%") {
+			if bare := regexp.MustCompile(`#(quot|lt|gt|\d+);`).ReplaceAllString(m, ""); strings.ContainsAny(bare, ";#<>\n") || strings.Contains(bare, "%%") {
 				t.Errorf("Mermaid %q keeps a special character: %q", c.in, m)
 			}
 			if got, want := mermaidUnescape(m), clean(c.in); got != want {
 				t.Errorf("Mermaid round trip: got %q, want %q", got, want)
 			}
 			p := PlantUMLEscape(c.in)
-			if bare := regexp.MustCompile(`<U\+[0-9A-F]{4}>`).ReplaceAllString(p, ""); strings.ContainsAny(bare, "\"\\;:~<>\n") {
+			if bare := regexp.MustCompile(`<U\+[0-9A-F]{4}>`).ReplaceAllString(p, ""); strings.ContainsAny(bare, "\\~<>%\n") {
 				t.Errorf("PlantUML %q keeps a special character: %q", c.in, p)
 			}
-			for _, pair := range []string{"**", "//", "--", "__", "=="} {
+			if n := plantUMLName(c.in); strings.ContainsAny(n, "\"\u201c\u201d\u00ab\u00bb") {
+				t.Errorf("PlantUML name %q keeps a quote: %q", c.in, n)
+			} else if got, want := plantUnescape(n), clean(c.in); got != want {
+				t.Errorf("PlantUML name round trip: got %q, want %q", got, want)
+			}
+			for _, pair := range []string{"**", "//", "--", "__", "==", `""`, "[[", "/'"} {
 				if strings.Contains(p, pair) {
 					t.Errorf("PlantUML %q keeps creole %q: %q", c.in, pair, p)
 				}
@@ -178,7 +186,7 @@ func TestDiagramStatements(t *testing.T) {
 	if err := Mermaid(&mb, l); err != nil {
 		t.Fatal(err)
 	}
-	mer := regexp.MustCompile(`^(sequenceDiagram|    participant P\d+ as [^;#:"<>]+|    Note over P\d+(,P\d+)?: [^;#:"<>]*(#(quot|lt|gt|\d+);[^;#:"<>]*)*|    P\d+--?>>P\d+: [^;#:"<>]*(#(quot|lt|gt|\d+);[^;#:"<>]*)*)$`)
+	mer := regexp.MustCompile(`^(sequenceDiagram|    participant P\d+ as [^;#<>]+|    Note over P\d+(,P\d+)?: [^;#<>]*(#(quot|lt|gt|\d+);[^;#<>]*)*|    P\d+--?>>P\d+: [^;#<>]*(#(quot|lt|gt|\d+);[^;#<>]*)*)$`)
 	for _, line := range strings.Split(strings.TrimSuffix(mb.String(), "\n"), "\n") {
 		if !mer.MatchString(line) && !strings.Contains(line, "participant") {
 			t.Errorf("bad Mermaid line: %q", line)
@@ -187,7 +195,7 @@ func TestDiagramStatements(t *testing.T) {
 	if err := PlantUML(&pb, l); err != nil {
 		t.Fatal(err)
 	}
-	pu := regexp.MustCompile(`^(@startuml|@enduml|skinparam .*|participant "[^"]*" as P\d+|note over P\d+(, P\d+)? : [^":;\\]*|P\d+ --?(\[#[0-9a-f]{6}\])?> P\d+ : [^":;\\]*)$`)
+	pu := regexp.MustCompile(`^(@startuml|@enduml|skinparam .*|participant "([^"\\<>]|<U\+[0-9A-F]{4}>)*" as P\d+|note over P\d+(, P\d+)? : ([^\\<>]|<U\+[0-9A-F]{4}>)*|P\d+ --?(\[#[0-9a-f]{6}\])?> P\d+ : ([^\\<>]|<U\+[0-9A-F]{4}>)*)$`)
 	for _, line := range strings.Split(strings.TrimSuffix(pb.String(), "\n"), "\n") {
 		if !pu.MatchString(line) {
 			t.Errorf("bad PlantUML line: %q", line)
