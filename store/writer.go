@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -72,8 +71,8 @@ type Writer struct {
 	// arena holds the frames blobs of the queued messages rows; it is
 	// reused once bMsg has flushed them (the driver copies what it binds).
 	arena []byte
-	buf   []byte                    // scratch for JSON values
-	addrs map[netip.AddrPort]string // formatted addresses, a few peers
+	buf   []byte     // scratch for JSON values
+	rows  rowEncoder // messages rows the Encoder did not make
 
 	fileMsgs map[int64]int64 // messages written per file id
 	stats    WriterStats
@@ -122,7 +121,7 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 		return nil, fmt.Errorf("store: %s is open read-only", s.path)
 	}
 	w := &Writer{s: s, ctx: ctx, opts: s.opts, fileMsgs: make(map[int64]int64),
-		known: make(map[uint64]struct{}), seed: maphash.MakeSeed(), addrs: make(map[netip.AddrPort]string)}
+		known: make(map[uint64]struct{}), seed: maphash.MakeSeed(), rows: rowEncoder{addrs: make(map[netip.AddrPort]string)}}
 	// Sequence numbers continue across imports so that ORDER BY seq is
 	// capture order within an import and import order across them.
 	var dialogs int64
@@ -209,6 +208,12 @@ func (w *Writer) Flush() error { return w.commit() }
 // Dialog stores one finished dialog and its messages (capture order). It
 // implements correlate.Sink; d and msgs are not retained.
 func (w *Writer) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
+	return w.DialogEncoded(d, msgs, nil)
+}
+
+// DialogEncoded is Dialog with the messages rows of msgs made ahead by the
+// Writer's Encoder (enc = Encoder.Encode(msgs)); a nil enc is Dialog.
+func (w *Writer) DialogEncoded(d *correlate.Dialog, msgs []*correlate.Message, enc *Encoded) error {
 	if w.closed {
 		return errors.New("store: Dialog called on a closed Writer")
 	}
@@ -220,7 +225,7 @@ func (w *Writer) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 			return err
 		}
 	}
-	if err := w.dialog(d, msgs); err != nil {
+	if err := w.dialog(d, msgs, enc); err != nil {
 		// A failed statement leaves the batch in an unknown state: drop it.
 		w.rollback()
 		return err
@@ -232,7 +237,7 @@ func (w *Writer) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 	return nil
 }
 
-func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
+func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Encoded) error {
 	ctx, st := w.ctx, &w.st
 	w.stats.Dialogs++
 	var dialogID int64
@@ -316,6 +321,19 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
 		}
 	}
+	if enc != nil && txnBase == 0 {
+		for i, fid := range enc.fileIDs {
+			a := enc.args[i*messageArgs : (i+1)*messageArgs : (i+1)*messageArgs]
+			var frames int64
+			if i == 0 {
+				frames = enc.frames
+			}
+			if err := w.addMessage(dialogID, fid, frames, a[3].(int64)-w.seqBase, a); err != nil {
+				return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
+			}
+		}
+		return nil
+	}
 	for _, m := range msgs {
 		if m == nil || m.Message == nil {
 			continue
@@ -393,68 +411,27 @@ func isUnique(err error) bool {
 }
 
 func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) error {
-	ctx := w.ctx
-	fileID, err := w.fileID(m.File)
+	args, arena, fileID, frames, err := w.rows.row(w.args[:0], w.arena, w.seqBase, txnBase, w.fileID, m)
+	w.args, w.arena = args, arena
 	if err != nil {
 		return err
 	}
-	txn := m.Txn
-	if txn >= 0 {
-		txn += txnBase
-	}
-	msgID := w.nextMsg
+	return w.addMessage(dialogID, fileID, frames, m.Seq, args)
+}
+
+// addMessage queues one messages row whose values are args (messageArgs
+// of them, the id and dialog_id slots to fill).
+func (w *Writer) addMessage(dialogID, fileID, frames, seq int64, args []any) error {
+	args[0], args[2] = w.nextMsg, dialogID
 	w.nextMsg++
-	dm := m.Message
-	start := len(w.arena)
-	for _, fr := range dm.Frames {
-		fid, err := w.fileID(fr.File)
-		if err != nil {
-			return err
-		}
-		data, tail := fr.Data, false
-		if len(dm.Frames) == 1 && len(dm.Raw) > 0 && bytes.HasSuffix(data, dm.Raw) {
-			// The message's raw bytes are stored with it: keep the
-			// headers before them only (Frames puts them back).
-			data, tail = data[:len(data)-len(dm.Raw)], true
-		}
-		w.arena = appendFrame(w.arena, fr.Number, ns(fr.Time), fid, fr.Link, fr.OrigLen, data, tail)
-		w.stats.Frames++
-	}
-	frames := w.arena[start:len(w.arena):len(w.arena)]
-	var events, hep any
-	if len(m.Events) > 0 {
-		b := append(w.buf[:0], '[')
-		for i := range m.Events {
-			e := &m.Events[i]
-			fid, err := w.fileID(e.File)
-			if err != nil {
-				return err
-			}
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendEvent(b, fid, e)
-		}
-		b = append(b, ']')
-		events, w.buf = string(b), b
-	}
-	if dm.HEP != nil {
-		hep = string(appendHEP(w.buf[:0], dm.HEP))
-	}
-	raw := dm.Raw
-	if raw == nil {
-		raw = []byte{}
-	}
-	w.args = append(w.args[:0], msgID, nullID(fileID), dialogID, w.seqBase+m.Seq, ns(dm.Time), int64(txn),
-		m.Retransmission, m.Leg, w.addr(dm.Src), w.addr(dm.Dst), string(dm.Transport), dm.Encap, dm.Method,
-		int64(dm.Status), int64(dm.CSeq), hep, events, frames, raw)
-	if err := w.bMsg.add(ctx, w.tx, w.args...); err != nil {
-		return fmt.Errorf("message %d: %w", m.Seq, err)
+	if err := w.bMsg.add(w.ctx, w.tx, args...); err != nil {
+		return fmt.Errorf("message %d: %w", seq, err)
 	}
 	if w.bMsg.n == 0 {
 		w.arena = w.arena[:0] // flushed: the driver has copied the blobs
 	}
 	w.stats.Messages++
+	w.stats.Frames += frames
 	if fileID != 0 {
 		w.fileMsgs[fileID]++
 	}
@@ -468,19 +445,6 @@ func (w *Writer) txnsJSON(d *correlate.Dialog) string {
 	}
 	w.buf = appendTxns(w.buf[:0], d.Transactions, 0)
 	return string(w.buf)
-}
-
-// addr formats a message address, remembering the few a capture has.
-func (w *Writer) addr(a netip.AddrPort) string {
-	if s, ok := w.addrs[a]; ok {
-		return s
-	}
-	s := addrString(a)
-	if len(w.addrs) >= 4096 {
-		clear(w.addrs)
-	}
-	w.addrs[a] = s
-	return s
 }
 
 func nullID(id int64) any {

@@ -158,6 +158,11 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	// Two stages on two cores: this goroutine decodes and correlates, the
 	// store writes finished dialogs in another (see asyncSink).
 	async := newAsyncSink(sink, cancel)
+	if imp.keep == nil && !imp.correlate.Summaries {
+		// The rows' values are made on this goroutine, which has time to
+		// spare: the writer only binds them (see store.Encoder).
+		async.encoder, async.write = w.Encoder(), w.DialogEncoded
+	}
 	corr := correlate.New(imp.correlate, async)
 	summaries := imp.correlate.Summaries
 	var failed error
@@ -235,12 +240,16 @@ const asyncBatch = 256
 // goroutine drains what is sent after it without storing it, so a sender
 // never blocks on it.
 type asyncSink struct {
-	sink   correlate.Sink
-	cancel context.CancelCauseFunc
-	ch     chan []asyncItem
-	batch  []asyncItem
-	done   chan struct{}
-	closed bool
+	sink correlate.Sink
+	// encoder, when set, makes the messages rows of each dialog on the
+	// sending goroutine, and write stores them instead of sink.
+	encoder *store.Encoder
+	write   func(d *correlate.Dialog, msgs []*correlate.Message, enc *store.Encoded) error
+	cancel  context.CancelCauseFunc
+	ch      chan []asyncItem
+	batch   []asyncItem
+	done    chan struct{}
+	closed  bool
 
 	failed   atomic.Bool
 	err      error // the sink's first error; read after done is closed
@@ -251,6 +260,7 @@ type asyncSink struct {
 type asyncItem struct {
 	d    *correlate.Dialog
 	msgs []*correlate.Message
+	enc  *store.Encoded
 }
 
 // errWriterFailed stands for the writer's error until close returns it.
@@ -270,7 +280,13 @@ func (s *asyncSink) loop() {
 			continue // drain
 		}
 		for _, it := range b {
-			if err := s.sink.Dialog(it.d, it.msgs); err != nil {
+			var err error
+			if s.write != nil {
+				err = s.write(it.d, it.msgs, it.enc)
+			} else {
+				err = s.sink.Dialog(it.d, it.msgs)
+			}
+			if err != nil {
 				s.err = err
 				s.failed.Store(true)
 				s.cancel(err)
@@ -287,7 +303,11 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 	if s.failed.Load() {
 		return errWriterFailed
 	}
-	s.batch = append(s.batch, asyncItem{d, msgs})
+	var enc *store.Encoded
+	if s.encoder != nil {
+		enc = s.encoder.Encode(msgs)
+	}
+	s.batch = append(s.batch, asyncItem{d, msgs, enc})
 	if len(s.batch) >= asyncBatch {
 		s.ch <- s.batch
 		s.batch = make([]asyncItem, 0, asyncBatch)

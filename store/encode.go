@@ -1,0 +1,172 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+
+	"github.com/sipscope/sipscope/correlate"
+)
+
+// Encoder computes the values of a dialog's messages rows (frames blobs,
+// JSON, formatted addresses, boxed integers) ahead of its Writer, in
+// another goroutine, so that the Writer, which is an import's bottleneck,
+// only binds them and steps its statements. Get one with Writer.Encoder;
+// an Encoder is not safe for concurrent use, but it and its Writer may
+// run in two goroutines.
+type Encoder struct {
+	s       *Store
+	seqBase int64
+	skip    bool // dialogs-only store: no messages rows
+	rows    rowEncoder
+}
+
+// Encoded holds the messages rows of one dialog, made by Encoder.Encode and
+// consumed by Writer.DialogEncoded.
+type Encoded struct {
+	// args holds messageArgs values per message, in order; the id and
+	// dialog_id slots are filled in by the Writer.
+	args    []any
+	fileIDs []int64 // per message, 0 for none
+	frames  int64
+}
+
+// messageArgs is the number of values of one messages row (id first).
+const messageArgs = 1 + messageColCount
+
+// errUnknownFile makes Encode give up on a dialog whose messages name a
+// file without a files row yet: the Writer creates the row (in its
+// transaction) and encodes the dialog itself.
+var errUnknownFile = errors.New("store: unknown file")
+
+// Encoder returns an Encoder for w's rows. It must be created before the
+// Writer's first Dialog call and not outlive the Writer.
+func (w *Writer) Encoder() *Encoder {
+	return &Encoder{s: w.s, seqBase: w.seqBase, skip: w.opts.DialogsOnly,
+		rows: rowEncoder{addrs: make(map[netip.AddrPort]string)}}
+}
+
+// Encode returns the messages rows of msgs (of one dialog), or nil when the
+// Writer must encode them itself (it then does so in DialogEncoded).
+func (e *Encoder) Encode(msgs []*correlate.Message) *Encoded {
+	if e.skip || len(msgs) == 0 {
+		return nil
+	}
+	enc := &Encoded{args: make([]any, 0, messageArgs*len(msgs)), fileIDs: make([]int64, 0, len(msgs))}
+	size := 0
+	for _, m := range msgs {
+		if m != nil && m.Message != nil {
+			for _, fr := range m.Message.Frames {
+				size += frameHeaderLen + len(fr.Data)
+			}
+		}
+	}
+	arena := make([]byte, 0, size)
+	lookup := func(name string) (int64, error) {
+		if name == "" {
+			return 0, nil
+		}
+		e.s.mu.Lock()
+		id, ok := e.s.files[name]
+		e.s.mu.Unlock()
+		if !ok {
+			return 0, errUnknownFile
+		}
+		return id, nil
+	}
+	for _, m := range msgs {
+		if m == nil || m.Message == nil {
+			continue
+		}
+		var (
+			fid, nfr int64
+			err      error
+		)
+		enc.args, arena, fid, nfr, err = e.rows.row(enc.args, arena, e.seqBase, 0, lookup, m)
+		if err != nil {
+			return nil
+		}
+		enc.fileIDs = append(enc.fileIDs, fid)
+		enc.frames += nfr
+	}
+	return enc
+}
+
+// rowEncoder builds messages rows; it keeps a few formatted addresses.
+type rowEncoder struct {
+	addrs map[netip.AddrPort]string
+	buf   []byte // scratch for JSON values
+}
+
+// row appends the values of m's messages row to dst (the id and dialog_id
+// slots nil) and its frames blob to arena; fileID maps input names to
+// files ids. It returns m's file id and the number of frames.
+func (r *rowEncoder) row(dst []any, arena []byte, seqBase int64, txnBase int,
+	fileID func(string) (int64, error), m *correlate.Message) ([]any, []byte, int64, int64, error) {
+	fid, err := fileID(m.File)
+	if err != nil {
+		return dst, arena, 0, 0, err
+	}
+	txn := m.Txn
+	if txn >= 0 {
+		txn += txnBase
+	}
+	dm := m.Message
+	start := len(arena)
+	for _, fr := range dm.Frames {
+		ffid, err := fileID(fr.File)
+		if err != nil {
+			return dst, arena, 0, 0, err
+		}
+		data, tail := fr.Data, false
+		if len(dm.Frames) == 1 && len(dm.Raw) > 0 && bytes.HasSuffix(data, dm.Raw) {
+			// The message's raw bytes are stored with it: keep the
+			// headers before them only (Frames puts them back).
+			data, tail = data[:len(data)-len(dm.Raw)], true
+		}
+		arena = appendFrame(arena, fr.Number, ns(fr.Time), ffid, fr.Link, fr.OrigLen, data, tail)
+	}
+	frames := arena[start:len(arena):len(arena)]
+	var events, hep any
+	if len(m.Events) > 0 {
+		b := append(r.buf[:0], '[')
+		for i := range m.Events {
+			e := &m.Events[i]
+			efid, err := fileID(e.File)
+			if err != nil {
+				return dst, arena, 0, 0, err
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendEvent(b, efid, e)
+		}
+		b = append(b, ']')
+		events, r.buf = string(b), b
+	}
+	if dm.HEP != nil {
+		r.buf = appendHEP(r.buf[:0], dm.HEP)
+		hep = string(r.buf)
+	}
+	raw := dm.Raw
+	if raw == nil {
+		raw = []byte{}
+	}
+	dst = append(dst, nil, nullID(fid), nil, seqBase+m.Seq, ns(dm.Time), int64(txn),
+		m.Retransmission, m.Leg, r.addr(dm.Src), r.addr(dm.Dst), string(dm.Transport), dm.Encap, dm.Method,
+		int64(dm.Status), int64(dm.CSeq), hep, events, frames, raw)
+	return dst, arena, fid, int64(len(dm.Frames)), nil
+}
+
+// addr formats a message address, remembering the few a capture has.
+func (r *rowEncoder) addr(a netip.AddrPort) string {
+	if s, ok := r.addrs[a]; ok {
+		return s
+	}
+	s := addrString(a)
+	if len(r.addrs) >= 4096 {
+		clear(r.addrs)
+	}
+	r.addrs[a] = s
+	return s
+}
