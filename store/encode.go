@@ -55,10 +55,17 @@ func (e *Encoder) Encode(msgs []*correlate.Message) *Encoded {
 	enc := &Encoded{args: make([]any, 0, messageArgs*len(msgs)), fileIDs: make([]int64, 0, len(msgs))}
 	size := 0
 	for _, m := range msgs {
-		if m != nil && m.Message != nil {
-			for _, fr := range m.Message.Frames {
-				size += frameHeaderLen + len(fr.Data)
-			}
+		if m == nil || m.Message == nil {
+			continue
+		}
+		dm := m.Message
+		for _, fr := range dm.Frames {
+			size += frameHeaderLen + len(fr.Data)
+		}
+		if len(dm.Frames) == 1 && len(dm.Frames[0].Data) >= len(dm.Raw) {
+			// Most likely the raw bytes end the frame and are not
+			// stored twice (see row); if not, append grows the arena.
+			size -= len(dm.Raw)
 		}
 	}
 	arena := make([]byte, 0, size)

@@ -142,7 +142,7 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 	w.conn = conn
 	w.bDlg = newBulk("INSERT", "dialogs", "id, "+dialogCols+", transactions", 2+dialogColCount, 64, "")
 	w.bLink = newBulk("INSERT OR IGNORE", "links", "call_id, linked_call_id", 2, 256, "")
-	w.bMsg = newBulk("INSERT", "messages", "id, "+messageCols, 1+messageColCount, 64, "")
+	w.bMsg = newBulk("INSERT", "messages", "id, "+messageCols, 1+messageColCount, 256, "")
 	w.bulks = []*bulk{w.bDlg, w.bLink, w.bMsg}
 	return w, nil
 }
