@@ -24,6 +24,10 @@ type Encoder struct {
 // Encoded holds the messages rows of one dialog, made by Encoder.Encode and
 // consumed by Writer.DialogEncoded.
 type Encoded struct {
+	// dialog holds the values of a new dialogs row (id slot nil).
+	dialog []any
+	// rows says whether args holds the messages rows.
+	rows bool
 	// args holds messageArgs values per message, in order; the id and
 	// dialog_id slots are filled in by the Writer.
 	args    []any
@@ -46,13 +50,20 @@ func (w *Writer) Encoder() *Encoder {
 		rows: rowEncoder{addrs: make(map[netip.AddrPort]string)}}
 }
 
-// Encode returns the messages rows of msgs (of one dialog), or nil when the
+// Encode returns the rows of dialog d and its messages msgs, or nil when the
 // Writer must encode them itself (it then does so in DialogEncoded).
-func (e *Encoder) Encode(msgs []*correlate.Message) *Encoded {
-	if e.skip || len(msgs) == 0 {
+func (e *Encoder) Encode(d *correlate.Dialog, msgs []*correlate.Message) *Encoded {
+	if e.skip || d == nil {
 		return nil
 	}
-	enc := &Encoded{args: make([]any, 0, messageArgs*len(msgs)), fileIDs: make([]int64, 0, len(msgs))}
+	enc := &Encoded{dialog: make([]any, 0, 2+dialogColCount)}
+	e.rows.buf = appendTxns(e.rows.buf[:0], d.Transactions, 0)
+	txns := "[]"
+	if len(d.Transactions) > 0 {
+		txns = string(e.rows.buf)
+	}
+	enc.dialog = append(appendDialogArgs(append(enc.dialog, nil), d), txns)
+	enc.args, enc.fileIDs = make([]any, 0, messageArgs*len(msgs)), make([]int64, 0, len(msgs))
 	size := 0
 	for _, m := range msgs {
 		if m == nil || m.Message == nil {
@@ -91,11 +102,13 @@ func (e *Encoder) Encode(msgs []*correlate.Message) *Encoded {
 		)
 		enc.args, arena, fid, nfr, err = e.rows.row(enc.args, arena, e.seqBase, 0, lookup, m)
 		if err != nil {
-			return nil
+			enc.args, enc.fileIDs, enc.frames = nil, nil, 0
+			return enc
 		}
 		enc.fileIDs = append(enc.fileIDs, fid)
 		enc.frames += nfr
 	}
+	enc.rows = true
 	return enc
 }
 

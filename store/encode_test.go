@@ -10,19 +10,21 @@ import (
 	"github.com/sipscope/sipscope/correlate"
 )
 
-// dumpMessages returns every messages row as text, in id order.
-func dumpMessages(t *testing.T, s *Store) []string {
+// dumpRows returns every row of query as text.
+func dumpRows(t *testing.T, s *Store, query string) []string {
 	t.Helper()
-	rows, err := s.db.Query(`SELECT id, coalesce(file_id, 0), dialog_id, seq, ts, txn, retransmission, leg, src, dst,
-		transport, encap, method, status, cseq, coalesce(hep, ''), coalesce(events, ''), hex(frames), hex(raw)
-		FROM messages ORDER BY id`)
+	rows, err := s.db.Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []string
 	for rows.Next() {
-		v := make([]any, 19)
+		v := make([]any, len(cols))
 		p := make([]any, len(v))
 		for i := range v {
 			p[i] = &v[i]
@@ -87,7 +89,7 @@ func TestEncoderSameRows(t *testing.T) {
 	go func() { // as the import does: encoding on another goroutine
 		defer close(done)
 		for i := range ds {
-			encoded[i] = e.Encode(ms[i])
+			encoded[i] = e.Encode(ds[i], ms[i])
 		}
 	}()
 	<-done
@@ -100,14 +102,21 @@ func TestEncoderSameRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, x := range encoded {
-		if x == nil && i != 7 {
-			t.Errorf("dialog %d: not encoded ahead", i)
+		if x == nil || x.rows != (i != 7) {
+			t.Errorf("dialog %d: encoded %+v", i, x)
 		}
 	}
-	if encoded[7] != nil {
+	if encoded[7].rows {
 		t.Error("a dialog naming an unregistered file was encoded ahead, want nil (the Writer creates the file row)")
 	}
-	got, want := dumpMessages(t, enc), dumpMessages(t, plain)
+	const dialogs = `SELECT * FROM dialogs ORDER BY id`
+	if got, want := dumpRows(t, enc, dialogs), dumpRows(t, plain, dialogs); !reflect.DeepEqual(got, want) || len(got) != 20 {
+		t.Errorf("dialogs:\ngot  %q\nwant %q", got, want)
+	}
+	const messages = `SELECT id, coalesce(file_id, 0), dialog_id, seq, ts, txn, retransmission, leg, src, dst,
+		transport, encap, method, status, cseq, coalesce(hep, ''), coalesce(events, ''), hex(frames), hex(raw)
+		FROM messages ORDER BY id`
+	got, want := dumpRows(t, enc, messages), dumpRows(t, plain, messages)
 	if len(want) == 0 {
 		t.Fatal("no messages stored")
 	}

@@ -211,8 +211,8 @@ func (w *Writer) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
 	return w.DialogEncoded(d, msgs, nil)
 }
 
-// DialogEncoded is Dialog with the messages rows of msgs made ahead by the
-// Writer's Encoder (enc = Encoder.Encode(msgs)); a nil enc is Dialog.
+// DialogEncoded is Dialog with the rows of d and msgs made ahead by the
+// Writer's Encoder (enc = Encoder.Encode(d, msgs)); a nil enc is Dialog.
 func (w *Writer) DialogEncoded(d *correlate.Dialog, msgs []*correlate.Message, enc *Encoded) error {
 	if w.closed {
 		return errors.New("store: Dialog called on a closed Writer")
@@ -257,11 +257,18 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 		// A Call-ID this store has never had: no merge, queue the row.
 		dialogID = w.nextDialog
 		w.nextDialog++
-		w.args = append(appendDialogArgs(append(w.args[:0], dialogID), d), w.txnsJSON(d))
+		var args []any
+		if enc != nil {
+			args = enc.dialog
+			args[0] = dialogID
+		} else {
+			w.args = append(appendDialogArgs(append(w.args[:0], dialogID), d), w.txnsJSON(d))
+			args = w.args
+		}
 		if w.opts.DialogsOnly {
 			w.pendingDlg = append(w.pendingDlg, d)
 		}
-		if err := w.flushDialogs(w.bDlg.add(ctx, w.tx, w.args...)); err != nil {
+		if err := w.flushDialogs(w.bDlg.add(ctx, w.tx, args...)); err != nil {
 			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 		}
 	} else {
@@ -321,7 +328,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
 		}
 	}
-	if enc != nil && txnBase == 0 {
+	if enc != nil && enc.rows && txnBase == 0 {
 		for i, fid := range enc.fileIDs {
 			a := enc.args[i*messageArgs : (i+1)*messageArgs : (i+1)*messageArgs]
 			var frames int64

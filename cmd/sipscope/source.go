@@ -305,7 +305,7 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 	}
 	var enc *store.Encoded
 	if s.encoder != nil {
-		enc = s.encoder.Encode(msgs)
+		enc = s.encoder.Encode(d, msgs)
 	}
 	s.batch = append(s.batch, asyncItem{d, msgs, enc})
 	if len(s.batch) >= asyncBatch {
