@@ -12,7 +12,8 @@ import (
 // Parse joined from folded lines, and every string and []byte field that
 // pointed into them is rebased into the copy; a string that pointed
 // elsewhere is copied on its own. Frames are copied with their Data (one
-// allocation for all Data). Headers, Via, Parts, SDP and Events get slices
+// allocation for all Data); when the message came in one frame whose bytes
+// hold Raw, that frame's copy holds Raw too, so the bytes are copied once. Headers, Via, Parts, SDP and Events get slices
 // of their own. File and Encap are kept as they are: the decoder's strings
 // for them are not reused. Clone of nil is nil.
 func (m *Message) Clone() *Message {
@@ -25,10 +26,29 @@ func (m *Message) Clone() *Message {
 	if m.scratch != nil {
 		fold = m.scratch.fold
 	}
-	buf := make([]byte, len(m.Raw)+len(fold))
-	copy(buf, m.Raw)
-	copy(buf[len(m.Raw):], fold)
-	r := rebaser{oldRaw: m.Raw, oldFold: fold, newRaw: buf[:len(m.Raw):len(m.Raw)], newFold: buf[len(m.Raw):]}
+	var r rebaser
+	// frameData is the copy of the one frame that carried the message when
+	// Raw lies inside that frame's bytes (an unfragmented UDP datagram, the
+	// common case): then one allocation holds the frame, and Raw and every
+	// string are rebased into it, instead of copying the same bytes twice.
+	var frameData []byte
+	if len(m.Frames) == 1 && len(m.Raw) > 0 {
+		d := m.Frames[0].Data
+		if off := offset(unsafe.Pointer(unsafe.SliceData(m.Raw)), len(m.Raw), d); off >= 0 {
+			buf := make([]byte, len(d)+len(fold))
+			copy(buf, d)
+			copy(buf[len(d):], fold)
+			end := off + len(m.Raw)
+			r = rebaser{oldRaw: m.Raw, oldFold: fold, newRaw: buf[off:end:end], newFold: buf[len(d):]}
+			frameData = buf[:len(d):len(d)]
+		}
+	}
+	if frameData == nil {
+		buf := make([]byte, len(m.Raw)+len(fold))
+		copy(buf, m.Raw)
+		copy(buf[len(m.Raw):], fold)
+		r = rebaser{oldRaw: m.Raw, oldFold: fold, newRaw: buf[:len(m.Raw):len(m.Raw)], newFold: buf[len(m.Raw):]}
+	}
 	if m.Raw != nil {
 		c.Raw = r.newRaw
 	}
@@ -55,7 +75,10 @@ func (m *Message) Clone() *Message {
 		c.SDP = r.sdp(m.SDP)
 	}
 
-	if m.Frames != nil {
+	if frameData != nil {
+		c.Frames = []FrameRef{m.Frames[0]}
+		c.Frames[0].Data = frameData
+	} else if m.Frames != nil {
 		c.Frames = make([]FrameRef, len(m.Frames))
 		n := 0
 		for _, f := range m.Frames {
