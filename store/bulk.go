@@ -66,6 +66,16 @@ func (b *bulk) add(ctx context.Context, c *sql.Conn, args ...any) error {
 	return nil
 }
 
+// add2 queues one row whose values are a followed by b.
+func (b *bulk) add2(ctx context.Context, c *sql.Conn, a1, a2 []any) error {
+	b.args = append(append(b.args, a1...), a2...)
+	b.n++
+	if b.n >= b.rows {
+		return b.flush(ctx, c)
+	}
+	return nil
+}
+
 // flush inserts the queued rows.
 func (b *bulk) flush(ctx context.Context, c *sql.Conn) error {
 	if b.n == 0 {

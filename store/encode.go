@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/netip"
+	"strings"
 
 	"github.com/sipscope/sipscope/correlate"
 )
@@ -47,7 +48,7 @@ var errUnknownFile = errors.New("store: unknown file")
 // Writer's first Dialog call and not outlive the Writer.
 func (w *Writer) Encoder() *Encoder {
 	return &Encoder{s: w.s, seqBase: w.seqBase, skip: w.opts.DialogsOnly,
-		rows: rowEncoder{addrs: make(map[netip.AddrPort]string)}}
+		rows: rowEncoder{addrs: make(map[netip.AddrPort]any), strs: make(map[string]any)}}
 }
 
 // Encode returns the rows of dialog d and its messages msgs, or nil when the
@@ -112,10 +113,13 @@ func (e *Encoder) Encode(d *correlate.Dialog, msgs []*correlate.Message) *Encode
 	return enc
 }
 
-// rowEncoder builds messages rows; it keeps a few formatted addresses.
+// rowEncoder builds messages rows; it keeps a few formatted addresses and
+// short strings as row values (an interface value made once instead of
+// one allocation per row).
 type rowEncoder struct {
-	addrs map[netip.AddrPort]string
-	buf   []byte // scratch for JSON values
+	addrs map[netip.AddrPort]any
+	strs  map[string]any // transports, encapsulations, methods
+	buf   []byte         // scratch for JSON values
 }
 
 // row appends the values of m's messages row to dst (the id and dialog_id
@@ -173,20 +177,39 @@ func (r *rowEncoder) row(dst []any, arena []byte, seqBase int64, txnBase int,
 		raw = []byte{}
 	}
 	dst = append(dst, nil, nullID(fid), nil, seqBase+m.Seq, ns(dm.Time), int64(txn),
-		m.Retransmission, m.Leg, r.addr(dm.Src), r.addr(dm.Dst), string(dm.Transport), dm.Encap, dm.Method,
+		m.Retransmission, m.Leg, r.addr(dm.Src), r.addr(dm.Dst), r.str(string(dm.Transport)), r.str(dm.Encap), r.str(dm.Method),
 		int64(dm.Status), int64(dm.CSeq), hep, events, frames, raw)
 	return dst, arena, fid, int64(len(dm.Frames)), nil
 }
 
-// addr formats a message address, remembering the few a capture has.
-func (r *rowEncoder) addr(a netip.AddrPort) string {
-	if s, ok := r.addrs[a]; ok {
-		return s
+// addr formats a message address as a row value, remembering the few a
+// capture has.
+func (r *rowEncoder) addr(a netip.AddrPort) any {
+	if v, ok := r.addrs[a]; ok {
+		return v
 	}
-	s := addrString(a)
+	var v any = addrString(a)
 	if len(r.addrs) >= 4096 {
 		clear(r.addrs)
 	}
-	r.addrs[a] = s
-	return s
+	r.addrs[a] = v
+	return v
+}
+
+// str returns s as a row value, remembering the few short ones a capture
+// repeats (transports, encapsulations, methods).
+func (r *rowEncoder) str(s string) any {
+	if s == "" || len(s) > 32 {
+		return s
+	}
+	if v, ok := r.strs[s]; ok {
+		return v
+	}
+	s = strings.Clone(s) // not the message's bytes it may point into
+	var v any = s
+	if len(r.strs) >= 256 {
+		clear(r.strs)
+	}
+	r.strs[s] = v
+	return v
 }

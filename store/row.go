@@ -128,3 +128,16 @@ const messageCols = `file_id, dialog_id, seq, ts, txn, retransmission, leg,
 	src, dst, transport, encap, method, status, cseq, hep, events, frames, raw`
 
 const messageColCount = 18
+
+// messageColsLite are messageCols less hep and events, for the rows that
+// have neither (NULL: their default).
+const messageColsLite = `file_id, dialog_id, seq, ts, txn, retransmission, leg,
+	src, dst, transport, encap, method, status, cseq, frames, raw`
+
+// Indexes of a few values in a messages row made by rowEncoder.row (the id
+// first).
+const (
+	msgDialog = 2
+	msgHEP    = 15
+	msgEvents = 16
+)

@@ -47,14 +47,16 @@ type Writer struct {
 	seqBase  int64
 	newFiles []string // names of files rows created in the open batch
 
-	// Rows are inserted many per statement (bulk) with ids given here,
-	// so that messages and frames can name their dialog and message
-	// without a round trip for the last insert id. Foreign keys are not
+	// Rows are inserted many per statement (bulk); dialogs with ids
+	// given here, so that messages can name their dialog without a round
+	// trip for the last insert id. Messages rows get theirs from SQLite
+	// (max(id) + 1: the order they are inserted in, as before), one value
+	// fewer to bind per row. Foreign keys are not
 	// checked (the ids are right by construction: a dialog is queued
 	// before its messages, in the same batch, and files rows exist before
 	// their messages), so the bulks flush in any order and no row costs a
 	// lookup of its parents.
-	nextDialog, nextMsg int64
+	nextDialog int64
 	// fresh says the store had no dialogs when the Writer started: a
 	// Call-ID not in known is then new and goes in a bulk insert; others
 	// (continuations, imports into a used store) go row by row and merge.
@@ -66,10 +68,15 @@ type Writer struct {
 	pendingDlg []*correlate.Dialog
 	bDlg       *bulk
 	bLink      *bulk
-	bMsg       *bulk
-	args       []any // one row's values, reused
+	// bMsg takes the messages rows without hep and events (nearly all:
+	// two values fewer to bind), bMsgX the others. At most one of them
+	// holds rows (adding to one flushes the other), so rows are inserted,
+	// and numbered, in the order they came.
+	bMsg  *bulk
+	bMsgX *bulk
+	args  []any // one row's values, reused
 	// arena holds the frames blobs of the queued messages rows; it is
-	// reused once bMsg has flushed them (the driver copies what it binds).
+	// reused once bMsg and bMsgX have flushed them (the driver copies what it binds).
 	arena []byte
 	buf   []byte     // scratch for JSON values
 	rows  rowEncoder // messages rows the Encoder did not make
@@ -125,13 +132,13 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 		return nil, fmt.Errorf("store: %s is open read-only", s.path)
 	}
 	w := &Writer{s: s, ctx: ctx, opts: s.opts, fileMsgs: make(map[int64]int64),
-		known: make(map[uint64]struct{}), seed: maphash.MakeSeed(), rows: rowEncoder{addrs: make(map[netip.AddrPort]string)}}
+		known: make(map[uint64]struct{}), seed: maphash.MakeSeed(), rows: rowEncoder{addrs: make(map[netip.AddrPort]any), strs: make(map[string]any)}}
 	// Sequence numbers continue across imports so that ORDER BY seq is
 	// capture order within an import and import order across them.
 	var dialogs int64
 	if err := s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT max(seq) + 1 FROM messages), 0),
-		coalesce((SELECT max(id) FROM dialogs), 0) + 1, coalesce((SELECT max(id) FROM messages), 0) + 1,
-		(SELECT count(*) FROM dialogs)`).Scan(&w.seqBase, &w.nextDialog, &w.nextMsg, &dialogs); err != nil {
+		coalesce((SELECT max(id) FROM dialogs), 0) + 1,
+		(SELECT count(*) FROM dialogs)`).Scan(&w.seqBase, &w.nextDialog, &dialogs); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	w.fresh = dialogs == 0
@@ -161,8 +168,9 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 	}
 	w.bDlg = newBulk("INSERT", "dialogs", "id, "+dialogCols+", transactions", 2+dialogColCount, 64, "")
 	w.bLink = newBulk("INSERT OR IGNORE", "links", "call_id, linked_call_id", 2, 256, "")
-	w.bMsg = newBulk("INSERT", "messages", "id, "+messageCols, 1+messageColCount, 256, "")
-	w.bulks = []*bulk{w.bDlg, w.bLink, w.bMsg}
+	w.bMsg = newBulk("INSERT", "messages", messageColsLite, messageColCount-2, 256, "")
+	w.bMsgX = newBulk("INSERT", "messages", messageCols, messageColCount, 256, "")
+	w.bulks = []*bulk{w.bDlg, w.bLink, w.bMsg, w.bMsgX}
 	return w, nil
 }
 
@@ -446,14 +454,26 @@ func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) erro
 }
 
 // addMessage queues one messages row whose values are args (messageArgs
-// of them, the id and dialog_id slots to fill).
+// of them, the dialog_id slot to fill; the id slot is not stored).
 func (w *Writer) addMessage(dialogID, fileID, frames, seq int64, args []any) error {
-	args[0], args[2] = w.nextMsg, dialogID
-	w.nextMsg++
-	if err := w.bMsg.add(w.ctx, w.tx, args...); err != nil {
+	args[msgDialog] = dialogID
+	b, other := w.bMsg, w.bMsgX
+	if args[msgHEP] != nil || args[msgEvents] != nil {
+		b, other = other, b
+	}
+	if err := other.flush(w.ctx, w.tx); err != nil {
 		return fmt.Errorf("message %d: %w", seq, err)
 	}
-	if w.bMsg.n == 0 {
+	var err error
+	if b == w.bMsg {
+		err = b.add2(w.ctx, w.tx, args[1:msgHEP], args[msgEvents+1:])
+	} else {
+		err = b.add(w.ctx, w.tx, args[1:]...)
+	}
+	if err != nil {
+		return fmt.Errorf("message %d: %w", seq, err)
+	}
+	if w.bMsg.n == 0 && w.bMsgX.n == 0 {
 		w.arena = w.arena[:0] // flushed: the driver has copied the blobs
 	}
 	w.stats.Messages++
