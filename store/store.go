@@ -57,7 +57,7 @@ type Options struct {
 	// thrown away after use; a crash may corrupt it.
 	Scratch bool
 	// BatchMessages is how many messages a Writer inserts per transaction
-	// (default 5000).
+	// (default 20000; BatchInterval usually comes first).
 	BatchMessages int
 	// BatchInterval is the longest a Writer keeps a transaction open before
 	// committing, so readers see progress (default 200ms).
@@ -66,7 +66,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.BatchMessages <= 0 {
-		o.BatchMessages = 5000
+		o.BatchMessages = 20000
 	}
 	if o.BatchInterval <= 0 {
 		o.BatchInterval = 200 * time.Millisecond
