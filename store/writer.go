@@ -67,6 +67,7 @@ type Writer struct {
 	// pendingDlg are the dialogs queued in bDlg (dialogs-only stores).
 	pendingDlg []*correlate.Dialog
 	bDlg       *bulk
+	dlgAuto    bool // bDlg leaves the ids to SQLite (see Writer)
 	bLink      *bulk
 	// bMsg takes the messages rows without hep and events (nearly all:
 	// two values fewer to bind), bMsgX the others. At most one of them
@@ -172,11 +173,16 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 	// journal, a copy of every page a multi-row insert changes (~0.1 s
 	// on 50k calls). The dialogs bulk of a dialogs-only store expects
 	// duplicate Call-IDs and is rewritten row by row (flushDialogs).
-	dlgVerb := "INSERT OR ROLLBACK"
+	// Outside dialogs-only stores the dialogs bulk does not name the ids
+	// either: they are inserted in the order nextDialog gives them out
+	// (dialogRow flushes the bulk first), and SQLite gives each max(id)
+	// + 1, the same; an explicit id made SQLite keep a statement journal.
 	if w.opts.DialogsOnly {
-		dlgVerb = "INSERT"
+		w.bDlg = newBulk("INSERT", "dialogs", "id, "+dialogCols+", transactions", 2+dialogColCount, 64, "")
+	} else {
+		w.dlgAuto = true
+		w.bDlg = newBulk("INSERT OR ROLLBACK", "dialogs", dialogCols+", transactions", 1+dialogColCount, 64, "")
 	}
-	w.bDlg = newBulk(dlgVerb, "dialogs", "id, "+dialogCols+", transactions", 2+dialogColCount, 64, "")
 	w.bLink = newBulk("INSERT OR IGNORE", "links", "call_id, linked_call_id", 2, 256, "")
 	w.bMsg = newBulk("INSERT OR ROLLBACK", "messages", messageColsLite, messageColCount-2, 256, "")
 	w.bMsgX = newBulk("INSERT OR ROLLBACK", "messages", messageCols, messageColCount, 256, "")
@@ -304,6 +310,9 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 		}
 		if w.opts.DialogsOnly {
 			w.pendingDlg = append(w.pendingDlg, d)
+		}
+		if w.dlgAuto {
+			args = args[1:]
 		}
 		if err := w.flushDialogs(w.bDlg.add(ctx, w.tx, args...)); err != nil {
 			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
