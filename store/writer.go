@@ -556,6 +556,11 @@ func (w *Writer) rollback() error {
 	}
 	w.tx = nil
 	w.resetBulks()
+	if err == nil && !w.closed {
+		// The dropped dialogs rows had ids: give out SQLite's next one
+		// again, which the dialogs bulk will get (see Writer).
+		err = w.conn.QueryRowContext(bg, `SELECT coalesce(max(id), 0) + 1 FROM dialogs`).Scan(&w.nextDialog)
+	}
 	w.s.mu.Lock()
 	for _, n := range w.newFiles {
 		delete(w.s.files, n)
