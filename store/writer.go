@@ -222,6 +222,15 @@ func (w *Writer) begin() error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	w.tx, w.began, w.pending = w.conn, time.Now(), 0
+	if w.dlgAuto {
+		// The dialogs bulk gets SQLite's ids: start from its next one, in
+		// case another connection added dialogs between our batches (the
+		// batch's lock keeps others out until it commits).
+		if err := w.conn.QueryRowContext(w.ctx, `SELECT coalesce(max(id), 0) + 1 FROM dialogs`).Scan(&w.nextDialog); err != nil {
+			w.rollback()
+			return fmt.Errorf("store: begin: %w", err)
+		}
+	}
 	return nil
 }
 
