@@ -1,8 +1,7 @@
 package correlate
 
 import (
-	"errors"
-	"io"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,36 +22,19 @@ func correlateFile(t *testing.T, name string, opts Options) (*collector, *Correl
 	col := &collector{}
 	c := New(opts, col)
 	var cerr error
-	h := handler{
-		msg: func(m *decode.Message) {
+	h := decode.HandlerFuncs{
+		OnMessage: func(m *decode.Message) {
 			if err := c.Add(m.Clone()); err != nil && cerr == nil {
 				cerr = err
 			}
 		},
-		event: func(e *decode.Event) {
+		OnEvent: func(e *decode.Event) {
 			if err := c.Event(e); err != nil && cerr == nil {
 				cerr = err
 			}
 		},
 	}
-	src, err := capture.Open([]string{path}, capture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	d := decode.New(decode.Options{}, h)
-	var f capture.Frame
-	for {
-		err := src.Next(&f)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("read %s: %v", name, err)
-		}
-		d.Frame(&f)
-	}
-	d.Flush()
+	decodeFile(t, path, h)
 	if err := c.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +44,19 @@ func correlateFile(t *testing.T, name string, opts Options) (*collector, *Correl
 	return col, c
 }
 
-type handler struct {
-	msg   func(*decode.Message)
-	event func(*decode.Event)
+// decodeFile decodes the capture at path into h, failing the test on a
+// read error.
+func decodeFile(t *testing.T, path string, h decode.Handler) {
+	t.Helper()
+	src, err := capture.Open([]string{path}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := decode.New(decode.Options{}, h).Run(context.Background(), src, nil); err != nil {
+		t.Fatal(err)
+	}
 }
-
-func (h handler) Message(m *decode.Message) { h.msg(m) }
-func (h handler) Event(e *decode.Event)     { h.event(e) }
 
 func TestCorpusDump(t *testing.T) {
 	name := os.Getenv("CORPUS")

@@ -1,15 +1,12 @@
 package correlate
 
 import (
-	"errors"
-	"io"
 	"path/filepath"
 	"reflect"
 	"runtime"
 	"testing"
 	"time"
 
-	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/decode"
 )
 
@@ -57,8 +54,8 @@ func TestFreezeRoundTrip(t *testing.T) {
 						}
 					}
 				}
-				h := handler{
-					msg: func(m *decode.Message) {
+				h := decode.HandlerFuncs{
+					OnMessage: func(m *decode.Message) {
 						if !opts.Summaries {
 							m = m.Clone()
 						}
@@ -67,24 +64,9 @@ func TestFreezeRoundTrip(t *testing.T) {
 						}
 						check()
 					},
-					event: func(e *decode.Event) { c.Event(e) },
+					OnEvent: func(e *decode.Event) { c.Event(e) },
 				}
-				src, err := capture.Open([]string{p}, capture.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				dec := decode.New(decode.Options{}, h)
-				var f capture.Frame
-				for {
-					if err := src.Next(&f); errors.Is(err, io.EOF) {
-						break
-					} else if err != nil {
-						t.Fatal(err)
-					}
-					dec.Frame(&f)
-				}
-				dec.Flush()
-				src.Close()
+				decodeFile(t, p, h)
 				if err := c.Flush(); err != nil {
 					t.Fatal(err)
 				}

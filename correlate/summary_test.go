@@ -1,15 +1,12 @@
 package correlate
 
 import (
-	"errors"
-	"io"
 	"io/fs"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/decode"
 )
 
@@ -26,33 +23,16 @@ func correlatePath(t *testing.T, path string, opts Options) *collector {
 			cerr = err
 		}
 	}
-	h := handler{
-		msg: func(m *decode.Message) {
+	h := decode.HandlerFuncs{
+		OnMessage: func(m *decode.Message) {
 			if !opts.Summaries {
 				m = m.Clone()
 			}
 			keep(c.Add(m))
 		},
-		event: func(e *decode.Event) { keep(c.Event(e)) },
+		OnEvent: func(e *decode.Event) { keep(c.Event(e)) },
 	}
-	src, err := capture.Open([]string{path}, capture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	d := decode.New(decode.Options{}, h)
-	var f capture.Frame
-	for {
-		err := src.Next(&f)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("read %s: %v", path, err)
-		}
-		d.Frame(&f)
-	}
-	d.Flush()
+	decodeFile(t, path, h)
 	keep(c.Flush())
 	if cerr != nil {
 		t.Fatal(cerr)

@@ -2,8 +2,7 @@ package render
 
 import (
 	"bytes"
-	"errors"
-	"io"
+	"context"
 	"os"
 	"path/filepath"
 	"sort"
@@ -68,19 +67,9 @@ func readCorpus(t *testing.T, name string) []corpusCall {
 		t.Fatalf("open %s: %v", name, err)
 	}
 	defer src.Close()
-	dec := decode.New(decode.Options{}, h)
-	var f capture.Frame
-	for {
-		err := src.Next(&f)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("read %s: %v", name, err)
-		}
-		dec.Frame(&f)
+	if err := decode.New(decode.Options{}, h).Run(context.Background(), src, nil); err != nil {
+		t.Fatal(err)
 	}
-	dec.Flush()
 	if err := h.c.Flush(); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,24 +47,15 @@ func importFile(t *testing.T, s *Store, path string) decode.Stats {
 		t.Fatal(err)
 	}
 	h := &pipeHandler{c: correlate.New(correlate.Options{}, w)}
-	d := decode.New(decode.Options{}, h)
 	src, err := capture.Open([]string{path}, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	var f capture.Frame
-	for {
-		err := src.Next(&f)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Frame(&f)
+	d := decode.New(decode.Options{}, h)
+	if err := d.Run(ctx, src, nil); err != nil {
+		t.Fatal(err)
 	}
-	d.Flush()
 	if h.err != nil {
 		t.Fatal(h.err)
 	}

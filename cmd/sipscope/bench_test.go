@@ -32,7 +32,7 @@ func BenchmarkDecodeOnly(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		n := 0
-		job := &decodeJob{files: []string{file}, handler: handlerFuncs{message: func(*decode.Message) { n++ }}}
+		job := &decodeJob{files: []string{file}, handler: decode.HandlerFuncs{OnMessage: func(*decode.Message) { n++ }}}
 		if _, err := job.run(context.Background()); err != nil {
 			b.Fatal(err)
 		}

@@ -153,7 +153,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 	case "table":
 		table = &messageTable{w: out}
 	}
-	h := handlerFuncs{message: func(m *decode.Message) {
+	h := decode.HandlerFuncs{OnMessage: func(m *decode.Message) {
 		index++
 		if werr != nil {
 			return

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/sipscope/sipscope/capture"
@@ -39,49 +37,14 @@ func (j *decodeJob) run(ctx context.Context) (decodeResult, error) {
 	}
 	defer src.Close()
 	d := decode.New(j.opts, j.handler)
-	prog, _ := src.(capture.Progresser)
-	var f capture.Frame
-	for n := 0; ; n++ {
-		if n&0xfff == 0 {
-			if err := ctx.Err(); err != nil {
-				return res, err
-			}
-			if j.progress != nil && prog != nil {
-				j.progress(prog.Progress())
-			}
-		}
-		err := src.Next(&f)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return res, fmt.Errorf("read %s: %w", f.File, err)
-		}
-		d.Frame(&f)
+	var tick func()
+	if prog, ok := src.(capture.Progresser); ok && j.progress != nil {
+		tick = func() { j.progress(prog.Progress()) }
 	}
-	d.Flush()
-	if j.progress != nil && prog != nil {
-		j.progress(prog.Progress())
+	if err := d.Run(ctx, src, tick); err != nil {
+		return res, err
 	}
 	res.Stats = d.Stats()
 	res.Warnings = src.Warnings()
 	return res, nil
-}
-
-// handlerFuncs adapts functions to decode.Handler.
-type handlerFuncs struct {
-	message func(*decode.Message)
-	event   func(*decode.Event)
-}
-
-func (h handlerFuncs) Message(m *decode.Message) {
-	if h.message != nil {
-		h.message(m)
-	}
-}
-
-func (h handlerFuncs) Event(e *decode.Event) {
-	if h.event != nil {
-		h.event(e)
-	}
 }

@@ -166,8 +166,8 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	corr := correlate.New(imp.correlate, async)
 	summaries := imp.correlate.Summaries
 	var failed error
-	h := handlerFuncs{
-		message: func(m *decode.Message) {
+	h := decode.HandlerFuncs{
+		OnMessage: func(m *decode.Message) {
 			if failed != nil {
 				return
 			}
@@ -181,7 +181,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 				cancel(err)
 			}
 		},
-		event: func(e *decode.Event) {
+		OnEvent: func(e *decode.Event) {
 			if failed == nil {
 				corr.Event(e)
 			}
