@@ -3,14 +3,13 @@ package render
 import (
 	"encoding/json"
 	"io"
-	"time"
 
 	"github.com/sipscope/sipscope/correlate"
 )
 
 // JSONVersion is the version of the document JSON writes; it changes only
 // when a field changes meaning or goes away.
-const JSONVersion = 1
+const JSONVersion = 2
 
 // JSONDoc is the document JSON writes. Field names are a contract:
 //
@@ -19,10 +18,11 @@ const JSONVersion = 1
 //	  call_id, kind, state, final_status (0 when none), final_reason,
 //	  from, to (URIs), from_user, to_user, from_display, to_display,
 //	  src, dst (IP:port of the first message), transport,
-//	  messages, retransmissions, start, end (RFC 3339, UTC, ns),
-//	  setup_ms, answer_ms, duration_ms (milliseconds, fractional; null
-//	  when they do not apply), q850_cause (0 when none), user_agent,
-//	  linked (Call-IDs), legs (To tags), transactions[]:
+//	  messages, retransmissions, start, end (RFC 3339, UTC, 9-digit ns),
+//	  setup_ms, answer_ms, duration_ms (whole milliseconds; null when
+//	  they do not apply), q850_cause (0 when none), user_agent,
+//	  linked (Call-IDs), legs (To tags), events: all of correlate.Record,
+//	  as `sipscope calls` writes them; then transactions[]:
 //	    index, branch, method, cseq, start, end, final_status,
 //	    final_reason, messages, retransmissions, legs
 //	columns[]     the ladder's endpoints: key (IP:port or IP), name
@@ -41,49 +41,29 @@ type JSONDoc struct {
 	Messages []JSONMessage `json:"messages"`
 }
 
-// JSONDialog is one dialog of a JSONDoc.
+// JSONDialog is one dialog of a JSONDoc: the dialog's correlate.Record
+// (the fields of `sipscope calls --format jsonl`) plus the display names and
+// the transactions.
 type JSONDialog struct {
-	CallID          string            `json:"call_id"`
-	Kind            string            `json:"kind"`
-	State           string            `json:"state"`
-	FinalStatus     int               `json:"final_status"`
-	FinalReason     string            `json:"final_reason"`
-	From            string            `json:"from"`
-	To              string            `json:"to"`
-	FromUser        string            `json:"from_user"`
-	ToUser          string            `json:"to_user"`
-	FromDisplay     string            `json:"from_display"`
-	ToDisplay       string            `json:"to_display"`
-	Src             string            `json:"src"`
-	Dst             string            `json:"dst"`
-	Transport       string            `json:"transport"`
-	Messages        int               `json:"messages"`
-	Retransmissions int               `json:"retransmissions"`
-	Start           *time.Time        `json:"start"`
-	End             *time.Time        `json:"end"`
-	SetupMS         *float64          `json:"setup_ms"`
-	AnswerMS        *float64          `json:"answer_ms"`
-	DurationMS      *float64          `json:"duration_ms"`
-	Q850Cause       int               `json:"q850_cause"`
-	UserAgent       string            `json:"user_agent"`
-	Linked          []string          `json:"linked"`
-	Legs            []string          `json:"legs"`
-	Transactions    []JSONTransaction `json:"transactions"`
+	correlate.Record
+	FromDisplay  string            `json:"from_display"`
+	ToDisplay    string            `json:"to_display"`
+	Transactions []JSONTransaction `json:"transactions"`
 }
 
 // JSONTransaction is one transaction of a JSONDialog.
 type JSONTransaction struct {
-	Index           int        `json:"index"`
-	Branch          string     `json:"branch"`
-	Method          string     `json:"method"`
-	CSeq            uint32     `json:"cseq"`
-	Start           *time.Time `json:"start"`
-	End             *time.Time `json:"end"`
-	FinalStatus     int        `json:"final_status"`
-	FinalReason     string     `json:"final_reason"`
-	Messages        int        `json:"messages"`
-	Retransmissions int        `json:"retransmissions"`
-	Legs            []string   `json:"legs"`
+	Index           int      `json:"index"`
+	Branch          string   `json:"branch"`
+	Method          string   `json:"method"`
+	CSeq            uint32   `json:"cseq"`
+	Start           string   `json:"start"`
+	End             string   `json:"end"`
+	FinalStatus     int      `json:"final_status"`
+	FinalReason     string   `json:"final_reason"`
+	Messages        int      `json:"messages"`
+	Retransmissions int      `json:"retransmissions"`
+	Legs            []string `json:"legs"`
 }
 
 // JSONColumn is one endpoint of a JSONDoc.
@@ -94,49 +74,30 @@ type JSONColumn struct {
 
 // JSONMessage is one message of a JSONDoc.
 type JSONMessage struct {
-	Index          int       `json:"index"`
-	Seq            int64     `json:"seq"`
-	CallID         string    `json:"call_id"`
-	Call           int       `json:"call"`
-	Txn            int       `json:"txn"`
-	Time           time.Time `json:"time"`
-	DeltaMS        float64   `json:"delta_ms"`
-	Src            string    `json:"src"`
-	Dst            string    `json:"dst"`
-	FromCol        int       `json:"from_col"`
-	ToCol          int       `json:"to_col"`
-	Transport      string    `json:"transport"`
-	Request        bool      `json:"request"`
-	Method         string    `json:"method"`
-	RequestURI     string    `json:"request_uri"`
-	Status         int       `json:"status"`
-	Reason         string    `json:"reason"`
-	CSeq           uint32    `json:"cseq"`
-	CSeqMethod     string    `json:"cseq_method"`
-	Label          string    `json:"label"`
-	Retransmission bool      `json:"retransmission"`
-	Leg            string    `json:"leg"`
-	SDP            bool      `json:"sdp"`
-	Raw            string    `json:"raw"`
-}
-
-// ms converts a duration to fractional milliseconds; nil when negative
-// (the correlator's "does not apply").
-func ms(d time.Duration) *float64 {
-	if d < 0 {
-		return nil
-	}
-	v := float64(d.Microseconds()) / 1000
-	return &v
-}
-
-// utc returns a pointer to t in UTC, nil for the zero time.
-func utc(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
+	Index          int     `json:"index"`
+	Seq            int64   `json:"seq"`
+	CallID         string  `json:"call_id"`
+	Call           int     `json:"call"`
+	Txn            int     `json:"txn"`
+	Time           string  `json:"time"`
+	DeltaMS        float64 `json:"delta_ms"`
+	Src            string  `json:"src"`
+	Dst            string  `json:"dst"`
+	FromCol        int     `json:"from_col"`
+	ToCol          int     `json:"to_col"`
+	Transport      string  `json:"transport"`
+	Request        bool    `json:"request"`
+	Method         string  `json:"method"`
+	RequestURI     string  `json:"request_uri"`
+	Status         int     `json:"status"`
+	Reason         string  `json:"reason"`
+	CSeq           uint32  `json:"cseq"`
+	CSeqMethod     string  `json:"cseq_method"`
+	Label          string  `json:"label"`
+	Retransmission bool    `json:"retransmission"`
+	Leg            string  `json:"leg"`
+	SDP            bool    `json:"sdp"`
+	Raw            string  `json:"raw"`
 }
 
 // nonNil returns s, or an empty slice so that JSON says [] not null.
@@ -160,7 +121,7 @@ func Document(l *Ladder) JSONDoc {
 		m := l.Messages[a.Msg]
 		jm := JSONMessage{
 			Index: i, Seq: m.Seq, CallID: l.Calls[a.Call].CallID, Call: a.Call, Txn: m.Txn,
-			Time: m.Time.UTC(), DeltaMS: float64(a.Delta.Microseconds()) / 1000,
+			Time: correlate.FormatTime(m.Time), DeltaMS: float64(a.Delta.Microseconds()) / 1000,
 			Src: m.Src.String(), Dst: m.Dst.String(), FromCol: a.From, ToCol: a.To,
 			Transport: string(m.Transport), Request: a.Request, Method: a.Method,
 			RequestURI: m.RequestURI, Status: m.Status, Reason: m.Reason,
@@ -173,35 +134,18 @@ func Document(l *Ladder) JSONDoc {
 }
 
 func jsonDialog(c Call) JSONDialog {
-	jd := JSONDialog{CallID: c.CallID, Linked: []string{}, Legs: []string{}, Transactions: []JSONTransaction{}}
 	d := c.Dialog
 	if d == nil {
-		return jd
+		return JSONDialog{Record: correlate.Record{CallID: c.CallID, Linked: []string{}, Legs: []string{}},
+			Transactions: []JSONTransaction{}}
 	}
-	jd.Kind, jd.State = string(d.Kind), string(d.State)
-	jd.FinalStatus, jd.FinalReason = d.FinalStatus, d.FinalReason
-	jd.From, jd.To = d.From.URI, d.To.URI
-	jd.FromUser, jd.ToUser = d.From.User, d.To.User
-	jd.FromDisplay, jd.ToDisplay = d.From.Display, d.To.Display
-	if d.Src.IsValid() {
-		jd.Src = d.Src.String()
-	}
-	if d.Dst.IsValid() {
-		jd.Dst = d.Dst.String()
-	}
-	jd.Transport = string(d.Transport)
-	jd.Messages, jd.Retransmissions = d.Messages, d.Retransmissions
-	jd.Start, jd.End = utc(d.Start), utc(d.End)
-	if d.Kind == correlate.KindCall {
-		jd.SetupMS, jd.AnswerMS, jd.DurationMS = ms(d.SetupTime), ms(d.AnswerTime), ms(d.Duration)
-	}
-	jd.Q850Cause, jd.UserAgent = d.Q850Cause, d.UserAgent
-	jd.Linked, jd.Legs = nonNil(d.Linked), nonNil(d.Legs)
+	jd := JSONDialog{Record: d.Record(), FromDisplay: d.From.Display, ToDisplay: d.To.Display,
+		Transactions: []JSONTransaction{}}
 	for _, t := range d.Transactions {
 		jd.Transactions = append(jd.Transactions, JSONTransaction{
 			Index: t.Index, Branch: t.Branch, Method: t.Method, CSeq: t.CSeq,
-			Start: utc(t.Start), End: utc(t.End), FinalStatus: t.FinalStatus, FinalReason: t.FinalReason,
-			Messages: t.Messages, Retransmissions: t.Retransmissions, Legs: nonNil(t.Legs),
+			Start: correlate.FormatTime(t.Start), End: correlate.FormatTime(t.End), FinalStatus: t.FinalStatus,
+			FinalReason: t.FinalReason, Messages: t.Messages, Retransmissions: t.Retransmissions, Legs: nonNil(t.Legs),
 		})
 	}
 	return jd

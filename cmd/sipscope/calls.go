@@ -135,66 +135,14 @@ Formats:
 	return cmd
 }
 
-// callRecord is the JSON Lines contract of `calls` (issue #3): field names
-// must not change; new fields may be added.
-type callRecord struct {
-	CallID          string   `json:"call_id"`
-	Kind            string   `json:"kind"`
-	State           string   `json:"state"`
-	FinalStatus     int      `json:"final_status"`
-	FinalReason     string   `json:"final_reason"`
-	From            string   `json:"from"`
-	To              string   `json:"to"`
-	FromUser        string   `json:"from_user"`
-	ToUser          string   `json:"to_user"`
-	Src             string   `json:"src"`
-	Dst             string   `json:"dst"`
-	Transport       string   `json:"transport"`
-	Messages        int      `json:"messages"`
-	Retransmissions int      `json:"retransmissions"`
-	Start           string   `json:"start"`
-	End             string   `json:"end"`
-	SetupMS         *int64   `json:"setup_ms"`
-	AnswerMS        *int64   `json:"answer_ms"`
-	DurationMS      *int64   `json:"duration_ms"`
-	Q850Cause       int      `json:"q850_cause"`
-	UserAgent       string   `json:"user_agent"`
-	Linked          []string `json:"linked"`
-	Legs            []string `json:"legs"`
-	Events          int      `json:"events"`
-}
-
+// callCSVHeader names the columns of `calls --format csv`: the fields of
+// correlate.Record, the JSON Lines contract.
 var callCSVHeader = []string{"call_id", "kind", "state", "final_status", "final_reason", "from", "to", "from_user",
 	"to_user", "src", "dst", "transport", "messages", "retransmissions", "start", "end", "setup_ms", "answer_ms",
 	"duration_ms", "q850_cause", "user_agent", "linked", "legs", "events"}
 
-func ms(d time.Duration) *int64 {
-	if d < 0 {
-		return nil
-	}
-	v := correlate.Ms(d)
-	return &v
-}
-
-func newCallRecord(d *correlate.Dialog) callRecord {
-	r := callRecord{
-		CallID: d.CallID, Kind: string(d.Kind), State: string(d.State), FinalStatus: d.FinalStatus,
-		FinalReason: d.FinalReason, From: d.From.URI, To: d.To.URI, FromUser: d.FromUser(), ToUser: d.ToUser(),
-		Src: addrString(d.Src), Dst: addrString(d.Dst), Transport: string(d.Transport), Messages: d.Messages,
-		Retransmissions: d.Retransmissions, Start: formatTS(d.Start), End: formatTS(d.End),
-		SetupMS: ms(d.SetupTime), AnswerMS: ms(d.AnswerTime), DurationMS: ms(d.Duration),
-		Q850Cause: d.Q850Cause, UserAgent: d.UserAgent, Linked: d.Linked, Legs: d.Legs, Events: d.Events,
-	}
-	if r.Linked == nil {
-		r.Linked = []string{}
-	}
-	if r.Legs == nil {
-		r.Legs = []string{}
-	}
-	return r
-}
-
-func (r *callRecord) csv() []string {
+// recordCSV is r as a CSV row in callCSVHeader order.
+func recordCSV(r *correlate.Record) []string {
 	opt := func(p *int64) string {
 		if p == nil {
 			return ""
@@ -234,12 +182,12 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	case "jsonl":
 		enc := json.NewEncoder(out)
 		enc.SetEscapeHTML(false)
-		write = func(d *correlate.Dialog) error { r := newCallRecord(d); return enc.Encode(&r) }
+		write = func(d *correlate.Dialog) error { r := d.Record(); return enc.Encode(&r) }
 	case "csv":
 		cw := csv.NewWriter(out)
 		cw.Write(callCSVHeader)
 		defer cw.Flush()
-		write = func(d *correlate.Dialog) error { r := newCallRecord(d); cw.Write(r.csv()); return cw.Error() }
+		write = func(d *correlate.Dialog) error { r := d.Record(); cw.Write(recordCSV(&r)); return cw.Error() }
 	default:
 		t := &callTable{w: out}
 		write = t.row

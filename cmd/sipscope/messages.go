@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
 )
 
@@ -85,15 +86,9 @@ var messageCSVHeader = []string{"index", "file", "frame", "frames", "ts", "src",
 	"method", "status", "reason", "cseq", "call_id", "from", "to", "from_tag", "to_tag", "user_agent", "size",
 	"warnings", "hep_agent"}
 
-// tsFormat is RFC 3339 with a fixed nanosecond fraction, always UTC, so that
-// machine output is stable and sorts as text.
-const tsFormat = "2006-01-02T15:04:05.000000000Z07:00"
-
-func formatTS(t time.Time) string { return t.UTC().Format(tsFormat) }
-
 func newMessageRecord(index int64, m *decode.Message) messageRecord {
 	r := messageRecord{
-		Index: index, File: m.File, TS: formatTS(m.Time),
+		Index: index, File: m.File, TS: correlate.FormatTime(m.Time),
 		Src: m.Src.String(), Dst: m.Dst.String(), Transport: string(m.Transport), Encap: m.Encap,
 		Method: m.Method, Status: m.Status, Reason: m.Reason, CallID: m.CallID,
 		From: m.From.URI, To: m.To.URI, FromTag: m.From.Tag, ToTag: m.To.Tag,

@@ -379,14 +379,3 @@ func resolveCalls(ctx context.Context, st *store.Store, ids []string, linked boo
 	}
 	return dialogs, all, nil
 }
-
-// addrString prints an address, or "" for an unset one.
-func addrString(a interface {
-	IsValid() bool
-	String() string
-}) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
-}
