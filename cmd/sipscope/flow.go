@@ -91,6 +91,20 @@ func (s *ladderSource) open(ctx context.Context, o *ladderOptions, io *streams) 
 	return openSource(ctx, &s.sourceOptions, keepEverything, io)
 }
 
+// load opens the source and lays out the dialogs o names; release frees
+// the source once the ladder has been drawn.
+func (s *ladderSource) load(ctx context.Context, o *ladderOptions, io *streams) (l *render.Ladder, release func(), err error) {
+	st, release, err := s.open(ctx, o, io)
+	if err != nil {
+		return nil, nil, err
+	}
+	if l, err = o.ladder(ctx, st, o.calls); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return l, release, nil
+}
+
 func newFlowCmd(io *streams) *cobra.Command {
 	opts := &flowOptions{}
 	cmd := &cobra.Command{
@@ -128,15 +142,11 @@ func runFlow(ctx context.Context, opts *flowOptions, io *streams) error {
 	if err != nil {
 		return err
 	}
-	st, release, err := opts.source.open(ctx, &opts.ladder, io)
+	l, release, err := opts.source.load(ctx, &opts.ladder, io)
 	if err != nil {
 		return err
 	}
 	defer release()
-	l, err := opts.ladder.ladder(ctx, st, opts.ladder.calls)
-	if err != nil {
-		return err
-	}
 	width := opts.width
 	if width == 0 && io.OutTTY {
 		width = terminalWidth()

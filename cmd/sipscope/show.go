@@ -42,15 +42,11 @@ transport: the text to paste into a ticket. --linked adds the linked legs.`,
 }
 
 func runShow(ctx context.Context, opts *showOptions, io *streams) error {
-	st, release, err := opts.source.open(ctx, &opts.ladder, io)
+	l, release, err := opts.source.load(ctx, &opts.ladder, io)
 	if err != nil {
 		return err
 	}
 	defer release()
-	l, err := opts.ladder.ladder(ctx, st, opts.ladder.calls)
-	if err != nil {
-		return err
-	}
 	out := bufio.NewWriter(io.Out)
 	if err := render.Messages(out, l, render.TextOptions{}); err != nil {
 		return err
