@@ -155,6 +155,18 @@ func (r *rebaser) bytes(b []byte) []byte {
 	return append([]byte(nil), b...)
 }
 
+// strs rebases every string of ss into a new slice (nil stays nil).
+func (r *rebaser) strs(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	c := make([]string, len(ss))
+	for i, x := range ss {
+		c[i] = r.str(x)
+	}
+	return c
+}
+
 func (r *rebaser) headers(hs []Header) []Header {
 	if hs == nil {
 		return nil
@@ -189,12 +201,7 @@ func (r *rebaser) sdp(s *SDP) *SDP {
 				Direction:  r.str(md.Direction),
 				RTCP:       r.str(md.RTCP),
 			}
-			if md.Formats != nil {
-				cm.Formats = make([]string, len(md.Formats))
-				for j, f := range md.Formats {
-					cm.Formats[j] = r.str(f)
-				}
-			}
+			cm.Formats = r.strs(md.Formats)
 			if md.RTPMap != nil {
 				cm.RTPMap = make([]RTPMap, len(md.RTPMap))
 				for j, rm := range md.RTPMap {
@@ -202,12 +209,7 @@ func (r *rebaser) sdp(s *SDP) *SDP {
 					cm.RTPMap[j] = rm
 				}
 			}
-			if md.Crypto != nil {
-				cm.Crypto = make([]string, len(md.Crypto))
-				for j, x := range md.Crypto {
-					cm.Crypto[j] = r.str(x)
-				}
-			}
+			cm.Crypto = r.strs(md.Crypto)
 			c.Media[i] = cm
 		}
 	}
