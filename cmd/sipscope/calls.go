@@ -169,7 +169,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	if filter.Grep != nil {
 		mode = keepEverything
 	}
-	st, release, err := openSource(ctx, &opts.source, mode, io)
+	st, release, err := openSource(ctx, &opts.source, mode, nil, io)
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 		src := &ladderSource{opts.source}
 		st, release, err = src.open(ctx, &opts.ladder, io)
 	} else {
-		st, release, err = openSource(ctx, &opts.source, keepEverything, io)
+		st, release, err = openSource(ctx, &opts.source, keepEverything, nil, io)
 	}
 	if err != nil {
 		return err

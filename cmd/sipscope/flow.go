@@ -75,20 +75,7 @@ type flowOptions struct {
 type ladderSource struct{ sourceOptions }
 
 func (s *ladderSource) open(ctx context.Context, o *ladderOptions, io *streams) (*store.Store, func(), error) {
-	if len(s.files) > 0 && s.db == "" {
-		st, err := store.OpenTemp("", store.Options{})
-		if err != nil {
-			return nil, nil, err
-		}
-		imp := &importer{store: st, files: s.files, io: io, quiet: s.quiet,
-			correlate: s.links.options(), keep: keepCalls(o.calls, o.linked)}
-		if _, err := imp.run(ctx); err != nil {
-			st.Close()
-			return nil, nil, err
-		}
-		return st, func() { st.Close() }, nil
-	}
-	return openSource(ctx, &s.sourceOptions, keepEverything, io)
+	return openSource(ctx, &s.sourceOptions, keepEverything, keepCalls(o.calls, o.linked), io)
 }
 
 // load opens the source and lays out the dialogs o names; release frees

@@ -67,7 +67,8 @@ const (
 )
 
 // openSource returns the store to query and a function that releases it.
-func openSource(ctx context.Context, o *sourceOptions, mode storeMode, io *streams) (*store.Store, func(), error) {
+// For capture files, keep (when not nil) chooses the dialogs worth storing.
+func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func(*correlate.Dialog, []*correlate.Message) bool, io *streams) (*store.Store, func(), error) {
 	switch {
 	case o.db != "" && len(o.files) > 0:
 		return nil, nil, usagef("give capture files or --db, not both (add files to a database with `sipscope import FILE --db %s`)", o.db)
@@ -93,6 +94,7 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, io *strea
 		// summaries and the decoder's messages are not copied. Early: a
 		// dialog is stored when it ends, while the capture is read.
 		correlate: o.links.summaries(mode == dialogsOnly),
+		keep:      keep,
 	}
 	if _, err := imp.run(ctx); err != nil {
 		st.Close()
@@ -109,8 +111,8 @@ type importer struct {
 	io        *streams
 	quiet     bool
 	correlate correlate.Options
-	// sink, when set, sees each dialog before the store does and may drop it
-	// by returning false.
+	// keep, when set, sees each dialog before the store does and may drop
+	// it by returning false.
 	keep func(d *correlate.Dialog, msgs []*correlate.Message) bool
 }
 
