@@ -527,6 +527,13 @@ func (d *Decoder) classify(s *tcpStream) bool {
 		s.mode = modeHTTP
 		return true
 	}
+	if wsSIPFrame(b) {
+		// We joined a WebSocket connection after its HTTP upgrade
+		// (long-lived WebRTC clients), or read a per-call export that
+		// holds only the frames carrying SIP.
+		s.mode = modeWS
+		return true
+	}
 	if !s.synSeen {
 		// We joined mid-stream: this may be the rest of a message.
 		s.mode = modeHunt

@@ -267,3 +267,40 @@ func (d *Decoder) wsMessage(p *pkt, s *tcpStream, msg []byte, frames []FrameRef,
 	d.emitStream(p, WS, s.key.src, s.key.dst, msg, frames, at, nil)
 	d.encap.truncate(m)
 }
+
+// wsSIPFrame reports whether b starts with a whole-message WebSocket frame
+// (FIN set, no reserved bits, text or binary; RFC 6455 §5.2) whose payload,
+// unmasked, starts with a SIP start line (RFC 7118 §5: one SIP message per
+// WebSocket message). It lets a stream joined after its HTTP upgrade be
+// read as WebSocket; the payload check keeps other binary protocols out.
+func wsSIPFrame(b []byte) bool {
+	if len(b) < 2 || (b[0] != 0x80|wsText && b[0] != 0x80|wsBinary) {
+		return false
+	}
+	n, h := int(b[1]&0x7f), 2
+	switch n {
+	case 126:
+		if len(b) < 4 {
+			return false
+		}
+		n, h = int(binary.BigEndian.Uint16(b[2:4])), 4
+	case 127:
+		return false // a SIP message never needs the 64-bit form; do not guess
+	}
+	var key []byte
+	if b[1]&0x80 != 0 {
+		if len(b) < h+4 {
+			return false
+		}
+		key, h = b[h:h+4], h+4
+	}
+	// Unmask enough of the payload to see the start line.
+	var line [256]byte
+	k := copy(line[:], b[h:min(len(b), h+n)])
+	for i := range k {
+		if key != nil {
+			line[i] ^= key[i&3]
+		}
+	}
+	return isSIPStart(line[:k]) && bytes.IndexByte(line[:k], '\n') >= 0
+}
