@@ -63,6 +63,13 @@ type Options struct {
 	// Early, but for Part and Transactions. An Event quoting a request
 	// already handed on is counted unmatched.
 	Early bool
+	// Keep, when set (and Summaries is not), makes the copy of each
+	// message the correlator keeps: Add may then be given a message that
+	// aliases decoder buffers, reads what it needs from it, and keeps
+	// Keep(m) instead (for example m.CloneWire(nil) when the Sink only
+	// stores messages as seen on the wire). What the correlator reads from
+	// a kept message later is Request, Method and CSeq (to match events).
+	Keep func(m *decode.Message) *decode.Message
 }
 
 func (o Options) withDefaults() Options {
@@ -168,11 +175,12 @@ func (c *Correlator) Stats() Stats {
 	return s
 }
 
-// Add takes one message in capture order. Unless Options.Summaries is set,
-// m must own its memory (see decode.Message.Clone): the correlator keeps it
-// until its dialog is handed on, and hands it to the Sink wrapped in a
-// *Message. With Summaries, m is not kept and may alias decoder buffers.
-// An error is the Sink's.
+// Add takes one message in capture order. Unless Options.Summaries or
+// Options.Keep is set, m must own its memory (see decode.Message.Clone):
+// the correlator keeps it until its dialog is handed on, and hands it to
+// the Sink wrapped in a *Message. With Summaries, m is not kept and may
+// alias decoder buffers; with Keep, Keep(m) is kept instead of m. An error
+// is the Sink's.
 func (c *Correlator) Add(m *decode.Message) error {
 	if m == nil {
 		return nil
@@ -198,6 +206,7 @@ func (c *Correlator) Add(m *decode.Message) error {
 		c.stats.NoCallID++
 		d := newDialog(c, m.CallID, nil)
 		d.add(c, cm)
+		c.keep(cm)
 		return c.emit(d)
 	}
 	d := c.lookup(m.CallID)
@@ -213,10 +222,12 @@ func (c *Correlator) Add(m *decode.Message) error {
 		}
 		c.suffixLinks(d)
 		d.add(c, cm)
+		c.keep(cm)
 		heap.Push(&c.heap, heapItem{expiry: d.deadline(c.opts), d: d})
 		return nil
 	}
 	d.add(c, cm)
+	c.keep(cm)
 	c.heap[d.hidx].expiry = d.deadline(c.opts)
 	heap.Fix(&c.heap, int(d.hidx))
 	if d.f.ended && !d.early && c.opts.Early {
@@ -224,6 +235,32 @@ func (c *Correlator) Add(m *decode.Message) error {
 	}
 	c.refreeze(d)
 	return nil
+}
+
+// copies says whether dialogs copy the strings they keep (see dialog).
+func (c *Correlator) copies() bool {
+	return c.opts.Summaries || c.opts.Early || c.opts.Keep != nil
+}
+
+// keep replaces the message of cm, which add has read, by the copy
+// Options.Keep makes of it.
+func (c *Correlator) keep(cm *Message) {
+	if c.opts.Keep == nil || c.opts.Summaries {
+		return
+	}
+	old := cm.Message
+	k := c.opts.Keep(old)
+	cm.Message, cm.CallID = k, k.CallID
+	// Leg is one of old's tags (see dialog.leg): the copy's.
+	switch cm.Leg {
+	case "":
+	case old.To.Tag:
+		cm.Leg = k.To.Tag
+	case old.From.Tag:
+		cm.Leg = k.From.Tag
+	default:
+		cm.Leg = strings.Clone(cm.Leg)
+	}
 }
 
 // emitEarly hands on a copy of the summary of d, which just ended, and

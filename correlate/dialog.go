@@ -24,7 +24,7 @@ type dialog struct {
 	snap snapshot
 	hidx int32 // index in the expiry heap
 	// summary is set in Options.Summaries mode: messages are not kept.
-	// copies (Summaries or Early) says every string the dialog keeps is
+	// copies (Summaries, Early or Keep) says every string the dialog keeps is
 	// copied into arena first. early says a copy of the summary was
 	// handed on when the dialog ended (Options.Early).
 	summary, copies, early bool
@@ -135,8 +135,9 @@ func newDialog(c *Correlator, callID string, t *tomb) *dialog {
 	// every open dialog pays for it.
 	d := &dialog{hidx: -1, tx: make([]txnState, 0, 3), summary: c.opts.Summaries,
 		// With Early the messages leave before the dialog does: its
-		// strings must not keep their buffers alive for Grace.
-		copies: c.opts.Summaries || c.opts.Early}
+		// strings must not keep their buffers alive for Grace. With
+		// Summaries or Keep they are the decoder's.
+		copies: c.copies()}
 	if !d.summary {
 		d.msgs = make([]*Message, 0, 8)
 	}

@@ -599,7 +599,7 @@ func (c *Correlator) thaw(g *ghost) *dialog {
 
 // thawBlob decodes a frozen dialog (whole, or its summary section only).
 func (c *Correlator) thawBlob(blob []byte, whole bool) *dialog {
-	d := &dialog{hidx: -1, summary: c.opts.Summaries, copies: c.opts.Summaries || c.opts.Early}
+	d := &dialog{hidx: -1, summary: c.opts.Summaries, copies: c.copies()}
 	r := thawer{b: blob}
 	if whole {
 		r.dialog(d)

@@ -11,8 +11,8 @@ import (
 )
 
 // correlatePath decodes one capture and correlates it. In Summaries mode
-// the messages go in as the decoder hands them (aliasing its buffers), as
-// the CLI feeds them; otherwise they are cloned.
+// and with Keep the messages go in as the decoder hands them (aliasing its
+// buffers), as the CLI feeds them; otherwise they are cloned.
 func correlatePath(t *testing.T, path string, opts Options) *collector {
 	t.Helper()
 	col := &collector{}
@@ -25,7 +25,7 @@ func correlatePath(t *testing.T, path string, opts Options) *collector {
 	}
 	h := decode.HandlerFuncs{
 		OnMessage: func(m *decode.Message) {
-			if !opts.Summaries {
+			if !opts.Summaries && opts.Keep == nil {
 				m = m.Clone()
 			}
 			keep(c.Add(m))
@@ -136,6 +136,48 @@ func TestEarlySameDialogs(t *testing.T) {
 				}
 				if g, w := count(early), count(full); !reflect.DeepEqual(g, w) {
 					t.Errorf("Early: messages per Call-ID differ:\n got %v\nwant %v", g, w)
+				}
+			}
+		})
+	}
+}
+
+// TestKeepSameDialogs checks Options.Keep with decode.Message.CloneWire,
+// as sipscope import runs it: over every corpus and SIPp capture the
+// dialogs are those made from cloned messages, and every message handed on
+// has the same place (Seq, Txn, Leg, retransmission), bytes, frames and
+// events. The messages go in aliasing decoder buffers, so anything kept
+// without a copy would differ.
+func TestKeepSameDialogs(t *testing.T) {
+	wire := func(m *decode.Message) *decode.Message { return m.CloneWire(nil) }
+	for _, p := range summaryCaptures(t) {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			for _, early := range []bool{false, true} {
+				full := correlatePath(t, p, Options{Early: early})
+				kept := correlatePath(t, p, Options{Early: early, Keep: wire})
+				if len(full.dialogs) != len(kept.dialogs) {
+					t.Fatalf("early %v: got %d dialogs with Keep, want %d", early, len(kept.dialogs), len(full.dialogs))
+				}
+				for i, want := range full.dialogs {
+					if got := kept.dialogs[i]; !reflect.DeepEqual(got, want) {
+						t.Errorf("early %v: dialog %d (%s part %d):\n got %+v\nwant %+v", early, i, want.CallID, want.Part, *got, *want)
+					}
+					if len(kept.msgs[i]) != len(full.msgs[i]) {
+						t.Fatalf("early %v: dialog %d: got %d messages, want %d", early, i, len(kept.msgs[i]), len(full.msgs[i]))
+					}
+					for j, w := range full.msgs[i] {
+						g := kept.msgs[i][j]
+						if g.Seq != w.Seq || g.Txn != w.Txn || g.Leg != w.Leg || g.Retransmission != w.Retransmission ||
+							g.CallID != w.CallID || string(g.Raw) != string(w.Raw) || !g.Time.Equal(w.Time) ||
+							g.Src != w.Src || g.Dst != w.Dst || g.Method != w.Method || g.Status != w.Status ||
+							!reflect.DeepEqual(g.Frames, w.Frames) || !reflect.DeepEqual(g.Events, w.Events) {
+							t.Errorf("early %v: dialog %d message %d differs:\n got seq %d txn %d leg %q retrans %v %q\nwant seq %d txn %d leg %q retrans %v %q",
+								early, i, j, g.Seq, g.Txn, g.Leg, g.Retransmission, g.Raw, w.Seq, w.Txn, w.Leg, w.Retransmission, w.Raw)
+						}
+						if g.Headers != nil || g.SDP != nil {
+							t.Errorf("early %v: dialog %d message %d: Keep's copy was not kept", early, i, j)
+						}
+					}
 				}
 			}
 		})

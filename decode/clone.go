@@ -20,7 +20,38 @@ func (m *Message) Clone() *Message {
 	if m == nil {
 		return nil
 	}
-	c := *m
+	return m.clone(new(Message), true)
+}
+
+// CloneWire returns a copy of m that owns its memory and keeps what a
+// record of the message as seen on the wire needs, for a stage that keeps
+// many messages and never reads their headers again (sipscope import):
+// the time, file, frames, addresses, transport, encapsulation, HEP header,
+// events, start line, Call-ID, CSeq, From, To, Contact, User-Agent,
+// Reason, Warning, Content-Type, Content-Length, Max-Forwards, Warnings,
+// Body and Raw, like Clone. Headers, Via, Parts and SDP are left nil:
+// Parse(c.Raw) gives them back. It allocates the bytes (as Clone does) and
+// the struct, but no slices for the parsed headers.
+//
+// When dst is not nil it is overwritten and returned instead of a new
+// Message, and its Frames storage is reused: a stage that is done with a
+// copy (nothing refers to the struct any more; its bytes may still be in
+// use) can recycle it. CloneWire of nil is nil.
+func (m *Message) CloneWire(dst *Message) *Message {
+	if m == nil {
+		return nil
+	}
+	if dst == nil {
+		dst = new(Message)
+	}
+	return m.clone(dst, false)
+}
+
+// clone copies m into c; full says whether Headers, Via, Parts and SDP are
+// copied (Clone) or left nil (CloneWire). c's Frames storage is reused.
+func (m *Message) clone(c *Message, full bool) *Message {
+	frames := c.Frames[:0]
+	*c = *m
 	c.scratch = nil
 	var fold []byte
 	if m.scratch != nil {
@@ -54,45 +85,54 @@ func (m *Message) Clone() *Message {
 	}
 
 	c.Method, c.RequestURI, c.Reason, c.Version = r.str(m.Method), r.str(m.RequestURI), r.str(m.Reason), r.str(m.Version)
-	c.Headers = r.headers(m.Headers)
 	c.CallID, c.CSeqMethod = r.str(m.CallID), r.str(m.CSeqMethod)
 	c.From, c.To, c.Contact = r.nameAddr(m.From), r.nameAddr(m.To), r.nameAddr(m.Contact)
-	if m.Via != nil {
-		c.Via = make([]Via, len(m.Via))
-		for i, v := range m.Via {
-			c.Via[i] = Via{Transport: r.str(v.Transport), SentBy: r.str(v.SentBy), Branch: r.str(v.Branch), Received: r.str(v.Received), RPort: r.str(v.RPort)}
-		}
-	}
 	c.UserAgent, c.ReasonHeader, c.Warning, c.ContentType = r.str(m.UserAgent), r.str(m.ReasonHeader), r.str(m.Warning), r.str(m.ContentType)
 	c.Body = r.bytes(m.Body)
-	if m.Parts != nil {
-		c.Parts = make([]Part, len(m.Parts))
-		for i, pt := range m.Parts {
-			c.Parts[i] = Part{ContentType: r.str(pt.ContentType), Headers: r.headers(pt.Headers), Body: r.bytes(pt.Body)}
-		}
-	}
-	if m.SDP != nil {
-		c.SDP = r.sdp(m.SDP)
-	}
-
-	if frameData != nil {
-		c.Frames = []FrameRef{m.Frames[0]}
-		c.Frames[0].Data = frameData
-	} else if m.Frames != nil {
-		c.Frames = make([]FrameRef, len(m.Frames))
-		n := 0
-		for _, f := range m.Frames {
-			n += len(f.Data)
-		}
-		data := make([]byte, 0, n)
-		for i, f := range m.Frames {
-			c.Frames[i] = f
-			if f.Data != nil {
-				k := len(data)
-				data = append(data, f.Data...)
-				c.Frames[i].Data = data[k:len(data):len(data)]
+	if full {
+		c.Headers = r.headers(m.Headers)
+		if m.Via != nil {
+			c.Via = make([]Via, len(m.Via))
+			for i, v := range m.Via {
+				c.Via[i] = Via{Transport: r.str(v.Transport), SentBy: r.str(v.SentBy), Branch: r.str(v.Branch), Received: r.str(v.Received), RPort: r.str(v.RPort)}
 			}
 		}
+		if m.Parts != nil {
+			c.Parts = make([]Part, len(m.Parts))
+			for i, pt := range m.Parts {
+				c.Parts[i] = Part{ContentType: r.str(pt.ContentType), Headers: r.headers(pt.Headers), Body: r.bytes(pt.Body)}
+			}
+		}
+		if m.SDP != nil {
+			c.SDP = r.sdp(m.SDP)
+		}
+	} else {
+		c.Headers, c.Via, c.Parts, c.SDP = nil, nil, nil, nil
+	}
+
+	if m.Frames != nil {
+		c.Frames = append(frames, m.Frames...)
+		if c.Frames == nil {
+			c.Frames = []FrameRef{}
+		}
+		if frameData != nil {
+			c.Frames[0].Data = frameData
+		} else {
+			n := 0
+			for _, f := range m.Frames {
+				n += len(f.Data)
+			}
+			data := make([]byte, 0, n)
+			for i, f := range m.Frames {
+				if f.Data != nil {
+					k := len(data)
+					data = append(data, f.Data...)
+					c.Frames[i].Data = data[k:len(data):len(data)]
+				}
+			}
+		}
+	} else {
+		c.Frames = nil
 	}
 	if m.HEP != nil {
 		h := *m.HEP
@@ -106,7 +146,7 @@ func (m *Message) Clone() *Message {
 			c.Events[i] = e
 		}
 	}
-	return &c
+	return c
 }
 
 // rebaser maps strings and byte slices that point into the old Raw and

@@ -412,16 +412,7 @@ func TestClone(t *testing.T) {
 			m.HEP = &HEPInfo{AgentName: "agent"}
 			want := dump(&m)
 			c := m.Clone()
-			// Overwrite everything the original aliases, then reuse it.
-			for i := range buf {
-				buf[i] = 'x'
-			}
-			for i := range frame {
-				frame[i] = 'y'
-			}
-			if err := Parse([]byte(test200), &m); err != nil {
-				t.Fatal(err)
-			}
+			clobber(t, &m, buf, frame)
 			if got := dump(c); got != want {
 				t.Errorf("got\n%s\nwant\n%s", got, want)
 			}
@@ -432,6 +423,73 @@ func TestClone(t *testing.T) {
 	}
 	if (*Message)(nil).Clone() != nil {
 		t.Error("got non-nil Clone of nil")
+	}
+}
+
+// clobber overwrites the bytes a parsed message aliases, then reuses the
+// message for another parse: a copy that still aliases anything shows it.
+func clobber(t *testing.T, m *Message, bufs ...[]byte) {
+	t.Helper()
+	for _, b := range bufs {
+		for i := range b {
+			b[i] = 'x'
+		}
+	}
+	if err := Parse([]byte(test200), m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCloneWire: the wire copy keeps every field but the parsed headers
+// (Headers, Via, Parts, SDP), owns its memory, and overwrites a recycled
+// Message in place.
+func TestCloneWire(t *testing.T) {
+	var recycled *Message
+	for _, name := range []string{"invite", "multipart", "folded", "invite again"} {
+		in := map[string]string{
+			"invite":       testInvite,
+			"invite again": testInvite,
+			"multipart":    testMultipart,
+			"folded":       crlf("OPTIONS sip:a@b SIP/2.0\nSubject: a\n b\nCall-ID:\n x2\n\n"),
+		}[name]
+		t.Run(name, func(t *testing.T) {
+			buf := []byte(in)
+			var m Message
+			if err := Parse(buf, &m); err != nil {
+				t.Fatal(err)
+			}
+			frame := append([]byte("headers "), buf...)
+			m.Raw = frame[len("headers "):]
+			if err := Parse(m.Raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			m.Frames = []FrameRef{{Number: 7, Data: frame}}
+			m.HEP = &HEPInfo{AgentName: "agent"}
+			if m.CallID == "" || len(m.Headers) == 0 {
+				t.Fatalf("parse gave no Call-ID or headers")
+			}
+			wantMsg := m
+			wantMsg.Headers, wantMsg.Via, wantMsg.Parts, wantMsg.SDP = nil, nil, nil, nil
+			want := dump(&wantMsg)
+			c := m.CloneWire(recycled)
+			if recycled != nil && c != recycled {
+				t.Fatal("CloneWire(dst) did not return dst")
+			}
+			recycled = c
+			clobber(t, &m, buf, frame)
+			if got := dump(c); got != want {
+				t.Errorf("got\n%s\nwant\n%s", got, want)
+			}
+			if got := string(c.Frames[0].Data); got != "headers "+in {
+				t.Errorf("got frame data %q, want %q", got, "headers "+in)
+			}
+			if c.Headers != nil || c.Via != nil || c.SDP != nil || c.Parts != nil {
+				t.Error("CloneWire kept parsed headers")
+			}
+		})
+	}
+	if (*Message)(nil).CloneWire(nil) != nil {
+		t.Error("got non-nil CloneWire of nil")
 	}
 }
 
