@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
@@ -165,15 +166,25 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		// spare: the writer only binds them (see store.Encoder).
 		async.encoder, async.write = w.Encoder(), w.DialogEncoded
 	}
-	corr := correlate.New(imp.correlate, async)
-	summaries := imp.correlate.Summaries
+	copts := imp.correlate
+	if async.encoder != nil {
+		// The store reads a kept message's bytes, frames, addresses and
+		// start line only: the correlator reads the rest as the decoder
+		// hands it, and keeps a copy without the parsed headers, in a
+		// struct the writer is done with when there is one.
+		pool := &msgPool{}
+		async.pool = pool
+		copts.Keep = func(m *decode.Message) *decode.Message { return m.CloneWire(pool.get()) }
+	}
+	corr := correlate.New(copts, async)
+	clone := !copts.Summaries && copts.Keep == nil
 	var failed error
 	h := decode.HandlerFuncs{
 		OnMessage: func(m *decode.Message) {
 			if failed != nil {
 				return
 			}
-			if !summaries {
+			if clone {
 				// The correlator keeps messages until their dialog is
 				// handed on: they must own their memory.
 				m = m.Clone()
@@ -247,11 +258,13 @@ type asyncSink struct {
 	// sending goroutine, and write stores them instead of sink.
 	encoder *store.Encoder
 	write   func(d *correlate.Dialog, msgs []*correlate.Message, enc *store.Encoded) error
-	cancel  context.CancelCauseFunc
-	ch      chan []asyncItem
-	batch   []asyncItem
-	done    chan struct{}
-	closed  bool
+	// pool, when set, gets the messages of each dialog once stored.
+	pool   *msgPool
+	cancel context.CancelCauseFunc
+	ch     chan []asyncItem
+	batch  []asyncItem
+	done   chan struct{}
+	closed bool
 
 	failed   atomic.Bool
 	err      error // the sink's first error; read after done is closed
@@ -297,7 +310,57 @@ func (s *asyncSink) loop() {
 			s.dialogs.Add(1)
 			s.messages.Add(int64(len(it.msgs)))
 		}
+		if s.pool != nil {
+			for _, it := range b {
+				s.pool.put(it.msgs)
+			}
+		}
 	}
+}
+
+// msgPool hands the kept copies of messages (decode.Message.CloneWire)
+// that the writer is done with back to the decoding goroutine, which
+// overwrites them with the next ones: an import then allocates the bytes
+// of each message but rarely its struct, which is most of what the
+// garbage collector would otherwise sweep. The writer puts a dialog's
+// messages once it has stored them (the rows it queued refer to their
+// bytes, never to the structs); the decoding goroutine takes them in bulk.
+type msgPool struct {
+	mu    sync.Mutex
+	free  []*decode.Message // put by the writer
+	local []*decode.Message // taken by the decoding goroutine
+}
+
+// maxPooled bounds the structs a msgPool holds (~900 bytes each).
+const maxPooled = 16384
+
+// get returns a struct to overwrite, or nil when there is none.
+func (p *msgPool) get() *decode.Message {
+	if len(p.local) == 0 {
+		p.mu.Lock()
+		p.local, p.free = p.free, p.local
+		p.mu.Unlock()
+	}
+	n := len(p.local)
+	if n == 0 {
+		return nil
+	}
+	m := p.local[n-1]
+	p.local[n-1] = nil
+	p.local = p.local[:n-1]
+	return m
+}
+
+// put takes back the messages of a stored dialog; nothing may use them
+// after.
+func (p *msgPool) put(msgs []*correlate.Message) {
+	p.mu.Lock()
+	for _, m := range msgs {
+		if m != nil && m.Message != nil && len(p.free) < maxPooled {
+			p.free = append(p.free, m.Message)
+		}
+	}
+	p.mu.Unlock()
 }
 
 // Dialog queues d and msgs for the writer.
