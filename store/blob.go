@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"unicode/utf8"
@@ -162,48 +163,78 @@ func (o *jsonObj) list(k string, l []string) {
 	o.b = append(o.b, ']')
 }
 
-// storedTxn is one element of dialogs.transactions, a JSON array.
-type storedTxn struct {
-	Idx             int      `json:"idx"`
-	Branch          string   `json:"branch"`
-	Method          string   `json:"method"`
-	CSeq            int64    `json:"cseq"`
-	StartNS         int64    `json:"start_ns"`
-	EndNS           int64    `json:"end_ns"`
-	FinalStatus     int      `json:"final_status"`
-	FinalReason     string   `json:"final_reason"`
-	Messages        int      `json:"messages"`
-	Retransmissions int      `json:"retransmissions"`
-	Legs            []string `json:"legs"`
-	Cancels         int      `json:"cancels"`
-	Opening         bool     `json:"opening"`
-}
+// dialogs.transactions (schema 5) is a JSON array with one array per
+// transaction, its fields by position (txn* below): most of a dialog row
+// is its transactions, and field names were two thirds of them.
+//
+//	[idx, branch, method, cseq, start_ns, duration_ns, final_status,
+//	 final_reason, messages, retransmissions, legs, cancels, opening]
+//
+// duration_ns is end minus start; legs is an array of To tags; cancels is
+// the idx of the INVITE a CANCEL cancels (-1 for none); opening is 1 for
+// the transaction of the request that opened the dialog, else 0. In SQL:
+// json_extract(t.value, '$[2]') FROM dialogs, json_each(dialogs.transactions) t.
+const (
+	txnIdx = iota
+	txnBranch
+	txnMethod
+	txnCSeq
+	txnStart
+	txnDuration
+	txnFinalStatus
+	txnFinalReason
+	txnMessages
+	txnRetransmissions
+	txnLegs
+	txnCancels
+	txnOpening
+	txnFields
+)
 
-// appendTxn appends t, its index shifted by base, as a JSON object with
-// the fields of storedTxn.
+// appendTxn appends t, its index shifted by base, as one element of
+// dialogs.transactions.
 func appendTxn(dst []byte, t *correlate.Transaction, base int) []byte {
 	cancels := t.Cancels
 	if cancels >= 0 {
 		cancels += base
 	}
-	o := jsonObj{b: append(dst, '{'), first: true}
-	o.int("idx", int64(base+t.Index))
-	o.str("branch", t.Branch)
-	o.str("method", t.Method)
-	o.int("cseq", int64(t.CSeq))
-	o.int("start_ns", ns(t.Start))
-	o.int("end_ns", ns(t.End))
-	o.int("final_status", int64(t.FinalStatus))
-	o.str("final_reason", t.FinalReason)
-	o.int("messages", int64(t.Messages))
-	o.int("retransmissions", int64(t.Retransmissions))
-	o.list("legs", t.Legs)
-	o.int("cancels", int64(cancels))
-	o.bool("opening", t.Opening)
-	return append(o.b, '}')
+	start := ns(t.Start)
+	dst = append(dst, '[')
+	dst = strconv.AppendInt(dst, int64(base+t.Index), 10)
+	dst = append(dst, ',')
+	dst = appendJSONString(dst, t.Branch)
+	dst = append(dst, ',')
+	dst = appendJSONString(dst, t.Method)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(t.CSeq), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, start, 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, ns(t.End)-start, 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(t.FinalStatus), 10)
+	dst = append(dst, ',')
+	dst = appendJSONString(dst, t.FinalReason)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(t.Messages), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(t.Retransmissions), 10)
+	dst = append(dst, ',', '[')
+	for i, l := range t.Legs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, l)
+	}
+	dst = append(dst, ']', ',')
+	dst = strconv.AppendInt(dst, int64(cancels), 10)
+	if t.Opening {
+		return append(dst, ",1]"...)
+	}
+	return append(dst, ",0]"...)
 }
 
-// appendTxns appends the JSON array of d's transactions shifted by base.
+// appendTxns appends the dialogs.transactions array of ts shifted by base.
 func appendTxns(dst []byte, ts []correlate.Transaction, base int) []byte {
 	dst = append(dst, '[')
 	for i := range ts {
@@ -220,19 +251,38 @@ func parseTxns(s []byte) ([]correlate.Transaction, error) {
 	if len(s) == 0 {
 		return nil, nil
 	}
-	var st []storedTxn
-	if err := json.Unmarshal(s, &st); err != nil {
+	var rows [][]json.RawMessage
+	if err := json.Unmarshal(s, &rows); err != nil {
 		return nil, err
 	}
 	var ts []correlate.Transaction
-	for _, t := range st {
+	for i, row := range rows {
+		if len(row) < txnFields {
+			return nil, fmt.Errorf("transaction %d: %d fields, want %d", i, len(row), txnFields)
+		}
+		var (
+			t                          correlate.Transaction
+			cseq, start, dur, opening int64
+		)
+		for _, f := range []struct {
+			i int
+			v any
+		}{
+			{txnIdx, &t.Index}, {txnBranch, &t.Branch}, {txnMethod, &t.Method}, {txnCSeq, &cseq},
+			{txnStart, &start}, {txnDuration, &dur}, {txnFinalStatus, &t.FinalStatus},
+			{txnFinalReason, &t.FinalReason}, {txnMessages, &t.Messages},
+			{txnRetransmissions, &t.Retransmissions}, {txnLegs, &t.Legs}, {txnCancels, &t.Cancels},
+			{txnOpening, &opening},
+		} {
+			if err := json.Unmarshal(row[f.i], f.v); err != nil {
+				return nil, fmt.Errorf("transaction %d field %d: %w", i, f.i, err)
+			}
+		}
 		if len(t.Legs) == 0 {
 			t.Legs = nil
 		}
-		ts = append(ts, correlate.Transaction{Index: t.Idx, Branch: t.Branch, Method: t.Method, CSeq: uint32(t.CSeq),
-			Start: fromNS(t.StartNS), End: fromNS(t.EndNS), FinalStatus: t.FinalStatus, FinalReason: t.FinalReason,
-			Messages: t.Messages, Retransmissions: t.Retransmissions, Legs: t.Legs, Cancels: t.Cancels,
-			Opening: t.Opening})
+		t.CSeq, t.Start, t.End, t.Opening = uint32(cseq), fromNS(start), fromNS(start+dur), opening != 0
+		ts = append(ts, t)
 	}
 	return ts, nil
 }

@@ -811,7 +811,7 @@ func TestUpgrade(t *testing.T) {
 
 // TestUpgrade3 opens a database of schema version 3 (frames, events and
 // transactions in tables of their own) and finds its data folded into the
-// rows of schema 4.
+// rows of schema 4, then its transactions in schema 5's arrays.
 func TestUpgrade3(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v3.db")
 	db, err := sql.Open("sqlite", path)
@@ -864,6 +864,15 @@ func TestUpgrade3(t *testing.T) {
 	}
 	if !reflect.DeepEqual(d.Transactions, want) {
 		t.Errorf("transactions:\ngot  %+v\nwant %+v", d.Transactions, want)
+	}
+	// Schema 5's layout, as SQL users read it (see 0005_txn_arrays.sql).
+	var txns string
+	if err := s.db.QueryRow(`SELECT transactions FROM dialogs WHERE call_id = 'c1'`).Scan(&txns); err != nil {
+		t.Fatal(err)
+	}
+	if w := `[[0,"z9hG4bK1","OPTIONS",7,10,10,200,"OK \"x\"",3,1,["t1","t2"],-1,1],` +
+		`[1,"z9hG4bK2","CANCEL",7,30,10,200,"OK",2,0,[],0,0]]`; txns != w {
+		t.Errorf("dialogs.transactions:\ngot  %s\nwant %s", txns, w)
 	}
 	msgs, err := s.Messages(ctx, []string{"c1"})
 	if err != nil {
