@@ -261,7 +261,7 @@ func parseTxns(s []byte) ([]correlate.Transaction, error) {
 			return nil, fmt.Errorf("transaction %d: %d fields, want %d", i, len(row), txnFields)
 		}
 		var (
-			t                          correlate.Transaction
+			t                         correlate.Transaction
 			cseq, start, dur, opening int64
 		)
 		for _, f := range []struct {
