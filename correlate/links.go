@@ -13,7 +13,10 @@ const maxLinked = 64
 func (c *Correlator) headerLinks(d *dialog, m *Message) {
 	for _, h := range m.Headers {
 		for _, name := range c.opts.LinkHeaders {
-			if !strings.EqualFold(h.Name, name) {
+			// Header names are ASCII tokens, compared without case (RFC
+			// 3261 §7.3.1): the length rules out nearly every header
+			// before a byte is compared.
+			if len(h.Name) != len(name) || !asciiEqualFold(h.Name, name) {
 				continue
 			}
 			for v := h.Value; v != ""; {
@@ -117,4 +120,25 @@ func appendUnique(list []string, add ...string) []string {
 		}
 	}
 	return list
+}
+
+// asciiEqualFold reports whether a and b, of the same length, are equal
+// but for the case of ASCII letters.
+func asciiEqualFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
