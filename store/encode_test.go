@@ -93,14 +93,6 @@ func TestEncoderSameRows(t *testing.T) {
 		}
 	}()
 	<-done
-	for i := range ds {
-		if err := w.DialogEncoded(ds[i], ms[i], encoded[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
 	for i, x := range encoded {
 		if x == nil || x.rows != (i != 7) {
 			t.Errorf("dialog %d: encoded %+v", i, x)
@@ -108,6 +100,14 @@ func TestEncoderSameRows(t *testing.T) {
 	}
 	if encoded[7].rows {
 		t.Error("a dialog naming an unregistered file was encoded ahead, want nil (the Writer creates the file row)")
+	}
+	for i := range ds {
+		if err := w.DialogEncoded(ds[i], ms[i], encoded[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 	const dialogs = `SELECT * FROM dialogs ORDER BY id`
 	if got, want := dumpRows(t, enc, dialogs), dumpRows(t, plain, dialogs); !reflect.DeepEqual(got, want) || len(got) != 20 {
@@ -132,5 +132,35 @@ func TestEncoderSameRows(t *testing.T) {
 	st.Commits = 0 // depends on time (BatchInterval)
 	if got, want := st, (WriterStats{Dialogs: 21, Merged: 1, Messages: int64(len(want)), Frames: int64(len(want))}); got != want {
 		t.Errorf("stats: got %+v, want %+v", got, want)
+	}
+
+	// Encoding and writing in turn, as an import's two goroutines soon
+	// do, each Encode reuses what DialogEncoded took back (encPool):
+	// nothing of an earlier dialog may show in a later one's rows.
+	again := openTest(t, Options{})
+	if _, err := again.AddFile(ctx, "-"); err != nil {
+		t.Fatal(err)
+	}
+	w2, err := again.Writer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := w2.Encoder()
+	for i := range ds {
+		if err := w2.DialogEncoded(ds[i], ms[i], e2.Encode(ds[i], ms[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(e2.pool.free) == 0 {
+		t.Error("the Writer took no Encoded back")
+	}
+	if got := dumpRows(t, again, messages); !reflect.DeepEqual(got, want) {
+		t.Errorf("messages written in turn with reused Encoded values differ:\ngot  %q\nwant %q", got, want)
+	}
+	if got, want := dumpRows(t, again, dialogs), dumpRows(t, plain, dialogs); !reflect.DeepEqual(got, want) {
+		t.Errorf("dialogs written in turn with reused Encoded values differ:\ngot  %q\nwant %q", got, want)
 	}
 }

@@ -81,6 +81,8 @@ type Writer struct {
 	arena []byte
 	buf   []byte     // scratch for JSON values
 	rows  rowEncoder // messages rows the Encoder did not make
+	// encPool takes back what the Encoder made (see encPool).
+	encPool *encPool
 
 	// unsynced says the Writer fills a database created by its Store's
 	// Open with synchronous=OFF on its connection (see Writer).
@@ -277,7 +279,11 @@ func (w *Writer) DialogEncoded(d *correlate.Dialog, msgs []*correlate.Message, e
 			return err
 		}
 	}
-	if err := w.dialog(d, msgs, enc); err != nil {
+	err := w.dialog(d, msgs, enc)
+	if enc != nil && w.encPool != nil {
+		w.encPool.put(enc)
+	}
+	if err != nil {
 		// A failed statement leaves the batch in an unknown state: drop it.
 		w.rollback()
 		return err
