@@ -146,23 +146,6 @@ func (o *jsonObj) int(k string, v int64) {
 	o.b = strconv.AppendInt(o.b, v, 10)
 }
 
-func (o *jsonObj) bool(k string, v bool) {
-	o.key(k)
-	o.b = strconv.AppendBool(o.b, v)
-}
-
-func (o *jsonObj) list(k string, l []string) {
-	o.key(k)
-	o.b = append(o.b, '[')
-	for i, s := range l {
-		if i > 0 {
-			o.b = append(o.b, ',')
-		}
-		o.b = appendJSONString(o.b, s)
-	}
-	o.b = append(o.b, ']')
-}
-
 // dialogs.transactions (schema 5) is a JSON array with one array per
 // transaction, its fields by position (txn* below): most of a dialog row
 // is its transactions, and field names were two thirds of them.

@@ -1,28 +1,21 @@
 package store
 
 import (
-	"context"
-	"database/sql"
-	"database/sql/driver"
-	"fmt"
 	"strings"
 )
 
 // bulk batches rows for one table into multi-row INSERT statements: one
 // statement of rows rows instead of a statement per row, which is most of
-// SQLite's cost per row through database/sql. A full statement is
-// prepared once on the Writer's connection and executed through the
-// driver directly, with the values as they are (int64, string, []byte,
-// bool, nil: all driver.Values), which spares database/sql's conversion
-// and checks of every value. It is not safe for concurrent use.
+// SQLite's cost per row. A full statement is prepared once on the
+// Writer's connection (rawConn) and run with the values as they are
+// (int64, string, []byte, bool, nil). It is not safe for concurrent use.
 type bulk struct {
 	head string // INSERT INTO t (cols) VALUES
 	row  string // (?, ?, ...)
 	tail string // ON CONFLICT ... or ""
 	rows int    // rows per full statement
-	full driver.Stmt
+	full *rawStmt
 	args []any
-	nv   []driver.NamedValue
 	n    int
 }
 
@@ -35,7 +28,6 @@ func newBulk(verb, table, cols string, ncol, rows int, tail string) *bulk {
 		tail: tail,
 		rows: rows,
 		args: make([]any, 0, ncol*rows),
-		nv:   make([]driver.NamedValue, ncol*rows),
 	}
 }
 
@@ -57,56 +49,41 @@ func (b *bulk) query(n int) string {
 }
 
 // add queues one row; a full statement is executed at once.
-func (b *bulk) add(ctx context.Context, c *sql.Conn, args ...any) error {
+func (b *bulk) add(c *rawConn, args ...any) error {
 	b.args = append(b.args, args...)
 	b.n++
 	if b.n >= b.rows {
-		return b.flush(ctx, c)
+		return b.flush(c)
 	}
 	return nil
 }
 
 // add2 queues one row whose values are a followed by b.
-func (b *bulk) add2(ctx context.Context, c *sql.Conn, a1, a2 []any) error {
+func (b *bulk) add2(c *rawConn, a1, a2 []any) error {
 	b.args = append(append(b.args, a1...), a2...)
 	b.n++
 	if b.n >= b.rows {
-		return b.flush(ctx, c)
+		return b.flush(c)
 	}
 	return nil
 }
 
-// flush inserts the queued rows.
-func (b *bulk) flush(ctx context.Context, c *sql.Conn) error {
+// flush inserts the queued rows: a full statement is prepared once and
+// kept, a shorter one (the end of a batch) is prepared for the occasion.
+func (b *bulk) flush(c *rawConn) error {
 	if b.n == 0 {
 		return nil
 	}
 	var err error
 	if b.n == b.rows {
-		err = c.Raw(func(dc any) error {
-			if b.full == nil {
-				p, ok := dc.(driver.ConnPrepareContext)
-				if !ok {
-					return fmt.Errorf("driver %T cannot prepare with a context", dc)
-				}
-				var err error
-				if b.full, err = p.PrepareContext(ctx, b.query(b.rows)); err != nil {
-					return err
-				}
-			}
-			ex, ok := b.full.(driver.StmtExecContext)
-			if !ok {
-				return fmt.Errorf("driver statement %T cannot execute with a context", b.full)
-			}
-			for i, a := range b.args {
-				b.nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-			}
-			_, err := ex.ExecContext(ctx, b.nv[:len(b.args)])
-			clear(b.nv[:len(b.args)])
-			return err
-		})
+		if b.full == nil {
+			b.full, err = c.compile(b.query(b.rows))
+		}
+		if err == nil {
+			err = b.full.run(b.args, nil)
+		}
 	} else {
-		_, err = c.ExecContext(ctx, b.query(b.n), b.args...)
+		_, err = c.exec(b.query(b.n), b.args...)
 	}
 	b.drop()
 	return err
@@ -122,12 +99,11 @@ func (b *bulk) drop() {
 // prepared statement stays.
 func (b *bulk) reset() { b.drop() }
 
-// close closes the prepared statement, before c goes back to the pool.
-func (b *bulk) close(c *sql.Conn) {
+// close finalizes the prepared statement, before its connection closes.
+func (b *bulk) close() {
 	b.drop()
-	if b.full == nil {
-		return
+	if b.full != nil {
+		b.full.finalize()
+		b.full = nil
 	}
-	_ = c.Raw(func(any) error { return b.full.Close() })
-	b.full = nil
 }

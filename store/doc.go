@@ -7,7 +7,10 @@
 // (migrations/NNNN_name.sql), each applied in a transaction and recorded in
 // schema_migrations; a database written by a newer sipscope is refused.
 // Per-connection settings (WAL, busy timeout, foreign keys, synchronous)
-// are in the DSN so every pooled connection gets them. Times are integer
+// are in the DSN so every pooled connection gets them; a Writer has a
+// connection of its own with the same settings, driven through SQLite's C
+// API (modernc.org/sqlite/lib) rather than database/sql, which binds
+// values at a third of the cost (see rawConn). Times are integer
 // nanoseconds UTC.
 //
 // Writing goes through a Writer, which implements correlate.Sink and

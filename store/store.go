@@ -130,12 +130,10 @@ func migrations() []migration {
 	return ms
 }
 
-// dsn builds the connection string. Per-connection pragmas must be in the
-// DSN: a PRAGMA executed once would configure one pooled connection only.
-// The path is given as a file: URI so that '?', '#' and '%' in file names
-// survive.
-func dsn(path string, o Options) string {
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+// pragmas are the settings of every connection of a Store, in the order
+// they are applied (journal_mode before the rest): the pooled ones get
+// them in their DSN, the Writer's own connection (rawConn) runs them.
+func pragmas(o Options) []string {
 	// 32 MiB: a whole batch fits before it spills to the WAL.
 	sync, journal, cache := "normal", "wal", "-32768"
 	if o.Scratch {
@@ -147,27 +145,40 @@ func dsn(path string, o Options) string {
 		// page is written once instead of to the WAL and then back.
 		sync, journal = "off", "off"
 	}
-	q := []string{
-		"_pragma=busy_timeout(5000)",
-		"_pragma=journal_mode(" + journal + ")",
+	p := []string{
+		"busy_timeout(5000)",
+		"journal_mode(" + journal + ")",
 		// Checkpoint every 512 pages: 32 MiB of WAL with the 64 KiB pages
 		// of new databases (2 MiB with 4 KiB pages of older ones). A bulk
 		// import then rewrites the same b-tree pages seldom, and what is
 		// left to checkpoint when the import closes the database (which
 		// nothing overlaps) stays small.
-		"_pragma=wal_autocheckpoint(512)",
-		"_pragma=foreign_keys(1)",
-		"_pragma=cache_size(" + cache + ")",
-		"_pragma=synchronous(" + sync + ")",
+		"wal_autocheckpoint(512)",
+		"foreign_keys(1)",
+		"cache_size(" + cache + ")",
+		"synchronous(" + sync + ")",
 		// A multi-row INSERT keeps a statement journal (the pages it
 		// changed, to undo it alone on a constraint error): in memory it
 		// costs a copy, in a temporary file a write per 64 KiB page.
-		"_pragma=temp_store(memory)",
-		"_txlock=immediate",
+		"temp_store(memory)",
 	}
 	if o.ReadOnly {
-		q = append(q, "_pragma=query_only(1)")
+		p = append(p, "query_only(1)")
 	}
+	return p
+}
+
+// dsn builds the connection string. Per-connection pragmas must be in the
+// DSN: a PRAGMA executed once would configure one pooled connection only.
+// The path is given as a file: URI so that '?', '#' and '%' in file names
+// survive.
+func dsn(path string, o Options) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	var q []string
+	for _, p := range pragmas(o) {
+		q = append(q, "_pragma="+p)
+	}
+	q = append(q, "_txlock=immediate")
 	return "file:" + esc + "?" + strings.Join(q, "&")
 }
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/sipscope/sipscope/correlate"
@@ -33,14 +31,13 @@ type Writer struct {
 	ctx  context.Context
 	opts Options
 
-	// conn is the Writer's own connection, taken from the pool for its
-	// lifetime: its statements stay prepared across batches, foreign keys
-	// are off on it (the Writer assigns the ids it refers to, see below)
-	// and its bulk inserts go to the driver directly (see bulk). tx is
-	// conn while a batch (BEGIN IMMEDIATE ... COMMIT) is open, else nil.
-	conn    *sql.Conn
-	tx      *sql.Conn
-	st      writerStmts
+	// conn is the Writer's own connection (see rawConn), outside the
+	// Store's pool: its statements stay prepared across batches and
+	// foreign keys are off on it (the Writer assigns the ids it refers to,
+	// see below). tx is conn while a batch (BEGIN IMMEDIATE ... COMMIT) is
+	// open, else nil.
+	conn    *rawConn
+	tx      *rawConn
 	began   time.Time
 	pending int
 
@@ -77,7 +74,7 @@ type Writer struct {
 	bMsgX *bulk
 	args  []any // one row's values, reused
 	// arena holds the frames blobs of the queued messages rows; it is
-	// reused once bMsg and bMsgX have flushed them (the driver copies what it binds).
+	// reused once bMsg and bMsgX have flushed them (the connection copies what it binds).
 	arena []byte
 	buf   []byte     // scratch for JSON values
 	rows  rowEncoder // messages rows the Encoder did not make
@@ -102,17 +99,30 @@ type WriterStats struct {
 	Commits  int64
 }
 
-type writerStmts struct {
-	dialogIns, dialogSel, dialogUpd, partsInc, txnSel, txnUpd *sql.Stmt
-}
+// The Writer's statements besides the bulk inserts (prepared on first use
+// and kept by its connection).
+var (
+	qDialogIns = `INSERT INTO dialogs (id, ` + dialogCols + `, transactions) VALUES (` + placeholders(2+dialogColCount) + `)
+		ON CONFLICT (call_id) DO NOTHING`
+	qDialogSel = `SELECT ` + dialogSelect + ` FROM dialogs d WHERE d.call_id = ?`
+	qDialogUpd = `UPDATE dialogs SET (` + dialogCols + `) = (` + placeholders(dialogColCount) + `) WHERE id = ?`
+)
+
+const (
+	qPartsInc  = `UPDATE dialogs SET parts = parts + 1 WHERE id = ?`
+	qTxnSel    = `SELECT transactions FROM dialogs WHERE id = ?`
+	qTxnUpd    = `UPDATE dialogs SET transactions = ? WHERE id = ?`
+	qNextDlg   = `SELECT coalesce(max(id), 0) + 1 FROM dialogs`
+	qFilesDone = `UPDATE files SET complete = 1, messages = messages + ? WHERE id = ?`
+)
 
 // flush inserts every queued row.
 func (w *Writer) flush() error {
-	if err := w.flushDialogs(w.bDlg.flush(w.ctx, w.tx)); err != nil {
+	if err := w.flushDialogs(w.bDlg.flush(w.tx)); err != nil {
 		return fmt.Errorf("store: insert: %w", err)
 	}
 	for _, b := range w.bulks[1:] {
-		if err := b.flush(w.ctx, w.tx); err != nil {
+		if err := b.flush(w.tx); err != nil {
 			return fmt.Errorf("store: insert: %w", err)
 		}
 	}
@@ -128,8 +138,9 @@ func (w *Writer) resetBulks() {
 
 var _ correlate.Sink = (*Writer)(nil)
 
-// Writer returns a Writer that writes into s. ctx bounds every statement
-// it runs.
+// Writer returns a Writer that writes into s, on a connection of its own.
+// ctx bounds the statements it runs on the Store's pool; those on its own
+// connection are short and are not interrupted.
 func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 	if s.opts.ReadOnly {
 		return nil, fmt.Errorf("store: %s is open read-only", s.path)
@@ -145,13 +156,9 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	w.fresh = dialogs == 0
-	conn, err := s.db.Conn(ctx)
+	conn, err := openRaw(s.path, append(pragmas(s.opts), "foreign_keys = OFF"))
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", s.path, err)
 	}
 	w.conn = conn
 	if s.created {
@@ -163,8 +170,8 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 		// again); a process crash cannot, and other databases keep
 		// synchronous=NORMAL throughout.
 		s.created = false
-		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
-			conn.Close()
+		if _, err := conn.exec(`PRAGMA synchronous = OFF`); err != nil {
+			conn.close()
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		w.unsynced = true
@@ -200,27 +207,7 @@ func (w *Writer) Stats() WriterStats { return w.stats }
 var bg = context.Background()
 
 func (w *Writer) begin() error {
-	st := &w.st
-	var err error
-	prep := func(dst **sql.Stmt, q string) {
-		if err != nil || *dst != nil {
-			return
-		}
-		*dst, err = w.conn.PrepareContext(w.ctx, q)
-	}
-	prep(&st.dialogIns, `INSERT INTO dialogs (id, `+dialogCols+`, transactions) VALUES (`+placeholders(2+dialogColCount)+`)
-		ON CONFLICT (call_id) DO NOTHING`)
-	prep(&st.dialogSel, `SELECT `+dialogSelect+` FROM dialogs d WHERE d.call_id = ?`)
-	prep(&st.dialogUpd, `UPDATE dialogs SET (`+dialogCols+`) = (`+placeholders(dialogColCount)+`) WHERE id = ?`)
-	prep(&st.partsInc, `UPDATE dialogs SET parts = parts + 1 WHERE id = ?`)
-	if !w.opts.DialogsOnly {
-		prep(&st.txnSel, `SELECT transactions FROM dialogs WHERE id = ?`)
-		prep(&st.txnUpd, `UPDATE dialogs SET transactions = ? WHERE id = ?`)
-	}
-	if err != nil {
-		return fmt.Errorf("store: prepare: %w", err)
-	}
-	if _, err := w.conn.ExecContext(w.ctx, `BEGIN IMMEDIATE`); err != nil {
+	if _, err := w.conn.exec(`BEGIN IMMEDIATE`); err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	w.tx, w.began, w.pending = w.conn, time.Now(), 0
@@ -228,7 +215,7 @@ func (w *Writer) begin() error {
 		// The dialogs bulk gets SQLite's ids: start from its next one, in
 		// case another connection added dialogs between our batches (the
 		// batch's lock keeps others out until it commits).
-		if err := w.conn.QueryRowContext(w.ctx, `SELECT coalesce(max(id), 0) + 1 FROM dialogs`).Scan(&w.nextDialog); err != nil {
+		if err := w.conn.QueryRowContext(w.ctx, qNextDlg).Scan(&w.nextDialog); err != nil {
 			w.rollback()
 			return fmt.Errorf("store: begin: %w", err)
 		}
@@ -246,7 +233,7 @@ func (w *Writer) commit() error {
 		return err
 	}
 	w.resetBulks()
-	if _, err := w.conn.ExecContext(bg, `COMMIT`); err != nil {
+	if _, err := w.conn.exec(`COMMIT`); err != nil {
 		w.rollback()
 		return fmt.Errorf("store: commit: %w", err)
 	}
@@ -296,7 +283,7 @@ func (w *Writer) DialogEncoded(d *correlate.Dialog, msgs []*correlate.Message, e
 }
 
 func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Encoded) error {
-	ctx, st := w.ctx, &w.st
+	ctx := w.ctx
 	w.stats.Dialogs++
 	var dialogID int64
 	n := int64(1) // rows inserted: 0 when d continues a stored dialog
@@ -329,7 +316,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 		if w.dlgAuto {
 			args = args[1:]
 		}
-		if err := w.flushDialogs(w.bDlg.add(ctx, w.tx, args...)); err != nil {
+		if err := w.flushDialogs(w.bDlg.add(w.tx, args...)); err != nil {
 			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 		}
 	} else {
@@ -342,7 +329,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 		if l == "" || l == d.CallID {
 			continue
 		}
-		if err := w.bLink.add(ctx, w.tx, d.CallID, l); err != nil {
+		if err := w.bLink.add(w.tx, d.CallID, l); err != nil {
 			return fmt.Errorf("store: link %q: %w", d.CallID, err)
 		}
 	}
@@ -358,7 +345,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 	var txnBase int
 	if n != 1 && len(d.Transactions) > 0 {
 		var old []byte
-		if err := st.txnSel.QueryRowContext(ctx, dialogID).Scan(&old); err != nil {
+		if err := w.tx.QueryRowContext(ctx, qTxnSel, dialogID).Scan(&old); err != nil {
 			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
 		}
 		stored, err := parseTxns(old)
@@ -385,7 +372,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 			b = appendTxns(b[:0], d.Transactions, txnBase)
 		}
 		w.buf = b
-		if _, err := st.txnUpd.ExecContext(ctx, string(b), dialogID); err != nil {
+		if _, err := w.tx.ExecContext(ctx, qTxnUpd, string(b), dialogID); err != nil {
 			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
 		}
 	}
@@ -416,12 +403,12 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 // dialogRow inserts d on its own, or merges it into the stored row of its
 // Call-ID. n is the number of rows inserted (0 for a merge).
 func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dialogID, n int64, err error) {
-	ctx, st := w.ctx, &w.st
+	ctx := w.ctx
 	// Perhaps a continuation: the stored row must be visible.
 	if err := w.flush(); err != nil {
 		return 0, 0, err
 	}
-	res, err := st.dialogIns.ExecContext(ctx, append(append([]any{w.nextDialog}, dialogArgs(d)...), w.txnsJSON(d))...)
+	res, err := w.tx.ExecContext(ctx, qDialogIns, append(append([]any{w.nextDialog}, dialogArgs(d)...), w.txnsJSON(d))...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 	}
@@ -433,16 +420,16 @@ func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dial
 		w.nextDialog++
 	} else {
 		// A continuation of a stored dialog.
-		id, old, err := scanDialog(st.dialogSel.QueryRowContext(ctx, d.CallID))
+		id, old, err := scanDialog(w.tx.QueryRowContext(ctx, qDialogSel, d.CallID))
 		if err != nil {
 			return 0, 0, fmt.Errorf("store: dialog %q: read for merge: %w", d.CallID, err)
 		}
 		dialogID = id
 		merged := merge(old, d, msgs)
-		if _, err := st.dialogUpd.ExecContext(ctx, append(dialogArgs(merged), id)...); err != nil {
+		if _, err := w.tx.ExecContext(ctx, qDialogUpd, append(dialogArgs(merged), id)...); err != nil {
 			return 0, 0, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
 		}
-		if _, err := st.partsInc.ExecContext(ctx, id); err != nil {
+		if _, err := w.tx.ExecContext(ctx, qPartsInc, id); err != nil {
 			return 0, 0, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
 		}
 		w.stats.Merged++
@@ -474,7 +461,7 @@ func (w *Writer) flushDialogs(err error) error {
 
 // isUnique reports whether err is SQLite's constraint violation.
 func isUnique(err error) bool {
-	var e *sqlite.Error
+	var e *rawError
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }
 
@@ -495,20 +482,20 @@ func (w *Writer) addMessage(dialogID, fileID, frames, seq int64, args []any) err
 	if args[msgHEP] != nil || args[msgEvents] != nil {
 		b, other = other, b
 	}
-	if err := other.flush(w.ctx, w.tx); err != nil {
+	if err := other.flush(w.tx); err != nil {
 		return fmt.Errorf("message %d: %w", seq, err)
 	}
 	var err error
 	if b == w.bMsg {
-		err = b.add2(w.ctx, w.tx, args[1:msgHEP], args[msgEvents+1:])
+		err = b.add2(w.tx, args[1:msgHEP], args[msgEvents+1:])
 	} else {
-		err = b.add(w.ctx, w.tx, args[1:]...)
+		err = b.add(w.tx, args[1:]...)
 	}
 	if err != nil {
 		return fmt.Errorf("message %d: %w", seq, err)
 	}
 	if w.bMsg.n == 0 && w.bMsgX.n == 0 {
-		w.arena = w.arena[:0] // flushed: the driver has copied the blobs
+		w.arena = w.arena[:0] // flushed: the connection has copied the blobs
 	}
 	w.stats.Messages++
 	w.stats.Frames += frames
@@ -563,7 +550,7 @@ func (w *Writer) rollback() error {
 	if w.tx == nil {
 		return nil
 	}
-	_, err := w.conn.ExecContext(bg, `ROLLBACK`)
+	_, err := w.conn.exec(`ROLLBACK`)
 	if err != nil && strings.Contains(err.Error(), "no transaction is active") {
 		// A failed or interrupted statement may have rolled the
 		// transaction back already.
@@ -574,7 +561,7 @@ func (w *Writer) rollback() error {
 	if err == nil && !w.closed {
 		// The dropped dialogs rows had ids: give out SQLite's next one
 		// again, which the dialogs bulk will get (see Writer).
-		err = w.conn.QueryRowContext(bg, `SELECT coalesce(max(id), 0) + 1 FROM dialogs`).Scan(&w.nextDialog)
+		err = w.conn.QueryRowContext(bg, qNextDlg).Scan(&w.nextDialog)
 	}
 	w.s.mu.Lock()
 	for _, n := range w.newFiles {
@@ -603,8 +590,7 @@ func (w *Writer) Close() error {
 	}
 	w.s.mu.Unlock()
 	for _, id := range ids {
-		if _, err := w.tx.ExecContext(w.ctx, `UPDATE files SET complete = 1, messages = messages + ? WHERE id = ?`,
-			w.fileMsgs[id], id); err != nil {
+		if _, err := w.tx.ExecContext(w.ctx, qFilesDone, w.fileMsgs[id], id); err != nil {
 			w.rollback()
 			return fmt.Errorf("store: finish files: %w", err)
 		}
@@ -625,40 +611,25 @@ func (w *Writer) Close() error {
 // and syncs that.
 func (w *Writer) sync() error {
 	w.unsynced = false
-	if _, err := w.conn.ExecContext(bg, `PRAGMA synchronous = NORMAL`); err != nil {
+	if _, err := w.conn.exec(`PRAGMA synchronous = NORMAL`); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if _, err := w.conn.ExecContext(bg, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+	if _, err := w.conn.exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		return fmt.Errorf("store: checkpoint: %w", err)
 	}
 	return nil
 }
 
-// release closes the Writer's statements and hands its connection back to
-// the pool as it found it.
+// release closes the Writer's statements and its connection.
 func (w *Writer) release() error {
 	if w.conn == nil {
 		return nil
 	}
 	for _, b := range w.bulks {
-		b.close(w.conn)
+		b.close()
 	}
-	for _, st := range []*sql.Stmt{w.st.dialogIns, w.st.dialogSel, w.st.dialogUpd, w.st.partsInc,
-		w.st.txnSel, w.st.txnUpd} {
-		if st != nil {
-			st.Close()
-		}
-	}
-	w.st = writerStmts{}
-	_, err := w.conn.ExecContext(bg, `PRAGMA foreign_keys = ON`)
-	if w.unsynced && err == nil {
-		// Aborted: the connection goes back to the pool as it was.
-		_, err = w.conn.ExecContext(bg, `PRAGMA synchronous = NORMAL`)
-	}
-	if cerr := w.conn.Close(); err == nil {
-		err = cerr
-	}
-	w.conn = nil
+	err := w.conn.close()
+	w.conn, w.tx = nil, nil
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}

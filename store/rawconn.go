@@ -1,0 +1,388 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// rawConn is the Writer's own connection to its database, driven through
+// modernc.org/sqlite/lib (SQLite's C API, transpiled to Go, which the
+// database/sql driver uses too) instead of database/sql.
+//
+// An import is bound by the Writer, and the Writer by binding values: the
+// driver copies every text and blob into a C allocation of its own, records
+// it to free it, takes the connection's mutex for each call and clears the
+// bindings after each statement, ~0.5 s of an import of 50,000 calls. Here
+// the values of a statement are copied once into one C buffer that is
+// reused, bound without a copy (SQLITE_STATIC), and the connection is
+// opened without a mutex (SQLITE_OPEN_NOMUTEX): only the Writer uses it,
+// one goroutine at a time.
+//
+// It offers what the Writer needs: statements prepared once and kept
+// (prepare), statements run once (ExecContext, QueryRowContext, which also
+// make it an execer), and the bulk inserts (bulk.flush). Values are int64,
+// int, bool, string, []byte and nil, as the driver takes them.
+type rawConn struct {
+	tls   *libc.TLS
+	db    uintptr
+	stmts map[string]*rawStmt
+	// buf is C memory the text and blob values of the statement being run
+	// are copied into; they are bound to it without a copy and stay valid
+	// until the next run.
+	buf    uintptr
+	bufCap int
+}
+
+// cmem is the address p of C memory (allocated by modernc.org/libc, outside
+// the Go heap, never moved) as a pointer Go can read and write through.
+func cmem(p uintptr) unsafe.Pointer { return unsafe.Add(nil, p) }
+
+// rawStmt is a prepared statement of a rawConn.
+type rawStmt struct {
+	c *rawConn
+	p uintptr
+}
+
+// openRaw opens the database at path (which must exist) with pragmas, the
+// settings of the Store's pooled connections (see pragmas).
+func openRaw(path string, pragmas []string) (*rawConn, error) {
+	c := &rawConn{tls: libc.NewTLS(), stmts: make(map[string]*rawStmt)}
+	cpath, err := libc.CString(path)
+	if err != nil {
+		c.tls.Close()
+		return nil, err
+	}
+	defer libc.Xfree(c.tls, cpath)
+	pdb := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
+	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
+	rc := sqlite3.Xsqlite3_open_v2(c.tls, cpath, pdb, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	c.db = *(*uintptr)(cmem(pdb))
+	if rc != sqlite3.SQLITE_OK {
+		err := c.errorf(rc, "open")
+		c.close()
+		return nil, err
+	}
+	sqlite3.Xsqlite3_extended_result_codes(c.tls, c.db, 1)
+	for _, p := range pragmas {
+		if _, err := c.exec("PRAGMA " + p); err != nil {
+			c.close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// rawError is an error SQLite returned on a rawConn.
+type rawError struct {
+	code int32 // extended result code
+	msg  string
+}
+
+func (e *rawError) Error() string { return fmt.Sprintf("%s (%d)", e.msg, e.code) }
+
+// Code is SQLite's extended result code.
+func (e *rawError) Code() int { return int(e.code) }
+
+// errorf makes an error of SQLite's message for rc.
+func (c *rawConn) errorf(rc int32, what string) error {
+	msg := ""
+	if c.db != 0 {
+		msg = libc.GoString(sqlite3.Xsqlite3_errmsg(c.tls, c.db))
+		if x := sqlite3.Xsqlite3_extended_errcode(c.tls, c.db); x&0xff == rc&0xff {
+			rc = x
+		}
+	}
+	if msg == "" {
+		msg = libc.GoString(sqlite3.Xsqlite3_errstr(c.tls, rc))
+	}
+	return &rawError{code: rc, msg: what + ": " + msg}
+}
+
+// close finalizes every statement and closes the connection.
+func (c *rawConn) close() error {
+	if c.tls == nil {
+		return nil
+	}
+	for _, st := range c.stmts {
+		sqlite3.Xsqlite3_finalize(c.tls, st.p)
+	}
+	c.stmts = nil
+	var err error
+	if c.db != 0 {
+		if rc := sqlite3.Xsqlite3_close_v2(c.tls, c.db); rc != sqlite3.SQLITE_OK {
+			err = c.errorf(rc, "close")
+		}
+		c.db = 0
+	}
+	if c.buf != 0 {
+		libc.Xfree(c.tls, c.buf)
+		c.buf, c.bufCap = 0, 0
+	}
+	c.tls.Close()
+	c.tls = nil
+	return err
+}
+
+// prepare returns the statement for query, prepared on first use and kept
+// until close.
+func (c *rawConn) prepare(query string) (*rawStmt, error) {
+	if st := c.stmts[query]; st != nil {
+		return st, nil
+	}
+	st, err := c.compile(query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+// compile prepares query; the caller finalizes it (or prepare keeps it).
+func (c *rawConn) compile(query string) (*rawStmt, error) {
+	cq, err := libc.CString(query)
+	if err != nil {
+		return nil, err
+	}
+	defer libc.Xfree(c.tls, cq)
+	pst := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
+	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
+	if rc := sqlite3.Xsqlite3_prepare_v2(c.tls, c.db, cq, -1, pst, 0); rc != sqlite3.SQLITE_OK {
+		return nil, c.errorf(rc, "prepare")
+	}
+	p := *(*uintptr)(cmem(pst))
+	if p == 0 {
+		return nil, errors.New("prepare: no statement in the query")
+	}
+	return &rawStmt{c: c, p: p}, nil
+}
+
+// finalize frees st (one compile made; prepare's are freed by close).
+func (st *rawStmt) finalize() {
+	sqlite3.Xsqlite3_finalize(st.c.tls, st.p)
+}
+
+// bind binds args to st's parameters, in order; the text and blob values
+// are copied into c.buf.
+func (st *rawStmt) bind(args []any) error {
+	c := st.c
+	n := 0
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			n += len(v)
+		case []byte:
+			n += len(v)
+		}
+	}
+	if n+1 > c.bufCap {
+		size := max(n+1, 2*c.bufCap, 64<<10)
+		p := libc.Xrealloc(c.tls, c.buf, uint64(size))
+		if p == 0 {
+			return errors.New("bind: out of memory")
+		}
+		c.buf, c.bufCap = p, size
+	}
+	mem := unsafe.Slice((*byte)(cmem(c.buf)), c.bufCap)
+	off := 0
+	for i, a := range args {
+		idx := int32(i + 1)
+		var rc int32
+		switch v := a.(type) {
+		case nil:
+			rc = sqlite3.Xsqlite3_bind_null(c.tls, st.p, idx)
+		case int64:
+			rc = sqlite3.Xsqlite3_bind_int64(c.tls, st.p, idx, v)
+		case int:
+			rc = sqlite3.Xsqlite3_bind_int64(c.tls, st.p, idx, int64(v))
+		case bool:
+			var x int64
+			if v {
+				x = 1
+			}
+			rc = sqlite3.Xsqlite3_bind_int64(c.tls, st.p, idx, x)
+		case string:
+			// A non-NULL pointer even for "": a NULL one binds NULL.
+			copy(mem[off:], v)
+			rc = sqlite3.Xsqlite3_bind_text(c.tls, st.p, idx, c.buf+uintptr(off), int32(len(v)), 0)
+			off += len(v)
+		case []byte:
+			if v == nil {
+				rc = sqlite3.Xsqlite3_bind_null(c.tls, st.p, idx)
+				break
+			}
+			copy(mem[off:], v)
+			rc = sqlite3.Xsqlite3_bind_blob(c.tls, st.p, idx, c.buf+uintptr(off), int32(len(v)), 0)
+			off += len(v)
+		default:
+			return fmt.Errorf("bind: value %d: unsupported type %T", i+1, a)
+		}
+		if rc != sqlite3.SQLITE_OK {
+			return c.errorf(rc, fmt.Sprintf("bind value %d", i+1))
+		}
+	}
+	return nil
+}
+
+// run binds args and steps st to its end; a row it returns is scanned
+// into row when row is not nil (the first one only).
+func (st *rawStmt) run(args []any, row *rawRow) error {
+	c := st.c
+	defer sqlite3.Xsqlite3_reset(c.tls, st.p)
+	if err := st.bind(args); err != nil {
+		return err
+	}
+	for {
+		switch rc := sqlite3.Xsqlite3_step(c.tls, st.p); rc {
+		case sqlite3.SQLITE_DONE:
+			return nil
+		case sqlite3.SQLITE_ROW:
+			if row != nil && row.vals == nil {
+				row.read(st)
+			}
+		default:
+			return c.errorf(rc, "step")
+		}
+	}
+}
+
+// exec runs query once, with args.
+func (c *rawConn) exec(query string, args ...any) (rawResult, error) {
+	st, err := c.compile(query)
+	if err != nil {
+		return rawResult{}, err
+	}
+	defer sqlite3.Xsqlite3_finalize(c.tls, st.p)
+	if err := st.run(args, nil); err != nil {
+		return rawResult{}, err
+	}
+	return c.result(), nil
+}
+
+func (c *rawConn) result() rawResult {
+	return rawResult{id: sqlite3.Xsqlite3_last_insert_rowid(c.tls, c.db), n: int64(sqlite3.Xsqlite3_changes(c.tls, c.db))}
+}
+
+// ExecContext runs query (prepared once and kept) with args. The context
+// is not watched: the Writer's statements are short.
+func (c *rawConn) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := c.prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.run(args, nil); err != nil {
+		return nil, err
+	}
+	return c.result(), nil
+}
+
+// QueryRowContext runs query (prepared once and kept) with args and keeps
+// its first row for Scan.
+func (c *rawConn) QueryRowContext(_ context.Context, query string, args ...any) *rawRow {
+	row := &rawRow{}
+	st, err := c.prepare(query)
+	if err == nil {
+		err = st.run(args, row)
+	}
+	row.err = err
+	return row
+}
+
+// rawResult is an sql.Result.
+type rawResult struct{ id, n int64 }
+
+func (r rawResult) LastInsertId() (int64, error) { return r.id, nil }
+func (r rawResult) RowsAffected() (int64, error) { return r.n, nil }
+
+// rawRow is the first row of a query, copied out of SQLite.
+type rawRow struct {
+	vals []any // int64, float64, string, []byte or nil per column
+	err  error
+}
+
+func (r *rawRow) read(st *rawStmt) {
+	tls := st.c.tls
+	n := int(sqlite3.Xsqlite3_column_count(tls, st.p))
+	r.vals = make([]any, n)
+	for i := range n {
+		col := int32(i)
+		switch sqlite3.Xsqlite3_column_type(tls, st.p, col) {
+		case sqlite3.SQLITE_INTEGER:
+			r.vals[i] = sqlite3.Xsqlite3_column_int64(tls, st.p, col)
+		case sqlite3.SQLITE_FLOAT:
+			r.vals[i] = sqlite3.Xsqlite3_column_double(tls, st.p, col)
+		case sqlite3.SQLITE_TEXT:
+			p := sqlite3.Xsqlite3_column_text(tls, st.p, col)
+			r.vals[i] = string(libc.GoBytes(p, int(sqlite3.Xsqlite3_column_bytes(tls, st.p, col))))
+		case sqlite3.SQLITE_BLOB:
+			p := sqlite3.Xsqlite3_column_blob(tls, st.p, col)
+			r.vals[i] = libc.GoBytes(p, int(sqlite3.Xsqlite3_column_bytes(tls, st.p, col)))
+		default:
+			r.vals[i] = nil
+		}
+	}
+}
+
+// Scan copies the row's columns into dest (*int64, *int, *string, *[]byte
+// or *any), as database/sql's Row.Scan does for these; sql.ErrNoRows when
+// the query returned none.
+func (r *rawRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.vals == nil {
+		return sql.ErrNoRows
+	}
+	if len(dest) != len(r.vals) {
+		return fmt.Errorf("scan: %d destinations for %d columns", len(dest), len(r.vals))
+	}
+	for i, d := range dest {
+		v := r.vals[i]
+		switch p := d.(type) {
+		case *any:
+			*p = v
+		case *int64:
+			x, ok := v.(int64)
+			if !ok {
+				return fmt.Errorf("scan: column %d is %T, not an integer", i, v)
+			}
+			*p = x
+		case *int:
+			x, ok := v.(int64)
+			if !ok {
+				return fmt.Errorf("scan: column %d is %T, not an integer", i, v)
+			}
+			*p = int(x)
+		case *string:
+			switch x := v.(type) {
+			case string:
+				*p = x
+			case []byte:
+				*p = string(x)
+			case nil:
+				return fmt.Errorf("scan: column %d is NULL, not text", i)
+			default:
+				*p = fmt.Sprint(x)
+			}
+		case *[]byte:
+			switch x := v.(type) {
+			case []byte:
+				*p = x
+			case string:
+				*p = []byte(x)
+			case nil:
+				*p = nil
+			default:
+				return fmt.Errorf("scan: column %d is %T, not bytes", i, v)
+			}
+		default:
+			return fmt.Errorf("scan: unsupported destination %T", d)
+		}
+	}
+	return nil
+}
