@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/store"
 )
 
@@ -92,4 +93,32 @@ func TestImportCancelled(t *testing.T) {
 		st.Close()
 	}
 	goroutinesSettle(t, before)
+}
+
+// TestMsgPool: the structs the writer puts back come out again, a put
+// that would pass maxPooled is dropped, and an empty pool gives nil (the
+// caller allocates).
+func TestMsgPool(t *testing.T) {
+	p := &msgPool{}
+	if p.get() != nil {
+		t.Fatal("empty pool gave a struct")
+	}
+	a, b := &decode.Message{}, &decode.Message{}
+	p.put([]*correlate.Message{{Message: a}, nil, {Message: b}, {}})
+	got := map[*decode.Message]bool{p.get(): true, p.get(): true}
+	if !got[a] || !got[b] || p.get() != nil {
+		t.Errorf("got %v back, want the two structs put, then nil", got)
+	}
+	many := make([]*correlate.Message, maxPooled+10)
+	for i := range many {
+		many[i] = &correlate.Message{Message: &decode.Message{}}
+	}
+	p.put(many)
+	n := 0
+	for p.get() != nil {
+		n++
+	}
+	if n != maxPooled {
+		t.Errorf("pool kept %d structs, want %d", n, maxPooled)
+	}
 }
