@@ -202,10 +202,6 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 // Stats returns what the Writer wrote so far.
 func (w *Writer) Stats() WriterStats { return w.stats }
 
-// bg is for ending a batch and releasing the connection: they must run
-// even when w.ctx is cancelled.
-var bg = context.Background()
-
 func (w *Writer) begin() error {
 	if _, err := w.conn.exec(`BEGIN IMMEDIATE`); err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -561,7 +557,7 @@ func (w *Writer) rollback() error {
 	if err == nil && !w.closed {
 		// The dropped dialogs rows had ids: give out SQLite's next one
 		// again, which the dialogs bulk will get (see Writer).
-		err = w.conn.QueryRowContext(bg, qNextDlg).Scan(&w.nextDialog)
+		err = w.conn.QueryRowContext(w.ctx, qNextDlg).Scan(&w.nextDialog)
 	}
 	w.s.mu.Lock()
 	for _, n := range w.newFiles {
