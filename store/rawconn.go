@@ -182,7 +182,7 @@ func (st *rawStmt) bind(args []any) error {
 	}
 	if n+1 > c.bufCap {
 		size := max(n+1, 2*c.bufCap, 64<<10)
-		p := libc.Xrealloc(c.tls, c.buf, uint64(size))
+		p := libc.Xrealloc(c.tls, c.buf, libc.Tsize_t(size))
 		if p == 0 {
 			return errors.New("bind: out of memory")
 		}
