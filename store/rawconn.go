@@ -171,6 +171,11 @@ func (st *rawStmt) finalize() {
 // are copied into c.buf.
 func (st *rawStmt) bind(args []any) error {
 	c := st.c
+	// Every parameter is bound on every run: one left over would keep the
+	// value of the run before, pointing into buf.
+	if want := int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, st.p)); len(args) != want {
+		return fmt.Errorf("bind: %d values for %d parameters", len(args), want)
+	}
 	n := 0
 	for _, a := range args {
 		switch v := a.(type) {

@@ -77,4 +77,7 @@ func TestRawConn(t *testing.T) {
 	if _, err := c.ExecContext(ctx, `INSERT INTO t (k) VALUES (?)`, 1.5); err == nil {
 		t.Error("unsupported value type: got no error")
 	}
+	if _, err := c.ExecContext(ctx, `INSERT INTO t (k, i) VALUES (?, ?)`, "z"); err == nil {
+		t.Error("a value short: got no error")
+	}
 }
