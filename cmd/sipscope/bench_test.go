@@ -74,3 +74,23 @@ func BenchmarkImport(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkCallsDB is `calls --db` reading back and printing every dialog
+// of the benchmark capture, imported once first: the part of `calls FILE`
+// that runs after decoding, and all of a query on a stored capture.
+func BenchmarkCallsDB(b *testing.B) {
+	file := benchCapture(b)
+	db := filepath.Join(b.TempDir(), "x.db")
+	quiet := &streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: io.Discard}
+	if err := runImport(context.Background(), &importOptions{files: []string{file}, db: db, quiet: true}, quiet); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		opts := &callsOptions{format: "jsonl", source: sourceOptions{db: db, quiet: true}}
+		opts.filter.sort = "start"
+		if err := runCalls(context.Background(), opts, quiet); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
