@@ -58,7 +58,7 @@ type Writer struct {
 	// Call-ID not in known is then new and goes in a bulk insert; others
 	// (continuations, imports into a used store) go row by row and merge.
 	fresh bool
-	known map[uint64]struct{} // hashes of the Call-IDs written
+	known seenSet // hashes of the Call-IDs written
 	seed  maphash.Seed
 	bulks []*bulk // in flush order, bDlg first
 	// pendingDlg are the dialogs queued in bDlg (dialogs-only stores).
@@ -146,7 +146,7 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 		return nil, fmt.Errorf("store: %s is open read-only", s.path)
 	}
 	w := &Writer{s: s, ctx: ctx, opts: s.opts, fileMsgs: make(map[int64]int64),
-		known: make(map[uint64]struct{}), seed: maphash.MakeSeed(), rows: rowEncoder{addrs: make(map[netip.AddrPort]any), strs: make(map[string]any)}}
+		seed: maphash.MakeSeed(), rows: rowEncoder{addrs: make(map[netip.AddrPort]any), strs: make(map[string]any)}}
 	// Sequence numbers continue across imports so that ORDER BY seq is
 	// capture order within an import and import order across them.
 	var dialogs int64
@@ -289,10 +289,8 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 		// Call-ID written before goes row by row. (Dialogs-only stores
 		// find out at the insert instead and keep no set that grows with
 		// the capture; see flushDialogs.)
-		h := maphash.String(w.seed, d.CallID)
-		_, seen := w.known[h]
+		seen := w.known.testAndAdd(maphash.String(w.seed, d.CallID))
 		bulk = bulk && !seen
-		w.known[h] = struct{}{}
 	}
 	if bulk {
 		// A Call-ID this store has never had: no merge, queue the row.
