@@ -391,3 +391,80 @@ func (r *rawRow) Scan(dest ...any) error {
 	}
 	return nil
 }
+
+// rawCursor scans the row a statement stands on (after SQLITE_ROW), column
+// by column, straight into its destinations: Store.Dialogs reads with it.
+type rawCursor struct{ st *rawStmt }
+
+// Scan is rawRow.Scan for the current row, and also fills *sql.NullString.
+func (r rawCursor) Scan(dest ...any) error {
+	tls, p := r.st.c.tls, r.st.p
+	if n := int(sqlite3.Xsqlite3_column_count(tls, p)); n != len(dest) {
+		return fmt.Errorf("scan: %d destinations for %d columns", len(dest), n)
+	}
+	text := func(col int32) string {
+		b := sqlite3.Xsqlite3_column_text(tls, p, col)
+		n := int(sqlite3.Xsqlite3_column_bytes(tls, p, col))
+		if n == 0 {
+			return ""
+		}
+		return string(unsafe.Slice((*byte)(cmem(b)), n))
+	}
+	for i, d := range dest {
+		col := int32(i)
+		typ := sqlite3.Xsqlite3_column_type(tls, p, col)
+		switch v := d.(type) {
+		case *int64:
+			if typ != sqlite3.SQLITE_INTEGER {
+				return fmt.Errorf("scan: column %d is not an integer", i)
+			}
+			*v = sqlite3.Xsqlite3_column_int64(tls, p, col)
+		case *int:
+			if typ != sqlite3.SQLITE_INTEGER {
+				return fmt.Errorf("scan: column %d is not an integer", i)
+			}
+			*v = int(sqlite3.Xsqlite3_column_int64(tls, p, col))
+		case *string:
+			if typ == sqlite3.SQLITE_NULL {
+				return fmt.Errorf("scan: column %d is NULL, not text", i)
+			}
+			*v = text(col)
+		case *sql.NullString:
+			if typ == sqlite3.SQLITE_NULL {
+				*v = sql.NullString{}
+			} else {
+				*v = sql.NullString{String: text(col), Valid: true}
+			}
+		default:
+			return fmt.Errorf("scan: unsupported destination %T", d)
+		}
+	}
+	return nil
+}
+
+// query runs query with args and calls fn on each row until it returns
+// false or the rows end.
+func (c *rawConn) query(query string, args []any, fn func(rawCursor) (bool, error)) error {
+	st, err := c.compile(query)
+	if err != nil {
+		return err
+	}
+	defer st.finalize()
+	defer sqlite3.Xsqlite3_reset(c.tls, st.p)
+	if err := st.bind(args); err != nil {
+		return err
+	}
+	for {
+		switch rc := sqlite3.Xsqlite3_step(c.tls, st.p); rc {
+		case sqlite3.SQLITE_DONE:
+			return nil
+		case sqlite3.SQLITE_ROW:
+			more, err := fn(rawCursor{st})
+			if err != nil || !more {
+				return err
+			}
+		default:
+			return c.errorf(rc, "step")
+		}
+	}
+}
