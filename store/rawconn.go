@@ -11,9 +11,10 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// rawConn is the Writer's own connection to its database, driven through
-// modernc.org/sqlite/lib (SQLite's C API, transpiled to Go, which the
-// database/sql driver uses too) instead of database/sql.
+// rawConn is a connection of the Writer's own to its database (and of
+// Store.Dialogs, to read), driven through modernc.org/sqlite/lib (SQLite's
+// C API, transpiled to Go, which the database/sql driver uses too) instead
+// of database/sql.
 //
 // An import is bound by the Writer, and the Writer by binding values: the
 // driver copies every text and blob into a C allocation of its own, records
@@ -58,11 +59,12 @@ func openRaw(path string, pragmas []string) (*rawConn, error) {
 		c.tls.Close()
 		return nil, err
 	}
-	defer libc.Xfree(c.tls, cpath)
 	pdb := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
-	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
 	rc := sqlite3.Xsqlite3_open_v2(c.tls, cpath, pdb, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
 	c.db = *(*uintptr)(cmem(pdb))
+	// Freed before close can end the TLS they come from.
+	c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
+	libc.Xfree(c.tls, cpath)
 	if rc != sqlite3.SQLITE_OK {
 		err := c.errorf(rc, "open")
 		c.close()

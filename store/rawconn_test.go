@@ -20,6 +20,9 @@ func TestRawConn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if _, err := openRaw(filepath.Join(t.TempDir(), "none.db"), nil); err == nil {
+		t.Error("opening a missing database: got no error")
+	}
 	c, err := openRaw(path, pragmas(s.opts))
 	if err != nil {
 		t.Fatal(err)
