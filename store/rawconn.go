@@ -239,6 +239,17 @@ func (st *rawStmt) bind(args []any) error {
 // run binds args and steps st to its end; a row it returns is scanned
 // into row when row is not nil (the first one only).
 func (st *rawStmt) run(args []any, row *rawRow) error {
+	return st.steps(args, func() (bool, error) {
+		if row != nil && row.vals == nil {
+			row.read(st)
+		}
+		return true, nil
+	})
+}
+
+// steps binds args and steps st, calling onRow on each row it returns
+// until onRow returns false or an error; st is reset after.
+func (st *rawStmt) steps(args []any, onRow func() (bool, error)) error {
 	c := st.c
 	defer sqlite3.Xsqlite3_reset(c.tls, st.p)
 	if err := st.bind(args); err != nil {
@@ -249,8 +260,8 @@ func (st *rawStmt) run(args []any, row *rawRow) error {
 		case sqlite3.SQLITE_DONE:
 			return nil
 		case sqlite3.SQLITE_ROW:
-			if row != nil && row.vals == nil {
-				row.read(st)
+			if more, err := onRow(); err != nil || !more {
+				return err
 			}
 		default:
 			return c.errorf(rc, "step")
@@ -452,21 +463,5 @@ func (c *rawConn) query(query string, args []any, fn func(rawCursor) (bool, erro
 		return err
 	}
 	defer st.finalize()
-	defer sqlite3.Xsqlite3_reset(c.tls, st.p)
-	if err := st.bind(args); err != nil {
-		return err
-	}
-	for {
-		switch rc := sqlite3.Xsqlite3_step(c.tls, st.p); rc {
-		case sqlite3.SQLITE_DONE:
-			return nil
-		case sqlite3.SQLITE_ROW:
-			more, err := fn(rawCursor{st})
-			if err != nil || !more {
-				return err
-			}
-		default:
-			return c.errorf(rc, "step")
-		}
-	}
+	return st.steps(args, func() (bool, error) { return fn(rawCursor{st}) })
 }
