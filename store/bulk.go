@@ -80,7 +80,7 @@ func (b *bulk) flush(c *rawConn) error {
 			b.full, err = c.compile(b.query(b.rows))
 		}
 		if err == nil {
-			err = b.full.run(b.args, nil)
+			_, err = b.full.exec(b.args)
 		}
 	} else {
 		_, err = c.exec(b.query(b.n), b.args...)

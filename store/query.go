@@ -263,67 +263,63 @@ func (s *Store) Dialogs(ctx context.Context, f Filter) iter.Seq2[*correlate.Dial
 			return
 		}
 		defer cleanup()
-		if f.Grep == nil {
-			s.dialogsRaw(ctx, q, args, yield)
-			return
-		}
-		rows, err := s.db.QueryContext(ctx, q, args...)
-		if err != nil {
-			yield(nil, fmt.Errorf("store: dialogs: %w", err))
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
+		// row hands on the dialog a row holds; false: the loop stopped.
+		row := func(sc scanner) (bool, error) {
 			var linked sql.NullString
-			_, d, err := scanDialog(rows, &linked)
+			_, d, err := scanDialog(sc, &linked)
 			if err != nil {
-				yield(nil, fmt.Errorf("store: dialogs: %w", err))
-				return
+				return false, err
 			}
 			d.Linked = splitLinked(linked)
-			if !yield(d, nil) {
-				return
-			}
+			return yield(d, nil), nil
 		}
-		if err := rows.Err(); err != nil {
+		if f.Grep == nil {
+			err = s.dialogsRaw(ctx, q, args, row)
+		} else {
+			err = s.dialogsSQL(ctx, q, args, row)
+		}
+		if err != nil {
 			yield(nil, fmt.Errorf("store: dialogs: %w", err))
 		}
 	}
 }
 
-// dialogsRaw is Dialogs on a connection of its own through SQLite's C
-// API (see rawConn), which reads rows at half the cost of database/sql:
-// listing every dialog of a large store is mostly that. The grep filter
-// needs the Go function registered with the driver, so it stays there.
-func (s *Store) dialogsRaw(ctx context.Context, q string, args []any, yield func(*correlate.Dialog, error) bool) {
+// scanner is a row to scan: *sql.Rows, *sql.Row or rawCursor.
+type scanner interface{ Scan(dest ...any) error }
+
+// dialogsRaw runs a dialogs query on a connection of its own through
+// SQLite's C API (see rawConn), which reads rows at half the cost of
+// database/sql: listing every dialog of a large store is mostly that.
+func (s *Store) dialogsRaw(ctx context.Context, q string, args []any, row func(scanner) (bool, error)) error {
 	o := s.opts
 	o.ReadOnly = true // query_only: a reader
 	c, err := openRaw(s.path, pragmas(o))
 	if err != nil {
-		yield(nil, fmt.Errorf("store: dialogs: %w", err))
-		return
+		return err
 	}
 	defer c.close()
-	stopped := false
-	err = c.query(q, args, func(r rawCursor) (bool, error) {
+	return c.query(q, args, func(r rawCursor) (bool, error) {
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		var linked sql.NullString
-		_, d, err := scanDialog(r, &linked)
-		if err != nil {
-			return false, err
-		}
-		d.Linked = splitLinked(linked)
-		if !yield(d, nil) {
-			stopped = true
-			return false, nil
-		}
-		return true, nil
+		return row(r)
 	})
-	if err != nil && !stopped {
-		yield(nil, fmt.Errorf("store: dialogs: %w", err))
+}
+
+// dialogsSQL runs a dialogs query through database/sql: the grep filter
+// needs the Go function registered with the driver (sipscope_grep).
+func (s *Store) dialogsSQL(ctx context.Context, q string, args []any, row func(scanner) (bool, error)) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
 	}
+	defer rows.Close()
+	for rows.Next() {
+		if more, err := row(rows); err != nil || !more {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 func (s *Store) dialogQuery(f Filter) (q string, args []any, cleanup func(), err error) {

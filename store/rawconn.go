@@ -25,10 +25,10 @@ import (
 // opened without a mutex (SQLITE_OPEN_NOMUTEX): only the Writer uses it,
 // one goroutine at a time.
 //
-// It offers what the Writer needs: statements prepared once and kept
-// (prepare), statements run once (ExecContext, QueryRowContext, which also
-// make it an execer), and the bulk inserts (bulk.flush). Values are int64,
-// int, bool, string, []byte and nil, as the driver takes them.
+// It offers what the Writer and Dialogs need: statements prepared once and
+// kept (execKept, queryRow), statements run once (exec, query), and the
+// bulk inserts (bulk.flush). Values are int64, int, bool, string, []byte
+// and nil, as the driver takes them; rows are read through rawCursor.
 type rawConn struct {
 	tls   *libc.TLS
 	db    uintptr
@@ -236,17 +236,6 @@ func (st *rawStmt) bind(args []any) error {
 	return nil
 }
 
-// run binds args and steps st to its end; a row it returns is scanned
-// into row when row is not nil (the first one only).
-func (st *rawStmt) run(args []any, row *rawRow) error {
-	return st.steps(args, func() (bool, error) {
-		if row != nil && row.vals == nil {
-			row.read(st)
-		}
-		return true, nil
-	})
-}
-
 // steps binds args and steps st, calling onRow on each row it returns
 // until onRow returns false or an error; st is reset after.
 func (st *rawStmt) steps(args []any, onRow func() (bool, error)) error {
@@ -275,40 +264,53 @@ func (c *rawConn) exec(query string, args ...any) (rawResult, error) {
 	if err != nil {
 		return rawResult{}, err
 	}
-	defer sqlite3.Xsqlite3_finalize(c.tls, st.p)
-	if err := st.run(args, nil); err != nil {
+	defer st.finalize()
+	return st.exec(args)
+}
+
+// exec runs st with args to its end (rows it returns are skipped).
+func (st *rawStmt) exec(args []any) (rawResult, error) {
+	if err := st.steps(args, func() (bool, error) { return true, nil }); err != nil {
 		return rawResult{}, err
 	}
-	return c.result(), nil
+	return st.c.result(), nil
 }
 
 func (c *rawConn) result() rawResult {
 	return rawResult{id: sqlite3.Xsqlite3_last_insert_rowid(c.tls, c.db), n: int64(sqlite3.Xsqlite3_changes(c.tls, c.db))}
 }
 
-// ExecContext runs query (prepared once and kept) with args. The context
-// is not watched: the Writer's statements are short.
-func (c *rawConn) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+// execKept runs query, prepared once and kept, with args.
+func (c *rawConn) execKept(query string, args ...any) (rawResult, error) {
 	st, err := c.prepare(query)
 	if err != nil {
-		return nil, err
+		return rawResult{}, err
 	}
-	if err := st.run(args, nil); err != nil {
-		return nil, err
-	}
-	return c.result(), nil
+	return st.exec(args)
 }
 
-// QueryRowContext runs query (prepared once and kept) with args and keeps
-// its first row for Scan.
-func (c *rawConn) QueryRowContext(_ context.Context, query string, args ...any) *rawRow {
-	row := &rawRow{}
+// ExecContext is execKept, for the execer interface (Store.insertFile).
+// The context is not watched: the Writer's statements are short.
+func (c *rawConn) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	return c.execKept(query, args...)
+}
+
+// queryRow runs query, prepared once and kept, with args and hands its
+// first row to scan; sql.ErrNoRows when it returns none.
+func (c *rawConn) queryRow(query string, args []any, scan func(rawCursor) error) error {
 	st, err := c.prepare(query)
-	if err == nil {
-		err = st.run(args, row)
+	if err != nil {
+		return err
 	}
-	row.err = err
-	return row
+	found := false
+	err = st.steps(args, func() (bool, error) {
+		found = true
+		return false, scan(rawCursor{st})
+	})
+	if err == nil && !found {
+		err = sql.ErrNoRows
+	}
+	return err
 }
 
 // rawResult is an sql.Result.
@@ -317,99 +319,12 @@ type rawResult struct{ id, n int64 }
 func (r rawResult) LastInsertId() (int64, error) { return r.id, nil }
 func (r rawResult) RowsAffected() (int64, error) { return r.n, nil }
 
-// rawRow is the first row of a query, copied out of SQLite.
-type rawRow struct {
-	vals []any // int64, float64, string, []byte or nil per column
-	err  error
-}
-
-func (r *rawRow) read(st *rawStmt) {
-	tls := st.c.tls
-	n := int(sqlite3.Xsqlite3_column_count(tls, st.p))
-	r.vals = make([]any, n)
-	for i := range n {
-		col := int32(i)
-		switch sqlite3.Xsqlite3_column_type(tls, st.p, col) {
-		case sqlite3.SQLITE_INTEGER:
-			r.vals[i] = sqlite3.Xsqlite3_column_int64(tls, st.p, col)
-		case sqlite3.SQLITE_FLOAT:
-			r.vals[i] = sqlite3.Xsqlite3_column_double(tls, st.p, col)
-		case sqlite3.SQLITE_TEXT:
-			p := sqlite3.Xsqlite3_column_text(tls, st.p, col)
-			r.vals[i] = string(libc.GoBytes(p, int(sqlite3.Xsqlite3_column_bytes(tls, st.p, col))))
-		case sqlite3.SQLITE_BLOB:
-			p := sqlite3.Xsqlite3_column_blob(tls, st.p, col)
-			r.vals[i] = libc.GoBytes(p, int(sqlite3.Xsqlite3_column_bytes(tls, st.p, col)))
-		default:
-			r.vals[i] = nil
-		}
-	}
-}
-
-// Scan copies the row's columns into dest (*int64, *int, *string, *[]byte
-// or *any), as database/sql's Row.Scan does for these; sql.ErrNoRows when
-// the query returned none.
-func (r *rawRow) Scan(dest ...any) error {
-	if r.err != nil {
-		return r.err
-	}
-	if r.vals == nil {
-		return sql.ErrNoRows
-	}
-	if len(dest) != len(r.vals) {
-		return fmt.Errorf("scan: %d destinations for %d columns", len(dest), len(r.vals))
-	}
-	for i, d := range dest {
-		v := r.vals[i]
-		switch p := d.(type) {
-		case *any:
-			*p = v
-		case *int64:
-			x, ok := v.(int64)
-			if !ok {
-				return fmt.Errorf("scan: column %d is %T, not an integer", i, v)
-			}
-			*p = x
-		case *int:
-			x, ok := v.(int64)
-			if !ok {
-				return fmt.Errorf("scan: column %d is %T, not an integer", i, v)
-			}
-			*p = int(x)
-		case *string:
-			switch x := v.(type) {
-			case string:
-				*p = x
-			case []byte:
-				*p = string(x)
-			case nil:
-				return fmt.Errorf("scan: column %d is NULL, not text", i)
-			default:
-				*p = fmt.Sprint(x)
-			}
-		case *[]byte:
-			switch x := v.(type) {
-			case []byte:
-				*p = x
-			case string:
-				*p = []byte(x)
-			case nil:
-				*p = nil
-			default:
-				return fmt.Errorf("scan: column %d is %T, not bytes", i, v)
-			}
-		default:
-			return fmt.Errorf("scan: unsupported destination %T", d)
-		}
-	}
-	return nil
-}
-
 // rawCursor scans the row a statement stands on (after SQLITE_ROW), column
-// by column, straight into its destinations: Store.Dialogs reads with it.
+// by column, straight into its destinations: *int64, *int, *string,
+// *sql.NullString or *[]byte, converted as database/sql's Scan does for
+// these (a NULL is refused but for *sql.NullString and *[]byte).
 type rawCursor struct{ st *rawStmt }
 
-// Scan is rawRow.Scan for the current row, and also fills *sql.NullString.
 func (r rawCursor) Scan(dest ...any) error {
 	tls, p := r.st.c.tls, r.st.p
 	if n := int(sqlite3.Xsqlite3_column_count(tls, p)); n != len(dest) {
@@ -447,6 +362,12 @@ func (r rawCursor) Scan(dest ...any) error {
 				*v = sql.NullString{}
 			} else {
 				*v = sql.NullString{String: text(col), Valid: true}
+			}
+		case *[]byte:
+			*v = nil
+			if typ != sqlite3.SQLITE_NULL {
+				b := sqlite3.Xsqlite3_column_blob(tls, p, col)
+				*v = append([]byte{}, unsafe.Slice((*byte)(cmem(b)), int(sqlite3.Xsqlite3_column_bytes(tls, p, col)))...)
 			}
 		default:
 			return fmt.Errorf("scan: unsupported destination %T", d)

@@ -43,7 +43,8 @@ func TestRawConn(t *testing.T) {
 		}
 	}
 	var types string
-	if err := c.QueryRowContext(ctx, `SELECT group_concat(typeof(k) || '/' || typeof(b), ' ') FROM t`).Scan(&types); err != nil {
+	if err := c.queryRow(`SELECT group_concat(typeof(k) || '/' || typeof(b), ' ') FROM t`, nil,
+		func(r rawCursor) error { return r.Scan(&types) }); err != nil {
 		t.Fatal(err)
 	}
 	if want := "text/null text/blob text/blob"; types != want {
@@ -54,12 +55,13 @@ func TestRawConn(t *testing.T) {
 		n    int
 		b    []byte
 		k, x string
-		null any
+		null sql.NullString
 	)
-	if err := c.QueryRowContext(ctx, `SELECT i, length(b), b, k, n, NULL FROM t WHERE k = ?`, "a").Scan(&i, &n, &b, &k, &x, &null); err != nil {
+	if err := c.queryRow(`SELECT i, length(b), b, k, n, NULL FROM t WHERE k = ?`, []any{"a"},
+		func(r rawCursor) error { return r.Scan(&i, &n, &b, &k, &x, &null) }); err != nil {
 		t.Fatal(err)
 	}
-	if i != 42 || n != len(big) || !bytes.Equal(b, big) || k != "a" || x != "x" || null != nil {
+	if i != 42 || n != len(big) || !bytes.Equal(b, big) || k != "a" || x != "x" || null.Valid {
 		t.Errorf("scan: got %d %d %d bytes %q %q %v", i, n, len(b), k, x, null)
 	}
 	// The pooled connections see what the raw one wrote (it is autocommit).
@@ -71,7 +73,8 @@ func TestRawConn(t *testing.T) {
 	if !isUnique(err) {
 		t.Errorf("duplicate key: got %v, want a constraint error", err)
 	}
-	if err := c.QueryRowContext(ctx, `SELECT k FROM t WHERE k = 'none'`).Scan(&k); !errors.Is(err, sql.ErrNoRows) {
+	if err := c.queryRow(`SELECT k FROM t WHERE k = 'none'`, nil,
+		func(r rawCursor) error { return r.Scan(&k) }); !errors.Is(err, sql.ErrNoRows) {
 		t.Errorf("no row: got %v, want sql.ErrNoRows", err)
 	}
 	if _, err := c.exec(`SELECT nosuch FROM t`); err == nil {

@@ -53,7 +53,7 @@ func appendDialogArgs(dst []any, d *correlate.Dialog) []any {
 }
 
 // scanDialog reads id followed by dialogCols and then extra destinations.
-func scanDialog(sc interface{ Scan(...any) error }, extra ...any) (int64, *correlate.Dialog, error) {
+func scanDialog(sc scanner, extra ...any) (int64, *correlate.Dialog, error) {
 	var (
 		id                               int64
 		d                                correlate.Dialog

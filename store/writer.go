@@ -28,7 +28,6 @@ import (
 // Writer at a time. Close or Abort it before closing the Store.
 type Writer struct {
 	s    *Store
-	ctx  context.Context
 	opts Options
 
 	// conn is the Writer's own connection (see rawConn), outside the
@@ -139,13 +138,13 @@ func (w *Writer) resetBulks() {
 var _ correlate.Sink = (*Writer)(nil)
 
 // Writer returns a Writer that writes into s, on a connection of its own.
-// ctx bounds the statements it runs on the Store's pool; those on its own
-// connection are short and are not interrupted.
+// ctx bounds the query that sets it up; the statements on its own
+// connection are short and are not interrupted (see rawConn).
 func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 	if s.opts.ReadOnly {
 		return nil, fmt.Errorf("store: %s is open read-only", s.path)
 	}
-	w := &Writer{s: s, ctx: ctx, opts: s.opts, fileMsgs: make(map[int64]int64),
+	w := &Writer{s: s, opts: s.opts, fileMsgs: make(map[int64]int64),
 		seed: maphash.MakeSeed(), rows: rowEncoder{addrs: make(map[netip.AddrPort]any), strs: make(map[string]any)}}
 	// Sequence numbers continue across imports so that ORDER BY seq is
 	// capture order within an import and import order across them.
@@ -211,7 +210,7 @@ func (w *Writer) begin() error {
 		// The dialogs bulk gets SQLite's ids: start from its next one, in
 		// case another connection added dialogs between our batches (the
 		// batch's lock keeps others out until it commits).
-		if err := w.conn.QueryRowContext(w.ctx, qNextDlg).Scan(&w.nextDialog); err != nil {
+		if err := w.conn.queryRow(qNextDlg, nil, func(r rawCursor) error { return r.Scan(&w.nextDialog) }); err != nil {
 			w.rollback()
 			return fmt.Errorf("store: begin: %w", err)
 		}
@@ -279,7 +278,6 @@ func (w *Writer) DialogEncoded(d *correlate.Dialog, msgs []*correlate.Message, e
 }
 
 func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Encoded) error {
-	ctx := w.ctx
 	w.stats.Dialogs++
 	var dialogID int64
 	n := int64(1) // rows inserted: 0 when d continues a stored dialog
@@ -339,7 +337,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 	var txnBase int
 	if n != 1 && len(d.Transactions) > 0 {
 		var old []byte
-		if err := w.tx.QueryRowContext(ctx, qTxnSel, dialogID).Scan(&old); err != nil {
+		if err := w.tx.queryRow(qTxnSel, []any{dialogID}, func(r rawCursor) error { return r.Scan(&old) }); err != nil {
 			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
 		}
 		stored, err := parseTxns(old)
@@ -366,7 +364,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 			b = appendTxns(b[:0], d.Transactions, txnBase)
 		}
 		w.buf = b
-		if _, err := w.tx.ExecContext(ctx, qTxnUpd, string(b), dialogID); err != nil {
+		if _, err := w.tx.execKept(qTxnUpd, string(b), dialogID); err != nil {
 			return fmt.Errorf("store: dialog %q: transactions: %w", d.CallID, err)
 		}
 	}
@@ -397,12 +395,11 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 // dialogRow inserts d on its own, or merges it into the stored row of its
 // Call-ID. n is the number of rows inserted (0 for a merge).
 func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dialogID, n int64, err error) {
-	ctx := w.ctx
 	// Perhaps a continuation: the stored row must be visible.
 	if err := w.flush(); err != nil {
 		return 0, 0, err
 	}
-	res, err := w.tx.ExecContext(ctx, qDialogIns, append(append([]any{w.nextDialog}, dialogArgs(d)...), w.txnsJSON(d))...)
+	res, err := w.tx.execKept(qDialogIns, append(append([]any{w.nextDialog}, dialogArgs(d)...), w.txnsJSON(d))...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 	}
@@ -414,16 +411,23 @@ func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dial
 		w.nextDialog++
 	} else {
 		// A continuation of a stored dialog.
-		id, old, err := scanDialog(w.tx.QueryRowContext(ctx, qDialogSel, d.CallID))
+		var (
+			id  int64
+			old *correlate.Dialog
+		)
+		err := w.tx.queryRow(qDialogSel, []any{d.CallID}, func(r rawCursor) (err error) {
+			id, old, err = scanDialog(r)
+			return err
+		})
 		if err != nil {
 			return 0, 0, fmt.Errorf("store: dialog %q: read for merge: %w", d.CallID, err)
 		}
 		dialogID = id
 		merged := merge(old, d, msgs)
-		if _, err := w.tx.ExecContext(ctx, qDialogUpd, append(dialogArgs(merged), id)...); err != nil {
+		if _, err := w.tx.execKept(qDialogUpd, append(dialogArgs(merged), id)...); err != nil {
 			return 0, 0, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
 		}
-		if _, err := w.tx.ExecContext(ctx, qPartsInc, id); err != nil {
+		if _, err := w.tx.execKept(qPartsInc, id); err != nil {
 			return 0, 0, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
 		}
 		w.stats.Merged++
@@ -528,7 +532,8 @@ func (w *Writer) fileID(name string) (int64, error) {
 	if ok {
 		return id, nil
 	}
-	id, err := w.s.insertFile(w.ctx, w.tx, File{Name: name, Imported: time.Now().UTC()})
+	// The Writer's own connection does not watch contexts (see rawConn).
+	id, err := w.s.insertFile(context.Background(), w.tx, File{Name: name, Imported: time.Now().UTC()})
 	if err != nil {
 		return 0, err
 	}
@@ -555,7 +560,7 @@ func (w *Writer) rollback() error {
 	if err == nil && !w.closed {
 		// The dropped dialogs rows had ids: give out SQLite's next one
 		// again, which the dialogs bulk will get (see Writer).
-		err = w.conn.QueryRowContext(w.ctx, qNextDlg).Scan(&w.nextDialog)
+		err = w.conn.queryRow(qNextDlg, nil, func(r rawCursor) error { return r.Scan(&w.nextDialog) })
 	}
 	w.s.mu.Lock()
 	for _, n := range w.newFiles {
@@ -584,7 +589,7 @@ func (w *Writer) Close() error {
 	}
 	w.s.mu.Unlock()
 	for _, id := range ids {
-		if _, err := w.tx.ExecContext(w.ctx, qFilesDone, w.fileMsgs[id], id); err != nil {
+		if _, err := w.tx.execKept(qFilesDone, w.fileMsgs[id], id); err != nil {
 			w.rollback()
 			return fmt.Errorf("store: finish files: %w", err)
 		}
