@@ -166,28 +166,26 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		// spare: the writer only binds them (see store.Encoder).
 		async.encoder, async.write = w.Encoder(), w.DialogEncoded
 	}
+	// The correlator reads each message as the decoder hands it and keeps
+	// a copy that owns its memory (none with Summaries).
 	copts := imp.correlate
 	if async.encoder != nil {
 		// The store reads a kept message's bytes, frames, addresses and
-		// start line only: the correlator reads the rest as the decoder
-		// hands it, and keeps a copy without the parsed headers, in a
-		// struct the writer is done with when there is one.
+		// start line only: a copy without the parsed headers, in a struct
+		// the writer is done with when there is one.
 		pool := &msgPool{}
 		async.pool = pool
 		copts.Keep = func(m *decode.Message) *decode.Message { return m.CloneWire(pool.get()) }
+	} else {
+		// keep sees whole messages.
+		copts.Keep = (*decode.Message).Clone
 	}
 	corr := correlate.New(copts, async)
-	clone := !copts.Summaries && copts.Keep == nil
 	var failed error
 	h := decode.HandlerFuncs{
 		OnMessage: func(m *decode.Message) {
 			if failed != nil {
 				return
-			}
-			if clone {
-				// The correlator keeps messages until their dialog is
-				// handed on: they must own their memory.
-				m = m.Clone()
 			}
 			if err := corr.Add(m); err != nil {
 				failed = err
