@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"modernc.org/sqlite"
 
@@ -86,29 +88,36 @@ func SortKeys() []string {
 }
 
 // Check reports the first invalid field of f, in words a user can act on,
-// so that a command can refuse bad flags before any work.
+// so that a command can refuse bad flags before any work. Each message
+// starts with the field's name in lower case ("status: ..."), which a
+// command can turn into its flag's name.
 func (f *Filter) Check() error {
 	for _, k := range f.Kind {
 		if !slices.Contains(kinds, k) {
-			return fmt.Errorf("unknown kind %q (want one of %s)", k, joinAny(kinds))
+			return fmt.Errorf("kind: unknown kind %q (want one of %s)", k, joinAny(kinds))
 		}
 	}
 	for _, s := range f.State {
 		if !slices.Contains(states, s) {
-			return fmt.Errorf("unknown state %q (want one of %s)", s, joinAny(states))
+			return fmt.Errorf("state: unknown state %q (want one of %s)", s, joinAny(states))
 		}
 	}
 	if _, err := parseStatus(f.Status); err != nil {
-		return err
+		return fmt.Errorf("status: %w", err)
+	}
+	for _, p := range []struct{ flag, pat string }{{"from", f.From}, {"to", f.To}} {
+		if err := checkGlob(p.pat); err != nil {
+			return fmt.Errorf("%s: %w", p.flag, err)
+		}
 	}
 	if _, err := orderBy(f.Sort); err != nil {
-		return err
+		return fmt.Errorf("sort: %w", err)
 	}
 	if f.Limit < 0 {
-		return fmt.Errorf("negative limit %d", f.Limit)
+		return fmt.Errorf("limit: negative limit %d", f.Limit)
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
-		return fmt.Errorf("until (%s) is not after since (%s)", f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
+		return fmt.Errorf("until: %s is not after since (%s)", f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
 	}
 	return nil
 }
@@ -121,6 +130,30 @@ func joinAny[T ~string](l []T) string {
 	return strings.Join(s, ", ")
 }
 
+// checkGlob refuses a From/To pattern SQLite's GLOB cannot match as meant:
+// a "[" class without its "]" (GLOB then matches nothing, silently). In a
+// class, a "]" right after "[" or "[^" is a literal.
+func checkGlob(pat string) error {
+	for i := 0; i < len(pat); i++ {
+		if pat[i] != '[' {
+			continue
+		}
+		j := i + 1
+		if j < len(pat) && pat[j] == '^' {
+			j++
+		}
+		if j < len(pat) && pat[j] == ']' {
+			j++
+		}
+		k := strings.IndexByte(pat[j:], ']')
+		if k < 0 {
+			return fmt.Errorf("bad glob %q: the [ at byte %d has no closing ] (without [, * or ? the filter is a substring search)", pat, i+1)
+		}
+		i = j + k
+	}
+	return nil
+}
+
 // statusRange is an inclusive range of status codes.
 type statusRange struct{ lo, hi int }
 
@@ -131,7 +164,10 @@ func parseStatus(s string) ([]statusRange, error) {
 	var rs []statusRange
 	for _, term := range strings.Split(s, ",") {
 		term = strings.ToLower(strings.TrimSpace(term))
-		bad := fmt.Errorf("bad status %q (want a code like 486, a class like 4xx or a range like 400-499)", term)
+		// RFC 3261 §7.2: status codes are 100-699; 0 stands for "no final
+		// response".
+		bad := fmt.Errorf("bad status %q (want a SIP code 100-699 like 486, 0 for none, a class like 4xx or a range like 400-499)", term)
+		valid := func(c int) bool { return c == 0 || c >= 100 && c <= 699 }
 		switch {
 		case len(term) == 3 && term[1:] == "xx" && term[0] >= '1' && term[0] <= '6':
 			c := int(term[0]-'0') * 100
@@ -140,13 +176,13 @@ func parseStatus(s string) ([]statusRange, error) {
 			a, b, _ := strings.Cut(term, "-")
 			lo, err1 := strconv.Atoi(strings.TrimSpace(a))
 			hi, err2 := strconv.Atoi(strings.TrimSpace(b))
-			if err1 != nil || err2 != nil || lo < 0 || hi < lo || hi > 999 {
+			if err1 != nil || err2 != nil || !valid(lo) || !valid(hi) || hi < lo {
 				return nil, bad
 			}
 			rs = append(rs, statusRange{lo, hi})
 		default:
 			c, err := strconv.Atoi(term)
-			if err != nil || c < 0 || c > 999 {
+			if err != nil || !valid(c) {
 				return nil, bad
 			}
 			rs = append(rs, statusRange{c, c})
@@ -221,16 +257,77 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-func partyCond(side, pat string, args *[]any) string {
+// partyCond is the WHERE term of a From/To filter. SQLite's LIKE and
+// lower() fold ASCII case only, so a pattern with non-ASCII letters
+// ("воронеж") compares Unicode-folded text through sipscope_fold, a Go
+// function; ASCII patterns keep the built-in operators (no Go call per row,
+// and the fast raw connection). folded reports whether sipscope_fold is used.
+func partyCond(side, pat string, args *[]any) (cond string, folded bool) {
+	if !isASCII(pat) {
+		p := foldCase(pat)
+		if strings.ContainsAny(pat, "*?[") {
+			*args = append(*args, p, p)
+			return fmt.Sprintf("(sipscope_fold(d.%[1]s_user) GLOB ? OR sipscope_fold(d.%[1]s_uri) GLOB ?)", side), true
+		}
+		// instr, not LIKE: the folded pattern is matched literally.
+		*args = append(*args, p, p, p)
+		return fmt.Sprintf(`(instr(sipscope_fold(d.%[1]s_user), ?) OR instr(sipscope_fold(d.%[1]s_uri), ?) OR instr(sipscope_fold(d.%[1]s_display), ?))`, side), true
+	}
 	if strings.ContainsAny(pat, "*?[") {
 		p := strings.ToLower(pat)
 		*args = append(*args, p, p)
-		return fmt.Sprintf("(lower(d.%[1]s_user) GLOB ? OR lower(d.%[1]s_uri) GLOB ?)", side)
+		return fmt.Sprintf("(lower(d.%[1]s_user) GLOB ? OR lower(d.%[1]s_uri) GLOB ?)", side), false
 	}
 	p := "%" + likeEscape(pat) + "%"
 	*args = append(*args, p, p, p)
-	return fmt.Sprintf(`(d.%[1]s_user LIKE ? ESCAPE '\' OR d.%[1]s_uri LIKE ? ESCAPE '\' OR d.%[1]s_display LIKE ? ESCAPE '\')`, side)
+	return fmt.Sprintf(`(d.%[1]s_user LIKE ? ESCAPE '\' OR d.%[1]s_uri LIKE ? ESCAPE '\' OR d.%[1]s_display LIKE ? ESCAPE '\')`, side), false
 }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// foldCase maps s to one representative per Unicode case class (the lower
+// case of the upper case: "Σ", "σ" and "ς" all give "σ", the Kelvin sign
+// gives "k"), so that two strings equal but for case fold to the same text.
+func foldCase(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	return strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, s)
+}
+
+var (
+	foldOnce sync.Once
+	foldErr  error
+)
+
+// registerFold registers sipscope_fold(text) with the driver: foldCase in
+// SQL, NULL for NULL.
+func registerFold() error {
+	foldOnce.Do(func() {
+		foldErr = sqlite.RegisterDeterministicScalarFunction("sipscope_fold", 1,
+			func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+				switch v := args[0].(type) {
+				case string:
+					return foldCase(v), nil
+				case []byte:
+					return foldCase(string(v)), nil
+				case nil:
+					return nil, nil
+				}
+				return args[0], nil
+			})
+	})
+	return foldErr
+}
+
+func init() { _ = registerFold() }
 
 // linkedExpr is the Call-IDs directly linked to d in either direction,
 // joined by a unit separator.
@@ -257,7 +354,7 @@ func splitLinked(s sql.NullString) []string {
 //	}
 func (s *Store) Dialogs(ctx context.Context, f Filter) iter.Seq2[*correlate.Dialog, error] {
 	return func(yield func(*correlate.Dialog, error) bool) {
-		q, args, cleanup, err := s.dialogQuery(f)
+		q, args, goFuncs, cleanup, err := s.dialogQuery(f)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -273,7 +370,7 @@ func (s *Store) Dialogs(ctx context.Context, f Filter) iter.Seq2[*correlate.Dial
 			d.Linked = splitLinked(linked)
 			return yield(d, nil), nil
 		}
-		if f.Grep == nil {
+		if !goFuncs {
 			err = s.dialogsRaw(ctx, q, args, row)
 		} else {
 			err = s.dialogsSQL(ctx, q, args, row)
@@ -322,10 +419,13 @@ func (s *Store) dialogsSQL(ctx context.Context, q string, args []any, row func(s
 	return rows.Err()
 }
 
-func (s *Store) dialogQuery(f Filter) (q string, args []any, cleanup func(), err error) {
+// dialogQuery builds the SQL of a Dialogs query. goFuncs reports that it
+// calls Go functions registered with the driver (grep, Unicode folding),
+// which only database/sql connections know.
+func (s *Store) dialogQuery(f Filter) (q string, args []any, goFuncs bool, cleanup func(), err error) {
 	cleanup = func() {}
 	if err := f.Check(); err != nil {
-		return "", nil, cleanup, fmt.Errorf("store: %w", err)
+		return "", nil, false, cleanup, fmt.Errorf("store: %w", err)
 	}
 	var where []string
 	if len(f.Kind) > 0 {
@@ -349,11 +449,18 @@ func (s *Store) dialogQuery(f Filter) (q string, args []any, cleanup func(), err
 		}
 		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
-	if f.From != "" {
-		where = append(where, partyCond("from", f.From, &args))
-	}
-	if f.To != "" {
-		where = append(where, partyCond("to", f.To, &args))
+	for _, p := range []struct{ side, pat string }{{"from", f.From}, {"to", f.To}} {
+		if p.pat == "" {
+			continue
+		}
+		cond, folded := partyCond(p.side, p.pat, &args)
+		if folded {
+			if err := registerFold(); err != nil {
+				return "", nil, false, cleanup, fmt.Errorf("store: %w", err)
+			}
+			goFuncs = true
+		}
+		where = append(where, cond)
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "d.start_ns >= ?")
@@ -370,14 +477,15 @@ func (s *Store) dialogQuery(f Filter) (q string, args []any, cleanup func(), err
 	}
 	if f.Grep != nil {
 		if s.opts.DialogsOnly {
-			return "", nil, cleanup, fmt.Errorf("store: grep: %w", ErrNoMessages)
+			return "", nil, false, cleanup, fmt.Errorf("store: grep: %w", ErrNoMessages)
 		}
 		if err := registerGrep(); err != nil {
-			return "", nil, cleanup, fmt.Errorf("store: grep: %w", err)
+			return "", nil, false, cleanup, fmt.Errorf("store: grep: %w", err)
 		}
 		id := grepNext.Add(1)
 		grepPatterns.Store(id, f.Grep)
 		cleanup = func() { grepPatterns.Delete(id) }
+		goFuncs = true
 		where = append(where, "EXISTS (SELECT 1 FROM messages m WHERE m.dialog_id = d.id AND sipscope_grep(?, m.raw))")
 		args = append(args, id)
 	}
@@ -397,7 +505,7 @@ func (s *Store) dialogQuery(f Filter) (q string, args []any, cleanup func(), err
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
 	}
-	return q, args, cleanup, nil
+	return q, args, goFuncs, cleanup, nil
 }
 
 // Dialog returns one dialog in full: its summary (continuations already

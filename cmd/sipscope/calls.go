@@ -74,7 +74,8 @@ func (f *filterOptions) build() (store.Filter, error) {
 		return sf, usagef("--limit must be 0 or more")
 	}
 	if err := sf.Check(); err != nil {
-		return sf, usagef("%v", err)
+		// Check names the field first ("status: ..."): the flag's name.
+		return sf, usagef("--%v", err)
 	}
 	return sf, nil
 }
@@ -204,9 +205,22 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 		return err
 	}
 	if opts.format == "table" && n == 0 && !opts.source.quiet {
-		fmt.Fprintln(io.ErrOut, "no dialogs match")
+		fmt.Fprintln(io.ErrOut, noDialogsNote(&opts.source, &opts.filter))
 	}
 	return out.Flush()
+}
+
+// noDialogsNote says why a listing is empty: the filters, or a source
+// without any SIP dialog at all.
+func noDialogsNote(src *sourceOptions, f *filterOptions) string {
+	in := src.db
+	if in == "" {
+		in = strings.Join(src.files, ", ")
+	}
+	if f.active() {
+		return "no dialogs in " + in + " match the filters"
+	}
+	return "no SIP dialogs in " + in + " (`sipscope messages --stats` says what the capture holds)"
 }
 
 // eachDialog calls fn with each dialog the query finds, in its order,

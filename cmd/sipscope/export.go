@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -17,7 +16,7 @@ import (
 	"github.com/sipscope/sipscope/store"
 )
 
-var exportFormats = []string{"html", "svg", "mermaid", "plantuml", "txt", "pcap", "json"}
+var exportFormats = []string{"html", "svg", "mermaid", "plantuml", "txt", "pcap", "pcapng", "json"}
 
 type exportOptions struct {
 	source sourceOptions
@@ -45,9 +44,13 @@ Formats:
   txt       every message with time, delta and addresses, raw (for tickets)
   pcap      the original frames that carried the messages (every IP fragment and
             TCP segment), in time order; pcapng when link types differ
+  pcapng    the same frames, always pcapng
   json      the dialogs, their transactions and messages
 
--o - writes to standard output (not for pcap on a terminal).`,
+The format defaults to the extension of -o (.htm, .puml, .mmd and .pcapng too).
+-o - writes to standard output (not for pcap on a terminal). An existing file
+keeps its mode; a symlink is written through to its target; a device or FIFO
+(/dev/stdout, a named pipe) is written to, not replaced.`,
 		Example: `  sipscope export --call 85216695-42dcdb1d@192.168.1.2 --format html -o call.html aaa.pcap
   sipscope export --db calls.db --state rejected --format html -o rejected.html
   sipscope export --db calls.db --call ID --linked --format pcap -o call.pcap
@@ -70,16 +73,24 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 		return usagef("export needs -o OUT (a file, or - for standard output)")
 	}
 	if opts.format == "" {
-		opts.format = strings.TrimPrefix(filepath.Ext(opts.out), ".")
+		ext := strings.TrimPrefix(filepath.Ext(opts.out), ".")
+		opts.format = strings.ToLower(ext)
 		switch opts.format {
 		case "htm":
 			opts.format = "html"
-		case "pcapng":
-			opts.format = "pcap"
 		case "puml":
 			opts.format = "plantuml"
 		case "mmd":
 			opts.format = "mermaid"
+		}
+		if !slices.Contains(exportFormats, opts.format) {
+			if ext == "" {
+				if fi, err := os.Stat(opts.out); err == nil && fi.IsDir() {
+					return fmt.Errorf("-o %s is a folder: name a file in it, e.g. -o %s", opts.out, filepath.Join(opts.out, "call.html"))
+				}
+				return usagef("-o %s has no extension to take the format from: add one (e.g. .html) or use --format %s", opts.out, strings.Join(exportFormats, "|"))
+			}
+			return usagef("unknown format %q from the extension of -o %s; use --format %s", ext, opts.out, strings.Join(exportFormats, "|"))
 		}
 	}
 	if !slices.Contains(exportFormats, opts.format) {
@@ -96,8 +107,13 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 	if err != nil {
 		return err
 	}
-	if opts.out == "-" && opts.format == "pcap" && io.OutTTY {
+	if opts.out == "-" && strings.HasPrefix(opts.format, "pcap") && io.OutTTY {
 		return usagef("not writing a pcap to a terminal: use -o FILE or a pipe")
+	}
+	// The output's folder and kind are checked before the capture is read,
+	// so a typo costs no analysis.
+	if err := checkOutput(opts.out); err != nil {
+		return err
 	}
 
 	var st *store.Store
@@ -154,12 +170,12 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 func writeExport(ctx context.Context, w io.Writer, st *store.Store, opts *exportOptions, groups [][]string) error {
 	lopt := opts.ladder
 	lopt.linked = false // already resolved into groups
-	if opts.format == "pcap" {
+	if opts.format == "pcap" || opts.format == "pcapng" {
 		var ids []string
 		for _, g := range groups {
 			ids = append(ids, g...)
 		}
-		return writePcap(ctx, w, st, ids)
+		return writePcap(ctx, w, st, ids, opts.format == "pcapng")
 	}
 	ladders := make([]*render.Ladder, 0, len(groups))
 	for _, g := range groups {
@@ -206,8 +222,9 @@ func writeExport(ctx context.Context, w io.Writer, st *store.Store, opts *export
 	return fmt.Errorf("format %s not handled", opts.format)
 }
 
-// writePcap writes the frames that carried the calls' messages.
-func writePcap(ctx context.Context, w io.Writer, st *store.Store, ids []string) error {
+// writePcap writes the frames that carried the calls' messages: as pcap
+// when they share a link type, else (or when ng is set) as pcapng.
+func writePcap(ctx context.Context, w io.Writer, st *store.Store, ids []string, ng bool) error {
 	frames, err := st.Frames(ctx, ids)
 	if err != nil {
 		return err
@@ -216,7 +233,11 @@ func writePcap(ctx context.Context, w io.Writer, st *store.Store, ids []string) 
 	for _, f := range frames {
 		links = append(links, capture.LinkType(f.Link))
 	}
-	pw, err := capture.NewWriter(w, capture.FormatFor(links...))
+	format := capture.FormatFor(links...)
+	if ng {
+		format = "pcapng"
+	}
+	pw, err := capture.NewWriter(w, format)
 	if err != nil {
 		return err
 	}
@@ -228,38 +249,4 @@ func writePcap(ctx context.Context, w io.Writer, st *store.Store, ids []string) 
 		}
 	}
 	return pw.Close()
-}
-
-// openOutput opens path for writing ("-" is standard output). finish(ok)
-// flushes and closes it; a failed export removes the partial file.
-func openOutput(path string, io *streams) (io.Writer, func(ok bool) error, error) {
-	if path == "-" {
-		bw := bufio.NewWriter(io.Out)
-		return bw, func(bool) error { return bw.Flush() }, nil
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return nil, nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	bw := bufio.NewWriterSize(f, 256<<10)
-	return bw, func(ok bool) error {
-		if !ok {
-			f.Close()
-			os.Remove(f.Name())
-			return nil
-		}
-		err := bw.Flush()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			os.Chmod(f.Name(), 0o644)
-			err = os.Rename(f.Name(), path)
-		}
-		if err != nil {
-			os.Remove(f.Name())
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		return nil
-	}, nil
 }

@@ -26,7 +26,7 @@ func addLadderFlags(cmd *cobra.Command, o *ladderOptions) {
 	cmd.Flags().StringArrayVar(&o.calls, "call", nil, "Call-ID of a dialog to draw (repeatable: several legs in one ladder)")
 	cmd.Flags().BoolVar(&o.linked, "linked", false, "add every leg linked to the --call dialogs (X-Call-ID, B2BUA suffixes)")
 	cmd.Flags().BoolVar(&o.mergePorts, "merge-ports", false, "one column per IP address instead of per IP:port")
-	cmd.Flags().StringVar(&o.aliasFile, "alias", "", "file of `ip[:port] name` lines naming the columns")
+	cmd.Flags().StringVar(&o.aliasFile, "alias", "", "name the columns from `FILE`, lines of \"ip[:port] name\"")
 }
 
 // ladder loads the chosen dialogs and their messages from st and lays them out.
@@ -121,9 +121,16 @@ terminal (or --width) shortens labels, and says so.`,
 	return cmd
 }
 
+// minWidth is the narrowest --width a ladder of two columns can be drawn
+// in: the time column and two lifelines with an arrow between them.
+const minWidth = 40
+
 func runFlow(ctx context.Context, opts *flowOptions, io *streams) error {
 	if len(opts.ladder.calls) == 0 {
 		return usagef("flow needs --call ID (list Call-IDs with `sipscope calls`)")
+	}
+	if opts.width != 0 && opts.width < minWidth {
+		return usagef("--width %d is too narrow: give %d or more (0: the terminal's width)", opts.width, minWidth)
 	}
 	color, err := useColor(opts.color, io)
 	if err != nil {

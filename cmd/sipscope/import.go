@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -40,7 +43,7 @@ progress line shows bytes, messages, dialogs, rate and time left.`,
 			return runImport(c.Context(), opts, io)
 		},
 	}
-	cmd.Flags().StringVar(&opts.db, "db", "", "database file to create or add to (required)")
+	cmd.Flags().StringVar(&opts.db, "db", "", "database file at `PATH` to create or add to (required)")
 	addLinkFlags(cmd, &opts.links)
 	cmd.Flags().BoolVarP(&opts.quiet, "quiet", "q", false, "no progress or summary on standard error")
 	return cmd
@@ -62,20 +65,24 @@ func runImport(ctx context.Context, opts *importOptions, io *streams) error {
 		// more at the peak.
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
-	st, err := store.Open(opts.db, store.Options{})
-	if err != nil {
+	// Everything that can be checked is, before the database is created:
+	// a failed import must not leave a new, empty database behind.
+	if err := checkInputs(opts.files); err != nil {
 		return err
 	}
-	defer st.Close()
-	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet,
-		// Early: a dialog's messages go to the database when it ends, not
-		// after Grace, so memory does not grow with the capture.
-		correlate: opts.links.options()}
-	res, err := imp.run(ctx)
-	if err != nil {
+	if err := checkDB(opts.db); err != nil {
 		return err
 	}
-	if err := st.Close(); err != nil {
+	_, statErr := os.Lstat(opts.db)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	res, err := importInto(ctx, opts, io)
+	if err != nil {
+		// A new database that failed holds nothing worth keeping, or a
+		// part of a capture that cannot be resumed. An interrupted one
+		// keeps what was read: the user stopped it and may query it.
+		if created && ctx.Err() == nil {
+			removeDB(opts.db)
+		}
 		return err
 	}
 	if !opts.quiet {
@@ -84,4 +91,51 @@ func runImport(ctx context.Context, opts *importOptions, io *streams) error {
 			len(opts.files)-len(res.skipped), time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// importInto opens the database and imports the files into it.
+func importInto(ctx context.Context, opts *importOptions, io *streams) (importResult, error) {
+	st, err := store.Open(opts.db, store.Options{})
+	if err != nil {
+		return importResult{}, fmt.Errorf("--db %s: %w", opts.db, err)
+	}
+	defer st.Close()
+	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet,
+		// Early: a dialog's messages go to the database when it ends, not
+		// after Grace, so memory does not grow with the capture.
+		correlate: opts.links.options()}
+	res, err := imp.run(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := st.Close(); err != nil {
+		return res, fmt.Errorf("--db %s: %w", opts.db, err)
+	}
+	return res, nil
+}
+
+// checkDB refuses a --db path whose folder does not exist or that is a
+// folder, in words (SQLite says "unable to open database file (14)").
+func checkDB(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("--db %s is a folder: name a database file, e.g. --db %s", path, filepath.Join(path, "calls.db"))
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--db %s: folder %s does not exist", path, dir)
+	case err != nil:
+		return fmt.Errorf("--db %s: %w", path, pathErr(err))
+	case !fi.IsDir():
+		return fmt.Errorf("--db %s: %s is not a folder", path, dir)
+	}
+	return nil
+}
+
+// removeDB removes a database this run created, with SQLite's side files.
+func removeDB(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(path + suffix)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 )
@@ -84,4 +85,32 @@ func isTerminal(f *os.File) bool {
 		return false
 	}
 	return fi.Mode()&os.ModeCharDevice != 0
+}
+
+// pflagInvalid is pflag's message for a value a flag cannot parse.
+var pflagInvalid = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-., )?(--[^"]+)" flag: (.*)$`)
+
+// flagError rewords pflag's errors for values it cannot parse, which quote
+// the Go function that failed (strconv.ParseInt: parsing "abc": invalid
+// syntax), as the flag and what it wants.
+func flagError(err error) string {
+	m := pflagInvalid.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err.Error()
+	}
+	val, flag, why := m[1], m[2], m[3]
+	switch {
+	case strings.Contains(why, "ParseInt"), strings.Contains(why, "ParseUint"):
+		if strings.Contains(why, "out of range") {
+			return fmt.Sprintf("%s: %q is out of range", flag, val)
+		}
+		return fmt.Sprintf("%s: %q is not a whole number", flag, val)
+	case strings.Contains(why, "ParseFloat"):
+		return fmt.Sprintf("%s: %q is not a number", flag, val)
+	case strings.Contains(why, "ParseBool"):
+		return fmt.Sprintf("%s: %q is not true or false", flag, val)
+	case strings.Contains(why, "time: "):
+		return fmt.Sprintf("%s: %q is not a duration (e.g. 500ms, 2s, 1m)", flag, val)
+	}
+	return fmt.Sprintf("%s: bad value %q: %s", flag, val, why)
 }

@@ -182,17 +182,35 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 		return fmt.Errorf("write output: %w", err)
 	}
 	printWarnings(io.ErrOut, res.Warnings)
+	if index == 0 {
+		fmt.Fprintln(io.ErrOut, noMessagesNote(opts.files, res.Stats))
+	}
 	if opts.stats {
 		printStats(io.ErrOut, res.Stats)
 	}
 	return nil
 }
 
-// messageTable writes the human table of `messages`.
+// noMessagesNote says why a capture gave no SIP message, so an empty
+// output is not mistaken for a broken tool: encrypted SIP (TLS, RFC 3261
+// §26.2, usually port 5061) is the commonest reason.
+func noMessagesNote(files []string, s decode.Stats) string {
+	in := strings.Join(files, ", ")
+	if s.Encrypted > 0 {
+		return fmt.Sprintf("no SIP messages in %s: %d TLS record(s) were seen and not decrypted (sipscope does not decrypt TLS; capture SIP before encryption, e.g. HEP from the proxy)", in, s.Encrypted)
+	}
+	return fmt.Sprintf("no SIP messages in %s (%d frames read; --stats says what they held)", in, s.Frames)
+}
+
+// messageTable writes the human table of `messages`. The TIME column is
+// the time of day (UTC); a line with the date comes before the first
+// message and before each one on another day, so that captures of
+// different days or years merged together read right.
 type messageTable struct {
 	w       io.Writer
 	started bool
 	prev    time.Time
+	day     string
 }
 
 func (t *messageTable) row(index int64, m *decode.Message) error {
@@ -200,7 +218,14 @@ func (t *messageTable) row(index int64, m *decode.Message) error {
 		t.started = true
 		t.prev = m.Time
 		if _, err := fmt.Fprintf(t.w, "%-6s %-15s %-10s %-22s    %-22s %-5s %-28s %-14s %s\n",
-			"#", "TIME", "DELTA", "SOURCE", "DESTINATION", "PROTO", "MESSAGE", "CSEQ", "CALL-ID"); err != nil {
+			"#", "TIME (UTC)", "DELTA", "SOURCE", "DESTINATION", "PROTO", "MESSAGE", "CSEQ", "CALL-ID"); err != nil {
+			return err
+		}
+	}
+	ts := m.Time.UTC()
+	if day := ts.Format("2006-01-02 Monday"); day != t.day {
+		t.day = day
+		if _, err := fmt.Fprintf(t.w, "------ %s\n", day); err != nil {
 			return err
 		}
 	}
@@ -210,14 +235,38 @@ func (t *messageTable) row(index int64, m *decode.Message) error {
 	if !m.Request {
 		what = strconv.Itoa(m.Status) + " " + m.Reason
 	}
-	if len(what) > 28 {
-		what = what[:27] + "…"
-	}
+	what = clip(what, 28)
 	cseq := strconv.FormatUint(uint64(m.CSeq), 10) + " " + m.CSeqMethod
 	_, err := fmt.Fprintf(t.w, "%-6d %-15s %-10s %-22s -> %-22s %-5s %-28s %-14s %s\n",
-		index, m.Time.UTC().Format("15:04:05.000000"), "+"+strconv.FormatFloat(delta.Seconds(), 'f', 6, 64),
+		index, ts.Format("15:04:05.000000"), humanDelta(delta),
 		m.Src, m.Dst, m.Transport, what, cseq, m.CallID)
 	return err
+}
+
+// humanDelta writes the time between two messages in the unit that suits
+// it, in at most 10 characters: +85µs, +497.671ms, +12.345s, +2m03.4s,
+// +3h12m, +2215d03h.
+func humanDelta(d time.Duration) string {
+	sign := "+"
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	switch {
+	case d < time.Millisecond:
+		return sign + strconv.FormatInt(d.Microseconds(), 10) + "µs"
+	case d < time.Second:
+		return sign + strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64) + "ms"
+	case d < time.Minute:
+		return sign + strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+	case d < time.Hour:
+		m := d / time.Minute
+		return fmt.Sprintf("%s%dm%04.1fs", sign, m, (d - m*time.Minute).Seconds())
+	case d < 24*time.Hour:
+		h := d / time.Hour
+		return fmt.Sprintf("%s%dh%02dm", sign, h, (d-h*time.Hour)/time.Minute)
+	}
+	days := d / (24 * time.Hour)
+	return fmt.Sprintf("%s%dd%02dh", sign, days, (d-days*24*time.Hour)/time.Hour)
 }
 
 func printWarnings(w io.Writer, warnings []string) {

@@ -31,6 +31,9 @@ func (j *decodeJob) run(ctx context.Context) (decodeResult, error) {
 	if len(j.files) == 0 {
 		return res, usagef("no capture file given (use - for standard input)")
 	}
+	if err := checkInputs(j.files); err != nil {
+		return res, err
+	}
 	src, err := capture.Open(j.files, capture.Options{Stdin: j.stdin})
 	if err != nil {
 		return res, err

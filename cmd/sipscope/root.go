@@ -21,9 +21,11 @@ later with --db.`,
   sipscope export --call ID --format html -o call.html aaa.pcap`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetVersionTemplate("sipscope {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &usageError{msg: err.Error() + " (see " + c.CommandPath() + " --help)"}
+		return &usageError{msg: flagError(err) + " (see " + c.CommandPath() + " --help)"}
 	})
 	root.AddCommand(
 		newMessagesCmd(io),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,7 @@ type sourceOptions struct {
 }
 
 func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
-	cmd.Flags().StringVar(&o.db, "db", "", "read a database made by `sipscope import` instead of capture files")
+	cmd.Flags().StringVar(&o.db, "db", "", "read the database at `PATH` (made by sipscope import) instead of capture files")
 	addLinkFlags(cmd, &o.links)
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "no progress or warnings on standard error")
 }
@@ -85,6 +86,9 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 	case len(o.files) == 0:
 		return nil, nil, usagef("no capture file given: name capture files (- for standard input) or --db PATH")
 	}
+	if err := checkInputs(o.files); err != nil {
+		return nil, nil, err
+	}
 	st, err := store.OpenTemp("", store.Options{DialogsOnly: mode == dialogsOnly})
 	if err != nil {
 		return nil, nil, err
@@ -102,6 +106,34 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		return nil, nil, err
 	}
 	return st, func() { st.Close() }, nil
+}
+
+// checkInputs refuses, before any work, inputs that cannot be read as
+// captures: a missing or unreadable file, a folder, and standard input
+// named twice (it can be read once). The error names the file.
+func checkInputs(files []string) error {
+	stdin := 0
+	for _, f := range files {
+		if f == "-" {
+			if stdin++; stdin > 1 {
+				return usagef("- (standard input) is named %d times: it can be read only once", stdin)
+			}
+			continue
+		}
+		fi, err := os.Stat(f)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", f, pathErr(err))
+		}
+		if fi.IsDir() {
+			return fmt.Errorf("%s is a folder, not a capture: name the files in it (e.g. %s)", f, filepath.Join(f, "*.pcap"))
+		}
+		r, err := os.Open(f)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", f, pathErr(err))
+		}
+		r.Close()
+	}
+	return nil
 }
 
 // importer runs the whole pipeline, capture -> decode -> correlate -> store,
