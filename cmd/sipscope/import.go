@@ -97,7 +97,7 @@ func runImport(ctx context.Context, opts *importOptions, io *streams) error {
 func importInto(ctx context.Context, opts *importOptions, io *streams) (importResult, error) {
 	st, err := store.Open(opts.db, store.Options{})
 	if err != nil {
-		return importResult{}, fmt.Errorf("--db %s: %w", opts.db, err)
+		return importResult{}, dbError(opts.db, err)
 	}
 	defer st.Close()
 	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,12 +76,18 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 	case o.db != "" && len(o.files) > 0:
 		return nil, nil, usagef("give capture files or --db, not both (add files to a database with `sipscope import FILE --db %s`)", o.db)
 	case o.db != "":
-		if _, err := os.Stat(o.db); err != nil {
-			return nil, nil, fmt.Errorf("open database %s: %w", o.db, errors.Unwrap(err))
+		fi, err := os.Stat(o.db)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, nil, fmt.Errorf("--db %s: no such database (make one with `sipscope import FILE... --db %s`)", o.db, o.db)
+		case err != nil:
+			return nil, nil, fmt.Errorf("--db %s: %w", o.db, pathErr(err))
+		case fi.IsDir():
+			return nil, nil, fmt.Errorf("--db %s is a folder, not a database", o.db)
 		}
 		st, err := store.Open(o.db, store.Options{ReadOnly: true})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, dbError(o.db, err)
 		}
 		return st, func() { st.Close() }, nil
 	case len(o.files) == 0:
@@ -106,6 +113,18 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		return nil, nil, err
 	}
 	return st, func() { st.Close() }, nil
+}
+
+// dbError names --db and what is wrong with it, in the words of the
+// store's error classes rather than its layers.
+func dbError(path string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotDatabase):
+		return fmt.Errorf("--db %s is not a sipscope database (make one with `sipscope import FILE... --db PATH`)", path)
+	case errors.Is(err, store.ErrNewerSchema):
+		return fmt.Errorf("--db %s: %w: use a newer sipscope", path, store.ErrNewerSchema)
+	}
+	return fmt.Errorf("--db %s: %w", path, err)
 }
 
 // checkInputs refuses, before any work, inputs that cannot be read as

@@ -14,3 +14,11 @@ func ttyWidth() int {
 	}
 	return int(ws.Col)
 }
+
+// isTerminal says whether f is a terminal: a TCGETS that succeeds. A
+// character device is not enough (/dev/null is one, and output sent there
+// must be treated as piped: no colour, no progress, pcap allowed).
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
