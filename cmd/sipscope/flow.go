@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
+	goio "io"
 	"os"
 	"strconv"
 
@@ -89,7 +91,17 @@ func (s *ladderSource) load(ctx context.Context, o *ladderOptions, io *streams) 
 		release()
 		return nil, nil, err
 	}
+	warnInvalidUTF8(io.ErrOut, l)
 	return l, release, nil
+}
+
+// warnInvalidUTF8 says when a ladder drew bytes that are not UTF-8 (a
+// damaged capture, or a peer sending Latin-1) as U+FFFD, so that a reader
+// does not take the replacement for what was on the wire.
+func warnInvalidUTF8(w goio.Writer, l *render.Ladder) {
+	if l.InvalidUTF8 > 0 {
+		printWarnings(w, []string{fmt.Sprintf("%d message(s) hold bytes that are not UTF-8: drawn as U+FFFD (\"?\" with --ascii, \".\" in raw dumps)", l.InvalidUTF8)})
+	}
 }
 
 func newFlowCmd(io *streams) *cobra.Command {
