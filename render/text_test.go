@@ -224,7 +224,6 @@ func TestInvalidUTF8(t *testing.T) {
 	}
 }
 
-
 func TestText(t *testing.T) {
 	rd, rm := rejectedCall()
 	pd, pm := proxiedCall()
