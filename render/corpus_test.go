@@ -50,6 +50,13 @@ func readCorpus(t *testing.T, name string) []corpusCall {
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("corpus capture %s absent (%v): the shared corpus lives beside the module", name, err)
 	}
+	return readCapture(t, path)
+}
+
+// readCapture decodes and correlates a capture file (see readCorpus).
+func readCapture(t *testing.T, path string) []corpusCall {
+	t.Helper()
+	name := path
 	byID := map[string]*corpusCall{}
 	sink := correlate.SinkFunc(func(d *correlate.Dialog, msgs []*correlate.Message) error {
 		cc := byID[d.CallID]

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
@@ -39,6 +41,11 @@ type Ladder struct {
 	Messages []*correlate.Message
 	// Zone is the time zone to show times in (never nil).
 	Zone *time.Location
+	// InvalidUTF8 counts the messages whose start line, headers or body
+	// held bytes that are not UTF-8 (damaged captures, or a peer sending
+	// Latin-1 against RFC 3261 §7.3.1). Every writer draws such bytes as
+	// U+FFFD (or "?" in ASCII output), so callers warn once with this count.
+	InvalidUTF8 int
 }
 
 // Call is one Call-ID of a ladder with its dialog summary when known.
@@ -126,15 +133,36 @@ func Layout(dialogs []*correlate.Dialog, msgs []*correlate.Message, opts LayoutO
 	l.Messages = ms
 
 	colIdx := map[string]int{}
+	// An alias names a host, so two ports of one address under the same
+	// name are one column: otherwise the ladder shows two identical
+	// headings and the reader cannot tell them apart.
+	byName := map[string]int{}
 	column := func(ap netip.AddrPort) int {
 		key := endpointKey(ap, opts.MergePorts)
 		i, ok := colIdx[key]
 		if !ok {
-			i = len(l.Columns)
+			name, aliased := opts.Aliases.name(ap, key, opts.MergePorts)
+			nk := ap.Addr().Unmap().String() + " " + name
+			if j, same := byName[nk]; same && aliased {
+				i = j
+				l.Columns[i].Key += "," + key
+			} else {
+				i = len(l.Columns)
+				l.Columns = append(l.Columns, Column{Key: key, Name: name, Addr: ap.Addr()})
+				if aliased {
+					byName[nk] = i
+				}
+			}
 			colIdx[key] = i
-			l.Columns = append(l.Columns, Column{Key: key, Name: opts.Aliases.name(ap, key, opts.MergePorts), Addr: ap.Addr()})
 		}
 		c := &l.Columns[i]
+		if opts.MergePorts && c.Name == c.Key && ap.IsValid() {
+			// With ports merged an "ip:port" alias line still names its
+			// host: the first port with a name gives the column its name.
+			if n, ok := opts.Aliases[netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()]; ok {
+				c.Name = n
+			}
+		}
 		if ap.IsValid() {
 			p := ap.Port()
 			seen := false
@@ -176,6 +204,9 @@ func Layout(dialogs []*correlate.Dialog, msgs []*correlate.Message, opts LayoutO
 		if i > 0 {
 			a.Delta = m.Time.Sub(prev)
 		}
+		if !validMessage(m.Message) {
+			l.InvalidUTF8++
+		}
 		prev = m.Time
 		l.Arrows = append(l.Arrows, a)
 	}
@@ -207,6 +238,12 @@ func Label(m *decode.Message) string {
 		if r := clean(m.Reason); r != "" {
 			b.WriteByte(' ')
 			b.WriteString(r)
+		}
+		// Say which request a response answers when it is not the
+		// INVITE: after a CANCEL two "200 OK"s otherwise look alike
+		// (RFC 3261 §9.2: the 200 to CANCEL and the 487 to INVITE).
+		if cm := clean(m.CSeqMethod); cm != "" && !strings.EqualFold(cm, "INVITE") {
+			b.WriteString(" (" + cm + ")")
 		}
 	case m.Method != "":
 		b.WriteString(clean(m.Method))
@@ -291,9 +328,12 @@ func codecName(md decode.Media, f string) string {
 	return f
 }
 
-// clean makes a string safe to draw on one line: control characters become
-// spaces, runs of spaces collapse, and the ends are trimmed.
+// clean makes a string safe to draw on one line: bytes that are not UTF-8
+// become U+FFFD (the same in every writer, counted in
+// Ladder.InvalidUTF8), control characters become spaces, runs of spaces
+// collapse, and the ends are trimmed.
 func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
 		return r <= ' ' || r == 0x7f
 	}), " ")
@@ -304,21 +344,37 @@ func clean(s string) string {
 // wins over a bare IP.
 type Aliases map[string]string
 
-// name returns the alias of an endpoint, else its key.
-func (a Aliases) name(ap netip.AddrPort, key string, merge bool) string {
+// name returns the alias of an endpoint and true, else its key and false.
+func (a Aliases) name(ap netip.AddrPort, key string, merge bool) (string, bool) {
 	if len(a) == 0 || !ap.IsValid() {
-		return key
+		return key, false
 	}
 	addr := ap.Addr().Unmap()
 	if !merge {
 		if n, ok := a[netip.AddrPortFrom(addr, ap.Port()).String()]; ok {
-			return n
+			return n, true
 		}
 	}
 	if n, ok := a[addr.String()]; ok {
-		return n
+		return n, true
 	}
-	return key
+	return key, false
+}
+
+// validMessage reports whether the text of a message is UTF-8: the fields
+// a ladder shows and the header section of the raw bytes (a body may be
+// binary, e.g. ISUP, and raw dumps show its bytes as '.' anyway).
+func validMessage(m *decode.Message) bool {
+	for _, s := range []string{m.Method, m.Reason, m.CallID, m.CSeqMethod, m.From.URI, m.From.Display, m.To.URI, m.To.Display} {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	head := m.Raw
+	if i := bytes.Index(head, []byte("\r\n\r\n")); i >= 0 {
+		head = head[:i]
+	}
+	return utf8.Valid(head)
 }
 
 // ParseAliases reads an alias file: one `ip[:port] name` per line (IPv6

@@ -49,8 +49,10 @@ func TestLayoutMergePortsAndAliases(t *testing.T) {
 	if len(l.Columns) != 2 {
 		t.Fatalf("merged: %d columns, want 2", len(l.Columns))
 	}
-	if l.Columns[0].Name != "192.168.1.2" || l.Columns[1].Name != "proxy" {
-		t.Errorf("merged names %q %q, want 192.168.1.2 (port alias does not apply) and proxy", l.Columns[0].Name, l.Columns[1].Name)
+	// Issue 15 item 12: with --merge-ports an ip:port line still names
+	// its host.
+	if l.Columns[0].Name != "my phone" || l.Columns[1].Name != "proxy" {
+		t.Errorf("merged names %q %q, want \"my phone\" (from its ip:port line) and proxy", l.Columns[0].Name, l.Columns[1].Name)
 	}
 	if got := len(l.Columns[1].Ports); got != 2 {
 		t.Errorf("merged column has %d ports, want 2", got)
@@ -58,6 +60,17 @@ func TestLayoutMergePortsAndAliases(t *testing.T) {
 	l = Layout(nil, m, LayoutOptions{Aliases: a})
 	if l.Columns[0].Name != "my phone" {
 		t.Errorf("ip:port alias: got %q, want %q", l.Columns[0].Name, "my phone")
+	}
+	// One name for two ports of a host is one column, not two identical
+	// ones; both ports are kept on it.
+	l = Layout(nil, m, LayoutOptions{Aliases: a})
+	if len(l.Columns) != 2 || l.Columns[1].Name != "proxy" || len(l.Columns[1].Ports) != 2 {
+		t.Errorf("one alias for two ports: columns %+v, want 2 with proxy on ports 5060 and 5070", l.Columns)
+	}
+	// Two names for two ports stay two columns.
+	a2, _ := ParseAliases(strings.NewReader("212.242.33.35:5060 proxy-a\n212.242.33.35:5070 proxy-b\n"))
+	if l = Layout(nil, m, LayoutOptions{Aliases: a2}); len(l.Columns) != 3 {
+		t.Errorf("two aliases for two ports: %d columns, want 3", len(l.Columns))
 	}
 	if _, err := ParseAliases(strings.NewReader("not-an-ip name\n")); err == nil {
 		t.Error("bad alias line accepted")
@@ -78,10 +91,33 @@ func TestLabel(t *testing.T) {
 		{decode.Message{Status: 200, Reason: "OK", SDP: sdp(decode.Media{Port: 0, Proto: "RTP/AVP", Formats: []string{"0"}}, decode.Media{Port: 5000, Proto: "udptl", Formats: []string{"t38"}})}, "200 OK (SDP t38)"},
 		{decode.Message{Method: "ACK", SDP: sdp()}, "ACK (SDP)"},
 		{decode.Message{}, "?"},
+		// Issue 15 item 13: a response names its request unless it
+		// answers the INVITE.
+		{decode.Message{Status: 200, Reason: "OK", CSeqMethod: "CANCEL"}, "200 OK (CANCEL)"},
+		{decode.Message{Status: 487, Reason: "Request Terminated", CSeqMethod: "INVITE"}, "487 Request Terminated"},
+		{decode.Message{Request: true, Method: "BYE", CSeqMethod: "BYE"}, "BYE"},
+		// Issue 15 item 17: bytes that are not UTF-8 become U+FFFD.
+		{decode.Message{Status: 480, Reason: "Temporarily \xffUnavailable"}, "480 Temporarily \uFFFDUnavailable"},
 	}
 	for _, c := range cases {
 		if got := Label(&c.m); got != c.want {
 			t.Errorf("Label = %q, want %q", got, c.want)
 		}
+	}
+}
+
+// TestLayoutCancelledCorpus reads the SIPp capture of a cancelled call: the
+// 200 that answers the CANCEL says so, the 487 that ends the INVITE does
+// not need to.
+func TestLayoutCancelledSIPp(t *testing.T) {
+	calls := readCapture(t, "../testdata/sipp/cancelled.pcap")
+	l := Layout(calls[0].dialogs, calls[0].msgs, LayoutOptions{})
+	var labels []string
+	for _, a := range l.Arrows {
+		labels = append(labels, a.Label)
+	}
+	all := strings.Join(labels, " | ")
+	if !strings.Contains(all, "200 OK (CANCEL)") || !strings.Contains(all, "487 Request Terminated |") && !strings.HasSuffix(all, "487 Request Terminated") {
+		t.Errorf("labels %s: want a 200 OK (CANCEL) and a plain 487", all)
 	}
 }

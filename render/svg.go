@@ -57,7 +57,7 @@ func f(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 // ladders on one page. With standalone the element carries its namespace
 // and its own style.
 func svgLadder(l *Ladder, base int, standalone bool) string {
-	geo := geometry(l, unicodeGlyphs, 0)
+	geo := geometry(l, unicodeGlyphs, fit{})
 	gutter := float64(svgGutter)
 	if len(timeLayout(l)) > 15 {
 		gutter += 11 * svgCell // the date

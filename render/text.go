@@ -24,6 +24,10 @@ type TextOptions struct {
 	// Color adds ANSI colours, one per Call-ID. Set it only when writing to
 	// a terminal.
 	Color bool
+	// Scroll keeps labels whole even when the ladder is wider than Width
+	// (column names are still stacked and shortened to fit): the caller
+	// shows the result in a pager that scrolls sideways (less -S).
+	Scroll bool
 }
 
 // glyphs are the characters a text ladder is drawn with.
@@ -48,6 +52,7 @@ type textGeom struct {
 	width  int      // total line width
 	labels []string // arrow labels as drawn (maybe shortened)
 	names  []string // column names as drawn (maybe shortened)
+	names2 []string // second line of stacked column names ("" when not stacked)
 }
 
 // runeLen is the display width of s, counting one cell per rune.
@@ -65,22 +70,124 @@ func shorten(s string, n int, ell string) string {
 	return string([]rune(s)[:n-el]) + ell
 }
 
-// geometry places the columns so that every label fits, with labels and
-// names cut to maxLen cells (0: no limit).
-func geometry(l *Ladder, g glyphs, maxLen int) textGeom {
+// fit is one way of making a ladder narrower, from none to all of them:
+// stack column names on two lines, drop the leading address parts the
+// columns share, cut labels to maxLen cells, and narrow the least gap
+// between lifelines.
+type fit struct {
+	stack, trim bool
+	maxLen      int // 0: labels whole
+	minGap      int
+}
+
+// stackName splits a column name over two lines: an address before its
+// port, a name with spaces at the space nearest its middle.
+func stackName(s string) (string, string) {
+	if runeLen(s) <= 8 {
+		return s, ""
+	}
+	if i := strings.LastIndexByte(s, ':'); i > 0 && (s[0] == '[' || strings.Count(s, ":") == 1) {
+		if _, err := strconv.Atoi(s[i+1:]); err == nil {
+			return s[:i], s[i:]
+		}
+	}
+	best := -1
+	mid := len(s) / 2
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' && (best < 0 || abs(i-mid) < abs(best-mid)) {
+			best = i
+		}
+	}
+	if best > 0 {
+		return s[:best], s[best+1:]
+	}
+	return s, ""
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// trimmedHosts drops, for each column named by its IPv4 address, the
+// leading octets it shares with another column (at most two), so that
+// columns 10.243.17.56 and 10.243.0.15 read "…17.56" and "…0.15": the
+// reader sees where addresses differ. It returns the names by column and
+// whether any was trimmed.
+func trimmedHosts(l *Ladder, ell string) ([]string, bool) {
+	names := make([]string, len(l.Columns))
+	octets := make([][]string, len(l.Columns))
+	for i, c := range l.Columns {
+		names[i] = c.Name
+		if c.Name == c.Key && c.Addr.Unmap().Is4() {
+			octets[i] = strings.Split(c.Addr.Unmap().String(), ".")
+		}
+	}
+	any := false
+	for i, o := range octets {
+		if o == nil {
+			continue
+		}
+		k := 0
+		for j, p := range octets {
+			if j == i || p == nil {
+				continue
+			}
+			n := 0
+			for n < 4 && o[n] == p[n] {
+				n++
+			}
+			k = max(k, n)
+		}
+		if k = min(k, 2); k > 0 {
+			names[i] = ell + strings.TrimPrefix(names[i], strings.Join(o[:k], ".")+".")
+			any = true
+		}
+	}
+	return names, any
+}
+
+// geometry places the columns so that every label fits, narrowed as fit
+// says.
+func geometry(l *Ladder, g glyphs, ft fit) textGeom {
 	var t textGeom
 	t.gutter = len(timeLayout(l)) + 2
 	if len(l.Calls) > 1 {
 		t.gutter += 4 // " [N]"
 	}
+	if ft.minGap == 0 {
+		ft.minGap = 12
+	}
 	cut := func(s string) string {
-		if maxLen > 0 {
-			return shorten(s, maxLen, g.ellipsis)
+		if ft.maxLen > 0 {
+			return shorten(s, ft.maxLen, g.ellipsis)
 		}
 		return s
 	}
-	for _, c := range l.Columns {
-		t.names = append(t.names, cut(c.Name))
+	names := make([]string, len(l.Columns))
+	for i, c := range l.Columns {
+		names[i] = c.Name
+	}
+	if ft.trim {
+		names, _ = trimmedHosts(l, g.ellipsis)
+	}
+	// Names are cut less than labels: the legend above the ladder gives
+	// each in full, but a column must stay recognisable.
+	cutName := func(s string) string {
+		if ft.maxLen > 0 {
+			return shorten(s, max(ft.maxLen, 10), g.ellipsis)
+		}
+		return s
+	}
+	for _, nm := range names {
+		a, b := nm, ""
+		if ft.stack {
+			a, b = stackName(nm)
+		}
+		t.names = append(t.names, cutName(a))
+		t.names2 = append(t.names2, cutName(b))
 	}
 	for _, a := range l.Arrows {
 		t.labels = append(t.labels, cut(a.Label))
@@ -90,15 +197,17 @@ func geometry(l *Ladder, g glyphs, maxLen int) textGeom {
 		t.width = t.gutter
 		return t
 	}
-	half := func(i int) int { return (max(runeLen(t.names[i]), 3) + 1) / 2 }
+	half := func(i int) int { return (max(runeLen(t.names[i]), runeLen(t.names2[i]), 3) + 1) / 2 }
 	t.x = make([]int, n)
 	t.x[0] = half(0) + 1
 	for i := 1; i < n; i++ {
-		t.x[i] = t.x[i-1] + max(half(i-1)+half(i)+2, 12)
+		t.x[i] = t.x[i-1] + max(half(i-1)+half(i)+2, ft.minGap)
 	}
 	// Widen gaps for labels, shortest spans first, spreading a deficit
 	// evenly over the gaps an arrow crosses; widening never breaks a
-	// constraint already met.
+	// constraint already met. A label keeps one blank cell on each side,
+	// so that it never touches a lifeline (the lifelines it crosses yield
+	// to it).
 	type need struct{ a, b, w int }
 	var needs []need
 	selfRight := 0 // how far right of the last column a self arrow reaches
@@ -141,6 +250,98 @@ func geometry(l *Ladder, g glyphs, maxLen int) textGeom {
 	return t
 }
 
+// fitGeometry finds the least narrowing that fits width (0: none needed):
+// names stacked, then shared address parts dropped, then labels cut, then
+// lifelines closer. With keepLabels the labels are never cut (the ladder
+// scrolls instead). It returns the geometry and a note for the reader when
+// labels were cut or the ladder is still too wide.
+func fitGeometry(l *Ladder, g glyphs, width int, keepLabels bool) (textGeom, string) {
+	geo := geometry(l, g, fit{})
+	if width <= 0 || geo.width <= width {
+		return geo, ""
+	}
+	for _, ft := range []fit{{stack: true}, {stack: true, trim: true}} {
+		if geo = geometry(l, g, ft); geo.width <= width {
+			return geo, ""
+		}
+	}
+	if keepLabels {
+		return geo, ""
+	}
+	longest := 0
+	for _, s := range append(append(append([]string{}, geo.labels...), geo.names...), geo.names2...) {
+		longest = max(longest, runeLen(s))
+	}
+	for _, gap := range []int{12, 8, 5} {
+		lo, hi := 4, longest // the longest limit that fits
+		best := -1
+		for lo <= hi {
+			mid := (lo + hi) / 2
+			if geometry(l, g, fit{stack: true, trim: true, maxLen: mid, minGap: gap}).width <= width {
+				best, lo = mid, mid+1
+			} else {
+				hi = mid - 1
+			}
+		}
+		if best >= 8 || (best > 0 && gap == 5) {
+			geo = geometry(l, g, fit{stack: true, trim: true, maxLen: best, minGap: gap})
+			return geo, fmt.Sprintf("Labels shortened to %d characters to fit %d columns; a wider terminal or --width shows them whole.", best, width)
+		}
+	}
+	geo = geometry(l, g, fit{stack: true, trim: true, maxLen: 4, minGap: 5})
+	return geo, fmt.Sprintf("The ladder is %d columns wide: cut at %d; a wider --width shows it all.", geo.width, width)
+}
+
+// TextWidth is how wide Text draws the ladder with opts, and whether it
+// had to cut labels (or the ladder) to fit opts.Width. A caller on a
+// terminal can then show the whole ladder in a pager instead.
+func TextWidth(l *Ladder, opts TextOptions) (width int, cut bool) {
+	g := unicodeGlyphs
+	if opts.ASCII {
+		g = asciiGlyphs
+	}
+	geo, note := fitGeometry(l, g, opts.Width, opts.Scroll)
+	return geo.width, note != ""
+}
+
+// wrapWords breaks s into lines of at most width cells at spaces,
+// continuation lines indented by two; only a word longer than a line is
+// broken inside.
+func wrapWords(s string, width int) []string {
+	if width <= 0 || runeLen(s) <= width {
+		return []string{s}
+	}
+	var out []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		for {
+			switch {
+			case line == "":
+				line = w
+				if len(out) > 0 {
+					line = "  " + w
+				}
+			case runeLen(line)+1+runeLen(w) <= width:
+				line += " " + w
+			default:
+				out = append(out, line)
+				line = ""
+				continue
+			}
+			break
+		}
+		for runeLen(line) > width {
+			r := []rune(line)
+			out = append(out, string(r[:width]))
+			line = "  " + string(r[width:])
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
+}
+
 // Text draws the ladder for a terminal: column names on top, then for each
 // message a label line (with the time) and an arrow line (with the delta
 // since the previous message). Retransmissions end in ">>>". See
@@ -151,45 +352,64 @@ func Text(w io.Writer, l *Ladder, opts TextOptions) error {
 	if opts.ASCII {
 		g = asciiGlyphs
 	}
-	geo := geometry(l, g, 0)
-	cutNote := ""
-	if opts.Width > 0 && geo.width > opts.Width {
-		longest := 0
-		for _, s := range append(append([]string{}, geo.labels...), geo.names...) {
-			longest = max(longest, runeLen(s))
-		}
-		lo, hi := 8, longest // find the longest limit that fits
-		best := lo
-		for lo <= hi {
-			mid := (lo + hi) / 2
-			if geometry(l, g, mid).width <= opts.Width {
-				best, lo = mid, mid+1
-			} else {
-				hi = mid - 1
-			}
-		}
-		geo = geometry(l, g, best)
-		cutNote = fmt.Sprintf("Labels shortened to %d characters to fit %d columns; a wider terminal or --width shows them whole.", best, opts.Width)
-		if geo.width > opts.Width {
-			cutNote = fmt.Sprintf("The ladder is %d columns wide, wider than %d even with labels shortened to %d characters.", geo.width, opts.Width, best)
-		}
+	geo, cutNote := fitGeometry(l, g, opts.Width, opts.Scroll)
+	lineWidth := geo.width
+	if opts.Width > 0 && !opts.Scroll {
+		lineWidth = min(lineWidth, opts.Width)
+	}
+	textWidth := opts.Width
+	if opts.Scroll {
+		textWidth = max(opts.Width, geo.width)
 	}
 
-	for _, line := range titleLines(l, opts.ASCII) {
-		bw.WriteString(line)
-		bw.WriteByte('\n')
+	title := titleLines(l, opts.ASCII)
+	// When names were shortened, say which address each column is.
+	for i, c := range l.Columns {
+		shown := geo.names[i]
+		if n2 := geo.names2[i]; strings.HasPrefix(n2, ":") {
+			shown += n2
+		} else if n2 != "" {
+			shown += " " + n2
+		}
+		if shown != c.Name {
+			s := "Column " + strconv.Itoa(i+1) + " " + shown + " is " + c.Key
+			if c.Name != c.Key {
+				s += " (" + clean(c.Name) + ")"
+			}
+			if opts.ASCII {
+				s = toASCII(s)
+			}
+			title = append(title, s)
+		}
+	}
+	for _, t := range title {
+		for _, line := range wrapWords(t, textWidth) {
+			bw.WriteString(line)
+			bw.WriteByte('\n')
+		}
 	}
 	bw.WriteByte('\n')
 
-	cv := newCanvas(geo.width, opts.Color)
-	// Column names, centred on their lifelines.
+	cv := newCanvas(lineWidth, opts.Color)
+	// Column names, centred on their lifelines, on one or two lines.
 	for i, x := range geo.x {
 		name := geo.names[i]
 		cv.put(geo.gutter+x-(runeLen(name)-1)/2, name, -1)
 	}
 	cv.flush(bw)
+	stacked := false
+	for _, n2 := range geo.names2 {
+		stacked = stacked || n2 != ""
+	}
+	if stacked {
+		for i, x := range geo.x {
+			name := geo.names2[i]
+			cv.put(geo.gutter+x-(runeLen(name)-1)/2, name, -1)
+		}
+		cv.flush(bw)
+	}
 	for i, x := range geo.x {
-		wd := max(runeLen(geo.names[i]), 3)
+		wd := max(runeLen(geo.names[i]), runeLen(geo.names2[i]), 3)
 		start := geo.gutter + x - (wd-1)/2
 		cv.put(start, strings.Repeat(g.line, wd), -1)
 		cv.put(geo.gutter+x, g.tee, -1)
@@ -214,11 +434,13 @@ func Text(w io.Writer, l *Ladder, opts TextOptions) error {
 		if a.From == a.To {
 			x := geo.gutter + geo.x[a.From]
 			cv.put(x+1, g.line+g.line+g.loopTop, col)
-			cv.put(x+5, label, col)
+			cv.put(x+4, " "+label+" ", col)
 		} else {
 			lo, hi := geo.gutter+geo.x[min(a.From, a.To)], geo.gutter+geo.x[max(a.From, a.To)]
 			span := hi - lo - 3
-			cv.put(lo+2+(span-runeLen(label))/2, label, col)
+			// Blank cells either side: the lifelines the label crosses
+			// yield to it instead of running into its text.
+			cv.put(lo+1+(span-runeLen(label))/2, " "+label+" ", col)
 		}
 		cv.flush(bw)
 		// Arrow line.
@@ -251,8 +473,10 @@ func Text(w io.Writer, l *Ladder, opts TextOptions) error {
 	bars()
 	cv.flush(bw)
 	if cutNote != "" {
-		bw.WriteString(cutNote)
-		bw.WriteByte('\n')
+		for _, line := range wrapWords(cutNote, textWidth) {
+			bw.WriteString(line)
+			bw.WriteByte('\n')
+		}
 	}
 	return bw.Flush()
 }

@@ -3,8 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
+	goio "io"
 	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -89,7 +93,17 @@ func (s *ladderSource) load(ctx context.Context, o *ladderOptions, io *streams) 
 		release()
 		return nil, nil, err
 	}
+	warnInvalidUTF8(io.ErrOut, l)
 	return l, release, nil
+}
+
+// warnInvalidUTF8 says when a ladder drew bytes that are not UTF-8 (a
+// damaged capture, or a peer sending Latin-1) as U+FFFD, so that a reader
+// does not take the replacement for what was on the wire.
+func warnInvalidUTF8(w goio.Writer, l *render.Ladder) {
+	if l.InvalidUTF8 > 0 {
+		printWarnings(w, []string{fmt.Sprintf("%d message(s) hold bytes that are not UTF-8: drawn as U+FFFD (\"?\" with --ascii, \".\" in raw dumps)", l.InvalidUTF8)})
+	}
 }
 
 func newFlowCmd(io *streams) *cobra.Command {
@@ -103,8 +117,12 @@ order with the method or status and reason, (SDP) with its codecs, time and delt
 on the left. Retransmissions are drawn >>>. Several dialogs (legs linked through
 a B2BUA, or several --call) share one ladder, one colour per Call-ID.
 
-Labels are never cut: columns widen to fit them; only a ladder wider than the
-terminal (or --width) shortens labels, and says so.`,
+Labels are never cut: columns widen to fit them. A ladder wider than the
+terminal first stacks column names on two lines (address over :port) and drops
+the leading address parts the columns share (…17.55 for 10.243.17.55, listed in
+full above the ladder); if it is still too wide it opens in $PAGER (less -S) to
+scroll sideways. With --width (or when piped) lines never exceed the width:
+labels are shortened, and a note says so.`,
 		Example: `  sipscope flow --call 85216695-42dcdb1d@192.168.1.2 aaa.pcap
   sipscope flow --db calls.db --call A-LEG-ID --linked --merge-ports
   sipscope flow --call ID --ascii --width 100 trace.pcap > ticket.txt`,
@@ -142,14 +160,66 @@ func runFlow(ctx context.Context, opts *flowOptions, io *streams) error {
 	}
 	defer release()
 	width := opts.width
+	topts := render.TextOptions{Width: width, ASCII: opts.ascii, Color: color}
 	if width == 0 && io.OutTTY {
-		width = terminalWidth()
+		// On a terminal a ladder too wide for it scrolls sideways in a
+		// pager, labels whole, instead of wrapping every line or
+		// cutting labels; an explicit --width is a hard limit.
+		topts.Width = terminalWidth()
+		if _, cut := render.TextWidth(l, topts); cut {
+			topts.Scroll = true
+			if err := page(ctx, io, func(w goio.Writer) error { return render.Text(w, l, topts) }); err == nil {
+				return nil
+			}
+			topts.Scroll = false
+		}
 	}
 	out := bufio.NewWriter(io.Out)
-	if err := render.Text(out, l, render.TextOptions{Width: width, ASCII: opts.ascii, Color: color}); err != nil {
+	if err := render.Text(out, l, topts); err != nil {
 		return err
 	}
 	return out.Flush()
+}
+
+// page runs $PAGER (default less, told to scroll sideways, keep colours
+// and quit when the text fits: LESS=-SRFX unless set) with write's output
+// on its input. It fails without writing anything when the pager cannot
+// start, so that the caller can print instead.
+func page(ctx context.Context, io *streams, write func(goio.Writer) error) error {
+	argv := strings.Fields(os.Getenv("PAGER"))
+	if len(argv) == 0 {
+		argv = []string{"less"}
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, path, argv[1:]...)
+	cmd.Stdout, cmd.Stderr = io.Out, io.ErrOut
+	cmd.Env = os.Environ()
+	if os.Getenv("LESS") == "" {
+		cmd.Env = append(cmd.Env, "LESS=-SRFX")
+	}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(in)
+	werr := write(bw)
+	if werr == nil {
+		werr = bw.Flush()
+	}
+	in.Close()
+	if err := cmd.Wait(); err != nil && werr == nil {
+		// A pager quit early (q) closes the pipe: not an error.
+		if _, ok := err.(*exec.ExitError); !ok {
+			return err
+		}
+	}
+	return nil
 }
 
 func useColor(mode string, io *streams) (bool, error) {
