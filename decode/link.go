@@ -100,6 +100,12 @@ func (d *Decoder) link(f *capture.Frame) {
 		}
 	case capture.LinkPPP:
 		d.pppFrame(p, b)
+	case capture.LinkTypeHEP:
+		// A HEP listener's packet: no link, IP or UDP header of its own;
+		// addresses, time and node come from the HEP header.
+		if !d.onHEP(p, 0, 0, b) {
+			d.stats.Malformed++
+		}
 	default:
 		d.stats.UnsupportedLink++
 	}
