@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"net/netip"
 	"os"
 	"slices"
 	"sort"
@@ -148,6 +149,100 @@ func TestDiagnoseNumbers(t *testing.T) {
 			}
 			if !slices.ContainsFunc(sums, func(s string) bool { return strings.Contains(s, tt.want) }) {
 				t.Errorf("got %s summaries %q, want one containing %q", tt.code, sums, tt.want)
+			}
+		})
+	}
+}
+
+// TestDiagnoseCrafted covers the codes no SIPp capture here produces, on
+// crafted message sequences (see msg for the notation); tweak edits message
+// i after it is built (SDP, Contact, parser warnings, addresses).
+func TestDiagnoseCrafted(t *testing.T) {
+	sdp := func(port int, formats ...string) *decode.SDP {
+		return &decode.SDP{Connection: "10.0.0.1", Media: []decode.Media{{Type: "audio", Port: port, Proto: "RTP/AVP", Formats: formats, Connection: "10.0.0.1"}}}
+	}
+	public := netip.MustParseAddrPort("203.0.113.5:5060")
+	call := []string{"0 a>b INVITE/1 i1", "10 b>a 200 INVITE/1 i1 tt", "20 a>b ACK/1 k1 tt"}
+	tests := []struct {
+		name    string
+		lines   []string
+		tweak   map[int]func(m *decode.Message)
+		want    []string
+		summary string // a substring of one summary
+	}{
+		{"glare", append(call, "1000 a>b INVITE/2 i2 tt", "1010 b>a 491 INVITE/2 i2 tt", "2000 a>b BYE/3 y1 tt", "2010 b>a 200 BYE/3 y1 tt"),
+			nil, []string{"warning glare"}, "491"},
+		{"call-does-not-exist", append(call, "2000 a>b BYE/2 y1 tt", "2010 b>a 481 BYE/2 y1 tt"),
+			nil, []string{"warning call-does-not-exist"}, "481 Call/Transaction Does Not Exist"},
+		{"server-error", []string{"0 a>b INVITE/1 i1", "10 b>a 503 INVITE/1 i1 tt h:Retry-After=30", "20 a>b ACK/1 i1 tt"},
+			nil, []string{"error server-error"}, "Retry-After 30 s"},
+		{"loop", []string{"0 a>b INVITE/1 i1", "10 b>a 483 INVITE/1 i1 tt", "20 a>b ACK/1 i1 tt"},
+			nil, []string{"error loop"}, "483"},
+		{"max-forwards 0", []string{"0 a>b INVITE/1 i1", "10 b>a 404 INVITE/1 i1 tt", "20 a>b ACK/1 i1 tt"},
+			map[int]func(*decode.Message){0: func(m *decode.Message) { m.MaxForwards = 0 }}, []string{"error loop", "error rejected"}, "Max-Forwards 0"},
+		{"488", []string{"0 a>b INVITE/1 i1", "10 b>a 488 INVITE/1 i1 tt", "20 a>b ACK/1 i1 tt"},
+			nil, []string{"error codec-mismatch"}, "not acceptable"},
+		{"no common codec", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"),
+			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "0", "8") }, 1: func(m *decode.Message) { m.SDP = sdp(5000, "18") }},
+			[]string{"error codec-mismatch"}, "no audio payload format in common"},
+		{"every stream port 0", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"),
+			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "0") }, 1: func(m *decode.Message) { m.SDP = sdp(0, "0") }},
+			[]string{"error codec-mismatch"}, "port 0"},
+		{"redirected", []string{"0 a>b INVITE/1 i1", "10 b>a 302 INVITE/1 i1 tt h:Contact=<sip:bob@192.0.2.9>", "20 a>b ACK/1 i1 tt"},
+			nil, []string{"info redirected"}, "Contact <sip:bob@192.0.2.9>"},
+		{"unanswered-bye", append(call, "1000 a>b BYE/2 y1 tt"),
+			nil, []string{"warning unanswered-bye"}, "BYE from 10.0.0.1:5060"},
+		{"slow-setup", []string{"0 a>b INVITE/1 i1", "6000 b>a 180 INVITE/1 i1 tt", "7000 b>a 200 INVITE/1 i1 tt", "7010 a>b ACK/1 k1 tt", "9000 a>b BYE/2 y1 tt", "9010 b>a 200 BYE/2 y1 tt"},
+			nil, []string{"warning slow-setup"}, "Post-dial delay was 6 s"},
+		{"timer B", []string{"0 a>b INVITE/1 i1", "500 a>b INVITE/1 i1", "1500 a>b INVITE/1 i1", "3500 a>b INVITE/1 i1", "7500 a>b INVITE/1 i1", "15500 a>b INVITE/1 i1", "31500 a>b INVITE/1 i1"},
+			nil, []string{"error no-response", "error timeout", "warning retransmissions"}, "past 64*T1 = 32 s"},
+		{"challenge never answered", []string{"0 a>b REGISTER/1 r1", "10 b>a 401 REGISTER/1 r1 tt"},
+			nil, []string{"error auth-failed"}, "never sent again with credentials"},
+		{"challenged again", []string{"0 a>b INVITE/1 i1", "10 b>a 407 INVITE/1 i1 tt", "20 a>b ACK/1 i1 tt",
+			"100 a>b INVITE/2 i2 h:Proxy-Authorization=Digest", "110 b>a 407 INVITE/2 i2 tt", "120 a>b ACK/2 i2 tt"},
+			nil, []string{"error auth-failed"}, "INVITE 2 sent with credentials was answered 407"},
+		{"late ACK", append([]string{"0 a>b INVITE/1 i1", "10 b>a 200 INVITE/1 i1 tt", "3000 a>b ACK/1 k1 tt"}, "4000 a>b BYE/2 y1 tt", "4010 b>a 200 BYE/2 y1 tt"),
+			nil, []string{"warning no-ack"}, "ACK came 2.99 s after the 200 OK"},
+		{"private-address", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"),
+			map[int]func(*decode.Message){0: func(m *decode.Message) {
+				m.Src = public
+				m.SDP = sdp(4000, "0")
+				m.SDP.Connection, m.SDP.Media[0].Connection = "192.168.1.10", "192.168.1.10"
+			}}, []string{"warning private-address"}, "private SDP c=192.168.1.10"},
+		{"malformed", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"),
+			map[int]func(*decode.Message){1: func(m *decode.Message) { m.Warnings = decode.WarnBareLF | decode.WarnNoContentLength }},
+			[]string{"warning malformed"}, "BareLF,NoContentLength"},
+		{"healthy", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"), nil, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			col := &collector{}
+			c := New(Options{}, col)
+			for i, l := range tt.lines {
+				m := msg(t, l)
+				if f := tt.tweak[i]; f != nil {
+					f(m)
+				}
+				if err := c.Add(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			var got, sums []string
+			for i, d := range col.dialogs {
+				for _, f := range Diagnose(d, col.msgs[i], DefaultDiagnoseOptions()) {
+					got = append(got, string(f.Severity)+" "+f.Code)
+					sums = append(sums, f.Summary)
+				}
+			}
+			sort.Strings(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q (summaries %q)", got, tt.want, sums)
+			}
+			if tt.summary != "" && !slices.ContainsFunc(sums, func(s string) bool { return strings.Contains(s, tt.summary) }) {
+				t.Errorf("got summaries %q, want one containing %q", sums, tt.summary)
 			}
 		})
 	}
