@@ -134,6 +134,10 @@ type diag struct {
 	end  time.Time // time of the last message of the dialog
 }
 
+// dupWindow is how close in time two identical messages must be to count
+// as one message captured twice.
+const dupWindow = 20 * time.Millisecond
+
 // txn is one transaction as the rules see it.
 type txn struct {
 	method    string
@@ -152,12 +156,23 @@ func (t *txn) final() *Message {
 }
 
 func newDiag(d *Dialog, msgs []*Message, o DiagnoseOptions) *diag {
-	x := &diag{d: d, msgs: msgs, o: o}
+	x := &diag{d: d, o: o}
 	byKey := map[string]*txn{}
+	last := map[string]*Message{} // by wire bytes and addresses, for duplicates
 	for _, m := range msgs {
 		if m.Message == nil {
 			continue
 		}
+		// The same bytes between the same addresses within dupWindow are
+		// one message seen twice by the capture (several HEP agents, a
+		// mirror port and a host), not a retransmission: RFC 3261 timers
+		// never fire that fast (T1 is 500 ms).
+		wire := m.Src.String() + m.Dst.String() + string(m.Raw)
+		if prev := last[wire]; prev != nil && m.Time.Sub(prev.Time) < dupWindow {
+			continue
+		}
+		last[wire] = m
+		x.msgs = append(x.msgs, m)
 		if m.Time.After(x.end) {
 			x.end = m.Time
 		}

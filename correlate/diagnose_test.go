@@ -212,6 +212,13 @@ func TestDiagnoseCrafted(t *testing.T) {
 		{"malformed", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"),
 			map[int]func(*decode.Message){1: func(m *decode.Message) { m.Warnings = decode.WarnBareLF | decode.WarnNoContentLength }},
 			[]string{"warning malformed"}, "BareLF,NoContentLength"},
+		{"sent once, capture ends", []string{"0 a>b INVITE/1 i1"}, nil, []string{"warning no-response"}, "got no response in the 0 s the capture of the dialog went on after it"},
+		{"sent once, ICMP", []string{"0 a>b INVITE/1 i1"},
+			map[int]func(*decode.Message){0: func(m *decode.Message) { m.Events = []decode.Event{eventFor("c1", 1, "INVITE")} }},
+			[]string{"error no-response", "error unreachable"}, "1 ICMP error from 10.0.0.2"},
+		{"capture duplicates", append([]string{"0 a>b INVITE/1 i1", "0 a>b INVITE/1 i1"}, call[1:]...),
+			nil, []string{"info not-ended"}, "answered"},
+		{"488 to REFER", append(call, "1000 a>b REFER/2 f1 tt", "1010 b>a 488 REFER/2 f1 tt", "2000 a>b BYE/3 y1 tt", "2010 b>a 200 BYE/3 y1 tt"), nil, nil, ""},
 		{"healthy", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"), nil, nil, ""},
 	}
 	for _, tt := range tests {

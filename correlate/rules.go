@@ -41,17 +41,23 @@ var rules = []rule{
 func ruleNoResponse(x *diag) []Finding {
 	var out []Finding
 	for _, t := range x.txns {
-		if len(t.requests) == 0 || len(t.responses) > 0 || t.method == "ACK" || t.method == "BYE" {
+		if len(t.requests) == 0 || len(t.responses) > 0 || t.method == "ACK" || t.method == "BYE" || t.method == "" {
 			continue
 		}
 		r := t.requests[0]
+		last := t.requests[len(t.requests)-1]
 		sev := SevError
-		if r.To.Tag != "" {
-			sev = SevWarning // in-dialog request: the call itself stands
-		}
 		s := fmt.Sprintf("%s from %s to %s got no response", t.method, r.Src, r.Dst)
 		if n := len(t.requests); n > 1 {
 			s = fmt.Sprintf("%s sent %d times from %s to %s (at %s) got no response", t.method, n, r.Src, r.Dst, times(t.requests))
+		} else if len(r.Events) == 0 && x.end.Sub(last.Time) < x.o.T1 {
+			// Sent once and the dialog's capture stops right after: the
+			// capture may simply have ended before the answer.
+			sev = SevWarning
+			s += fmt.Sprintf(" in the %s the capture of the dialog went on after it", secs(x.end.Sub(last.Time)))
+		}
+		if r.To.Tag != "" {
+			sev = SevWarning // in-dialog request: the call itself stands
 		}
 		out = append(out, Finding{Severity: sev, Summary: s + ".", Evidence: idxs(t.requests), RFC: "RFC 3261 §17.1.1.2"})
 	}
@@ -105,7 +111,7 @@ func ruleTimeout(x *diag) []Finding {
 			Summary: fmt.Sprintf("%s answered %s %d with 408 %s: no answer in time.", r.Src, r.CSeqMethod, r.CSeq, r.Reason)})
 	}
 	for _, t := range x.txns {
-		if len(t.requests) == 0 || len(t.responses) > 0 || t.method == "ACK" {
+		if len(t.requests) == 0 || len(t.responses) > 0 || t.method == "ACK" || t.method == "" {
 			continue
 		}
 		first := t.requests[0].Time
@@ -281,10 +287,16 @@ func hasCredentials(reqs []*Message) bool {
 // §22.2, §22.3).
 func ruleAuthFailed(x *diag) []Finding {
 	var out []Finding
+	said := map[string]bool{} // one finding per request and answer, however many hops saw it
 	for i, t := range x.txns {
 		f := t.final()
 		if f == nil || len(t.requests) == 0 {
 			continue
+		}
+		if k := fmt.Sprint(t.method, t.cseq, f.Status); said[k] {
+			continue
+		} else {
+			said[k] = true
 		}
 		switch {
 		case (f.Status == 401 || f.Status == 407) && hasCredentials(t.requests) && x.succeededLater(i, t.method):
@@ -317,6 +329,18 @@ func (x *diag) succeededLater(i int, method string) bool {
 	for _, u := range x.txns[i+1:] {
 		if f := u.final(); u.method == method && f != nil && f.Status < 300 {
 			return true
+		}
+	}
+	return false
+}
+
+// answered reports whether an INVITE got a 2xx.
+func (x *diag) answered() bool {
+	for _, t := range x.invites() {
+		for _, r := range t.responses {
+			if r.Status >= 200 && r.Status < 300 {
+				return true
+			}
 		}
 	}
 	return false
@@ -518,7 +542,14 @@ func ruleLoop(x *diag) []Finding {
 func ruleCodecMismatch(x *diag) []Finding {
 	var out []Finding
 	for _, r := range x.finals(func(s int) bool { return s == 488 || s == 606 }) {
-		out = append(out, Finding{Severity: SevError, RFC: "RFC 3261 §21.4.26", Evidence: []int64{idx(r)},
+		if r.CSeqMethod != "INVITE" && r.CSeqMethod != "UPDATE" && r.CSeqMethod != "PRACK" {
+			continue // 488 to REFER, SUBSCRIBE...: not about media
+		}
+		sev := SevError
+		if r.To.Tag != "" && x.answered() {
+			sev = SevWarning // a refused re-INVITE: the call goes on as it was
+		}
+		out = append(out, Finding{Severity: sev, RFC: "RFC 3261 §21.4.26", Evidence: []int64{idx(r)},
 			Summary: fmt.Sprintf("%s answered %s %d with %d %s: the offered session was not acceptable%s.", r.Src, r.CSeqMethod, r.CSeq, r.Status, r.Reason, extras(r))})
 	}
 	// Offer/answer pairs: an SDP followed by the next SDP in the other
@@ -606,10 +637,16 @@ func privateAddr(a netip.Addr) bool {
 // in a message that came from a public address: the peer is behind NAT and
 // media will go one way or nowhere (RFC 3261 §18.2.1 received, RFC 6314 §2).
 func rulePrivateAddress(x *diag) []Finding {
-	var out []Finding
-	seen := map[string]bool{}
+	type sender struct {
+		addr  netip.Addr
+		what  []string
+		seen  map[string]bool
+		proof []*Message
+	}
+	var order []*sender
+	by := map[netip.Addr]*sender{}
 	for _, m := range x.msgs {
-		if m.Message == nil || !m.Src.IsValid() || privateAddr(m.Src.Addr()) || m.Src.Addr().IsLoopback() {
+		if !m.Src.IsValid() || privateAddr(m.Src.Addr()) || m.Src.Addr().IsLoopback() {
 			continue
 		}
 		var where []string
@@ -633,14 +670,25 @@ func rulePrivateAddress(x *diag) []Finding {
 		if len(where) == 0 {
 			continue
 		}
-		k := m.Src.Addr().String() + strings.Join(where, ",")
-		if seen[k] {
-			continue
+		s := by[m.Src.Addr()]
+		if s == nil {
+			s = &sender{addr: m.Src.Addr(), seen: map[string]bool{}}
+			by[s.addr] = s
+			order = append(order, s)
 		}
-		seen[k] = true
-		out = append(out, Finding{Severity: SevWarning, RFC: "RFC 6314 §2", Evidence: []int64{idx(m)},
-			Summary: fmt.Sprintf("%s from %s names private %s: the sender is behind NAT, expect one-way or no audio.",
-				startLine(m), m.Src.Addr(), strings.Join(where, " and "))})
+		s.proof = append(s.proof, m)
+		for _, w := range where {
+			if !s.seen[w] {
+				s.seen[w] = true
+				s.what = append(s.what, w)
+			}
+		}
+	}
+	var out []Finding
+	for _, s := range order {
+		out = append(out, Finding{Severity: SevWarning, RFC: "RFC 6314 §2", Evidence: idxs(s.proof),
+			Summary: fmt.Sprintf("%s from %s named private %s: the sender is behind NAT, expect one-way or no audio.",
+				plural(len(s.proof), "message", "messages"), s.addr, strings.Join(s.what, " and "))})
 	}
 	return out
 }
