@@ -34,6 +34,7 @@ later with --db.`,
 		newShowCmd(io),
 		newFlowCmd(io),
 		newExportCmd(io),
+		newDiagnoseCmd(io),
 	)
 	return root
 }

@@ -1,0 +1,298 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Severity says how bad a finding is. A healthy call has no SevError finding.
+type Severity string
+
+// Severities, worst first.
+const (
+	SevError   Severity = "error"
+	SevWarning Severity = "warning"
+	SevInfo    Severity = "info"
+)
+
+// rank orders severities: lower is worse.
+func (s Severity) rank() int {
+	switch s {
+	case SevError:
+		return 0
+	case SevWarning:
+		return 1
+	}
+	return 2
+}
+
+// Worse reports whether s is worse than t.
+func (s Severity) Worse(t Severity) bool { return s.rank() < t.rank() }
+
+// Finding is one thing a rule found wrong (or worth saying) about a dialog,
+// with the messages that prove it (JSON Lines contract of `diagnose`).
+type Finding struct {
+	Code     string   `json:"code"`
+	Severity Severity `json:"severity"`
+	// Summary is one sentence with the numbers, as one writes in a ticket.
+	Summary string `json:"summary"`
+	// Evidence lists the messages the finding rests on by their index in
+	// `sipscope messages` (Message.Seq+1, 1-based capture order); never
+	// empty.
+	Evidence []int64 `json:"evidence"`
+	RFC      string  `json:"rfc"`
+}
+
+// DiagnoseOptions are the thresholds of the rules; DefaultDiagnoseOptions
+// gives the documented defaults.
+type DiagnoseOptions struct {
+	// SlowSetup is the post-dial delay (INVITE to first 18x or final
+	// response) above which slow-setup is reported.
+	SlowSetup time.Duration
+	// LateACK is the delay between a 2xx to INVITE and its ACK above which
+	// no-ack reports a late ACK.
+	LateACK time.Duration
+	// MaxUDP is the size of a UDP message above which oversized-udp is
+	// reported (RFC 3261 §18.1.1: 1300 bytes, 200 below a 1500 MTU).
+	MaxUDP int
+	// T1 is the RTT estimate of RFC 3261 §17.1.1.1 (500 ms); a transaction
+	// without response that lasted 64*T1 ran out its timer (timeout).
+	T1 time.Duration
+	// Retransmissions is how many retransmissions in a dialog make the
+	// retransmissions rule speak up.
+	Retransmissions int
+}
+
+// DefaultDiagnoseOptions returns the default thresholds.
+func DefaultDiagnoseOptions() DiagnoseOptions {
+	return DiagnoseOptions{SlowSetup: 5 * time.Second, LateACK: time.Second, MaxUDP: 1300,
+		T1: 500 * time.Millisecond, Retransmissions: 1}
+}
+
+// rule is one check: it looks at a dialog and says what it found.
+type rule struct {
+	code  string
+	check func(x *diag) []Finding
+}
+
+// Diagnose runs every rule over d and its messages (in capture order, with
+// parsed headers as decode.Parse leaves them) and returns the findings,
+// worst first. Every rule uses capture time only. It does not modify d or
+// msgs and is safe for concurrent use on different dialogs.
+func Diagnose(d *Dialog, msgs []*Message, o DiagnoseOptions) []Finding {
+	def := DefaultDiagnoseOptions()
+	if o.SlowSetup <= 0 {
+		o.SlowSetup = def.SlowSetup
+	}
+	if o.LateACK <= 0 {
+		o.LateACK = def.LateACK
+	}
+	if o.MaxUDP <= 0 {
+		o.MaxUDP = def.MaxUDP
+	}
+	if o.T1 <= 0 {
+		o.T1 = def.T1
+	}
+	if o.Retransmissions <= 0 {
+		o.Retransmissions = def.Retransmissions
+	}
+	x := newDiag(d, msgs, o)
+	var out []Finding
+	for _, r := range rules {
+		for _, f := range r.check(x) {
+			if len(f.Evidence) == 0 {
+				continue // a finding must rest on messages
+			}
+			f.Code = r.code
+			out = append(out, f)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Severity.rank() < out[j].Severity.rank() })
+	return out
+}
+
+// Worst returns the worst severity among fs and the code of the first
+// finding with it ("" when fs is empty).
+func Worst(fs []Finding) (Severity, string) {
+	if len(fs) == 0 {
+		return "", ""
+	}
+	return fs[0].Severity, fs[0].Code // Diagnose sorts worst first
+}
+
+// diag is what the rules share about one dialog: its messages grouped into
+// transactions by top Via branch, CSeq number and method (RFC 3261
+// §17.1.3, §17.2.3), so rules do not depend on the correlator's matching.
+type diag struct {
+	d    *Dialog
+	msgs []*Message
+	o    DiagnoseOptions
+	txns []*txn
+	end  time.Time // time of the last message of the dialog
+}
+
+// dupWindow is how close in time two identical messages must be to count
+// as one message captured twice.
+const dupWindow = 20 * time.Millisecond
+
+// txn is one transaction as the rules see it.
+type txn struct {
+	method    string
+	cseq      uint32
+	requests  []*Message // the request and its retransmissions
+	responses []*Message
+}
+
+func (t *txn) final() *Message {
+	for i := len(t.responses) - 1; i >= 0; i-- {
+		if t.responses[i].Status >= 200 {
+			return t.responses[i]
+		}
+	}
+	return nil
+}
+
+func newDiag(d *Dialog, msgs []*Message, o DiagnoseOptions) *diag {
+	x := &diag{d: d, o: o}
+	byKey := map[string]*txn{}
+	last := map[string]*Message{} // by wire bytes and addresses, for duplicates
+	for _, m := range msgs {
+		if m.Message == nil {
+			continue
+		}
+		// The same bytes between the same addresses within dupWindow are
+		// one message seen twice by the capture (several HEP agents, a
+		// mirror port and a host), not a retransmission: RFC 3261 timers
+		// never fire that fast (T1 is 500 ms).
+		wire := m.Src.String() + m.Dst.String() + string(m.Raw)
+		if prev := last[wire]; prev != nil && m.Time.Sub(prev.Time) < dupWindow {
+			continue
+		}
+		last[wire] = m
+		x.msgs = append(x.msgs, m)
+		if m.Time.After(x.end) {
+			x.end = m.Time
+		}
+		branch := ""
+		if len(m.Via) > 0 {
+			branch = m.Via[0].Branch
+		}
+		key := branch + "\x00" + strconv.FormatUint(uint64(m.CSeq), 10) + "\x00" + m.CSeqMethod + "\x00"
+		if branch == "" || !strings.HasPrefix(branch, "z9hG4bK") {
+			// RFC 2543 peers: no usable branch, match on CSeq and the
+			// request's addresses instead (RFC 3261 §17.1.3 fallback).
+			key += hostPair(m)
+		}
+		t := byKey[key]
+		if t == nil {
+			t = &txn{method: m.CSeqMethod, cseq: m.CSeq}
+			byKey[key] = t
+			x.txns = append(x.txns, t)
+		}
+		if m.Request {
+			t.requests = append(t.requests, m)
+		} else {
+			t.responses = append(t.responses, m)
+		}
+	}
+	return x
+}
+
+// hostPair names a message's two ends the same way for a request and its
+// response.
+func hostPair(m *Message) string {
+	a, b := m.Src.String(), m.Dst.String()
+	if !m.Request {
+		a, b = b, a
+	}
+	return a + ">" + b
+}
+
+// invites returns the INVITE transactions with a request seen.
+func (x *diag) invites() []*txn {
+	var out []*txn
+	for _, t := range x.txns {
+		if t.method == "INVITE" && len(t.requests) > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// opening returns the transactions of the request that opened the dialog:
+// requests without To tag (the first request, its challenged retries).
+func (x *diag) opening() []*txn {
+	var out []*txn
+	for _, t := range x.txns {
+		if len(t.requests) > 0 && t.requests[0].To.Tag == "" && t.method != "ACK" && t.method != "CANCEL" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// finals returns the final responses (status >= 200) with the given status
+// test, to requests of any method, first of each transaction.
+func (x *diag) finals(match func(status int) bool) []*Message {
+	var out []*Message
+	for _, t := range x.txns {
+		for _, r := range t.responses {
+			if r.Status >= 200 && match(r.Status) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// idx is a message's index as `sipscope messages` prints it.
+func idx(m *Message) int64 { return m.Seq + 1 }
+
+func idxs(ms ...[]*Message) []int64 {
+	var out []int64
+	for _, l := range ms {
+		for _, m := range l {
+			out = append(out, idx(m))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// secs formats a duration in seconds the way summaries do ("3.5 s").
+func secs(d time.Duration) string {
+	s := strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s + " s"
+}
+
+// startLine is a message's first line, for summaries.
+func startLine(m *Message) string {
+	if m.Request {
+		return m.Method
+	}
+	return strconv.Itoa(m.Status) + " " + m.Reason
+}
+
+// times lists when each message was sent, relative to the first.
+func times(ms []*Message) string {
+	if len(ms) == 0 {
+		return ""
+	}
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = strings.TrimSuffix(secs(m.Time.Sub(ms[0].Time)), " s")
+	}
+	return strings.Join(parts, ", ") + " s"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
