@@ -35,7 +35,7 @@ the messages that prove it (their index, as in "sipscope messages").
 Codes: no-response, unreachable, timeout, busy, rejected, cancelled, redirected,
 auth-failed, no-ack, retransmissions, unanswered-bye, not-ended,
 call-does-not-exist, glare, server-error, loop, codec-mismatch, private-address,
-oversized-udp, slow-setup, malformed. Severities: error (the call failed),
+oversized-udp, slow-setup, malformed, missing-prack, session-timer. Severities: error (the call failed),
 warning (it worked, or failed for a reason that is nobody's fault, but look),
 info. A healthy call has no error; not-ended is info since captures stop.
 
