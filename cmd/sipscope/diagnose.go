@@ -131,14 +131,27 @@ func runDiagnose(ctx context.Context, opts *diagnoseOptions, io *streams) error 
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	var text []diagnosed
-	for _, d := range dialogs {
+	var byCall map[string][]*correlate.Message
+	for i, d := range dialogs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		msgs, err := st.Messages(ctx, []string{d.CallID})
-		if err != nil {
-			return err
+		if i%diagnoseBatch == 0 {
+			// One query per batch of dialogs rather than one per dialog.
+			ids := make([]string, 0, diagnoseBatch)
+			for _, b := range dialogs[i:min(i+diagnoseBatch, len(dialogs))] {
+				ids = append(ids, b.CallID)
+			}
+			msgs, err := st.Messages(ctx, ids)
+			if err != nil {
+				return err
+			}
+			byCall = make(map[string][]*correlate.Message, len(ids))
+			for _, m := range msgs {
+				byCall[m.CallID] = append(byCall[m.CallID], m)
+			}
 		}
+		msgs := byCall[d.CallID]
 		fs := correlate.Diagnose(d, msgs, opts.rules)
 		if fs == nil {
 			fs = []correlate.Finding{}
@@ -161,6 +174,9 @@ func runDiagnose(ctx context.Context, opts *diagnoseOptions, io *streams) error 
 	}
 	return out.Flush()
 }
+
+// diagnoseBatch is how many dialogs' messages one store query reads.
+const diagnoseBatch = 256
 
 // diagnosed is one dialog's findings with the start lines of the messages
 // they cite, by index.
