@@ -134,6 +134,7 @@ func TestDiagnoseNumbers(t *testing.T) {
 		{"../testdata/sipp/noanswer.pcap", "unreachable", "port unreachable"},
 		{"../testdata/sipp/notfound.pcap", "rejected", "404 Not Found"},
 		{"../testdata/sipp/busy.pcap", "busy", "486 Busy Here"},
+		{"../testdata/sipp/retransmissions.pcap", "retransmissions", "3 retransmissions 127.0.0.1:15060 → 127.0.0.1:5060 (BYE ×1, INVITE ×2), first after 0.531 s, implying T1 ≈ 531 ms"},
 		{corpusDir + "/sngrep/aaa.pcap", "auth-failed", "403 Wrong password"},
 		{corpusDir + "/sngrep/aaa.pcap", "rejected", "Q.850 cause 21: call rejected"},
 		{corpusDir + "/sngrep/aaa.pcap", "timeout", "408 Request Timeout"},
@@ -271,5 +272,15 @@ func TestDiagnoseCrafted(t *testing.T) {
 func reliable(rseq int) func(m *decode.Message) {
 	return func(m *decode.Message) {
 		m.Headers = append(m.Headers, decode.Header{Name: "Require", Value: "100rel"}, decode.Header{Name: "RSeq", Value: strconv.Itoa(rseq)})
+	}
+}
+
+func TestWorst(t *testing.T) {
+	_, fs, _ := diagnoseFile(t, "../testdata/sipp/answered-no-ack.pcap")
+	if sev, code := Worst(fs[0]); sev != SevError || code != "no-ack" {
+		t.Errorf("got %s %s, want error no-ack", sev, code)
+	}
+	if sev, code := Worst(nil); sev != "" || code != "" {
+		t.Errorf("got %q %q for no findings, want empty", sev, code)
 	}
 }

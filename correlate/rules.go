@@ -442,12 +442,12 @@ func ruleRetransmissions(x *diag) []Finding {
 			ms = append(ms, fmt.Sprintf("%s ×%d", name, n))
 		}
 		sort.Strings(ms)
-		parts = append(parts, fmt.Sprintf("%s %s (%s), first after %.3g s", plural(len(d.msgs), "retransmission", "retransmissions"),
-			k, strings.Join(ms, ", "), d.first))
+		parts = append(parts, fmt.Sprintf("%s %s (%s), first after %.3g s, implying T1 ≈ %d ms", plural(len(d.msgs), "retransmission", "retransmissions"),
+			k, strings.Join(ms, ", "), d.first, int(d.first*1000+0.5)))
 		ev = append(ev, d.msgs...)
 	}
 	return []Finding{{Severity: SevWarning, RFC: "RFC 3261 §17.1.1.2", Evidence: idxs(ev),
-		Summary: strings.Join(parts, "; ") + fmt.Sprintf(" (the first interval is T1; RFC 3261 default %s).", secs(x.o.T1))}}
+		Summary: strings.Join(parts, "; ") + fmt.Sprintf(" (RFC 3261 T1 is %d ms).", x.o.T1.Milliseconds())}}
 }
 
 // ruleUnansweredBye: a BYE that got no response (RFC 3261 §15.1.1: the UAS
