@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -133,6 +134,7 @@ func TestDiagnoseNumbers(t *testing.T) {
 		{"../testdata/sipp/noanswer.pcap", "unreachable", "port unreachable"},
 		{"../testdata/sipp/notfound.pcap", "rejected", "404 Not Found"},
 		{"../testdata/sipp/busy.pcap", "busy", "486 Busy Here"},
+		{"../testdata/sipp/retransmissions.pcap", "retransmissions", "3 retransmissions 127.0.0.1:15060 → 127.0.0.1:5060 (BYE ×1, INVITE ×2), first after 0.531 s, implying T1 ≈ 531 ms"},
 		{corpusDir + "/sngrep/aaa.pcap", "auth-failed", "403 Wrong password"},
 		{corpusDir + "/sngrep/aaa.pcap", "rejected", "Q.850 cause 21: call rejected"},
 		{corpusDir + "/sngrep/aaa.pcap", "timeout", "408 Request Timeout"},
@@ -219,6 +221,17 @@ func TestDiagnoseCrafted(t *testing.T) {
 		{"capture duplicates", append([]string{"0 a>b INVITE/1 i1", "0 a>b INVITE/1 i1"}, call[1:]...),
 			nil, []string{"info not-ended"}, "answered"},
 		{"488 to REFER", append(call, "1000 a>b REFER/2 f1 tt", "1010 b>a 488 REFER/2 f1 tt", "2000 a>b BYE/3 y1 tt", "2010 b>a 200 BYE/3 y1 tt"), nil, nil, ""},
+		{"missing-prack", []string{"0 a>b INVITE/1 i1", "10 b>a 180 INVITE/1 i1 tt", "510 b>a 180 INVITE/1 i1 tt", "1000 b>a 200 INVITE/1 i1 tt", "1010 a>b ACK/1 k1 tt", "2000 a>b BYE/2 y1 tt", "2010 b>a 200 BYE/2 y1 tt"},
+			map[int]func(*decode.Message){1: reliable(1), 2: reliable(1)}, []string{"error missing-prack", "warning retransmissions"}, "RSeq 1) from 10.0.0.2:5060 sent 2 times"},
+		{"PRACK sent", []string{"0 a>b INVITE/1 i1", "10 b>a 180 INVITE/1 i1 tt", "20 a>b PRACK/2 p1 tt", "30 b>a 200 PRACK/2 p1 tt", "1000 b>a 200 INVITE/1 i1 tt", "1010 a>b ACK/1 k1 tt", "2000 a>b BYE/3 y1 tt", "2010 b>a 200 BYE/3 y1 tt"},
+			map[int]func(*decode.Message){1: reliable(1), 2: func(m *decode.Message) {
+				m.Headers = append(m.Headers, decode.Header{Name: "RAck", Value: "1 1 INVITE"})
+			}}, nil, ""},
+		{"session-timer", []string{"0 a>b INVITE/1 i1", "10 b>a 200 INVITE/1 i1 tt h:Session-Expires=90;refresher=uac", "20 a>b ACK/1 k1 tt", "100000 b>a BYE/1 y1 t=ft f=tt"},
+			nil, []string{"error session-timer", "warning unanswered-bye"}, "No session refresh for 99.99 s after Session-Expires 90 s"},
+		{"session refreshed", []string{"0 a>b INVITE/1 i1", "10 b>a 200 INVITE/1 i1 tt h:Session-Expires=90;refresher=uac", "20 a>b ACK/1 k1 tt",
+			"45000 a>b INVITE/2 i2 tt", "45010 b>a 200 INVITE/2 i2 tt h:Session-Expires=90;refresher=uac", "45020 a>b ACK/2 k2 tt",
+			"100000 a>b BYE/3 y1 tt", "100010 b>a 200 BYE/3 y1 tt"}, nil, nil, ""},
 		{"healthy", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"), nil, nil, ""},
 	}
 	for _, tt := range tests {
@@ -252,5 +265,22 @@ func TestDiagnoseCrafted(t *testing.T) {
 				t.Errorf("got summaries %q, want one containing %q", sums, tt.summary)
 			}
 		})
+	}
+}
+
+// reliable makes a provisional response reliable (RFC 3262 §3).
+func reliable(rseq int) func(m *decode.Message) {
+	return func(m *decode.Message) {
+		m.Headers = append(m.Headers, decode.Header{Name: "Require", Value: "100rel"}, decode.Header{Name: "RSeq", Value: strconv.Itoa(rseq)})
+	}
+}
+
+func TestWorst(t *testing.T) {
+	_, fs, _ := diagnoseFile(t, "../testdata/sipp/answered-no-ack.pcap")
+	if sev, code := Worst(fs[0]); sev != SevError || code != "no-ack" {
+		t.Errorf("got %s %s, want error no-ack", sev, code)
+	}
+	if sev, code := Worst(nil); sev != "" || code != "" {
+		t.Errorf("got %q %q for no findings, want empty", sev, code)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sipscope/sipscope/decode"
 )
@@ -33,6 +34,8 @@ var rules = []rule{
 	{"oversized-udp", ruleOversizedUDP},
 	{"slow-setup", ruleSlowSetup},
 	{"malformed", ruleMalformed},
+	{"missing-prack", ruleMissingPRACK},
+	{"session-timer", ruleSessionTimer},
 }
 
 // ruleNoResponse: a request (not ACK, not BYE: see unanswered-bye) that got
@@ -439,12 +442,12 @@ func ruleRetransmissions(x *diag) []Finding {
 			ms = append(ms, fmt.Sprintf("%s ×%d", name, n))
 		}
 		sort.Strings(ms)
-		parts = append(parts, fmt.Sprintf("%s %s (%s), first after %.3g s", plural(len(d.msgs), "retransmission", "retransmissions"),
-			k, strings.Join(ms, ", "), d.first))
+		parts = append(parts, fmt.Sprintf("%s %s (%s), first after %.3g s, implying T1 ≈ %d ms", plural(len(d.msgs), "retransmission", "retransmissions"),
+			k, strings.Join(ms, ", "), d.first, int(d.first*1000+0.5)))
 		ev = append(ev, d.msgs...)
 	}
 	return []Finding{{Severity: SevWarning, RFC: "RFC 3261 §17.1.1.2", Evidence: idxs(ev),
-		Summary: strings.Join(parts, "; ") + fmt.Sprintf(" (the first interval is T1; RFC 3261 default %s).", secs(x.o.T1))}}
+		Summary: strings.Join(parts, "; ") + fmt.Sprintf(" (RFC 3261 T1 is %d ms).", x.o.T1.Milliseconds())}}
 }
 
 // ruleUnansweredBye: a BYE that got no response (RFC 3261 §15.1.1: the UAS
@@ -772,4 +775,131 @@ func ruleMalformed(x *diag) []Finding {
 	}
 	return []Finding{{Severity: SevWarning, RFC: "RFC 3261 §7", Evidence: idxs(ev),
 		Summary: fmt.Sprintf("%s bent the SIP grammar (%s): strict peers may reject them.", plural(len(ev), "message", "messages"), all)}}
+}
+
+// hasToken reports whether a comma-separated header value (Require,
+// Supported) lists tok, case-insensitively (RFC 3261 §20.32 option tags).
+func hasToken(m *Message, name, tok string) bool {
+	for v := range m.HeaderValues(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// leadingInt reads the number a header value starts with (RSeq, RAck,
+// Session-Expires), -1 when it does not.
+func leadingInt(v string) int {
+	v = strings.TrimSpace(v)
+	end := 0
+	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+		end++
+	}
+	n, err := strconv.Atoi(v[:end])
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// ruleMissingPRACK: a reliable provisional response (Require: 100rel with
+// an RSeq) that no PRACK acknowledged: its RAck must name the RSeq (RFC
+// 3262 §4, §7.2). The UAS retransmits it and may reject the INVITE.
+func ruleMissingPRACK(x *diag) []Finding {
+	racked := map[int]bool{}
+	for _, m := range x.msgs {
+		if m.Request && m.Method == "PRACK" {
+			racked[leadingInt(m.Header("RAck"))] = true
+		}
+	}
+	var out []Finding
+	byRSeq := map[int][]*Message{}
+	var order []int
+	for _, m := range x.msgs {
+		if m.Request || m.Status <= 100 || m.Status >= 200 || m.CSeqMethod != "INVITE" || !hasToken(m, "Require", "100rel") {
+			continue
+		}
+		r := leadingInt(m.Header("RSeq"))
+		if r < 0 || racked[r] {
+			continue
+		}
+		if byRSeq[r] == nil {
+			order = append(order, r)
+		}
+		byRSeq[r] = append(byRSeq[r], m)
+	}
+	for _, r := range order {
+		ms := byRSeq[r]
+		out = append(out, Finding{Severity: SevError, RFC: "RFC 3262 §4", Evidence: idxs(ms),
+			Summary: fmt.Sprintf("%s (Require: 100rel, RSeq %d) from %s sent %s was never acknowledged by a PRACK.",
+				startLine(ms[0]), r, ms[0].Src, plural(len(ms), "time", "times"))})
+	}
+	return out
+}
+
+// ruleSessionTimer: a call whose 2xx set Session-Expires N went longer than
+// N seconds without a refresh (a 2xx to a re-INVITE or UPDATE): the session
+// timer ran out (RFC 4028 §10: the refresher refreshes by N/2, the other
+// side sends BYE before N).
+func ruleSessionTimer(x *diag) []Finding {
+	var ok *Message
+	for _, t := range x.invites() {
+		if t.requests[0].To.Tag != "" {
+			continue
+		}
+		for _, r := range t.responses {
+			if r.Status >= 200 && r.Status < 300 {
+				ok = r
+				break
+			}
+		}
+	}
+	if ok == nil {
+		return nil
+	}
+	n := leadingInt(ok.Header("Session-Expires"))
+	if n <= 0 {
+		return nil
+	}
+	expires := time.Duration(n) * time.Second
+	last, end := ok, (*Message)(nil)
+	for _, m := range x.msgs {
+		if !m.Time.After(last.Time) {
+			continue
+		}
+		if m.Request && m.Method == "BYE" {
+			end = m
+			break
+		}
+		if !m.Request && m.Status >= 200 && m.Status < 300 && (m.CSeqMethod == "INVITE" || m.CSeqMethod == "UPDATE") && m.CSeq != ok.CSeq {
+			if m.Time.Sub(last.Time) > expires {
+				end = m
+				break
+			}
+			last = m
+		}
+	}
+	stop := x.end
+	if end != nil {
+		stop = end.Time
+	}
+	gap := stop.Sub(last.Time)
+	if gap <= expires {
+		return nil
+	}
+	ev := []*Message{ok}
+	if last != ok {
+		ev = append(ev, last)
+	}
+	what := "the capture of the dialog ended"
+	if end != nil {
+		ev = append(ev, end)
+		what = startLine(end) + " came"
+	}
+	return []Finding{{Severity: SevError, RFC: "RFC 4028 §10", Evidence: idxs(ev),
+		Summary: fmt.Sprintf("No session refresh for %s after Session-Expires %d s was agreed (%s); %s %s after the last refresh.",
+			secs(gap), n, ok.Header("Session-Expires"), what, secs(gap))}}
 }

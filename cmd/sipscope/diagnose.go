@@ -35,7 +35,7 @@ the messages that prove it (their index, as in "sipscope messages").
 Codes: no-response, unreachable, timeout, busy, rejected, cancelled, redirected,
 auth-failed, no-ack, retransmissions, unanswered-bye, not-ended,
 call-does-not-exist, glare, server-error, loop, codec-mismatch, private-address,
-oversized-udp, slow-setup, malformed. Severities: error (the call failed),
+oversized-udp, slow-setup, malformed, missing-prack, session-timer. Severities: error (the call failed),
 warning (it worked, or failed for a reason that is nobody's fault, but look),
 info. A healthy call has no error; not-ended is info since captures stop.
 
@@ -131,14 +131,27 @@ func runDiagnose(ctx context.Context, opts *diagnoseOptions, io *streams) error 
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	var text []diagnosed
-	for _, d := range dialogs {
+	var byCall map[string][]*correlate.Message
+	for i, d := range dialogs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		msgs, err := st.Messages(ctx, []string{d.CallID})
-		if err != nil {
-			return err
+		if i%diagnoseBatch == 0 {
+			// One query per batch of dialogs rather than one per dialog.
+			ids := make([]string, 0, diagnoseBatch)
+			for _, b := range dialogs[i:min(i+diagnoseBatch, len(dialogs))] {
+				ids = append(ids, b.CallID)
+			}
+			msgs, err := st.Messages(ctx, ids)
+			if err != nil {
+				return err
+			}
+			byCall = make(map[string][]*correlate.Message, len(ids))
+			for _, m := range msgs {
+				byCall[m.CallID] = append(byCall[m.CallID], m)
+			}
 		}
+		msgs := byCall[d.CallID]
 		fs := correlate.Diagnose(d, msgs, opts.rules)
 		if fs == nil {
 			fs = []correlate.Finding{}
@@ -161,6 +174,9 @@ func runDiagnose(ctx context.Context, opts *diagnoseOptions, io *streams) error 
 	}
 	return out.Flush()
 }
+
+// diagnoseBatch is how many dialogs' messages one store query reads.
+const diagnoseBatch = 256
 
 // diagnosed is one dialog's findings with the start lines of the messages
 // they cite, by index.
