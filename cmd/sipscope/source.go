@@ -42,9 +42,9 @@ type linkOptions struct {
 
 func addLinkFlags(cmd *cobra.Command, o *linkOptions) {
 	cmd.Flags().StringSliceVar(&o.headers, "link-header", nil,
-		"header naming another leg's Call-ID (repeatable; default X-Call-ID, X-CID)")
+		"`HEADER` naming another leg's Call-ID (repeatable; default X-Call-ID, X-CID)")
 	cmd.Flags().StringSliceVar(&o.suffixes, "link-suffix", nil,
-		`B2BUA Call-ID suffix linking a leg to the Call-ID without it (repeatable; default _b2b-1, -b2b_1)`)
+		"B2BUA Call-ID `SUFFIX` linking a leg to the Call-ID without it (repeatable; default _b2b-1, -b2b_1)")
 }
 
 // options returns the correlator options for these links, handing dialogs on
