@@ -26,6 +26,9 @@ type sourceOptions struct {
 	db    string
 	links linkOptions
 	quiet bool
+	// decoded is what reading the capture files found (set by
+	// openSource), to explain an empty result.
+	decoded decode.Stats
 }
 
 func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
@@ -108,10 +111,12 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		correlate: o.links.summaries(mode == dialogsOnly),
 		keep:      keep,
 	}
-	if _, err := imp.run(ctx); err != nil {
+	res, err := imp.run(ctx)
+	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
+	o.decoded = res.decode.Stats
 	return st, func() { st.Close() }, nil
 }
 
