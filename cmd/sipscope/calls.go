@@ -31,16 +31,16 @@ type filterOptions struct {
 
 func addFilterFlags(cmd *cobra.Command, f *filterOptions) {
 	fl := cmd.Flags()
-	fl.StringSliceVar(&f.kinds, "kind", nil, "only these kinds: call, registration, subscription, message, options, publish, refer, other")
-	fl.StringSliceVar(&f.states, "state", nil, "only these states: setup, ringing, in-call, completed, cancelled, busy, rejected, redirected, no-response, pending")
-	fl.StringVar(&f.status, "status", "", `final status: codes, classes or ranges, e.g. "486", "4xx,5xx", "400-499", "0" for none`)
-	fl.StringVar(&f.from, "from", "", "From user, URI or display name: substring, or glob with * ? [..]")
-	fl.StringVar(&f.to, "to", "", "To user, URI or display name: substring, or glob with * ? [..]")
-	fl.StringVar(&f.since, "since", "", "dialogs starting at or after this time (RFC 3339, or 2006-01-02[ 15:04:05] in UTC)")
-	fl.StringVar(&f.until, "until", "", "dialogs starting before this time")
-	fl.StringVar(&f.grep, "grep", "", "dialogs with a message whose raw text matches this regular expression (Go syntax)")
-	fl.StringVar(&f.sort, "sort", "start", "sort keys, comma-separated, - for descending: "+strings.Join(store.SortKeys(), ", "))
-	fl.IntVar(&f.limit, "limit", 0, "at most this many dialogs (0: all)")
+	fl.StringSliceVar(&f.kinds, "kind", nil, "only these `KINDS`: call, registration, subscription, message, options, publish, refer, other")
+	fl.StringSliceVar(&f.states, "state", nil, "only these `STATES`: setup, ringing, in-call, completed, cancelled, busy, rejected, redirected, no-response, pending")
+	fl.StringVar(&f.status, "status", "", "final status `CODES`: codes, classes or ranges, e.g. \"486\", \"4xx,5xx\", \"400-499\", \"0\" for none")
+	fl.StringVar(&f.from, "from", "", "From user, URI or display name matching `PATTERN`: substring, or glob with * ? [..]; any case")
+	fl.StringVar(&f.to, "to", "", "To user, URI or display name matching `PATTERN`: substring, or glob with * ? [..]; any case")
+	fl.StringVar(&f.since, "since", "", "dialogs starting at or after `TIME` (RFC 3339, or 2006-01-02[ 15:04:05] in UTC)")
+	fl.StringVar(&f.until, "until", "", "dialogs starting before `TIME`")
+	fl.StringVar(&f.grep, "grep", "", "dialogs with a message whose raw text matches `REGEX` (Go syntax)")
+	fl.StringVar(&f.sort, "sort", "start", "sort `KEYS`, comma-separated, - for descending: "+strings.Join(store.SortKeys(), ", "))
+	fl.IntVar(&f.limit, "limit", 0, "at most `N` dialogs (0: all)")
 }
 
 func (f *filterOptions) active() bool {
@@ -132,7 +132,7 @@ Formats:
 	}
 	addSourceFlags(cmd, &opts.source)
 	addFilterFlags(cmd, &opts.filter)
-	cmd.Flags().StringVar(&opts.format, "format", "table", "output format: table, jsonl or csv")
+	cmd.Flags().StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or csv")
 	return cmd
 }
 
@@ -219,6 +219,9 @@ func noDialogsNote(src *sourceOptions, f *filterOptions) string {
 	}
 	if f.active() {
 		return "no dialogs in " + in + " match the filters"
+	}
+	if n := src.decoded.Encrypted; n > 0 && src.decoded.SIPMessages == 0 {
+		return fmt.Sprintf("no SIP dialogs in %s: %d TLS record(s) were seen and not decrypted (sipscope does not decrypt TLS)", in, n)
 	}
 	return "no SIP dialogs in " + in + " (`sipscope messages --stats` says what the capture holds)"
 }

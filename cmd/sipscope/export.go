@@ -63,8 +63,8 @@ keeps its mode; a symlink is written through to its target; a device or FIFO
 	addSourceFlags(cmd, &opts.source)
 	addLadderFlags(cmd, &opts.ladder)
 	addFilterFlags(cmd, &opts.filter)
-	cmd.Flags().StringVar(&opts.format, "format", "", "output format: "+strings.Join(exportFormats, ", ")+" (default: from the -o extension)")
-	cmd.Flags().StringVarP(&opts.out, "output", "o", "", "output file, - for standard output (required)")
+	cmd.Flags().StringVar(&opts.format, "format", "", "output `FORMAT`: "+strings.Join(exportFormats, ", ")+" (default: from the -o extension)")
+	cmd.Flags().StringVarP(&opts.out, "output", "o", "", "write to `FILE`, - for standard output (required)")
 	return cmd
 }
 

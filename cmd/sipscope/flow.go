@@ -27,7 +27,7 @@ type ladderOptions struct {
 }
 
 func addLadderFlags(cmd *cobra.Command, o *ladderOptions) {
-	cmd.Flags().StringArrayVar(&o.calls, "call", nil, "Call-ID of a dialog to draw (repeatable: several legs in one ladder)")
+	cmd.Flags().StringArrayVar(&o.calls, "call", nil, "Call-`ID` of a dialog to draw (repeatable: several legs in one ladder)")
 	cmd.Flags().BoolVar(&o.linked, "linked", false, "add every leg linked to the --call dialogs (X-Call-ID, B2BUA suffixes)")
 	cmd.Flags().BoolVar(&o.mergePorts, "merge-ports", false, "one column per IP address instead of per IP:port")
 	cmd.Flags().StringVar(&o.aliasFile, "alias", "", "name the columns from `FILE`, lines of \"ip[:port] name\"")
@@ -134,8 +134,8 @@ labels are shortened, and a note says so.`,
 	addSourceFlags(cmd, &opts.source.sourceOptions)
 	addLadderFlags(cmd, &opts.ladder)
 	cmd.Flags().BoolVar(&opts.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
-	cmd.Flags().IntVar(&opts.width, "width", 0, "fit the ladder to this many columns (default: the terminal width, or no limit when piped)")
-	cmd.Flags().StringVar(&opts.color, "color", "auto", "colour per Call-ID: auto (on a terminal), always or never")
+	cmd.Flags().IntVar(&opts.width, "width", 0, "fit the ladder to `COLUMNS` characters, 40 or more (default: the terminal width, or no limit when piped)")
+	cmd.Flags().StringVar(&opts.color, "color", "auto", "colour per Call-ID `WHEN`: auto (on a terminal), always or never")
 	return cmd
 }
 

@@ -50,7 +50,7 @@ expired fragments, TCP gaps) to standard error.`,
 			return runMessages(c.Context(), opts, io)
 		},
 	}
-	cmd.Flags().StringVar(&opts.format, "format", "table", "output format: table, jsonl or csv")
+	cmd.Flags().StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or csv")
 	cmd.Flags().BoolVar(&opts.stats, "stats", false, "print decoding counters to standard error")
 	return cmd
 }

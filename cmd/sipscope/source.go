@@ -26,6 +26,9 @@ type sourceOptions struct {
 	db    string
 	links linkOptions
 	quiet bool
+	// decoded is what reading the capture files found (set by
+	// openSource), to explain an empty result.
+	decoded decode.Stats
 }
 
 func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
@@ -42,9 +45,9 @@ type linkOptions struct {
 
 func addLinkFlags(cmd *cobra.Command, o *linkOptions) {
 	cmd.Flags().StringSliceVar(&o.headers, "link-header", nil,
-		"header naming another leg's Call-ID (repeatable; default X-Call-ID, X-CID)")
+		"`HEADER` naming another leg's Call-ID (repeatable; default X-Call-ID, X-CID)")
 	cmd.Flags().StringSliceVar(&o.suffixes, "link-suffix", nil,
-		`B2BUA Call-ID suffix linking a leg to the Call-ID without it (repeatable; default _b2b-1, -b2b_1)`)
+		"B2BUA Call-ID `SUFFIX` linking a leg to the Call-ID without it (repeatable; default _b2b-1, -b2b_1)")
 }
 
 // options returns the correlator options for these links, handing dialogs on
@@ -108,10 +111,12 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		correlate: o.links.summaries(mode == dialogsOnly),
 		keep:      keep,
 	}
-	if _, err := imp.run(ctx); err != nil {
+	res, err := imp.run(ctx)
+	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
+	o.decoded = res.decode.Stats
 	return st, func() { st.Close() }, nil
 }
 
