@@ -4,7 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/decode"
@@ -190,4 +193,96 @@ func TestCorpusOthers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCorpusFAXDuplicates: the FAX capture was taken where every datagram
+// between 10.35.40.25 and 10.35.40.200 was seen twice (frames 24 and 26:
+// same IP ID 0x3f9e, same bytes, 1.4 ms apart). Those copies are
+// duplicates, not retransmissions. The want is worked out here from the
+// frames themselves and Wireshark's list of SIP frames (the tsv): a copy is
+// a SIP frame whose addresses, IP ID and UDP payload repeat one less than
+// 100 ms before; a resend is a frame that is no copy and whose payload
+// repeats an earlier one between the same addresses.
+func TestCorpusFAXDuplicates(t *testing.T) {
+	const name = "heplify/FAX-Call-t38-CA-TDM-SIP-FB-1"
+	tsv, err := os.ReadFile(filepath.Join(corpusDir, name+".tshark.tsv"))
+	if err != nil {
+		t.Skipf("corpus %s not available (%v)", name, err)
+	}
+	sipFrames := map[int64]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(tsv)), "\n") {
+		n, err := strconv.ParseInt(strings.SplitN(line, "\t", 2)[0], 10, 64)
+		if err != nil {
+			t.Fatalf("tsv line %q: %v", line, err)
+		}
+		sipFrames[n] = true
+	}
+	src, err := capture.Open([]string{filepath.Join(corpusDir, name+".pcap")}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		addrs   string
+		id      uint16
+		payload string
+		at      time.Time
+	}
+	var firsts []seen
+	wantDup, wantRetr := 0, 0
+	var f capture.Frame
+	for src.Next(&f) == nil {
+		if !sipFrames[f.Number] {
+			continue
+		}
+		b := f.Data
+		if len(b) < 14+20+8 || b[12] != 0x08 || b[13] != 0x00 {
+			t.Fatalf("frame %d: not Ethernet/IPv4", f.Number)
+		}
+		ip := b[14:]
+		hl := int(ip[0]&0x0f) * 4
+		s := seen{string(ip[12:20]) + string(ip[hl:hl+4]), uint16(ip[4])<<8 | uint16(ip[5]), string(ip[hl+8:]), f.Time}
+		dup, resend := false, false
+		for _, e := range firsts {
+			if e.addrs == s.addrs && e.payload == s.payload {
+				if e.id == s.id && s.at.Sub(e.at) < 100*time.Millisecond {
+					dup = true
+				} else {
+					resend = true
+				}
+			}
+		}
+		switch {
+		case dup:
+			wantDup++
+		case resend:
+			wantRetr++
+			firsts = append(firsts, s)
+		default:
+			firsts = append(firsts, s)
+		}
+	}
+	src.Close()
+	if wantDup < 14 {
+		t.Fatalf("worked out %d copies; tshark alone flags 14 resends, all of them copies", wantDup)
+	}
+	col, c := correlateFile(t, name+".pcap", Options{})
+	gotDup, gotRetr, marked := 0, 0, 0
+	for i, d := range col.dialogs {
+		gotDup += d.Duplicates
+		gotRetr += d.Retransmissions
+		for _, m := range col.msgs[i] {
+			if m.Duplicate {
+				marked++
+				if m.Retransmission {
+					t.Errorf("%s seq %d: both duplicate and retransmission", d.CallID, m.Seq)
+				}
+			}
+		}
+	}
+	if gotDup != wantDup || marked != wantDup || gotRetr != wantRetr {
+		t.Errorf("got %d duplicates (%d marked), %d retransmissions; want %d, %d", gotDup, marked, gotRetr, wantDup, wantRetr)
+	}
+	if c.Stats().Messages != int64(len(sipFrames)) {
+		t.Errorf("got %d messages, want %d (every SIP frame, copies included)", c.Stats().Messages, len(sipFrames))
+	}
 }

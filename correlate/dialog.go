@@ -230,6 +230,13 @@ func (d *dialog) add(c *Correlator, m *Message) {
 		tr.End = m.Time
 	}
 	c.headerLinks(d, m)
+	if m.Duplicate {
+		// A second capture of the same datagram (decode.Message.Duplicate):
+		// the message was already counted, and it is no resend.
+		m.Retransmission = false
+		dd.Duplicates++
+		return
+	}
 	if retrans {
 		m.Retransmission = true
 		tr.Retransmissions++

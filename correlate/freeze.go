@@ -209,6 +209,7 @@ func (d *dialog) freeze(summaryOnly bool, scratch *[]byte) (blob []byte, sumLen 
 	w.s(string(dd.Transport))
 	w.i(int64(dd.Messages))
 	w.i(int64(dd.Retransmissions))
+	w.i(int64(dd.Duplicates))
 	w.t(dd.Start)
 	w.base = dd.Start
 	w.t(dd.End)
@@ -464,6 +465,7 @@ func (r *thawer) summary(d *dialog) int {
 	dd.Transport = keepTransport(decode.Transport(r.s()))
 	dd.Messages = int(r.i())
 	dd.Retransmissions = int(r.i())
+	dd.Duplicates = int(r.i())
 	dd.Start = r.t()
 	r.base = dd.Start
 	dd.End = r.t()

@@ -95,7 +95,11 @@ type Dialog struct {
 	Transport       decode.Transport
 	Messages        int
 	Retransmissions int
-	Start, End      time.Time
+	// Duplicates counts messages whose frame was a second copy of one just
+	// captured (decode.Message.Duplicate); they are in Messages but never
+	// in Retransmissions.
+	Duplicates int
+	Start, End time.Time
 	// Timings; negative when they do not apply.
 	SetupTime    time.Duration // INVITE to first 18x (post-dial delay)
 	AnswerTime   time.Duration // INVITE to 2xx
@@ -137,4 +141,14 @@ func Ms(t time.Duration) int64 {
 		return -1
 	}
 	return t.Milliseconds()
+}
+
+// MsFrac returns a timing in milliseconds with its fraction (0.179 for
+// 179µs), or -1 when it does not apply (t < 0): setup_ms, answer_ms and
+// duration_ms keep the precision a capture's microsecond stamps give.
+func MsFrac(t time.Duration) float64 {
+	if t < 0 {
+		return -1
+	}
+	return float64(t.Microseconds()) / 1e3
 }

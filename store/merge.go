@@ -82,6 +82,7 @@ func merge(old, cont *correlate.Dialog, contMsgs []*correlate.Message) *correlat
 	}
 	d.Messages += cont.Messages
 	d.Retransmissions += cont.Retransmissions
+	d.Duplicates += cont.Duplicates
 	if d.Start.IsZero() || (!cont.Start.IsZero() && cont.Start.Before(d.Start)) {
 		d.Start = cont.Start
 	}

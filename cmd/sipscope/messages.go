@@ -248,6 +248,8 @@ func printStats(w io.Writer, s decode.Stats) {
 		{"ICMP errors quoting SIP", s.ICMPEvents},
 		{"encrypted (TLS) records", s.Encrypted},
 		{"messages with parser warnings", s.Warnings},
+		{"duplicate frames (not resends)", s.Duplicates},
+		{"same frame in another input", s.Overlaps},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-30s %d\n", r.name, r.n)
