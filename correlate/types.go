@@ -36,7 +36,18 @@ const (
 	StateRejected   State = "rejected"    // any other final 4xx-6xx (not a 401/407 challenge that was retried)
 	StateRedirected State = "redirected"  // 3xx
 	StateNoResponse State = "no-response" // the opening request never got any response
-	StatePending    State = "pending"     // other kinds: no final response yet
+	StatePending    State = "pending"     // other kinds: no final response yet; subscriptions: NOTIFY said pending
+	// StateMidDialog: the capture joined a call in the middle (only BYE
+	// and its 200, or other in-dialog requests): there is no opening
+	// request, so no final status.
+	StateMidDialog State = "mid-dialog"
+)
+
+// States of subscriptions (RFC 6665 §4.1.3), from the Subscription-State
+// of the last NOTIFY.
+const (
+	StateActive     State = "active"     // NOTIFY said active
+	StateTerminated State = "terminated" // NOTIFY said terminated
 )
 
 // Message is a decoded message as the correlator saw it: its place in the

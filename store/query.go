@@ -57,7 +57,8 @@ var kinds = []correlate.Kind{correlate.KindCall, correlate.KindRegistration, cor
 
 var states = []correlate.State{correlate.StateSetup, correlate.StateRinging, correlate.StateInCall,
 	correlate.StateCompleted, correlate.StateCancelled, correlate.StateBusy, correlate.StateRejected,
-	correlate.StateRedirected, correlate.StateNoResponse, correlate.StatePending}
+	correlate.StateRedirected, correlate.StateNoResponse, correlate.StatePending,
+	correlate.StateMidDialog, correlate.StateActive, correlate.StateTerminated}
 
 var sortKeys = map[string]string{
 	"start":           "d.start_ns",
