@@ -247,3 +247,43 @@ func TestCorpusOverlap(t *testing.T) {
 		}
 	})
 }
+
+// TestCorpusDuplicates: the FAX capture's duplicate frames (the same
+// datagram captured twice) are stored as such: counted in the dialog's
+// Duplicates, never as retransmissions, and marked on the message read back.
+func TestCorpusDuplicates(t *testing.T) {
+	path := filepath.Join(corpusDir, "heplify", "FAX-Call-t38-CA-TDM-SIP-FB-1.pcap")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("corpus capture not found: %v", err)
+	}
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	st := importFile(t, s, path)
+	var ids []string
+	dups, retr := 0, 0
+	for d, err := range s.Dialogs(ctx, Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.CallID)
+		dups += d.Duplicates
+		retr += d.Retransmissions
+	}
+	msgs, err := s.Messages(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := 0
+	for _, m := range msgs {
+		if m.Duplicate {
+			marked++
+			if m.Retransmission {
+				t.Errorf("seq %d: stored as duplicate and retransmission", m.Seq)
+			}
+		}
+	}
+	if int64(dups) != st.Duplicates || int64(marked) != st.Duplicates || st.Duplicates == 0 || retr != 0 {
+		t.Errorf("got %d duplicates in dialogs, %d marked, %d retransmissions; want %d, %d, 0",
+			dups, marked, retr, st.Duplicates, st.Duplicates)
+	}
+}

@@ -476,7 +476,7 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT coalesce(f.name, ''), m.seq, m.ts, d.call_id, m.txn,
 		m.retransmission, m.leg, m.src, m.dst, m.transport, m.encap, m.method, m.status, m.cseq,
-		m.hep, m.events, m.frames, m.raw
+		m.hep, m.events, m.frames, m.raw, m.duplicate
 		FROM messages m JOIN dialogs d ON d.id = m.dialog_id LEFT JOIN files f ON f.id = m.file_id
 		WHERE `+callIDSet+` ORDER BY m.seq, m.id`, jsonArg(callIDs))
 	if err != nil {
@@ -493,9 +493,10 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 			status                     int
 			cm                         correlate.Message
 			hep, events, frames, raw   []byte
+			dup                        bool
 		)
 		if err := rows.Scan(&file, &cm.Seq, &ts, &cm.CallID, &cm.Txn, &cm.Retransmission, &cm.Leg,
-			&src, &dst, &tr, &encap, &method, &status, &cseq, &hep, &events, &frames, &raw); err != nil {
+			&src, &dst, &tr, &encap, &method, &status, &cseq, &hep, &events, &frames, &raw, &dup); err != nil {
 			return nil, fmt.Errorf("store: messages: %w", err)
 		}
 		m := new(decode.Message)
@@ -538,6 +539,7 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 				m.Events = append(m.Events, e)
 			}
 		}
+		m.Duplicate = dup
 		cm.Message = m
 		out = append(out, &cm)
 	}

@@ -123,16 +123,16 @@ func parseList(s string) []string {
 }
 
 // messageCols are the messages columns written by the Writer, in the
-// order of its arguments (schema 4).
+// order of its arguments (schema 6).
 const messageCols = `file_id, dialog_id, seq, ts, txn, retransmission, leg,
-	src, dst, transport, encap, method, status, cseq, hep, events, frames, raw`
+	src, dst, transport, encap, method, status, cseq, hep, events, frames, raw, duplicate`
 
-const messageColCount = 18
+const messageColCount = 19
 
 // messageColsLite are messageCols less hep and events, for the rows that
 // have neither (NULL: their default).
 const messageColsLite = `file_id, dialog_id, seq, ts, txn, retransmission, leg,
-	src, dst, transport, encap, method, status, cseq, frames, raw`
+	src, dst, transport, encap, method, status, cseq, frames, raw, duplicate`
 
 // Indexes of a few values in a messages row made by rowEncoder.row (the id
 // first).
