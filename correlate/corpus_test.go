@@ -2,9 +2,13 @@ package correlate
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/decode"
@@ -190,4 +194,212 @@ func TestCorpusOthers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCorpusFAXDuplicates: the FAX capture was taken where every datagram
+// between 10.35.40.25 and 10.35.40.200 was seen twice (frames 24 and 26:
+// same IP ID 0x3f9e, same bytes, 1.4 ms apart). Those copies are
+// duplicates, not retransmissions. The want is worked out here from the
+// frames themselves and Wireshark's list of SIP frames (the tsv): a copy is
+// a SIP frame whose addresses, IP ID and UDP payload repeat one less than
+// 100 ms before; a resend is a frame that is no copy and whose payload
+// repeats an earlier one between the same addresses.
+func TestCorpusFAXDuplicates(t *testing.T) {
+	const name = "heplify/FAX-Call-t38-CA-TDM-SIP-FB-1"
+	tsv, err := os.ReadFile(filepath.Join(corpusDir, name+".tshark.tsv"))
+	if err != nil {
+		t.Skipf("corpus %s not available (%v)", name, err)
+	}
+	sipFrames := map[int64]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(tsv)), "\n") {
+		n, err := strconv.ParseInt(strings.SplitN(line, "\t", 2)[0], 10, 64)
+		if err != nil {
+			t.Fatalf("tsv line %q: %v", line, err)
+		}
+		sipFrames[n] = true
+	}
+	src, err := capture.Open([]string{filepath.Join(corpusDir, name+".pcap")}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		addrs   string
+		id      uint16
+		payload string
+		at      time.Time
+	}
+	var firsts []seen
+	wantDup, wantRetr := 0, 0
+	var f capture.Frame
+	for src.Next(&f) == nil {
+		if !sipFrames[f.Number] {
+			continue
+		}
+		b := f.Data
+		if len(b) < 14+20+8 || b[12] != 0x08 || b[13] != 0x00 {
+			t.Fatalf("frame %d: not Ethernet/IPv4", f.Number)
+		}
+		ip := b[14:]
+		hl := int(ip[0]&0x0f) * 4
+		s := seen{string(ip[12:20]) + string(ip[hl:hl+4]), uint16(ip[4])<<8 | uint16(ip[5]), string(ip[hl+8:]), f.Time}
+		dup, resend := false, false
+		for _, e := range firsts {
+			if e.addrs == s.addrs && e.payload == s.payload {
+				if e.id == s.id && s.at.Sub(e.at) < 100*time.Millisecond {
+					dup = true
+				} else {
+					resend = true
+				}
+			}
+		}
+		switch {
+		case dup:
+			wantDup++
+		case resend:
+			wantRetr++
+			firsts = append(firsts, s)
+		default:
+			firsts = append(firsts, s)
+		}
+	}
+	src.Close()
+	if wantDup < 14 {
+		t.Fatalf("worked out %d copies; tshark alone flags 14 resends, all of them copies", wantDup)
+	}
+	col, c := correlateFile(t, name+".pcap", Options{})
+	gotDup, gotRetr, marked := 0, 0, 0
+	for i, d := range col.dialogs {
+		gotDup += d.Duplicates
+		gotRetr += d.Retransmissions
+		for _, m := range col.msgs[i] {
+			if m.Duplicate {
+				marked++
+				if m.Retransmission {
+					t.Errorf("%s seq %d: both duplicate and retransmission", d.CallID, m.Seq)
+				}
+			}
+		}
+	}
+	if gotDup != wantDup || marked != wantDup || gotRetr != wantRetr {
+		t.Errorf("got %d duplicates (%d marked), %d retransmissions; want %d, %d", gotDup, marked, gotRetr, wantDup, wantRetr)
+	}
+	if c.Stats().Messages != int64(len(sipFrames)) {
+		t.Errorf("got %d messages, want %d (every SIP frame, copies included)", c.Stats().Messages, len(sipFrames))
+	}
+}
+
+// TestFractionalMs: setup_ms and answer_ms keep their fraction (issue 15:
+// 0.179 ms read 0). On SIPp loopback calls the post-dial delay is about a
+// millisecond; the want is the time between Wireshark's INVITE and first
+// 18x (and 2xx) frames in the tsv, to the microsecond.
+func TestFractionalMs(t *testing.T) {
+	for _, name := range []string{"cancelled", "fragmented-udp"} {
+		t.Run(name, func(t *testing.T) {
+			tsv, err := os.ReadFile(filepath.Join("..", "testdata", "sipp", name+".tshark.tsv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var invite, ring, answer time.Time
+			for _, line := range strings.Split(strings.TrimSpace(string(tsv)), "\n") {
+				c := strings.Split(line, "\t")
+				sec, frac, _ := strings.Cut(c[1], ".")
+				s, err1 := strconv.ParseInt(sec, 10, 64)
+				ns, err2 := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
+				if err1 != nil || err2 != nil {
+					t.Fatalf("tsv time %q", c[1])
+				}
+				at := time.Unix(s, ns)
+				switch {
+				case c[2] == "INVITE" && invite.IsZero():
+					invite = at
+				case strings.HasPrefix(c[3], "18") && ring.IsZero():
+					ring = at
+				case strings.HasPrefix(c[3], "2") && c[4] == "1 INVITE" && answer.IsZero():
+					answer = at
+				}
+			}
+			ms := func(a, b time.Time) *float64 {
+				if a.IsZero() || b.IsZero() {
+					return nil
+				}
+				v := float64(b.Sub(a).Microseconds()) / 1e3
+				return &v
+			}
+			col := &collector{}
+			c := New(Options{}, col)
+			decodeFile(t, filepath.Join("..", "testdata", "sipp", name+".pcap"), decode.HandlerFuncs{
+				OnMessage: func(m *decode.Message) { c.Add(m.Clone()) },
+				OnEvent:   func(e *decode.Event) {},
+			})
+			if err := c.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if len(col.dialogs) != 1 {
+				t.Fatalf("got %d dialogs, want 1", len(col.dialogs))
+			}
+			r := col.dialogs[0].Record()
+			eq := func(what string, got, want *float64) {
+				switch {
+				case (got == nil) != (want == nil):
+					t.Errorf("%s: got %v, want %v", what, got, want)
+				case got != nil && *got != *want:
+					t.Errorf("%s: got %v, want %v", what, *got, *want)
+				case got != nil && *got == float64(int64(*got)):
+					t.Errorf("%s: %v has no fraction; the capture's stamps are microseconds", what, *got)
+				}
+			}
+			eq("setup_ms", r.SetupMS, ms(invite, ring))
+			eq("answer_ms", r.AnswerMS, ms(invite, answer))
+			b, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strconv.FormatFloat(*ms(invite, ring), 'f', -1, 64); !strings.Contains(string(b), `"setup_ms":`+want+`,`) {
+				t.Errorf("JSON %s lacks setup_ms %s", b, want)
+			}
+		})
+	}
+}
+
+// TestCorpusMidDialog: heplify's TCP capture started while calls were up,
+// so some Call-IDs show only a BYE and its 200 (issue 15: they read
+// "completed 200 OK", the 200 of the BYE). Every Call-ID whose frames in
+// Wireshark's tsv carry only in-dialog methods (BYE, ACK, PRACK, UPDATE,
+// INFO) reads mid-dialog with no final status; every other one does not.
+func TestCorpusMidDialog(t *testing.T) {
+	const name = "heplify/sip_ipv4_tcp_fragmented"
+	tsv, err := os.ReadFile(filepath.Join(corpusDir, name+".tshark.tsv"))
+	if err != nil {
+		t.Skipf("corpus %s not available (%v)", name, err)
+	}
+	inDialog := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(tsv)), "\n") {
+		c := strings.Split(line, "\t")
+		cseqs, ids := strings.Split(c[4], ","), strings.Split(c[5], ",")
+		for i, id := range ids {
+			_, method, _ := strings.Cut(cseqs[min(i, len(cseqs)-1)], " ")
+			only := method == "BYE" || method == "ACK" || method == "PRACK" || method == "UPDATE" || method == "INFO"
+			if v, ok := inDialog[id]; !ok || v {
+				inDialog[id] = only
+			}
+		}
+	}
+	col, _ := correlateFile(t, name+".pcap", Options{})
+	n := 0
+	for _, d := range col.dialogs {
+		want, ok := inDialog[d.CallID]
+		if !ok {
+			t.Errorf("%s: not in the tsv", d.CallID)
+			continue
+		}
+		if want {
+			n++
+		}
+		if got := d.State == StateMidDialog; got != want || (want && d.FinalStatus != 0) {
+			t.Errorf("%s: got %s %d, want mid-dialog %v (no final status)", d.CallID, d.State, d.FinalStatus, want)
+		}
+	}
+	if n == 0 {
+		t.Error("no Call-ID seen only in-dialog: the capture does not show the case")
+	}
 }

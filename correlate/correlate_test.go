@@ -163,6 +163,32 @@ func TestStates(t *testing.T) {
 			"200 b>a NOTIFY/1 n1 f=tb t=ft",
 			"300 a>b 200 NOTIFY/1 n1 f=tb t=ft",
 		}, KindSubscription, StateCompleted, 200, 0},
+		// Issue 15, RFC 6665 §4.1.3: the NOTIFY's Subscription-State
+		// says where the subscription is.
+		{"subscribe active", []string{
+			"0 a>b SUBSCRIBE/1 s1",
+			"100 b>a 200 SUBSCRIBE/1 s1 tb",
+			"200 b>a NOTIFY/1 n1 f=tb t=ft h:Subscription-State=active;expires=3600",
+			"300 a>b 200 NOTIFY/1 n1 f=tb t=ft",
+		}, KindSubscription, StateActive, 200, 0},
+		{"subscribe pending", []string{
+			"0 a>b SUBSCRIBE/1 s1",
+			"100 b>a 202 SUBSCRIBE/1 s1 tb",
+			"200 b>a NOTIFY/1 n1 f=tb t=ft h:Subscription-State=pending",
+			"300 a>b 200 NOTIFY/1 n1 f=tb t=ft",
+		}, KindSubscription, StatePending, 202, 0},
+		{"subscribe terminated", []string{
+			"0 a>b SUBSCRIBE/1 s1",
+			"100 b>a 200 SUBSCRIBE/1 s1 tb",
+			"200 b>a NOTIFY/1 n1 f=tb t=ft h:Subscription-State=active;expires=60",
+			"300 a>b 200 NOTIFY/1 n1 f=tb t=ft",
+			"60000 b>a NOTIFY/2 n2 f=tb t=ft h:Subscription-State=terminated;reason=timeout",
+			"60100 a>b 200 NOTIFY/2 n2 f=tb t=ft",
+		}, KindSubscription, StateTerminated, 200, 0},
+		{"subscribe rejected", []string{
+			"0 a>b SUBSCRIBE/1 s1",
+			"100 b>a 489 SUBSCRIBE/1 s1 tb",
+		}, KindSubscription, StateRejected, 489, 0},
 		{"notify alone", []string{
 			"0 b>a NOTIFY/5 n1 tb",
 			"100 a>b 200 NOTIFY/5 n1 tb",
@@ -190,16 +216,29 @@ func TestStates(t *testing.T) {
 			"0 b>a 200 INVITE/1 i1 tb",
 			"10 a>b ACK/1 k1 tb",
 		}, KindCall, StateInCall, 200, 0},
+		// Issue 15: a Call-ID seen only from its BYE is no "completed
+		// 200 OK": the 200 answers the BYE, and the capture joined
+		// mid-dialog.
 		{"capture starts mid-call", []string{
 			"0 a>b BYE/7 y1 tb",
 			"10 b>a 200 BYE/7 y1 tb",
-		}, KindCall, StateCompleted, 200, 0},
+		}, KindCall, StateMidDialog, 0, 0},
 		{"capture starts with UPDATE, BYE much later", []string{
 			"0 a>b UPDATE/7 u1 tb",
 			"10 b>a 200 UPDATE/7 u1 tb",
 			"100000 a>b BYE/8 y1 tb",
 			"100010 b>a 200 BYE/8 y1 tb",
-		}, KindCall, StateCompleted, 200, 0},
+		}, KindCall, StateMidDialog, 0, 0},
+		{"capture starts at the 200 of a BYE", []string{
+			"0 b>a 200 BYE/7 y1 tb",
+		}, KindCall, StateMidDialog, 0, 0},
+		{"capture starts mid-call, then a new call on the Call-ID", []string{
+			"0 a>b BYE/7 y1 tb",
+			"10 b>a 200 BYE/7 y1 tb",
+			"1000 a>b INVITE/8 i1",
+			"1100 b>a 486 INVITE/8 i1 tc",
+			"1110 a>b ACK/8 i1 tc",
+		}, KindCall, StateBusy, 486, 0},
 		{"RFC 2543 peer, no branch", []string{
 			"0 a>b INVITE/1 !",
 			"500 a>b INVITE/1 !",

@@ -60,7 +60,19 @@ type facts struct {
 	byeAt       time.Time
 	cancelled   bool // a CANCEL for an opening INVITE before its final response
 	ended       bool // the dialog is over; it is handed on after Grace
+	// midDialog says the capture joined the dialog in the middle: every
+	// message so far belongs inside a dialog created before (see
+	// inDialogOnly), and opener is still "".
+	midDialog bool
+	subState  uint8 // Subscription-State of the last NOTIFY (subActive...), 0 when none
 }
+
+// Subscription states (RFC 6665 §4.1.3), as facts.subState.
+const (
+	subActive = 1 + iota
+	subPending
+	subTerminated
+)
 
 // txnState is what the correlator keeps about a transaction besides its
 // exported summary.
@@ -181,6 +193,41 @@ func kindOf(method string) Kind {
 	return KindOther
 }
 
+// inDialogOnly reports whether m belongs inside an INVITE dialog that
+// some earlier request created (RFC 3261 §12.2): a request of a call with
+// a To tag (BYE, ACK, PRACK, UPDATE, INFO, a re-INVITE), or a response to
+// one of the methods only such a dialog carries.
+func inDialogOnly(m *Message, method string) bool {
+	if kindOf(method) != KindCall || method == "CANCEL" {
+		return false
+	}
+	if m.Request {
+		return m.To.Tag != ""
+	}
+	return method != "INVITE"
+}
+
+// subscriptionState reads the state of a NOTIFY's Subscription-State
+// header (RFC 6665 §8.2.3, §4.1.3): subActive, subPending, subTerminated,
+// or 0 when the header is missing or says something else.
+func subscriptionState(m *Message) uint8 {
+	for _, h := range m.Headers {
+		if !strings.EqualFold(h.Name, "Subscription-State") {
+			continue
+		}
+		v, _, _ := strings.Cut(h.Value, ";")
+		switch v = strings.TrimSpace(v); {
+		case strings.EqualFold(v, "active"):
+			return subActive
+		case strings.EqualFold(v, "pending"):
+			return subPending
+		case strings.EqualFold(v, "terminated"):
+			return subTerminated
+		}
+	}
+	return 0
+}
+
 // add takes the next message of the dialog.
 func (d *dialog) add(c *Correlator, m *Message) {
 	dd := &d.d
@@ -206,9 +253,20 @@ func (d *dialog) add(c *Correlator, m *Message) {
 		method = m.Method
 	}
 	method = d.keepMethod(strings.ToUpper(method))
-	if f.opener == "" && method != "" {
-		f.opener = method
-		dd.Kind = kindOf(method)
+	if f.opener == "" && method != "" && !m.Duplicate {
+		if inDialogOnly(m, method) {
+			// The capture joined a call in the middle (a BYE and its
+			// 200, an UPDATE...): no request that opened it, so nothing
+			// to take a final status or a state from.
+			f.midDialog = true
+			dd.Kind = KindCall
+		} else {
+			if f.midDialog {
+				f.midDialog, f.bye, f.byeAt = false, false, time.Time{}
+			}
+			f.opener = method
+			dd.Kind = kindOf(method)
+		}
 	}
 	if m.Request && !f.haveRequest {
 		f.haveRequest = true
@@ -230,6 +288,13 @@ func (d *dialog) add(c *Correlator, m *Message) {
 		tr.End = m.Time
 	}
 	c.headerLinks(d, m)
+	if m.Duplicate {
+		// A second capture of the same datagram (decode.Message.Duplicate):
+		// the message was already counted, and it is no resend.
+		m.Retransmission = false
+		dd.Duplicates++
+		return
+	}
 	if retrans {
 		m.Retransmission = true
 		tr.Retransmissions++
@@ -388,6 +453,14 @@ func (d *dialog) request(m *Message, method string, ti int, isNew bool) {
 	if !isNew {
 		return // an ACK joining its INVITE transaction
 	}
+	if method == "NOTIFY" {
+		if st := subscriptionState(m); st != 0 {
+			f.subState = st
+			// A terminated subscription is over (RFC 6665 §4.1.3); an
+			// active one goes on until its NOTIFY says otherwise.
+			f.ended = st == subTerminated
+		}
+	}
 	if method == "BYE" && !f.bye {
 		f.bye, f.byeAt = true, m.Time
 	}
@@ -465,9 +538,10 @@ func (d *dialog) response(m *Message, ti int) {
 			if !f.answered {
 				f.answered, f.answerAt = true, m.Time
 			}
-		} else if d.d.Kind != KindCall {
+		} else if d.d.Kind != KindCall && (d.d.Kind != KindSubscription || f.subState == subTerminated) {
 			// A call seen from the middle (UPDATE, INFO, PRACK first)
-			// goes on until BYE.
+			// goes on until BYE; a subscription until its NOTIFY says
+			// terminated.
 			f.ended = true
 		}
 	case f.answered && tr.Method == "INVITE":
@@ -549,6 +623,19 @@ func addUnique(list []string, s string) []string {
 // dialog is being handed on (no-response is decided then).
 func (d *dialog) state(final bool) State {
 	f := &d.f
+	if f.midDialog {
+		return StateMidDialog
+	}
+	if d.d.Kind == KindSubscription && f.final < 300 {
+		switch f.subState {
+		case subActive:
+			return StateActive
+		case subPending:
+			return StatePending
+		case subTerminated:
+			return StateTerminated
+		}
+	}
 	if d.d.Kind != KindCall {
 		switch {
 		case f.final >= 200 && f.final < 300:

@@ -209,6 +209,7 @@ func (d *dialog) freeze(summaryOnly bool, scratch *[]byte) (blob []byte, sumLen 
 	w.s(string(dd.Transport))
 	w.i(int64(dd.Messages))
 	w.i(int64(dd.Retransmissions))
+	w.i(int64(dd.Duplicates))
 	w.t(dd.Start)
 	w.base = dd.Start
 	w.t(dd.End)
@@ -224,7 +225,8 @@ func (d *dialog) freeze(summaryOnly bool, scratch *[]byte) (blob []byte, sumLen 
 	f := &d.f
 	w.s(f.opener)
 	w.s(f.callerTag)
-	w.u(bits(f.haveRequest, f.uaCaller, f.opened, f.attemptResp, f.ringing, f.answered, f.bye, f.cancelled, f.ended))
+	w.u(bits(f.haveRequest, f.uaCaller, f.opened, f.attemptResp, f.ringing, f.answered, f.bye, f.cancelled, f.ended,
+		f.midDialog) | uint64(f.subState)<<10)
 	w.t(f.attemptAt)
 	w.u(uint64(f.attemptCSeq))
 	w.i(int64(f.final))
@@ -464,6 +466,7 @@ func (r *thawer) summary(d *dialog) int {
 	dd.Transport = keepTransport(decode.Transport(r.s()))
 	dd.Messages = int(r.i())
 	dd.Retransmissions = int(r.i())
+	dd.Duplicates = int(r.i())
 	dd.Start = r.t()
 	r.base = dd.Start
 	dd.End = r.t()
@@ -483,6 +486,7 @@ func (r *thawer) summary(d *dialog) int {
 	f.haveRequest, f.uaCaller, f.opened = b&1 != 0, b&2 != 0, b&4 != 0
 	f.attemptResp, f.ringing, f.answered = b&8 != 0, b&16 != 0, b&32 != 0
 	f.bye, f.cancelled, f.ended = b&64 != 0, b&128 != 0, b&256 != 0
+	f.midDialog, f.subState = b&512 != 0, uint8(b>>10&3)
 	f.attemptAt = r.t()
 	f.attemptCSeq = uint32(r.u())
 	f.final = int(r.i())

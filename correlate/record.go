@@ -20,7 +20,8 @@ func FormatTime(t time.Time) string {
 // Record is the machine-readable summary of a Dialog: the JSON Lines
 // contract of `sipscope calls` (issue #3) and the dialog part of every other
 // JSON export. Field names are a contract: fields may be added, never renamed
-// or dropped. Timings are whole milliseconds, null when they do not apply.
+// or dropped. Timings are milliseconds with their fraction (microsecond
+// precision), null when they do not apply.
 type Record struct {
 	CallID          string   `json:"call_id"`
 	Kind            string   `json:"kind"`
@@ -36,11 +37,12 @@ type Record struct {
 	Transport       string   `json:"transport"`
 	Messages        int      `json:"messages"`
 	Retransmissions int      `json:"retransmissions"`
+	Duplicates      int      `json:"duplicates"`
 	Start           string   `json:"start"`
 	End             string   `json:"end"`
-	SetupMS         *int64   `json:"setup_ms"`
-	AnswerMS        *int64   `json:"answer_ms"`
-	DurationMS      *int64   `json:"duration_ms"`
+	SetupMS         *float64 `json:"setup_ms"`
+	AnswerMS        *float64 `json:"answer_ms"`
+	DurationMS      *float64 `json:"duration_ms"`
 	Q850Cause       int      `json:"q850_cause"`
 	UserAgent       string   `json:"user_agent"`
 	Linked          []string `json:"linked"`
@@ -55,18 +57,18 @@ func (d *Dialog) Record() Record {
 		CallID: d.CallID, Kind: string(d.Kind), State: string(d.State), FinalStatus: d.FinalStatus,
 		FinalReason: d.FinalReason, From: d.From.URI, To: d.To.URI, FromUser: d.FromUser(), ToUser: d.ToUser(),
 		Src: addrString(d.Src), Dst: addrString(d.Dst), Transport: string(d.Transport), Messages: d.Messages,
-		Retransmissions: d.Retransmissions, Start: FormatTime(d.Start), End: FormatTime(d.End),
+		Retransmissions: d.Retransmissions, Duplicates: d.Duplicates, Start: FormatTime(d.Start), End: FormatTime(d.End),
 		SetupMS: optMs(d.SetupTime), AnswerMS: optMs(d.AnswerTime), DurationMS: optMs(d.Duration),
 		Q850Cause: d.Q850Cause, UserAgent: d.UserAgent, Linked: nonNil(d.Linked), Legs: nonNil(d.Legs),
 		Events: d.Events,
 	}
 }
 
-func optMs(t time.Duration) *int64 {
+func optMs(t time.Duration) *float64 {
 	if t < 0 {
 		return nil
 	}
-	v := Ms(t)
+	v := MsFrac(t)
 	return &v
 }
 

@@ -36,7 +36,18 @@ const (
 	StateRejected   State = "rejected"    // any other final 4xx-6xx (not a 401/407 challenge that was retried)
 	StateRedirected State = "redirected"  // 3xx
 	StateNoResponse State = "no-response" // the opening request never got any response
-	StatePending    State = "pending"     // other kinds: no final response yet
+	StatePending    State = "pending"     // other kinds: no final response yet; subscriptions: NOTIFY said pending
+	// StateMidDialog: the capture joined a call in the middle (only BYE
+	// and its 200, or other in-dialog requests): there is no opening
+	// request, so no final status.
+	StateMidDialog State = "mid-dialog"
+)
+
+// States of subscriptions (RFC 6665 §4.1.3), from the Subscription-State
+// of the last NOTIFY.
+const (
+	StateActive     State = "active"     // NOTIFY said active
+	StateTerminated State = "terminated" // NOTIFY said terminated
 )
 
 // Message is a decoded message as the correlator saw it: its place in the
@@ -95,7 +106,11 @@ type Dialog struct {
 	Transport       decode.Transport
 	Messages        int
 	Retransmissions int
-	Start, End      time.Time
+	// Duplicates counts messages whose frame was a second copy of one just
+	// captured (decode.Message.Duplicate); they are in Messages but never
+	// in Retransmissions.
+	Duplicates int
+	Start, End time.Time
 	// Timings; negative when they do not apply.
 	SetupTime    time.Duration // INVITE to first 18x (post-dial delay)
 	AnswerTime   time.Duration // INVITE to 2xx
@@ -137,4 +152,14 @@ func Ms(t time.Duration) int64 {
 		return -1
 	}
 	return t.Milliseconds()
+}
+
+// MsFrac returns a timing in milliseconds with its fraction (0.179 for
+// 179µs), or -1 when it does not apply (t < 0): setup_ms, answer_ms and
+// duration_ms keep the precision a capture's microsecond stamps give.
+func MsFrac(t time.Duration) float64 {
+	if t < 0 {
+		return -1
+	}
+	return float64(t.Microseconds()) / 1e3
 }

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"time"
 
@@ -22,6 +23,10 @@ type Options struct {
 	MaxFragBytes int           // bytes held for reassembly across all datagrams (default 64 MiB)
 	TCPTimeout   time.Duration // capture time an idle TCP stream is kept (default 5m)
 	MaxTCPBuffer int           // bytes buffered per TCP direction waiting for a gap (default 1 MiB)
+	// DupWindow is how far apart in capture time two copies of one UDP
+	// datagram are taken for a duplicate frame rather than a resend
+	// (default 100ms; negative turns duplicate detection off). See dup.go.
+	DupWindow time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -39,6 +44,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxTCPBuffer <= 0 {
 		o.MaxTCPBuffer = 1 << 20
+	}
+	if o.DupWindow == 0 {
+		o.DupWindow = defaultDupWindow
 	}
 	return o
 }
@@ -64,6 +72,14 @@ type Stats struct {
 	ICMPEvents       int64 // ICMP errors quoting SIP
 	Encrypted        int64 // TLS records on SIP ports (not decodable without keys)
 	Warnings         int64 // messages decoded with a parser leniency
+	// Duplicates counts SIP datagrams captured twice within
+	// Options.DupWindow (same addresses, IP ID, bytes): their messages are
+	// delivered with Message.Duplicate set.
+	Duplicates int64
+	// Overlaps counts SIP datagrams dropped because another input held the
+	// same frame (same capture time, addresses, IP ID and bytes): two files
+	// of one capture, such as a capture and an extract of it.
+	Overlaps int64
 }
 
 // Decoder turns captured frames into SIP messages. It is not safe for
@@ -84,12 +100,15 @@ type Decoder struct {
 	ip *ipState
 	// state owned by the stream layers (tcp.go, ws.go, sctp.go, hep.go)
 	tcp *tcpState
+	// recent SIP datagrams, to tell duplicate frames (dup.go)
+	dup dupState
 }
 
 // New returns a decoder that reports to h.
 func New(opts Options, h Handler) *Decoder {
 	d := &Decoder{opts: opts.withDefaults(), h: h, paths: make(map[string]string)}
 	d.ip = newIPState(d.opts)
+	d.dup.seed = maphash.MakeSeed()
 	d.tcp = newTCPState(d.opts)
 	return d
 }
@@ -118,6 +137,8 @@ type pkt struct {
 	time     time.Time
 	src, dst netip.Addr
 	frames   []FrameRef // frames that carried this IP datagram (several after reassembly)
+	ipid     uint32     // IPv4 Identification or IPv6 flow label of the innermost IP header
+	dup      bool       // the datagram is a duplicate frame (dup.go)
 }
 
 // encapPath accumulates the layer names of the frame being decoded without
@@ -177,6 +198,7 @@ func (d *Decoder) deliver(p *pkt, tr Transport, src, dst netip.AddrPort, frames 
 	}
 	m.Encap = d.lastPath
 	m.HEP = hep
+	m.Duplicate = p != nil && p.dup
 	d.stats.SIPMessages++
 	if m.Warnings != 0 {
 		d.stats.Warnings++

@@ -80,6 +80,7 @@ func (d *Decoder) ipv4(p *pkt, b []byte) {
 	p.src = netip.AddrFrom4([4]byte(b[12:16]))
 	p.dst = netip.AddrFrom4([4]byte(b[16:20]))
 	proto := b[9]
+	p.ipid = uint32(binary.BigEndian.Uint16(b[4:6]))
 	ff := binary.BigEndian.Uint16(b[6:8])
 	more := ff&0x2000 != 0
 	off := int(ff&0x1fff) * 8
@@ -121,6 +122,7 @@ func (d *Decoder) ipv6(p *pkt, b []byte) {
 	d.encap.push("ipv6")
 	p.src = netip.AddrFrom16([16]byte(b[8:24]))
 	p.dst = netip.AddrFrom16([16]byte(b[24:40]))
+	p.ipid = binary.BigEndian.Uint32(b[0:4]) & 0xfffff // flow label (RFC 8200 §6)
 	d.ipv6Next(p, b[6], b[40:40+pl], false)
 }
 

@@ -90,6 +90,10 @@ type Message struct {
 	Encap     string   // encapsulation path, e.g. "eth/vlan:100/ipv4/gre/eth/ipv4/udp"
 	HEP       *HEPInfo // non-nil when the message arrived inside HEP
 	Events    []Event  // ICMP errors and similar that quoted this message (filled by later stages)
+	// Duplicate says the datagram that carried the message was a second
+	// copy of one just seen (a capture on two interfaces, a mirror port):
+	// the same message again, not a retransmission. See Stats.Duplicates.
+	Duplicate bool
 
 	// Start line.
 	Request    bool

@@ -28,6 +28,14 @@ func (d *Decoder) onUDP(p *pkt, sport, dport uint16, payload []byte) {
 	}
 	src := netip.AddrPortFrom(p.src, sport)
 	dst := netip.AddrPortFrom(p.dst, dport)
+	switch d.checkDup(p, src, dst, payload) {
+	case dupSource:
+		d.stats.Overlaps++
+		return
+	case dupFrame:
+		d.stats.Duplicates++
+		p.dup = true
+	}
 	for len(rest) > 0 {
 		// One pass per message: parseNext reads the message at the start
 		// of rest and says where the next one starts, so the bytes are

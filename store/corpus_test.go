@@ -162,3 +162,128 @@ func TestCorpusImport(t *testing.T) {
 		})
 	}
 }
+
+// TestCorpusOverlap: the corpus holds sngrep's aaa.pcap and zeek's
+// wireshark.pcap, a SIP-only extract of it (the same 81 messages at the
+// same times). Imported one after the other into one database, in either
+// order, every message is stored once: a message with the same time,
+// addresses and bytes as a stored one is that message.
+func TestCorpusOverlap(t *testing.T) {
+	full := filepath.Join(corpusDir, "sngrep", "aaa.pcap")
+	extract := filepath.Join(corpusDir, "zeek", "wireshark.pcap")
+	for _, p := range []string{full, extract} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("corpus capture %s not found: %v", p, err)
+		}
+	}
+	for _, order := range [][]string{{full, extract}, {extract, full}} {
+		t.Run(filepath.Base(order[0])+" first", func(t *testing.T) {
+			ctx := context.Background()
+			s := openTest(t, Options{})
+			st := importFile(t, s, order[0])
+			before, err := s.Counts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum0 := map[string]int{}
+			for d, err := range s.Dialogs(ctx, Filter{}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum0[d.CallID] = d.Messages
+			}
+			importFile(t, s, order[1])
+			after, err := s.Counts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.Messages != st.SIPMessages || after.Dialogs != before.Dialogs || after.Files != 2 {
+				t.Errorf("after both: %+v, want %d messages, %d dialogs, 2 files", after, st.SIPMessages, before.Dialogs)
+			}
+			var ids []string
+			for d, err := range s.Dialogs(ctx, Filter{}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, d.CallID)
+				if d.Messages != sum0[d.CallID] {
+					t.Errorf("%s: %d messages after the second file, %d before", d.CallID, d.Messages, sum0[d.CallID])
+				}
+			}
+			msgs, err := s.Messages(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type key struct {
+				ts       int64
+				src, dst string
+				raw      string
+			}
+			seen := map[key]bool{}
+			for _, m := range msgs {
+				k := key{m.Time.UnixNano(), m.Src.String(), m.Dst.String(), string(m.Raw)}
+				if seen[k] {
+					t.Errorf("seq %d stored twice (%s %s)", m.Seq, m.Method, m.CallID)
+				}
+				seen[k] = true
+			}
+		})
+	}
+	// Different traffic into a used store still adds up.
+	t.Run("different traffic", func(t *testing.T) {
+		fax := filepath.Join(corpusDir, "heplify", "FAX-Call-t38-CA-TDM-SIP-FB-1.pcap")
+		if _, err := os.Stat(fax); err != nil {
+			t.Skip(err)
+		}
+		s := openTest(t, Options{})
+		a := importFile(t, s, full)
+		b := importFile(t, s, fax)
+		c, err := s.Counts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Messages != a.SIPMessages+b.SIPMessages {
+			t.Errorf("got %d messages, want %d", c.Messages, a.SIPMessages+b.SIPMessages)
+		}
+	})
+}
+
+// TestCorpusDuplicates: the FAX capture's duplicate frames (the same
+// datagram captured twice) are stored as such: counted in the dialog's
+// Duplicates, never as retransmissions, and marked on the message read back.
+func TestCorpusDuplicates(t *testing.T) {
+	path := filepath.Join(corpusDir, "heplify", "FAX-Call-t38-CA-TDM-SIP-FB-1.pcap")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("corpus capture not found: %v", err)
+	}
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	st := importFile(t, s, path)
+	var ids []string
+	dups, retr := 0, 0
+	for d, err := range s.Dialogs(ctx, Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.CallID)
+		dups += d.Duplicates
+		retr += d.Retransmissions
+	}
+	msgs, err := s.Messages(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := 0
+	for _, m := range msgs {
+		if m.Duplicate {
+			marked++
+			if m.Retransmission {
+				t.Errorf("seq %d: stored as duplicate and retransmission", m.Seq)
+			}
+		}
+	}
+	if int64(dups) != st.Duplicates || int64(marked) != st.Duplicates || st.Duplicates == 0 || retr != 0 {
+		t.Errorf("got %d duplicates in dialogs, %d marked, %d retransmissions; want %d, %d, 0",
+			dups, marked, retr, st.Duplicates, st.Duplicates)
+	}
+}

@@ -229,7 +229,7 @@ func (r *rowEncoder) row(dst []any, arena []byte, seqBase int64, txnBase int,
 	}
 	dst = append(dst, nil, nullID(fid), nil, seqBase+m.Seq, ns(dm.Time), int64(txn),
 		m.Retransmission, m.Leg, r.addr(dm.Src), r.addr(dm.Dst), r.str(string(dm.Transport)), r.str(dm.Encap), r.str(dm.Method),
-		int64(dm.Status), int64(dm.CSeq), hep, events, frames, raw)
+		int64(dm.Status), int64(dm.CSeq), hep, events, frames, raw, dm.Duplicate)
 	return dst, arena, fid, int64(len(dm.Frames)), nil
 }
 

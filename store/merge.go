@@ -11,7 +11,7 @@ import (
 func terminal(s correlate.State) bool {
 	switch s {
 	case correlate.StateCompleted, correlate.StateCancelled, correlate.StateBusy,
-		correlate.StateRejected, correlate.StateRedirected:
+		correlate.StateRejected, correlate.StateRedirected, correlate.StateTerminated:
 		return true
 	}
 	return false
@@ -19,11 +19,13 @@ func terminal(s correlate.State) bool {
 
 // progress orders the non-terminal call states by how far a call got.
 var progress = map[correlate.State]int{
+	correlate.StateMidDialog:  -1, // any reading of the opening request knows more
 	correlate.StateNoResponse: 0,
 	correlate.StatePending:    1,
 	correlate.StateSetup:      1,
 	correlate.StateRinging:    2,
 	correlate.StateInCall:     3,
+	correlate.StateActive:     3,
 }
 
 // merge folds a later record of a Call-ID (messages that arrived after its
@@ -82,6 +84,7 @@ func merge(old, cont *correlate.Dialog, contMsgs []*correlate.Message) *correlat
 	}
 	d.Messages += cont.Messages
 	d.Retransmissions += cont.Retransmissions
+	d.Duplicates += cont.Duplicates
 	if d.Start.IsZero() || (!cont.Start.IsZero() && cont.Start.Before(d.Start)) {
 		d.Start = cont.Start
 	}

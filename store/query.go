@@ -59,7 +59,8 @@ var kinds = []correlate.Kind{correlate.KindCall, correlate.KindRegistration, cor
 
 var states = []correlate.State{correlate.StateSetup, correlate.StateRinging, correlate.StateInCall,
 	correlate.StateCompleted, correlate.StateCancelled, correlate.StateBusy, correlate.StateRejected,
-	correlate.StateRedirected, correlate.StateNoResponse, correlate.StatePending}
+	correlate.StateRedirected, correlate.StateNoResponse, correlate.StatePending,
+	correlate.StateMidDialog, correlate.StateActive, correlate.StateTerminated}
 
 var sortKeys = map[string]string{
 	"start":           "d.start_ns",
@@ -583,7 +584,7 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT coalesce(f.name, ''), m.seq, m.ts, d.call_id, m.txn,
 		m.retransmission, m.leg, m.src, m.dst, m.transport, m.encap, m.method, m.status, m.cseq,
-		m.hep, m.events, m.frames, m.raw
+		m.hep, m.events, m.frames, m.raw, m.duplicate
 		FROM messages m JOIN dialogs d ON d.id = m.dialog_id LEFT JOIN files f ON f.id = m.file_id
 		WHERE `+callIDSet+` ORDER BY m.seq, m.id`, jsonArg(callIDs))
 	if err != nil {
@@ -600,9 +601,10 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 			status                     int
 			cm                         correlate.Message
 			hep, events, frames, raw   []byte
+			dup                        bool
 		)
 		if err := rows.Scan(&file, &cm.Seq, &ts, &cm.CallID, &cm.Txn, &cm.Retransmission, &cm.Leg,
-			&src, &dst, &tr, &encap, &method, &status, &cseq, &hep, &events, &frames, &raw); err != nil {
+			&src, &dst, &tr, &encap, &method, &status, &cseq, &hep, &events, &frames, &raw, &dup); err != nil {
 			return nil, fmt.Errorf("store: messages: %w", err)
 		}
 		m := new(decode.Message)
@@ -645,6 +647,7 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 				m.Events = append(m.Events, e)
 			}
 		}
+		m.Duplicate = dup
 		cm.Message = m
 		out = append(out, &cm)
 	}

@@ -17,9 +17,9 @@ const dialogCols = `call_id, kind, state, final_status, final_reason,
 	to_display, to_uri, to_user, to_host, to_tag,
 	src, dst, transport, messages, retransmissions,
 	start_ns, end_ns, setup_ns, answer_ns, duration_ns,
-	q850_cause, user_agent, legs, events`
+	q850_cause, user_agent, legs, events, duplicates`
 
-const dialogColCount = 29
+const dialogColCount = 30
 
 // dialogSelect is dialogCols qualified by the alias d, with id first.
 var dialogSelect = "d.id, " + qualify("d.", dialogCols)
@@ -48,7 +48,7 @@ func appendDialogArgs(dst []any, d *correlate.Dialog) []any {
 		d.To.Display, d.To.URI, d.To.User, d.To.Host, d.To.Tag,
 		addrString(d.Src), addrString(d.Dst), string(d.Transport), int64(d.Messages), int64(d.Retransmissions),
 		ns(d.Start), ns(d.End), int64(d.SetupTime), int64(d.AnswerTime), int64(d.Duration),
-		int64(d.Q850Cause), d.UserAgent, jsonList(d.Legs), int64(d.Events),
+		int64(d.Q850Cause), d.UserAgent, jsonList(d.Legs), int64(d.Events), int64(d.Duplicates),
 	)
 }
 
@@ -66,7 +66,7 @@ func scanDialog(sc scanner, extra ...any) (int64, *correlate.Dialog, error) {
 		&d.To.Display, &d.To.URI, &d.To.User, &d.To.Host, &d.To.Tag,
 		&src, &dst, &tr, &d.Messages, &d.Retransmissions,
 		&start, &end, &setup, &answer, &durat,
-		&d.Q850Cause, &d.UserAgent, &legs, &d.Events,
+		&d.Q850Cause, &d.UserAgent, &legs, &d.Events, &d.Duplicates,
 	}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return 0, nil, err
@@ -123,16 +123,16 @@ func parseList(s string) []string {
 }
 
 // messageCols are the messages columns written by the Writer, in the
-// order of its arguments (schema 4).
+// order of its arguments (schema 6).
 const messageCols = `file_id, dialog_id, seq, ts, txn, retransmission, leg,
-	src, dst, transport, encap, method, status, cseq, hep, events, frames, raw`
+	src, dst, transport, encap, method, status, cseq, hep, events, frames, raw, duplicate`
 
-const messageColCount = 18
+const messageColCount = 19
 
 // messageColsLite are messageCols less hep and events, for the rows that
 // have neither (NULL: their default).
 const messageColsLite = `file_id, dialog_id, seq, ts, txn, retransmission, leg,
-	src, dst, transport, encap, method, status, cseq, frames, raw`
+	src, dst, transport, encap, method, status, cseq, frames, raw, duplicate`
 
 // Indexes of a few values in a messages row made by rowEncoder.row (the id
 // first).

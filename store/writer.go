@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"net/netip"
 	"strings"
 	"time"
@@ -93,6 +94,7 @@ type Writer struct {
 type WriterStats struct {
 	Dialogs  int64 // dialog records handed to Dialog
 	Merged   int64 // of those, continuations merged into a stored dialog
+	Overlaps int64 // messages not written: the store held them already, from another file
 	Messages int64
 	Frames   int64
 	Commits  int64
@@ -110,6 +112,7 @@ var (
 const (
 	qPartsInc  = `UPDATE dialogs SET parts = parts + 1 WHERE id = ?`
 	qTxnSel    = `SELECT transactions FROM dialogs WHERE id = ?`
+	qMsgKeys   = `SELECT ts, src, dst, raw FROM messages WHERE dialog_id = ? AND ts BETWEEN ? AND ?`
 	qTxnUpd    = `UPDATE dialogs SET transactions = ? WHERE id = ?`
 	qNextDlg   = `SELECT coalesce(max(id), 0) + 1 FROM dialogs`
 	qFilesDone = `UPDATE files SET complete = 1, messages = messages + ? WHERE id = ?`
@@ -312,9 +315,18 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 			return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 		}
 	} else {
-		var err error
-		if dialogID, n, err = w.dialogRow(d, msgs); err != nil {
+		var (
+			err  error
+			kept []*correlate.Message
+		)
+		if dialogID, n, kept, err = w.dialogRow(d, msgs); err != nil {
 			return err
+		}
+		if kept == nil && len(msgs) > 0 {
+			return nil // every message was stored already, from another file
+		}
+		if len(kept) != len(msgs) {
+			msgs, enc = kept, nil
 		}
 	}
 	for _, l := range d.Linked {
@@ -393,19 +405,22 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 }
 
 // dialogRow inserts d on its own, or merges it into the stored row of its
-// Call-ID. n is the number of rows inserted (0 for a merge).
-func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dialogID, n int64, err error) {
+// Call-ID. n is the number of rows inserted (0 for a merge). kept is msgs
+// less the messages the store already holds from another file (see
+// overlap); nil when that leaves none, and then nothing was written.
+func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dialogID, n int64, kept []*correlate.Message, err error) {
 	// Perhaps a continuation: the stored row must be visible.
 	if err := w.flush(); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	res, err := w.tx.execKept(qDialogIns, append(append([]any{w.nextDialog}, dialogArgs(d)...), w.txnsJSON(d))...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: dialog %q: %w", d.CallID, err)
+		return 0, 0, nil, fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 	}
 	if n, err = res.RowsAffected(); err != nil {
-		return 0, 0, fmt.Errorf("store: dialog %q: %w", d.CallID, err)
+		return 0, 0, nil, fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 	}
+	kept = msgs
 	if n == 1 {
 		dialogID = w.nextDialog
 		w.nextDialog++
@@ -420,19 +435,84 @@ func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dial
 			return err
 		})
 		if err != nil {
-			return 0, 0, fmt.Errorf("store: dialog %q: read for merge: %w", d.CallID, err)
+			return 0, 0, nil, fmt.Errorf("store: dialog %q: read for merge: %w", d.CallID, err)
 		}
 		dialogID = id
-		merged := merge(old, d, msgs)
+		if !w.fresh && len(msgs) > 0 {
+			// Another run (another import) may have stored these very
+			// messages, from another file of the same traffic. (A fresh
+			// store holds only this run's, which are all new.)
+			if kept, err = w.overlap(id, msgs); err != nil {
+				return 0, 0, nil, fmt.Errorf("store: dialog %q: %w", d.CallID, err)
+			}
+			if len(kept) == 0 {
+				w.stats.Overlaps += int64(len(msgs))
+				return id, 0, nil, nil
+			}
+			if len(kept) != len(msgs) {
+				w.stats.Overlaps += int64(len(msgs) - len(kept))
+				c := *d
+				c.Messages -= len(msgs) - len(kept)
+				d = &c
+			}
+		}
+		merged := merge(old, d, kept)
 		if _, err := w.tx.execKept(qDialogUpd, append(dialogArgs(merged), id)...); err != nil {
-			return 0, 0, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
+			return 0, 0, nil, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
 		}
 		if _, err := w.tx.execKept(qPartsInc, id); err != nil {
-			return 0, 0, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
+			return 0, 0, nil, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)
 		}
 		w.stats.Merged++
 	}
-	return dialogID, n, nil
+	return dialogID, n, kept, nil
+}
+
+// overlap returns msgs less those the stored dialog id already holds: a
+// message with the same capture time, addresses and bytes as a stored one
+// is that message, read again from another file of the same traffic (a
+// capture and an extract of it, two rotations that overlap). It reads the
+// stored dialog's keys only on this path, a Call-ID met again across runs.
+func (w *Writer) overlap(id int64, msgs []*correlate.Message) ([]*correlate.Message, error) {
+	type key struct {
+		ts       int64
+		src, dst string
+		raw      string
+	}
+	stored := map[key]bool{}
+	st, err := w.tx.prepare(qMsgKeys)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, m := range msgs {
+		if m != nil && m.Message != nil {
+			lo, hi = min(lo, ns(m.Time)), max(hi, ns(m.Time))
+		}
+	}
+	err = st.steps([]any{id, lo, hi}, func() (bool, error) {
+		var (
+			k   key
+			raw []byte
+		)
+		if err := (rawCursor{st}).Scan(&k.ts, &k.src, &k.dst, &raw); err != nil {
+			return false, err
+		}
+		k.raw = string(raw)
+		stored[k] = true
+		return true, nil
+	})
+	if err != nil || len(stored) == 0 {
+		return msgs, err
+	}
+	kept := make([]*correlate.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if m == nil || m.Message == nil ||
+			!stored[key{ns(m.Time), addrString(m.Src), addrString(m.Dst), string(m.Raw)}] {
+			kept = append(kept, m)
+		}
+	}
+	return kept, nil
 }
 
 // flushDialogs follows every flush of the dialogs bulk (err is its
@@ -450,7 +530,7 @@ func (w *Writer) flushDialogs(err error) error {
 		return err
 	}
 	for _, d := range pending {
-		if _, _, err := w.dialogRow(d, nil); err != nil {
+		if _, _, _, err := w.dialogRow(d, nil); err != nil {
 			return err
 		}
 	}

@@ -140,20 +140,20 @@ Formats:
 // correlate.Record, the JSON Lines contract.
 var callCSVHeader = []string{"call_id", "kind", "state", "final_status", "final_reason", "from", "to", "from_user",
 	"to_user", "src", "dst", "transport", "messages", "retransmissions", "start", "end", "setup_ms", "answer_ms",
-	"duration_ms", "q850_cause", "user_agent", "linked", "legs", "events"}
+	"duration_ms", "q850_cause", "user_agent", "linked", "legs", "events", "duplicates"}
 
 // recordCSV is r as a CSV row in callCSVHeader order.
 func recordCSV(r *correlate.Record) []string {
-	opt := func(p *int64) string {
+	opt := func(p *float64) string {
 		if p == nil {
 			return ""
 		}
-		return strconv.FormatInt(*p, 10)
+		return strconv.FormatFloat(*p, 'f', -1, 64)
 	}
 	return []string{r.CallID, r.Kind, r.State, strconv.Itoa(r.FinalStatus), r.FinalReason, r.From, r.To,
 		r.FromUser, r.ToUser, r.Src, r.Dst, r.Transport, strconv.Itoa(r.Messages), strconv.Itoa(r.Retransmissions),
 		r.Start, r.End, opt(r.SetupMS), opt(r.AnswerMS), opt(r.DurationMS), strconv.Itoa(r.Q850Cause),
-		r.UserAgent, strings.Join(r.Linked, " "), strings.Join(r.Legs, " "), strconv.Itoa(r.Events)}
+		r.UserAgent, strings.Join(r.Linked, " "), strings.Join(r.Legs, " "), strconv.Itoa(r.Events), strconv.Itoa(r.Duplicates)}
 }
 
 func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
@@ -322,6 +322,14 @@ func userAt(user, uri string) string {
 func seconds(d time.Duration) string {
 	if d < 0 {
 		return "-"
+	}
+	// Below a second, milliseconds with their fraction: a 179µs PDD on a
+	// LAN is not "0.00s" (issue 15).
+	switch {
+	case d < 10*time.Millisecond:
+		return strconv.FormatFloat(float64(d.Microseconds())/1e3, 'f', 3, 64) + "ms"
+	case d < time.Second:
+		return strconv.FormatFloat(float64(d.Microseconds())/1e3, 'f', 1, 64) + "ms"
 	}
 	return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
 }

@@ -89,6 +89,9 @@ func runImport(ctx context.Context, opts *importOptions, io *streams) error {
 		fmt.Fprintf(io.ErrOut, "%s: %d frames, %d SIP messages, %d dialogs from %d file(s) in %s\n",
 			opts.db, res.decode.Stats.Frames, res.writer.Messages, res.writer.Dialogs-res.writer.Merged,
 			len(opts.files)-len(res.skipped), time.Since(start).Round(time.Millisecond))
+		if n := res.writer.Overlaps; n > 0 {
+			fmt.Fprintf(io.ErrOut, "%s: %d messages were stored already (same time, addresses and bytes, from another file): not stored again\n", opts.db, n)
+		}
 	}
 	return nil
 }

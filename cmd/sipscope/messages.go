@@ -80,11 +80,12 @@ type messageRecord struct {
 	Size      int     `json:"size"`
 	Warnings  string  `json:"warnings"`
 	HEPAgent  string  `json:"hep_agent,omitempty"`
+	Duplicate bool    `json:"duplicate"`
 }
 
 var messageCSVHeader = []string{"index", "file", "frame", "frames", "ts", "src", "dst", "transport", "encap",
 	"method", "status", "reason", "cseq", "call_id", "from", "to", "from_tag", "to_tag", "user_agent", "size",
-	"warnings", "hep_agent"}
+	"warnings", "hep_agent", "duplicate"}
 
 func newMessageRecord(index int64, m *decode.Message) messageRecord {
 	r := messageRecord{
@@ -93,6 +94,7 @@ func newMessageRecord(index int64, m *decode.Message) messageRecord {
 		Method: m.Method, Status: m.Status, Reason: m.Reason, CallID: m.CallID,
 		From: m.From.URI, To: m.To.URI, FromTag: m.From.Tag, ToTag: m.To.Tag,
 		UserAgent: m.UserAgent, Size: len(m.Raw), Frames: make([]int64, 0, len(m.Frames)),
+		Duplicate: m.Duplicate,
 	}
 	if m.CSeqMethod != "" || m.CSeq != 0 {
 		r.CSeq = strconv.FormatUint(uint64(m.CSeq), 10) + " " + m.CSeqMethod
@@ -122,7 +124,8 @@ func (r *messageRecord) csv() []string {
 	}
 	return []string{strconv.FormatInt(r.Index, 10), r.File, strconv.FormatInt(r.Frame, 10), strings.Join(fr, " "),
 		r.TS, r.Src, r.Dst, r.Transport, r.Encap, r.Method, strconv.Itoa(r.Status), r.Reason, r.CSeq, r.CallID,
-		r.From, r.To, r.FromTag, r.ToTag, r.UserAgent, strconv.Itoa(r.Size), r.Warnings, r.HEPAgent}
+		r.From, r.To, r.FromTag, r.ToTag, r.UserAgent, strconv.Itoa(r.Size), r.Warnings, r.HEPAgent,
+		strconv.FormatBool(r.Duplicate)}
 }
 
 func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error {
@@ -297,6 +300,8 @@ func printStats(w io.Writer, s decode.Stats) {
 		{"ICMP errors quoting SIP", s.ICMPEvents},
 		{"encrypted (TLS) records", s.Encrypted},
 		{"messages with parser warnings", s.Warnings},
+		{"duplicate frames (not resends)", s.Duplicates},
+		{"same frame in another input", s.Overlaps},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-30s %d\n", r.name, r.n)

@@ -1,0 +1,85 @@
+package decode
+
+import (
+	"hash/maphash"
+	"net/netip"
+	"time"
+)
+
+// A duplicate frame is one IP datagram captured twice: a capture taken on
+// two interfaces, a mirror port that copies both directions of a trunk, a
+// SPAN session on two VLANs. It is not a retransmission (RFC 3261 §17.1.1.2
+// resends are new datagrams, with a new IPv4 Identification, at least T1 =
+// 500 ms later): it carries the same addresses, the same IPv4 ID (RFC 791
+// §3.2) or IPv6 flow label (RFC 6437), and the same UDP payload, and it
+// follows the first copy within a few milliseconds.
+//
+// The decoder remembers the last dupSlots SIP datagrams in a fixed ring
+// (no allocation per packet, bounded memory) and checks each new SIP
+// datagram against those seen within Options.DupWindow.
+
+// dupSlots is how many recent SIP datagrams are remembered: more than a
+// busy proxy sends within the default window.
+const dupSlots = 64
+
+// dupEntry is what identifies one remembered datagram.
+type dupEntry struct {
+	at       int64 // capture time, Unix nanoseconds
+	h        uint64
+	n        int
+	id       uint32
+	source   int
+	src, dst netip.AddrPort
+}
+
+type dupState struct {
+	seed maphash.Seed
+	ring [dupSlots]dupEntry
+	next int
+}
+
+// dupKind is the verdict on one datagram.
+type dupKind uint8
+
+const (
+	dupNone   dupKind = iota
+	dupFrame          // a second copy of a datagram in the same input
+	dupSource         // the same frame read from another input (same capture time)
+)
+
+// checkDup reports whether the SIP datagram payload from src to dst,
+// carried with IP identification id, repeats one seen within the window,
+// and remembers it otherwise.
+func (d *Decoder) checkDup(p *pkt, src, dst netip.AddrPort, payload []byte) dupKind {
+	if d.opts.DupWindow < 0 {
+		return dupNone
+	}
+	s := &d.dup
+	at := p.time.UnixNano()
+	source := 0
+	if p.frame != nil {
+		source = p.frame.Source
+	}
+	h := maphash.Bytes(s.seed, payload)
+	win := int64(d.opts.DupWindow)
+	for i := range s.ring {
+		e := &s.ring[i]
+		if e.h != h || e.n != len(payload) || e.id != p.ipid || e.src != src || e.dst != dst {
+			continue
+		}
+		if dt := at - e.at; dt < 0 || dt > win {
+			continue
+		}
+		if e.source != source && e.at == at {
+			return dupSource
+		}
+		return dupFrame
+	}
+	s.ring[s.next] = dupEntry{at: at, h: h, n: len(payload), id: p.ipid, source: source, src: src, dst: dst}
+	s.next = (s.next + 1) % dupSlots
+	return dupNone
+}
+
+// defaultDupWindow is how far apart two copies of one datagram may be:
+// well under T1 (RFC 3261 §17.1.1.1, 500 ms), the earliest a resend comes.
+const defaultDupWindow = 100 * time.Millisecond
