@@ -21,7 +21,24 @@
       panel.appendChild(p);
     }
     panel.scrollTop = 0;
-    if (scroll && a.scrollIntoView) a.scrollIntoView({ block: "nearest" });
+    if (scroll === "center") reveal(a);
+    else if (scroll && a.scrollIntoView) a.scrollIntoView({ block: "nearest" });
+  }
+  // reveal brings an arrow to the middle of its ladder's scroll box, the
+  // box itself just below the sticky title, so that neither the title nor
+  // the column names hide it.
+  function reveal(a) {
+    var wrap = a.closest ? a.closest(".ladder-wrap") : null;
+    if (!wrap) { if (a.scrollIntoView) a.scrollIntoView({ block: "center" }); return; }
+    var top = document.querySelector("header.top");
+    var th = top ? top.getBoundingClientRect().height : 0;
+    var wr = wrap.getBoundingClientRect();
+    if (wr.top < th || wr.bottom > window.innerHeight) window.scrollBy(0, wr.top - th - 8);
+    wr = wrap.getBoundingClientRect();
+    var strip = wrap.querySelector(".ladder-head");
+    var sh = strip ? strip.getBoundingClientRect().height : 0;
+    var ar = a.getBoundingClientRect();
+    wrap.scrollTop += (ar.top + ar.height / 2) - (wr.top + sh + (wr.height - sh) / 2);
   }
   arrows.forEach(function (a, i) {
     a.addEventListener("click", function () { select(i, false); });
@@ -43,13 +60,25 @@
     try { localStorage.setItem("sipscope-theme", root.getAttribute("data-theme")); } catch (e) {}
   });
   try { var saved = localStorage.getItem("sipscope-theme"); if (saved) root.setAttribute("data-theme", saved); } catch (e) {}
-  // #arrow-N selects arrow N on load (a link to one message).
+  // #arrow-N selects arrow N on load (a link to one message) and brings
+  // it to the middle of the view, below the sticky title; without a hash
+  // the first message fills the pane, so that it is never empty.
   var m = /^#arrow-(\d+)$/.exec(location.hash);
+  var picked = false;
   if (m) {
     for (var i = 0; i < arrows.length; i++) {
-      if (arrows[i].getAttribute("data-msg") === m[1]) { select(i, false); break; }
+      if (arrows[i].getAttribute("data-msg") === m[1]) {
+        select(i, "center");
+        picked = true;
+        // The browser's own jump to the fragment comes after this script:
+        // place the arrow again once it is done.
+        var a = arrows[i];
+        window.addEventListener("load", function () { setTimeout(function () { reveal(a); }, 0); });
+        break;
+      }
     }
   }
+  if (!picked && arrows.length > 0 && location.hash === "") select(0, false);
   if (location.hash === "#selftest") {
     var ok = 0;
     arrows.forEach(function (a) {
