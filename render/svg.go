@@ -95,7 +95,7 @@ func svgLadder(l *Ladder, base int, standalone bool) string {
 		for _, h := range heading {
 			width = max(width, 8+float64(runeLen(h))*svgCell+svgMargin)
 		}
-		width = max(width, 8+70*svgCell)
+		width = max(width, 8+svgLegendWidth+svgMargin)
 	}
 	body := float64(svgTop) + float64(len(l.Arrows))*svgRow + 10
 	height := top + body
@@ -108,7 +108,7 @@ func svgLadder(l *Ladder, base int, standalone bool) string {
 		}
 		fmt.Fprintf(&b, "<title>%s</title>", esc(title))
 		b.WriteString("<style>" + svgStyle + "</style>")
-		fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#fff"/>`)
+		fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#fff" stroke="none"/>`)
 		for i, h := range heading {
 			fmt.Fprintf(&b, `<text class="heading" x="8" y="%s" fill="#222">%s</text>`, f(16*float64(i)+14), esc(h))
 		}
@@ -119,7 +119,7 @@ func svgLadder(l *Ladder, base int, standalone bool) string {
 		// ladder's viewBox starts below the strip, in the same coordinates.
 		fmt.Fprintf(&b, `<div class="ladder-head"><svg class="ladder" width="%s" height="%d" viewBox="0 0 %s %d" aria-hidden="true">`, f(width), svgHeadH, f(width), svgHeadH)
 		for i, c := range l.Columns {
-			fmt.Fprintf(&b, `<text class="colname" x="%s" y="18" text-anchor="middle" fill="#222" font-weight="bold">%s<title>%s</title></text>`, f(cx(i)), esc(c.Name), esc(c.Key))
+			fmt.Fprintf(&b, `<g><title>%s</title><text class="colname" x="%s" y="18" text-anchor="middle" fill="#222" font-weight="bold">%s</text></g>`, esc(c.Key), f(cx(i)), esc(c.Name))
 			fmt.Fprintf(&b, `<line class="life" x1="%s" y1="26" x2="%s" y2="%d" stroke="#999" stroke-width="1"/>`, f(cx(i)), f(cx(i)), svgHeadH)
 		}
 		b.WriteString("</svg></div>\n")
@@ -129,7 +129,9 @@ func svgLadder(l *Ladder, base int, standalone bool) string {
 	for i, c := range l.Columns {
 		x := cx(i)
 		if standalone {
-			fmt.Fprintf(&b, `<text class="colname" x="%s" y="%s" text-anchor="middle" fill="#222" font-weight="bold">%s<title>%s</title></text>`+"\n", f(x), f(top+18), esc(c.Name), esc(c.Key))
+			// The tooltip is a sibling of the text: renderers without
+			// SVG 2 (ImageMagick) drop a <text> holding a <title>.
+			fmt.Fprintf(&b, `<g><title>%s</title><text class="colname" x="%s" y="%s" text-anchor="middle" fill="#222" font-weight="bold">%s</text></g>`+"\n", esc(c.Key), f(x), f(top+18), esc(c.Name))
 		}
 		fmt.Fprintf(&b, `<line class="life" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#999" stroke-width="1"/>`+"\n", f(x), f(top+26), f(x), f(height-4))
 	}
@@ -150,7 +152,7 @@ func svgLadder(l *Ladder, base int, standalone bool) string {
 		// The hit area is the row, from the top of the label (and time)
 		// to the bottom of the delta: fill="none" with pointer-events so
 		// that renderers without CSS (ImageMagick, rsvg) draw nothing.
-		fmt.Fprintf(&b, `<rect class="hit" x="0" y="%s" width="%s" height="%d" fill="none" pointer-events="all"/>`, f(y-svgRow+13), f(width), svgRow)
+		fmt.Fprintf(&b, `<rect class="hit" x="0" y="%s" width="%s" height="%d" fill="none" stroke="none" pointer-events="all"/>`, f(y-svgRow+13), f(width), svgRow)
 		ts := a.Time.In(l.Zone).Format(timeLayout(l))
 		if len(l.Calls) > 1 {
 			ts = "[" + strconv.Itoa(a.Call+1) + "] " + ts
@@ -200,19 +202,32 @@ func svgLadder(l *Ladder, base int, standalone bool) string {
 	return b.String()
 }
 
+// svgLegendItems are the entries of the legend of a standalone image.
+var svgLegendItems = []struct{ color, dash, text string }{
+	{svgPalette[0], "", "request or success (colour of its Call-ID)"},
+	{svgFail, "", "4xx/5xx/6xx"},
+	{svgRetrans, ` stroke-dasharray="5 3"`, "retransmission"},
+	{svgICMP, "", "ICMP error"},
+}
+
+// svgLegendWidth is the width of the legend.
+var svgLegendWidth = func() float64 {
+	w := 0.0
+	for _, it := range svgLegendItems {
+		w += 30 + float64(runeLen(it.text))*svgCell + 18
+	}
+	return w
+}()
+
 // svgLegend draws the colour legend of a standalone image at baseline y.
 func svgLegend(y float64) string {
 	var b strings.Builder
 	x := 8.0
-	item := func(color, dash, text string) {
-		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5"%s/>`, f(x), f(y-4), f(x+24), f(y-4), color, dash)
-		fmt.Fprintf(&b, `<text x="%s" y="%s" fill="#444">%s</text>`, f(x+30), f(y), esc(text))
-		x += 30 + float64(runeLen(text))*svgCell + 18
+	for _, it := range svgLegendItems {
+		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5"%s/>`, f(x), f(y-4), f(x+24), f(y-4), it.color, it.dash)
+		fmt.Fprintf(&b, `<text x="%s" y="%s" fill="#444">%s</text>`, f(x+30), f(y), esc(it.text))
+		x += 30 + float64(runeLen(it.text))*svgCell + 18
 	}
-	item(svgPalette[0], "", "request or success (colour of its Call-ID)")
-	item(svgFail, "", "4xx/5xx/6xx")
-	item(svgRetrans, ` stroke-dasharray="5 3"`, "retransmission")
-	item(svgICMP, "", "ICMP error")
 	return b.String()
 }
 

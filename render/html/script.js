@@ -103,6 +103,55 @@
     var out = document.getElementById("selftest");
     out.textContent = "arrows=" + arrows.length + " clicked=" + ok + " keys=" + keys + " resources=" + res + " " +
       (ok === arrows.length && arrows.length > 0 && keys !== "fail" && res === 0 ? "ok" : "fail");
+    out.textContent += " " + layoutChecks();
     out.hidden = false;
+  }
+  // layoutChecks measures what a reader sees (issue 15 item 16): the
+  // highlight box of every arrow holds its label, line and time, centred;
+  // a revealed arrow sits inside its ladder's box with the title in view;
+  // the whole of the first ladder is reachable by scrolling its box, which
+  // fits the window beside the message pane; a failure is drawn in another
+  // colour than a success.
+  function layoutChecks() {
+    var box = "ok", shown = "ok";
+    arrows.forEach(function (a) {
+      var hit = a.querySelector("rect.hit").getBBox();
+      var top = Infinity, bottom = -Infinity;
+      Array.prototype.forEach.call(a.querySelectorAll("line,text,path"), function (e) {
+        var b = e.getBBox();
+        top = Math.min(top, b.y); bottom = Math.max(bottom, b.y + b.height);
+      });
+      if (top < hit.y - 0.5 || bottom > hit.y + hit.height + 0.5 ||
+          Math.abs((top + bottom) / 2 - (hit.y + hit.height / 2)) > 6) box = "fail";
+    });
+    var title = document.querySelector("header.top");
+    arrows.forEach(function (a) {
+      reveal(a);
+      var wrap = a.closest(".ladder-wrap"), strip = wrap.querySelector(".ladder-head");
+      var r = a.querySelector("line,path").getBoundingClientRect(), w = wrap.getBoundingClientRect();
+      var s = strip.getBoundingClientRect(), t = title.getBoundingClientRect();
+      if (r.top < s.bottom - 1 || r.bottom > w.bottom + 1 || t.top < -1 || t.bottom > w.top + 1) shown = "fail";
+    });
+    var reach = "ok";
+    var wrap = document.querySelector(".ladder-wrap");
+    if (wrap) {
+      wrap.scrollIntoView({ block: "end" });
+      wrap.scrollLeft = wrap.scrollWidth;
+      wrap.scrollTop = wrap.scrollHeight;
+      var w = wrap.getBoundingClientRect();
+      var lifes = wrap.querySelectorAll("svg.ladder:not([aria-hidden]) line.life");
+      var last = lifes[lifes.length - 1].getBoundingClientRect();
+      var lastArrow = wrap.querySelectorAll("g.arrow");
+      lastArrow = lastArrow[lastArrow.length - 1].getBoundingClientRect();
+      var pane = panel.getBoundingClientRect();
+      if (last.right > w.right || last.left < w.left || lastArrow.bottom > w.bottom + 1 ||
+          w.bottom > window.innerHeight + 1 || w.right > pane.left + 1 || w.height < 100 ||
+          // the box with both scrollbars fits the window below the title
+          w.height > window.innerHeight - title.getBoundingClientRect().height + 1) reach = "fail";
+    }
+    var color = "none";
+    var fail = document.querySelector("g.arrow.fail line"), good = document.querySelector("g.arrow:not(.fail):not(.retrans):not(.icmp) line");
+    if (fail && good) color = getComputedStyle(fail).stroke !== getComputedStyle(good).stroke ? "ok" : "fail";
+    return "box=" + box + " shown=" + shown + " reach=" + reach + " color=" + color;
   }
 })();
