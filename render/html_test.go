@@ -68,6 +68,10 @@ func testPages(t *testing.T, dir string) (single, multi string, arrows int) {
 		t.Fatal(err)
 	}
 	b.Reset()
+	// Long From/To URIs, as in the corpus websocket call, must not push
+	// the call list's columns out of view.
+	pd[0].From.URI = "sip:12675941249_Uclx8s21Ck82KTJtkFC1ltbEbcHGKjXLrsz2bdJVWGX@dev-mike.tncp.textnow.com"
+	pd[0].To.URI = "sip:+12263382742@dev-mike.tncp.textnow.com;user=phone;transport=wss"
 	if err := HTMLMulti(&b, []CallPage{{Ladder: rl}, {Ladder: pl}}, HTMLOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -152,6 +152,9 @@
     var color = "none";
     var fail = document.querySelector("g.arrow.fail line"), good = document.querySelector("g.arrow:not(.fail):not(.retrans):not(.icmp) line");
     if (fail && good) color = getComputedStyle(fail).stroke !== getComputedStyle(good).stroke ? "ok" : "fail";
+    // The call list fits its width: no column (To, Call-ID) cut off.
+    var list = document.getElementById("calls");
+    if (list && list.scrollWidth > list.clientWidth + 1) color += " list=fail";
     return "box=" + box + " shown=" + shown + " reach=" + reach + " color=" + color;
   }
 })();
