@@ -68,6 +68,10 @@ func testPages(t *testing.T, dir string) (single, multi string, arrows int) {
 		t.Fatal(err)
 	}
 	b.Reset()
+	// Long From/To URIs, as in the corpus websocket call, must not push
+	// the call list's columns out of view.
+	pd[0].From.URI = "sip:12675941249_Uclx8s21Ck82KTJtkFC1ltbEbcHGKjXLrsz2bdJVWGX@dev-mike.tncp.textnow.com"
+	pd[0].To.URI = "sip:+12263382742@dev-mike.tncp.textnow.com;user=phone;transport=wss"
 	if err := HTMLMulti(&b, []CallPage{{Ladder: rl}, {Ladder: pl}}, HTMLOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +80,33 @@ func testPages(t *testing.T, dir string) (single, multi string, arrows int) {
 		t.Fatal(err)
 	}
 	return single, multi, len(rl.Arrows) + len(pl.Arrows)
+}
+
+// sixCall is a crafted call through six endpoints, 10.243.x.y:5060 as in
+// the corpus websocket call, each hop an INVITE with SDP and a 100 back,
+// the last refused with 486 that travels back: wider than a laptop window.
+func sixCall() *Ladder {
+	hosts := []string{"10.243.17.55:5060", "10.243.0.157:8080", "10.243.0.157:5060", "10.243.0.143:5060", "10.243.1.36:5090", "18.214.104.248:5090"}
+	var specs []msgSpec
+	at := 0
+	next := func() string { at += 10; return strconv.Itoa(at) + "ms" }
+	for i := 0; i+1 < len(hosts); i++ {
+		specs = append(specs, msgSpec{at: next(), src: hosts[i], dst: hosts[i+1], line: "INVITE sip:+12263382742@dev-mike.tncp.textnow.com SIP/2.0", cseq: "1 INVITE", sdp: true},
+			msgSpec{at: next(), src: hosts[i+1], dst: hosts[i], line: "SIP/2.0 100 Giving a try", cseq: "1 INVITE"})
+	}
+	for i := len(hosts) - 1; i > 0; i-- {
+		specs = append(specs, msgSpec{at: next(), src: hosts[i], dst: hosts[i-1], line: "SIP/2.0 486 Busy Here", cseq: "1 INVITE"})
+	}
+	for i := 0; i < 12; i++ {
+		specs = append(specs, msgSpec{at: next(), src: hosts[0], dst: hosts[5], line: "OPTIONS sip:probe@18.214.104.248 SIP/2.0", cseq: strconv.Itoa(2+i) + " OPTIONS"},
+			msgSpec{at: next(), src: hosts[5], dst: hosts[0], line: "SIP/2.0 200 OK", cseq: strconv.Itoa(2+i) + " OPTIONS"})
+	}
+	return Layout(nil, build(specs), LayoutOptions{})
+}
+
+// selftestWant is what the page's self test reports when all is well.
+func selftestWant(arrows int) string {
+	return "arrows=" + itoa(arrows) + " clicked=" + itoa(arrows) + " keys=ok resources=0 ok box=ok shown=ok reach=ok color=ok"
 }
 
 // TestHTMLOffline checks the page can fetch nothing: a CSP that forbids
@@ -135,16 +166,26 @@ func TestHTMLChromium(t *testing.T) {
 	}
 	checkPNG(t, shot)
 
+	six := sixCall()
+	var b bytes.Buffer
+	if err := HTML(&b, six, HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sixPage := filepath.Join(dir, "six.html")
+	if err := os.WriteFile(sixPage, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		page   string
 		arrows int
-	}{{single, 8}, {multi, 8 + 13}} {
-		dom, logs := runChromium(t, bin, "--enable-logging=stderr", "--v=1", "--virtual-time-budget=5000", "--dump-dom", "file://"+c.page+"#selftest")
+	}{{single, 8}, {multi, 8 + 13}, {sixPage, len(six.Arrows)}} {
+		// A laptop window: the six-column ladder is wider than its box.
+		dom, logs := runChromium(t, bin, "--enable-logging=stderr", "--v=1", "--virtual-time-budget=5000", "--window-size=1280,800", "--dump-dom", "file://"+c.page+"#selftest")
 		m := regexp.MustCompile(`<pre id="selftest">([^<]*)</pre>`).FindStringSubmatch(dom)
 		if m == nil {
 			t.Fatalf("%s: no self-test result in the DOM", filepath.Base(c.page))
 		}
-		want := "arrows=" + itoa(c.arrows) + " clicked=" + itoa(c.arrows) + " keys=ok resources=0 ok"
+		want := selftestWant(c.arrows)
 		if m[1] != want {
 			t.Errorf("%s: self test says %q, want %q", filepath.Base(c.page), m[1], want)
 		}

@@ -87,6 +87,9 @@ type Arrow struct {
 	Method  string // request method, or the CSeq method of a response
 	Status  int    // 0 on requests
 	SDP     bool   // the message carried SDP
+	// ICMP marks a message an ICMP error (or a similar event) came back
+	// for: it did not reach its destination.
+	ICMP bool
 }
 
 // Layout lays out the messages of one or more dialogs (linked legs) as a
@@ -197,6 +200,7 @@ func Layout(dialogs []*correlate.Dialog, msgs []*correlate.Message, opts LayoutO
 			Method:  m.Method,
 			Status:  m.Status,
 			SDP:     m.SDP != nil,
+			ICMP:    len(m.Events) > 0,
 		}
 		if a.Method == "" {
 			a.Method = m.CSeqMethod

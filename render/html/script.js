@@ -21,7 +21,24 @@
       panel.appendChild(p);
     }
     panel.scrollTop = 0;
-    if (scroll && a.scrollIntoView) a.scrollIntoView({ block: "nearest" });
+    if (scroll === "center") reveal(a);
+    else if (scroll && a.scrollIntoView) a.scrollIntoView({ block: "nearest" });
+  }
+  // reveal brings an arrow to the middle of its ladder's scroll box, the
+  // box itself just below the sticky title, so that neither the title nor
+  // the column names hide it.
+  function reveal(a) {
+    var wrap = a.closest ? a.closest(".ladder-wrap") : null;
+    if (!wrap) { if (a.scrollIntoView) a.scrollIntoView({ block: "center" }); return; }
+    var top = document.querySelector("header.top");
+    var th = top ? top.getBoundingClientRect().height : 0;
+    var wr = wrap.getBoundingClientRect();
+    if (wr.top < th || wr.bottom > window.innerHeight) window.scrollBy(0, wr.top - th - 8);
+    wr = wrap.getBoundingClientRect();
+    var strip = wrap.querySelector(".ladder-head");
+    var sh = strip ? strip.getBoundingClientRect().height : 0;
+    var ar = a.getBoundingClientRect();
+    wrap.scrollTop += (ar.top + ar.height / 2) - (wr.top + sh + (wr.height - sh) / 2);
   }
   arrows.forEach(function (a, i) {
     a.addEventListener("click", function () { select(i, false); });
@@ -43,13 +60,25 @@
     try { localStorage.setItem("sipscope-theme", root.getAttribute("data-theme")); } catch (e) {}
   });
   try { var saved = localStorage.getItem("sipscope-theme"); if (saved) root.setAttribute("data-theme", saved); } catch (e) {}
-  // #arrow-N selects arrow N on load (a link to one message).
+  // #arrow-N selects arrow N on load (a link to one message) and brings
+  // it to the middle of the view, below the sticky title; without a hash
+  // the first message fills the pane, so that it is never empty.
   var m = /^#arrow-(\d+)$/.exec(location.hash);
+  var picked = false;
   if (m) {
     for (var i = 0; i < arrows.length; i++) {
-      if (arrows[i].getAttribute("data-msg") === m[1]) { select(i, false); break; }
+      if (arrows[i].getAttribute("data-msg") === m[1]) {
+        select(i, "center");
+        picked = true;
+        // The browser's own jump to the fragment comes after this script:
+        // place the arrow again once it is done.
+        var a = arrows[i];
+        window.addEventListener("load", function () { setTimeout(function () { reveal(a); }, 0); });
+        break;
+      }
     }
   }
+  if (!picked && arrows.length > 0 && location.hash === "") select(0, false);
   if (location.hash === "#selftest") {
     var ok = 0;
     arrows.forEach(function (a) {
@@ -74,6 +103,58 @@
     var out = document.getElementById("selftest");
     out.textContent = "arrows=" + arrows.length + " clicked=" + ok + " keys=" + keys + " resources=" + res + " " +
       (ok === arrows.length && arrows.length > 0 && keys !== "fail" && res === 0 ? "ok" : "fail");
+    out.textContent += " " + layoutChecks();
     out.hidden = false;
+  }
+  // layoutChecks measures what a reader sees (issue 15 item 16): the
+  // highlight box of every arrow holds its label, line and time, centred;
+  // a revealed arrow sits inside its ladder's box with the title in view;
+  // the whole of the first ladder is reachable by scrolling its box, which
+  // fits the window beside the message pane; a failure is drawn in another
+  // colour than a success.
+  function layoutChecks() {
+    var box = "ok", shown = "ok";
+    arrows.forEach(function (a) {
+      var hit = a.querySelector("rect.hit").getBBox();
+      var top = Infinity, bottom = -Infinity;
+      Array.prototype.forEach.call(a.querySelectorAll("line,text,path"), function (e) {
+        var b = e.getBBox();
+        top = Math.min(top, b.y); bottom = Math.max(bottom, b.y + b.height);
+      });
+      if (top < hit.y - 0.5 || bottom > hit.y + hit.height + 0.5 ||
+          Math.abs((top + bottom) / 2 - (hit.y + hit.height / 2)) > 6) box = "fail";
+    });
+    var title = document.querySelector("header.top");
+    arrows.forEach(function (a) {
+      reveal(a);
+      var wrap = a.closest(".ladder-wrap"), strip = wrap.querySelector(".ladder-head");
+      var r = a.querySelector("line,path").getBoundingClientRect(), w = wrap.getBoundingClientRect();
+      var s = strip.getBoundingClientRect(), t = title.getBoundingClientRect();
+      if (r.top < s.bottom - 1 || r.bottom > w.bottom + 1 || t.top < -1 || t.bottom > w.top + 1) shown = "fail";
+    });
+    var reach = "ok";
+    var wrap = document.querySelector(".ladder-wrap");
+    if (wrap) {
+      wrap.scrollIntoView({ block: "end" });
+      wrap.scrollLeft = wrap.scrollWidth;
+      wrap.scrollTop = wrap.scrollHeight;
+      var w = wrap.getBoundingClientRect();
+      var lifes = wrap.querySelectorAll("svg.ladder:not([aria-hidden]) line.life");
+      var last = lifes[lifes.length - 1].getBoundingClientRect();
+      var lastArrow = wrap.querySelectorAll("g.arrow");
+      lastArrow = lastArrow[lastArrow.length - 1].getBoundingClientRect();
+      var pane = panel.getBoundingClientRect();
+      if (last.right > w.right || last.left < w.left || lastArrow.bottom > w.bottom + 1 ||
+          w.bottom > window.innerHeight + 1 || w.right > pane.left + 1 || w.height < 100 ||
+          // the box with both scrollbars fits the window below the title
+          w.height > window.innerHeight - title.getBoundingClientRect().height + 1) reach = "fail";
+    }
+    var color = "none";
+    var fail = document.querySelector("g.arrow.fail line"), good = document.querySelector("g.arrow:not(.fail):not(.retrans):not(.icmp) line");
+    if (fail && good) color = getComputedStyle(fail).stroke !== getComputedStyle(good).stroke ? "ok" : "fail";
+    // The call list fits its width: no column (To, Call-ID) cut off.
+    var list = document.getElementById("calls");
+    if (list && list.scrollWidth > list.clientWidth + 1) color += " list=fail";
+    return "box=" + box + " shown=" + shown + " reach=" + reach + " color=" + color;
   }
 })();
