@@ -225,3 +225,20 @@ func TestHEPListenEnds(t *testing.T) {
 		t.Error("AppendHEP3 with mixed families accepted it")
 	}
 }
+
+// FuzzCheckHEP: the listener's framing check never panics, and what it
+// accepts has a length field that fits.
+func FuzzCheckHEP(f *testing.F) {
+	good, _ := AppendHEP3(nil, HEPSendOptions{ID: 1, Name: "n", Password: "pw"}, netip.MustParseAddrPort("10.0.0.1:5060"),
+		netip.MustParseAddrPort("10.0.0.2:5060"), 17, time.Unix(1700000000, 0), []byte("OPTIONS sip:a SIP/2.0\r\n\r\n"))
+	f.Add(good, "pw")
+	f.Add(good, "")
+	f.Add([]byte{2, 16, 2, 17, 0x13, 0xc4, 0x13, 0xc5, 10, 1, 1, 1, 10, 1, 1, 2}, "")
+	f.Fuzz(func(t *testing.T, b []byte, pw string) {
+		if checkHEP(b, pw) == hepOK && len(b) >= 6 && string(b[:4]) == "HEP3" {
+			if n := int(binary.BigEndian.Uint16(b[4:6])); n > len(b) {
+				t.Fatalf("accepted a HEP3 length %d over %d bytes", n, len(b))
+			}
+		}
+	})
+}

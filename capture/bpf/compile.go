@@ -31,6 +31,8 @@ const (
 	linkRawOld   = 12 // DLT_RAW on OpenBSD and old Linux captures
 	linkSLL      = 113
 	linkSLL2     = 276
+	linkIPv4     = 228 // raw IPv4 only
+	linkIPv6     = 229 // raw IPv6 only
 )
 
 // Compile compiles expr for frames of the pcap link type linkType and
@@ -42,7 +44,7 @@ func Compile(expr string, linkType int, snaplen int) ([]xbpf.RawInstruction, err
 		snaplen = 262144
 	}
 	switch linkType {
-	case linkNull, linkEthernet, linkRaw, linkRawOld, linkSLL, linkSLL2:
+	case linkNull, linkEthernet, linkRaw, linkRawOld, linkSLL, linkSLL2, linkIPv4, linkIPv6:
 	default:
 		return nil, fmt.Errorf("filter %q: link type %d not supported", expr, linkType)
 	}
@@ -348,6 +350,10 @@ func (p *parser) ethertype(et uint32) node {
 				atom{size: 4, cond: xbpf.JumpEqual, val: af << 24})
 		}
 		return orN(ns...)
+	case linkIPv4:
+		return always(et == 0x0800)
+	case linkIPv6:
+		return always(et == 0x86dd)
 	}
 	// Raw IP: the version nibble.
 	switch et {
