@@ -304,13 +304,53 @@ func TextWidth(l *Ladder, opts TextOptions) (width int, cut bool) {
 	return geo.width, note != ""
 }
 
-// wrapWords breaks s into lines of at most width cells at spaces,
-// continuation lines indented by two; only a word longer than a line is
-// broken inside.
+// wrapWords breaks s into lines of at most width cells, continuation
+// lines indented by two: between the parts of a title (separated by two
+// spaces, "call  completed  200 OK") where it can, else between words;
+// only a word longer than a line is broken inside.
 func wrapWords(s string, width int) []string {
 	if width <= 0 || runeLen(s) <= width {
 		return []string{s}
 	}
+	var out []string
+	line := ""
+	for _, part := range strings.Split(s, "  ") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		ind := ""
+		if len(out) > 0 || line != "" {
+			ind = "  "
+		}
+		switch {
+		case line == "" && runeLen(ind+part) <= width:
+			line = ind + part
+		case line != "" && runeLen(line)+2+runeLen(part) <= width:
+			line += "  " + part
+		case runeLen("  "+part) <= width:
+			out = append(out, line)
+			line = "  " + part
+		default:
+			if line != "" {
+				out = append(out, line)
+			}
+			words := wrapFields(part, width)
+			if len(out) > 0 && !strings.HasPrefix(words[0], "  ") && runeLen(words[0])+2 <= width {
+				words[0] = "  " + words[0]
+			}
+			out = append(out, words[:len(words)-1]...)
+			line = words[len(words)-1]
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
+}
+
+// wrapFields breaks s between words (see wrapWords).
+func wrapFields(s string, width int) []string {
 	var out []string
 	line := ""
 	for _, w := range strings.Fields(s) {
