@@ -160,14 +160,16 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 	if err != nil {
 		return err
 	}
-	if err := writeExport(ctx, w, st, opts, groups); err != nil {
+	if err := writeExport(ctx, w, io.ErrOut, st, opts, groups); err != nil {
 		finish(false)
 		return err
 	}
 	return finish(true)
 }
 
-func writeExport(ctx context.Context, w io.Writer, st *store.Store, opts *exportOptions, groups [][]string) error {
+// writeExport writes the chosen dialogs to w; warnings (bytes that are not
+// UTF-8) go to errOut.
+func writeExport(ctx context.Context, w, errOut io.Writer, st *store.Store, opts *exportOptions, groups [][]string) error {
 	lopt := opts.ladder
 	lopt.linked = false // already resolved into groups
 	if opts.format == "pcap" || opts.format == "pcapng" {
@@ -183,6 +185,7 @@ func writeExport(ctx context.Context, w io.Writer, st *store.Store, opts *export
 		if err != nil {
 			return err
 		}
+		warnInvalidUTF8(errOut, l)
 		ladders = append(ladders, l)
 	}
 	switch opts.format {
