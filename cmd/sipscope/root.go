@@ -32,6 +32,7 @@ later with --db.`,
 		newShowCmd(io),
 		newFlowCmd(io),
 		newExportCmd(io),
+		newCaptureCmd(io),
 	)
 	return root
 }
