@@ -40,13 +40,15 @@ type captureOptions struct {
 // capture.
 type captureStatus struct {
 	Elapsed     time.Duration
-	Packets     int64 // frames read from the interfaces
-	Messages    int64 // SIP messages decoded
-	Dialogs     int64 // dialog records handed to the store
-	Open        int   // dialogs in progress
-	KernelDrops int64 // packets the kernel dropped (ring full)
-	DBSize      int64 // database file and its WAL, bytes (0 without --db)
-	Files       []string
+	Packets     int64    // frames read from the interfaces
+	Messages    int64    // SIP messages decoded
+	Dialogs     int64    // dialog records handed to the store
+	Open        int      // dialogs in progress
+	KernelDrops int64    // packets the kernel dropped (ring full)
+	DBSize      int64    // database file and its WAL, bytes (0 without --db)
+	Files       []string // -w files written so far
+
+	started bool // the interfaces were opened
 }
 
 func newCaptureCmd(io *streams) *cobra.Command {
@@ -116,6 +118,9 @@ func parseSize(flag, s string) (int64, error) {
 }
 
 func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error {
+	if _, err := opts.check(); err != nil {
+		return err
+	}
 	if opts.db == "" && opts.write == "" {
 		return usagef("capture needs --db PATH (store dialogs) or -w FILE (write packets), or both")
 	}
@@ -142,7 +147,7 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 			err = cerr
 		}
 	}
-	if !opts.quiet || opts.stats {
+	if res.started && (!opts.quiet || opts.stats) {
 		s := res
 		where := ""
 		if opts.db != "" {
@@ -157,6 +162,33 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 	return err
 }
 
+// captureSizes are the sizes captureOptions give as text.
+type captureSizes struct{ buffer, rotate int64 }
+
+// check validates the options before anything is opened.
+func (opts *captureOptions) check() (captureSizes, error) {
+	var sz captureSizes
+	if len(opts.ifaces) == 0 {
+		return sz, usagef("capture needs -i IFACE (comma-separated, or any)")
+	}
+	if opts.snaplen <= 0 || opts.snaplen > 262144 {
+		return sz, usagef("--snaplen %d: want 1 to 262144", opts.snaplen)
+	}
+	var err error
+	if sz.buffer, err = parseSize("buffer", opts.buffer); err != nil {
+		return sz, err
+	}
+	if opts.rotateSize != "" {
+		if sz.rotate, err = parseSize("rotate-size", opts.rotateSize); err != nil {
+			return sz, err
+		}
+	}
+	if (sz.rotate > 0 || opts.rotateTime > 0) && opts.write == "" {
+		return sz, usagef("--rotate-size and --rotate-time need -w FILE")
+	}
+	return sz, nil
+}
+
 // runCapture captures on opts.ifaces until ctx is cancelled (then flushes
 // and returns nil) or an interface fails (then what was captured is stored
 // and the error returned). Dialogs go to st as they end when st is not
@@ -164,26 +196,11 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 // goroutine, and once at the end.
 func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, status func(captureStatus)) (captureStatus, error) {
 	var final captureStatus
-	if len(opts.ifaces) == 0 {
-		return final, usagef("capture needs -i IFACE (comma-separated, or any)")
-	}
-	if opts.snaplen <= 0 || opts.snaplen > 262144 {
-		return final, usagef("--snaplen %d: want 1 to 262144", opts.snaplen)
-	}
-	buffer, err := parseSize("buffer", opts.buffer)
+	sz, err := opts.check()
 	if err != nil {
 		return final, err
 	}
-	var rotSize int64
-	if opts.rotateSize != "" {
-		if rotSize, err = parseSize("rotate-size", opts.rotateSize); err != nil {
-			return final, err
-		}
-	}
-	if (rotSize > 0 || opts.rotateTime > 0) && opts.write == "" {
-		return final, usagef("--rotate-size and --rotate-time need -w FILE")
-	}
-	lopts := capture.LiveOptions{Snaplen: opts.snaplen, Buffer: int(buffer), Promisc: opts.promisc}
+	lopts := capture.LiveOptions{Snaplen: opts.snaplen, Buffer: int(sz.buffer), Promisc: opts.promisc}
 	if opts.filter != "" {
 		expr := opts.filter
 		lopts.Filter = func(link capture.LinkType, snaplen int) ([]bpf.RawInstruction, error) {
@@ -209,7 +226,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 				links = append(links, ifc.Link)
 			}
 		}
-		rot, err = capture.NewRotator(opts.write, capture.FormatFor(links...), rotSize, opts.rotateTime)
+		rot, err = capture.NewRotator(opts.write, capture.FormatFor(links...), sz.rotate, opts.rotateTime)
 		if err != nil {
 			return final, err
 		}
@@ -293,6 +310,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 		runErr = err
 	}
 	final = snapshot()
+	final.started = true
 	if status != nil {
 		status(final)
 	}
