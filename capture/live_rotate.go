@@ -61,7 +61,7 @@ func (r *Rotator) open(now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	w, err := NewWriter(&countWriter{f, &r.written}, r.format)
+	w, err := NewWriter(f, r.format)
 	if err != nil {
 		f.Close()
 		return err
@@ -72,8 +72,9 @@ func (r *Rotator) open(now time.Time) error {
 }
 
 // WriteFrame appends f, first starting a new file when the current one is
-// full or old. The size limit counts bytes reaching the file, so a file
-// may exceed it by the writer's buffer (64 KiB at most).
+// full or old. The size counts each frame's bytes and its record header
+// (16 bytes in pcap, 32 and padding in pcapng), so a file ends with the
+// first frame that reaches the limit.
 func (r *Rotator) WriteFrame(f *Frame) error {
 	if r.w == nil {
 		return fmt.Errorf("write %s: closed", r.path)
@@ -90,6 +91,11 @@ func (r *Rotator) WriteFrame(f *Frame) error {
 	if err := r.w.WriteFrame(f); err != nil {
 		return fmt.Errorf("write %s: %w", r.files[len(r.files)-1], err)
 	}
+	hdr := 16
+	if r.format == "pcapng" {
+		hdr = 32 + (4-len(f.Data)%4)%4
+	}
+	r.written += int64(hdr + len(f.Data))
 	return nil
 }
 
@@ -123,15 +129,4 @@ func (r *Rotator) Close() error {
 		return nil
 	}
 	return r.closeFile()
-}
-
-type countWriter struct {
-	f *os.File
-	n *int64
-}
-
-func (c *countWriter) Write(b []byte) (int, error) {
-	n, err := c.f.Write(b)
-	*c.n += int64(n)
-	return n, err
 }
