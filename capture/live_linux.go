@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -231,17 +229,23 @@ func (s *liveSource) program(opts LiveOptions, loopback bool) ([]bpf.RawInstruct
 	return append(pro, user...), nil
 }
 
-// arphrd reads an interface's hardware type (ARPHRD_*) from sysfs.
+// arphrd asks the kernel for an interface's hardware type (ARPHRD_*): the
+// sa_family of its SIOCGIFHWADDR address. Unlike /sys/class/net, the ioctl
+// answers for the caller's network namespace.
 func arphrd(name string) (int, error) {
-	b, err := os.ReadFile("/sys/class/net/" + name + "/type")
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("interface %s: %w", name, err)
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(name)
 	if err != nil {
-		return 0, fmt.Errorf("interface %s: bad type %q", name, b)
+		return 0, fmt.Errorf("interface %s: %w", name, err)
 	}
-	return n, nil
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFHWADDR, ifr); err != nil {
+		return 0, fmt.Errorf("interface %s: hardware type: %w", name, err)
+	}
+	return int(ifr.Uint16()), nil
 }
 
 // Next implements Source. Data aliases the ring: it is valid until the next
