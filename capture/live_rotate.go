@@ -80,7 +80,9 @@ func (r *Rotator) WriteFrame(f *Frame) error {
 		return fmt.Errorf("write %s: closed", r.path)
 	}
 	now := time.Now()
-	if (r.size > 0 && r.written >= r.size) || (r.age > 0 && now.Sub(r.opened) >= r.age) {
+	// An empty file is never closed for its age: a quiet start would
+	// leave an empty first file.
+	if r.written > 0 && ((r.size > 0 && r.written >= r.size) || (r.age > 0 && now.Sub(r.opened) >= r.age)) {
 		if err := r.closeFile(); err != nil {
 			return err
 		}

@@ -219,3 +219,37 @@ func TestOpenLiveErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRotatorAge: --rotate-time starts a new file once the current one is
+// old, but never leaves an empty file behind after a quiet start.
+func TestRotatorAge(t *testing.T) {
+	src := openOne(t, "../testdata/sipp/busy.pcap")
+	frames := liveReadAll(t, src)
+	src.Close()
+	r, err := NewRotator(filepath.Join(t.TempDir(), "age.pcap"), "pcap", 0, 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond) // quiet start: no frame yet
+	for i := 0; i < 2; i++ {
+		if err := r.WriteFrame(&frames[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(60 * time.Millisecond)
+	if err := r.WriteFrame(&frames[2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var counts []int
+	for _, name := range r.Files() {
+		s := openOne(t, name)
+		counts = append(counts, len(liveReadAll(t, s)))
+		s.Close()
+	}
+	if fmt.Sprint(counts) != "[2 1]" {
+		t.Errorf("frames per file: got %v, want [2 1]", counts)
+	}
+}

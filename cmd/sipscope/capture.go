@@ -149,12 +149,13 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 	}
 	if res.started && (!opts.quiet || opts.stats) {
 		s := res
-		where := ""
 		if opts.db != "" {
-			where = opts.db + ": "
+			fmt.Fprintf(io.ErrOut, "%s: %d packets, %d SIP messages, %d dialogs in %s; %d dropped by the kernel\n",
+				opts.db, s.Packets, s.Messages, s.Dialogs, s.Elapsed.Round(time.Millisecond), s.KernelDrops)
+		} else {
+			fmt.Fprintf(io.ErrOut, "%d packets in %s; %d dropped by the kernel\n",
+				s.Packets, s.Elapsed.Round(time.Millisecond), s.KernelDrops)
 		}
-		fmt.Fprintf(io.ErrOut, "%s%d packets, %d SIP messages, %d dialogs in %s; %d dropped by the kernel\n",
-			where, s.Packets, s.Messages, s.Dialogs, s.Elapsed.Round(time.Millisecond), s.KernelDrops)
 		if len(s.Files) > 0 {
 			fmt.Fprintf(io.ErrOut, "wrote %s\n", strings.Join(s.Files, ", "))
 		}
