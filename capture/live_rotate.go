@@ -80,8 +80,11 @@ func (r *Rotator) WriteFrame(f *Frame) error {
 		return fmt.Errorf("write %s: closed", r.path)
 	}
 	now := time.Now()
-	// An empty file is never closed for its age: a quiet start would
+	// A file's age counts from its first frame: a quiet start must not
 	// leave an empty first file.
+	if r.written == 0 {
+		r.opened = now
+	}
 	if r.written > 0 && ((r.size > 0 && r.written >= r.size) || (r.age > 0 && now.Sub(r.opened) >= r.age)) {
 		if err := r.closeFile(); err != nil {
 			return err
