@@ -333,3 +333,39 @@ func TestCaptureInterfaceGone(t *testing.T) {
 		t.Errorf("calls --db after the interface went away: want live-gone-1 kept\n%s", out)
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"4096", 4096, true}, {"64K", 64 << 10, true}, {"32M", 32 << 20, true}, {"1G", 1 << 30, true},
+		{"100MB", 100 << 20, true}, {"2MiB", 2 << 20, true}, {"lots", 0, false}, {"-1M", 0, false}, {"", 0, false},
+	} {
+		got, err := parseSize("buffer", tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q): got %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+		var ue *usageError
+		if err != nil && !errors.As(err, &ue) {
+			t.Errorf("parseSize(%q): error %v is not a usage error", tc.in, err)
+		}
+	}
+}
+
+// TestStatusLine: the status line redraws in place and is cleared at the
+// end, so the summary starts on a clean line.
+func TestStatusLine(t *testing.T) {
+	var b bytes.Buffer
+	l := &statusLine{w: &b}
+	l.draw(captureStatus{Elapsed: 3 * time.Second, Packets: 140, Messages: 140, Dialogs: 20, Open: 2, KernelDrops: 1, DBSize: 5 << 20})
+	want := "\r\033[K3s  140 packets  140 SIP messages  20 dialogs  2 in progress  1 kernel drops  db 5.0 MiB"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+	l.clear()
+	if !strings.HasSuffix(b.String(), "\r\033[K") {
+		t.Errorf("clear: got %q, want the line erased", b.String())
+	}
+}
