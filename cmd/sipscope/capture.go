@@ -282,7 +282,9 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 			onMessage: func(cs correlate.Stats) {
 				msgs.Store(cs.Messages)
 				dialogs.Store(cs.Dialogs)
-				open.Store(int64(cs.Open))
+				// Frozen dialogs have ended and been stored; they wait
+				// in Grace for late retransmissions only.
+				open.Store(int64(cs.Open - cs.Frozen))
 			}}
 		_, runErr = imp.run(pctx)
 	} else {
