@@ -11,8 +11,11 @@ import (
 // decodeJob reads captures and decodes them; it is the front of every
 // command that works on files.
 type decodeJob struct {
-	files    []string
-	stdin    io.Reader
+	files []string
+	stdin io.Reader
+	// src, when set, is read instead of files (a live capture); the
+	// caller owns it and closes it.
+	src      capture.Source
 	opts     decode.Options
 	handler  decode.Handler
 	progress func(done, total int64) // called now and then when set
@@ -28,17 +31,21 @@ type decodeResult struct {
 // when ctx is cancelled (returning ctx.Err()).
 func (j *decodeJob) run(ctx context.Context) (decodeResult, error) {
 	var res decodeResult
-	if len(j.files) == 0 {
-		return res, usagef("no capture file given (use - for standard input)")
+	src := j.src
+	if src == nil {
+		if len(j.files) == 0 {
+			return res, usagef("no capture file given (use - for standard input)")
+		}
+		if err := checkInputs(j.files); err != nil {
+			return res, err
+		}
+		var err error
+		src, err = capture.Open(j.files, capture.Options{Stdin: j.stdin})
+		if err != nil {
+			return res, err
+		}
+		defer src.Close()
 	}
-	if err := checkInputs(j.files); err != nil {
-		return res, err
-	}
-	src, err := capture.Open(j.files, capture.Options{Stdin: j.stdin})
-	if err != nil {
-		return res, err
-	}
-	defer src.Close()
 	d := decode.New(j.opts, j.handler)
 	var tick func()
 	if prog, ok := src.(capture.Progresser); ok && j.progress != nil {

@@ -35,6 +35,7 @@ later with --db.`,
 		newFlowCmd(io),
 		newExportCmd(io),
 		newDiagnoseCmd(io),
+		newCaptureCmd(io),
 	)
 	return root
 }

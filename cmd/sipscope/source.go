@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/store"
@@ -163,8 +164,18 @@ func checkInputs(files []string) error {
 // importer runs the whole pipeline, capture -> decode -> correlate -> store,
 // for a set of files.
 type importer struct {
-	store     *store.Store
-	files     []string
+	store *store.Store
+	files []string
+	// src, when set, is read instead of files (a live capture, owned by
+	// the caller); no file is registered for it.
+	src capture.Source
+	// onMessage, when set, is called on the decoding goroutine after each
+	// message reached the correlator (a live capture's status line).
+	onMessage func(correlate.Stats)
+	// live hands each dialog to the writer as it ends and commits when
+	// the writer is idle, so that readers of the database see it at once
+	// (instead of in batches of asyncBatch).
+	live      bool
 	io        *streams
 	quiet     bool
 	correlate correlate.Options
@@ -184,6 +195,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	var res importResult
 	var files []string
 	for _, f := range imp.files {
+		if imp.src != nil {
+			break
+		}
 		if _, err := imp.store.AddFile(ctx, f); err != nil {
 			if errors.Is(err, store.ErrAlreadyImported) {
 				res.skipped = append(res.skipped, f)
@@ -196,7 +210,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		}
 		files = append(files, f)
 	}
-	if len(files) == 0 {
+	if len(files) == 0 && imp.src == nil {
 		return res, nil
 	}
 	w, err := imp.store.Writer(ctx)
@@ -217,6 +231,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	// Two stages on two cores: this goroutine decodes and correlates, the
 	// store writes finished dialogs in another (see asyncSink).
 	async := newAsyncSink(sink, cancel)
+	if imp.live {
+		async.live, async.flush = true, w.Flush
+	}
 	if imp.keep == nil && !imp.correlate.Summaries {
 		// The rows' values are made on this goroutine, which has time to
 		// spare: the writer only binds them (see store.Encoder).
@@ -247,6 +264,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 				failed = err
 				cancel(err)
 			}
+			if imp.onMessage != nil {
+				imp.onMessage(corr.Stats())
+			}
 		},
 		OnEvent: func(e *decode.Event) {
 			if failed == nil {
@@ -258,7 +278,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if imp.io.ErrTTY && !imp.quiet {
 		bar = newProgressBar(imp.io.ErrOut, async.counts)
 	}
-	job := &decodeJob{files: files, stdin: imp.io.In, handler: h}
+	job := &decodeJob{files: files, stdin: imp.io.In, handler: h, src: imp.src}
 	if bar != nil {
 		job.progress = bar.update
 	}
@@ -313,7 +333,11 @@ type asyncSink struct {
 	encoder *store.Encoder
 	write   func(d *correlate.Dialog, msgs []*correlate.Message, enc *store.Encoded) error
 	// pool, when set, gets the messages of each dialog once stored.
-	pool   *msgPool
+	pool *msgPool
+	// live sends every dialog at once; flush, when set, is called when
+	// the writer has nothing queued (it commits).
+	live   bool
+	flush  func() error
 	cancel context.CancelCauseFunc
 	ch     chan []asyncItem
 	batch  []asyncItem
@@ -367,6 +391,13 @@ func (s *asyncSink) loop() {
 		if s.pool != nil {
 			for _, it := range b {
 				s.pool.put(it.msgs)
+			}
+		}
+		if s.flush != nil && s.err == nil && len(s.ch) == 0 {
+			if err := s.flush(); err != nil {
+				s.err = err
+				s.failed.Store(true)
+				s.cancel(err)
 			}
 		}
 	}
@@ -427,7 +458,7 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 		enc = s.encoder.Encode(d, msgs)
 	}
 	s.batch = append(s.batch, asyncItem{d, msgs, enc})
-	if len(s.batch) >= asyncBatch {
+	if len(s.batch) >= asyncBatch || s.live {
 		s.ch <- s.batch
 		s.batch = make([]asyncItem, 0, asyncBatch)
 	}

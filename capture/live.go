@@ -1,0 +1,75 @@
+package capture
+
+import (
+	"errors"
+
+	"golang.org/x/net/bpf"
+)
+
+// ErrLiveUnsupported is returned by OpenLive where live capture is not
+// built (every system but Linux).
+var ErrLiveUnsupported = errors.New("live capture needs Linux (AF_PACKET); read capture files instead")
+
+// LiveOptions tune OpenLive.
+type LiveOptions struct {
+	// Snaplen is the most bytes kept of each packet; 0 means 262144
+	// (libpcap's MAXIMUM_SNAPLEN). The kernel cuts packets to it, so a
+	// small snaplen also saves ring space.
+	Snaplen int
+	// Buffer is the size in bytes of each interface's memory-mapped ring;
+	// 0 means 32 MiB. A bigger ring rides out longer bursts before the
+	// kernel drops packets.
+	Buffer int
+	// Promisc puts the interfaces in promiscuous mode, to see traffic not
+	// addressed to this host (a mirror port).
+	Promisc bool
+	// Filter, when set, returns the classic BPF program to attach in the
+	// kernel for an interface of the given link type (a tcpdump
+	// expression compiled for that link type). Nil keeps every packet:
+	// SIP is found by its start line on any port, and IP fragments and
+	// ICMP must reach the decoder.
+	Filter func(link LinkType, snaplen int) ([]bpf.RawInstruction, error)
+}
+
+// LiveStats counts what a live source saw. Packets counts frames handed out
+// by Next; KernelDrops the packets the kernel could not put in the ring
+// because it was full (PACKET_STATISTICS tp_drops).
+type LiveStats struct {
+	Packets     int64
+	KernelDrops int64
+}
+
+// Live is a Source reading from network interfaces (or any other live feed,
+// such as a HEP listener) that runs until it is stopped.
+//
+// Stop, Stats and Err are safe to call from any goroutine while Next runs.
+type Live interface {
+	Source
+	// Stop makes Next return io.EOF within a fraction of a second, so the
+	// pipeline can flush what it holds.
+	Stop()
+	// Stats reports counters so far.
+	Stats() LiveStats
+	// Err is the error that ended the capture early (an interface that
+	// went away), or nil. Next returns io.EOF in that case too, so that
+	// what was captured before is kept; callers check Err after.
+	Err() error
+}
+
+// Interface is one interface a live source reads.
+type Interface struct {
+	Name string
+	Link LinkType
+}
+
+// Interfaces is implemented by live sources that read interfaces: the
+// interfaces, in Frame.Source order. -w picks its file format from their
+// link types.
+type Interfaces interface {
+	Interfaces() []Interface
+}
+
+const (
+	defaultSnaplen = 262144
+	defaultBuffer  = 32 << 20
+)

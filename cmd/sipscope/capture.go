@@ -1,0 +1,384 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/net/bpf"
+
+	"github.com/sipscope/sipscope/capture"
+	bpfc "github.com/sipscope/sipscope/capture/bpf"
+	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/store"
+)
+
+// captureOptions are the flags of `sipscope capture`; the TUI builds them too.
+type captureOptions struct {
+	ifaces     []string
+	filter     string
+	db         string
+	write      string
+	rotateSize string
+	rotateTime time.Duration
+	snaplen    int
+	buffer     string
+	promisc    bool
+	stats      bool
+	quiet      bool
+	links      linkOptions
+}
+
+// captureStatus is what the status line (and the TUI) shows of a running
+// capture.
+type captureStatus struct {
+	Elapsed     time.Duration
+	Packets     int64    // frames read from the interfaces
+	Messages    int64    // SIP messages decoded
+	Dialogs     int64    // dialog records handed to the store
+	Open        int      // dialogs in progress
+	KernelDrops int64    // packets the kernel dropped (ring full)
+	DBSize      int64    // database file and its WAL, bytes (0 without --db)
+	Files       []string // -w files written so far
+
+	started bool // the interfaces were opened
+}
+
+func newCaptureCmd(io *streams) *cobra.Command {
+	opts := &captureOptions{}
+	cmd := &cobra.Command{
+		Use:   "capture -i IFACE[,IFACE...|any] [--db PATH] [-w FILE]",
+		Short: "Capture SIP live from network interfaces",
+		Long: `Capture packets live from one or more network interfaces (Linux, AF_PACKET with a
+memory-mapped ring; no libpcap needed; needs root or CAP_NET_RAW), decode the SIP in
+them and store every dialog in a database as it ends (--db), while "calls --db",
+"show" and "flow" can read it. -w also writes every packet captured to a pcap file
+(pcapng when the interfaces have several link types), starting a new numbered file
+(out.1.pcap, out.2.pcap, …) every --rotate-size bytes or --rotate-time.
+
+By default nothing is filtered: SIP is found by its start line on any port, and IP
+fragments and ICMP are kept (a "port 5060" filter loses fragmented INVITEs).
+-f takes a tcpdump filter expression, run in the kernel.
+
+It runs until Ctrl-C (SIGINT) or SIGTERM, then stores what it holds and exits 0.
+On a terminal a status line shows packets, SIP messages, dialogs, calls in progress,
+kernel drops and database size; kernel drops are also printed at the end.`,
+		Example: `  sudo sipscope capture -i eth0 --db calls.db
+  sudo sipscope capture -i any --db calls.db -w trace.pcap --rotate-size 100M
+  sudo sipscope capture -i eth0,eth1 -f 'udp port 5060 or ip[6:2] & 0x1fff != 0' --db calls.db
+  sipscope calls --db calls.db        # in another terminal, while it runs`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runCaptureCmd(c.Context(), opts, io)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVarP(&opts.ifaces, "interface", "i", nil, "interfaces to capture on, comma-separated, or any (required)")
+	f.StringVarP(&opts.filter, "filter", "f", "", "tcpdump filter expression (default: keep everything)")
+	f.StringVar(&opts.db, "db", "", "database file to store dialogs in (created or added to)")
+	f.StringVarP(&opts.write, "write", "w", "", "also write the packets to this capture file")
+	f.StringVar(&opts.rotateSize, "rotate-size", "", "with -w, start a new numbered file after this size (e.g. 100M, 1G)")
+	f.DurationVar(&opts.rotateTime, "rotate-time", 0, "with -w, start a new numbered file after this time (e.g. 1h)")
+	f.IntVar(&opts.snaplen, "snaplen", 262144, "bytes kept of each packet")
+	f.StringVar(&opts.buffer, "buffer", "32M", "kernel ring size per interface (e.g. 64M); bigger rides out bursts")
+	f.BoolVar(&opts.promisc, "promisc", false, "promiscuous mode: also traffic not addressed to this host")
+	f.BoolVar(&opts.stats, "stats", false, "print counters (packets, messages, dialogs, drops) at the end")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no status line or summary on standard error")
+	addLinkFlags(cmd, &opts.links)
+	return cmd
+}
+
+// parseSize reads a byte count with an optional K, M or G suffix (powers of
+// 1024; a trailing B or iB is allowed).
+func parseSize(flag, s string) (int64, error) {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult, t = 1<<10, t[:n-1]
+		case 'M':
+			mult, t = 1<<20, t[:n-1]
+		case 'G':
+			mult, t = 1<<30, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || v < 0 {
+		return 0, usagef("--%s %q: want a size such as 64M or 1G", flag, s)
+	}
+	return v * mult, nil
+}
+
+func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error {
+	if _, err := opts.check(); err != nil {
+		return err
+	}
+	if opts.db == "" && opts.write == "" {
+		return usagef("capture needs --db PATH (store dialogs) or -w FILE (write packets), or both")
+	}
+	var st *store.Store
+	if opts.db != "" {
+		var err error
+		if st, err = store.Open(opts.db, store.Options{}); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
+	var status func(captureStatus)
+	var line *statusLine
+	if io.ErrTTY && !opts.quiet {
+		line = &statusLine{w: io.ErrOut}
+		status = line.draw
+	}
+	res, err := runCapture(ctx, opts, st, status)
+	if line != nil {
+		line.clear()
+	}
+	if st != nil {
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if res.started && (!opts.quiet || opts.stats) {
+		s := res
+		if opts.db != "" {
+			fmt.Fprintf(io.ErrOut, "%s: %d packets, %d SIP messages, %d dialogs in %s; %d dropped by the kernel\n",
+				opts.db, s.Packets, s.Messages, s.Dialogs, s.Elapsed.Round(time.Millisecond), s.KernelDrops)
+		} else {
+			fmt.Fprintf(io.ErrOut, "%d packets in %s; %d dropped by the kernel\n",
+				s.Packets, s.Elapsed.Round(time.Millisecond), s.KernelDrops)
+		}
+		if len(s.Files) > 0 {
+			fmt.Fprintf(io.ErrOut, "wrote %s\n", strings.Join(s.Files, ", "))
+		}
+	}
+	return err
+}
+
+// captureSizes are the sizes captureOptions give as text.
+type captureSizes struct{ buffer, rotate int64 }
+
+// check validates the options before anything is opened.
+func (opts *captureOptions) check() (captureSizes, error) {
+	var sz captureSizes
+	if len(opts.ifaces) == 0 {
+		return sz, usagef("capture needs -i IFACE (comma-separated, or any)")
+	}
+	if opts.snaplen <= 0 || opts.snaplen > 262144 {
+		return sz, usagef("--snaplen %d: want 1 to 262144", opts.snaplen)
+	}
+	var err error
+	if sz.buffer, err = parseSize("buffer", opts.buffer); err != nil {
+		return sz, err
+	}
+	if opts.rotateSize != "" {
+		if sz.rotate, err = parseSize("rotate-size", opts.rotateSize); err != nil {
+			return sz, err
+		}
+	}
+	if (sz.rotate > 0 || opts.rotateTime > 0) && opts.write == "" {
+		return sz, usagef("--rotate-size and --rotate-time need -w FILE")
+	}
+	return sz, nil
+}
+
+// runCapture captures on opts.ifaces until ctx is cancelled (then flushes
+// and returns nil) or an interface fails (then what was captured is stored
+// and the error returned). Dialogs go to st as they end when st is not
+// nil. status, when set, is called about twice a second from another
+// goroutine, and once at the end.
+func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, status func(captureStatus)) (captureStatus, error) {
+	var final captureStatus
+	sz, err := opts.check()
+	if err != nil {
+		return final, err
+	}
+	lopts := capture.LiveOptions{Snaplen: opts.snaplen, Buffer: int(sz.buffer), Promisc: opts.promisc}
+	if opts.filter != "" {
+		expr := opts.filter
+		lopts.Filter = func(link capture.LinkType, snaplen int) ([]bpf.RawInstruction, error) {
+			prog, err := bpfc.Compile(expr, int(link), snaplen)
+			if err != nil {
+				return nil, usagef("-f %q: %v", expr, err)
+			}
+			return prog, nil
+		}
+	}
+	live, err := capture.OpenLive(opts.ifaces, lopts)
+	if err != nil {
+		return final, err
+	}
+	defer live.Close()
+
+	var src capture.Source = live
+	var rot *capture.Rotator
+	if opts.write != "" {
+		var links []capture.LinkType
+		if l, ok := live.(capture.Interfaces); ok {
+			for _, ifc := range l.Interfaces() {
+				links = append(links, ifc.Link)
+			}
+		}
+		rot, err = capture.NewRotator(opts.write, capture.FormatFor(links...), sz.rotate, opts.rotateTime)
+		if err != nil {
+			return final, err
+		}
+		src = &teeSource{Source: live, w: rot}
+	}
+
+	start := time.Now()
+	var msgs, dialogs atomic.Int64
+	var open atomic.Int64
+	snapshot := func() captureStatus {
+		ls := live.Stats()
+		s := captureStatus{Elapsed: time.Since(start), Packets: ls.Packets, KernelDrops: ls.KernelDrops,
+			Messages: msgs.Load(), Dialogs: dialogs.Load(), Open: int(open.Load())}
+		if opts.db != "" {
+			s.DBSize = fileSize(opts.db) + fileSize(opts.db+"-wal")
+		}
+		if rot != nil {
+			s.Files = rot.Files()
+		}
+		return s
+	}
+
+	// SIGINT ends the capture, not the pipeline: the sources stop, the
+	// decoder, correlator and store drain and flush, and the run ends
+	// normally.
+	stopped := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				live.Stop()
+				return
+			case <-stopped:
+				return
+			case <-tick.C:
+				if status != nil {
+					status(snapshot())
+				}
+			}
+		}
+	}()
+	pctx := context.WithoutCancel(ctx)
+	var runErr error
+	if st != nil {
+		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true,
+			correlate: opts.links.options(),
+			onMessage: func(cs correlate.Stats) {
+				msgs.Store(cs.Messages)
+				dialogs.Store(cs.Dialogs)
+				// Frozen dialogs have ended and been stored; they wait
+				// in Grace for late retransmissions only.
+				open.Store(int64(cs.Open - cs.Frozen))
+			}}
+		_, runErr = imp.run(pctx)
+	} else {
+		// Only -w: no decoding.
+		var f capture.Frame
+		for {
+			if err := src.Next(&f); err != nil {
+				if err != io.EOF {
+					runErr = err
+				}
+				break
+			}
+		}
+	}
+	close(stopped)
+	wg.Wait()
+	if rot != nil {
+		if err := rot.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if tee, ok := src.(*teeSource); ok && tee.err != nil && runErr == nil {
+		runErr = tee.err
+	}
+	if err := live.Err(); err != nil && runErr == nil {
+		runErr = err
+	}
+	final = snapshot()
+	final.started = true
+	if status != nil {
+		status(final)
+	}
+	return final, runErr
+}
+
+// teeSource writes every frame it hands on to a Rotator (-w). A write error
+// ends the capture: the source then returns io.EOF and err is set.
+type teeSource struct {
+	capture.Source
+	w     *capture.Rotator
+	err   error
+	since int
+}
+
+func (t *teeSource) Next(f *capture.Frame) error {
+	if t.err != nil {
+		return io.EOF
+	}
+	if err := t.Source.Next(f); err != nil {
+		if err == io.EOF {
+			// Frames written so far reach the file before the pipeline
+			// winds down.
+			t.w.Flush()
+		}
+		return err
+	}
+	if err := t.w.WriteFrame(f); err != nil {
+		t.err = err
+		return io.EOF
+	}
+	return nil
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// statusLine draws a capture's status on a terminal's standard error.
+type statusLine struct {
+	mu    sync.Mutex
+	w     io.Writer
+	drawn bool
+}
+
+func (l *statusLine) draw(s captureStatus) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	line := fmt.Sprintf("%s  %d packets  %d SIP messages  %d dialogs  %d in progress  %d kernel drops",
+		s.Elapsed.Round(time.Second), s.Packets, s.Messages, s.Dialogs, s.Open, s.KernelDrops)
+	if s.DBSize > 0 {
+		line += "  db " + humanBytes(s.DBSize)
+	}
+	fmt.Fprintf(l.w, "\r\033[K%s", line)
+	l.drawn = true
+}
+
+func (l *statusLine) clear() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.drawn {
+		fmt.Fprint(l.w, "\r\033[K")
+	}
+}
