@@ -17,6 +17,7 @@ import (
 	"github.com/sipscope/sipscope/capture"
 	bpfc "github.com/sipscope/sipscope/capture/bpf"
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/store"
 )
 
@@ -34,6 +35,7 @@ type captureOptions struct {
 	stats      bool
 	quiet      bool
 	links      linkOptions
+	hep        hepOptions
 }
 
 // captureStatus is what the status line (and the TUI) shows of a running
@@ -92,6 +94,7 @@ kernel drops and database size; kernel drops are also printed at the end.`,
 	f.BoolVar(&opts.stats, "stats", false, "print counters (packets, messages, dialogs, drops) at the end")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no status line or summary on standard error")
 	addLinkFlags(cmd, &opts.links)
+	addHEPFlags(f, &opts.hep)
 	return cmd
 }
 
@@ -121,13 +124,22 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 	if _, err := opts.check(); err != nil {
 		return err
 	}
-	if opts.db == "" && opts.write == "" {
-		return usagef("capture needs --db PATH (store dialogs) or -w FILE (write packets), or both")
+	if opts.db == "" && opts.write == "" && opts.hep.send == "" {
+		return usagef("capture needs --db PATH (store dialogs), -w FILE (write packets) or --hep-send ADDR (forward as HEP)")
 	}
 	var st *store.Store
-	if opts.db != "" {
+	switch {
+	case opts.db != "":
 		var err error
 		if st, err = store.Open(opts.db, store.Options{}); err != nil {
+			return err
+		}
+		defer st.Close()
+	case opts.hep.send != "":
+		// Forwarding needs the decoder, which runs inside the import
+		// pipeline; its dialogs go to a scratch store removed at the end.
+		var err error
+		if st, err = store.OpenTemp("", store.Options{DialogsOnly: true}); err != nil {
 			return err
 		}
 		defer st.Close()
@@ -169,8 +181,8 @@ type captureSizes struct{ buffer, rotate int64 }
 // check validates the options before anything is opened.
 func (opts *captureOptions) check() (captureSizes, error) {
 	var sz captureSizes
-	if len(opts.ifaces) == 0 {
-		return sz, usagef("capture needs -i IFACE (comma-separated, or any)")
+	if len(opts.ifaces) == 0 && len(opts.hep.listen) == 0 {
+		return sz, usagef("capture needs -i IFACE (comma-separated, or any) or --hep-listen udp|tcp:ADDR:PORT")
 	}
 	if opts.snaplen <= 0 || opts.snaplen > 262144 {
 		return sz, usagef("--snaplen %d: want 1 to 262144", opts.snaplen)
@@ -212,11 +224,36 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 			return prog, nil
 		}
 	}
-	live, err := capture.OpenLive(opts.ifaces, lopts)
+	var live capture.Live
+	if len(opts.ifaces) > 0 {
+		if live, err = capture.OpenLive(opts.ifaces, lopts); err != nil {
+			return final, err
+		}
+	}
+	// HEP listeners end when ctx does (SIGINT); they are fanned in with
+	// the interfaces, and never block them (a full queue drops and counts).
+	heps, err := opts.hep.listeners(ctx)
+	if err != nil {
+		if live != nil {
+			live.Close()
+		}
+		return final, err
+	}
+	if len(heps) > 0 {
+		srcs := heps
+		if live != nil {
+			srcs = append([]capture.Source{live}, heps...)
+		}
+		live = capture.Join(srcs...)
+	}
+	defer live.Close()
+	sender, err := opts.hep.sender()
 	if err != nil {
 		return final, err
 	}
-	defer live.Close()
+	if sender != nil {
+		defer sender.Close()
+	}
 
 	var src capture.Source = live
 	var rot *capture.Rotator
@@ -278,7 +315,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	var runErr error
 	if st != nil {
 		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true,
-			correlate: opts.links.options(),
+			correlate: opts.links.options(), forward: hepForward(sender),
 			onMessage: func(cs correlate.Stats) {
 				msgs.Store(cs.Messages)
 				dialogs.Store(cs.Dialogs)
@@ -380,5 +417,24 @@ func (l *statusLine) clear() {
 	defer l.mu.Unlock()
 	if l.drawn {
 		fmt.Fprint(l.w, "\r\033[K")
+	}
+}
+
+// hepForward sends every decoded message to Homer (or another collector) as
+// HEPv3 with its original addresses and capture time; nil without a sender.
+// A send error (a collector that is down) never stops the capture.
+func hepForward(s *capture.HEPSender) func(*decode.Message) {
+	if s == nil {
+		return nil
+	}
+	return func(m *decode.Message) {
+		proto := uint8(17) // UDP
+		switch m.Transport {
+		case decode.TCP, decode.TLS, decode.WS, decode.WSS:
+			proto = 6
+		case decode.SCTP:
+			proto = 132
+		}
+		_ = s.Send(m.Src, m.Dst, proto, m.Time, m.Raw)
 	}
 }

@@ -172,6 +172,9 @@ type importer struct {
 	// onMessage, when set, is called on the decoding goroutine after each
 	// message reached the correlator (a live capture's status line).
 	onMessage func(correlate.Stats)
+	// forward, when set, sees each message on the decoding goroutine
+	// before the correlator does, while its buffers are valid (HEP out).
+	forward func(*decode.Message)
 	// live hands each dialog to the writer as it ends and commits when
 	// the writer is idle, so that readers of the database see it at once
 	// (instead of in batches of asyncBatch).
@@ -259,6 +262,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		OnMessage: func(m *decode.Message) {
 			if failed != nil {
 				return
+			}
+			if imp.forward != nil {
+				imp.forward(m)
 			}
 			if err := corr.Add(m); err != nil {
 				failed = err
