@@ -210,7 +210,7 @@ func (a *App) setQuery(q Query) {
 	a.fetch()
 }
 
-func (a *App) top() screenID { return a.stack[len(a.stack)-1] }
+func (a *App) top() screenID   { return a.stack[len(a.stack)-1] }
 func (a *App) push(s screenID) { a.stack = append(a.stack, s) }
 func (a *App) pop() {
 	if len(a.stack) > 1 {
@@ -284,7 +284,7 @@ func (a *App) listKey(ev *tcell.EventKey) {
 		a.list.end()
 	case ev.Key() == tcell.KeyEnter:
 		if d := a.list.selected(); d != nil {
-			a.openFlow(d.CallID)
+			a.openFlow(d)
 		}
 	case ev.Key() == tcell.KeyF7 || ev.Rune() == 'f':
 		a.in = inputFilter
@@ -343,6 +343,12 @@ func (a *App) editKey(ev *tcell.EventKey) {
 		a.edit.left()
 	case tcell.KeyRight:
 		a.edit.right()
+	case tcell.KeyHome, tcell.KeyCtrlA:
+		a.edit.pos = 0
+	case tcell.KeyEnd, tcell.KeyCtrlE:
+		a.edit.pos = len(a.edit.text)
+	case tcell.KeyCtrlU:
+		a.edit.set("")
 	case tcell.KeyRune:
 		a.edit.insert(ev.Rune())
 	default:
@@ -356,30 +362,19 @@ func (a *App) editKey(ev *tcell.EventKey) {
 }
 
 // openFlow loads a dialog's messages and shows its ladder.
-func (a *App) openFlow(callID string) {
+func (a *App) openFlow(d *correlate.Dialog) {
+	callID := d.CallID
 	a.status = "loading " + callID
 	ctx := a.ctx
 	go func() {
 		msgs, err := a.src.Messages(ctx, []string{callID})
-		var d *correlate.Dialog
-		if err == nil {
-			var ds []*correlate.Dialog
-			ds, err = a.src.Dialogs(ctx, Query{Filter: "call=" + callID}, 0, 1)
-			if len(ds) > 0 {
-				d = ds[0]
-			}
-		}
 		apply := func() {
 			if err != nil {
 				a.status = err.Error()
 				return
 			}
 			a.status = ""
-			var dialogs []*correlate.Dialog
-			if d != nil {
-				dialogs = []*correlate.Dialog{d}
-			}
-			a.flow = newFlowView(render.Layout(dialogs, msgs, render.LayoutOptions{}))
+			a.flow = newFlowView(render.Layout([]*correlate.Dialog{d}, msgs, render.LayoutOptions{}))
 			a.flowCall = callID
 			a.flow.selectArrow(0, a.flowHeight())
 			a.push(screenFlow)
@@ -419,7 +414,7 @@ func (a *App) flowKey(ev *tcell.EventKey) {
 		f.selectArrow(0, h)
 	case ev.Key() == tcell.KeyEnd || ev.Rune() == 'G':
 		f.selectArrow(len(f.ladder.Arrows)-1, h)
-	case ev.Key() == tcell.KeyLeft || ev.Rune() == 'l'-8: // 'd'? no: left
+	case ev.Key() == tcell.KeyLeft:
 		f.scrollX(-8, w)
 	case ev.Key() == tcell.KeyRight:
 		f.scrollX(8, w)
@@ -589,12 +584,38 @@ func (a *App) draw() {
 	a.scr.Show()
 }
 
-// listColumns are the call list's columns: header and width.
+// listColumns are the call list's columns: header and width; 0 widths
+// share what the fixed ones leave (see columnWidths).
 var listColumns = []struct {
 	name string
 	w    int
 }{
-	{"#", 6}, {"START", 12}, {"STATE", 11}, {"FINAL", 16}, {"FROM", 14}, {"TO", 14}, {"MSGS", 5}, {"CALL-ID", 0},
+	{"#", 6}, {"START", 13}, {"STATE", 12}, {"FINAL", 17}, {"FROM", 0}, {"TO", 0}, {"MSGS", 5}, {"CALL-ID", 0},
+}
+
+// columnWidths fits the columns to w cells: FROM and TO get a quarter each
+// of what the fixed columns leave (at least 8), the Call-ID the rest, so
+// that 80 columns still show a useful part of every field.
+func columnWidths(w int) []int {
+	fixed := 0
+	for _, c := range listColumns {
+		fixed += c.w
+	}
+	party := max((w-fixed)/4, 8)
+	ws := make([]int, len(listColumns))
+	used := 0
+	for i, c := range listColumns {
+		switch {
+		case c.w > 0:
+			ws[i] = c.w
+		case c.name == "CALL-ID":
+			ws[i] = max(w-used, 0)
+		default:
+			ws[i] = party
+		}
+		used += ws[i]
+	}
+	return ws
 }
 
 func listCells(i int, d *correlate.Dialog) []string {
@@ -641,13 +662,11 @@ func (a *App) drawList() {
 	a.fill(a.put(0, 0, w, 0, title, styleBar), 0, w, styleBar)
 	row := func(y int, cells []string, st tcell.Style) {
 		x := 0
-		for c, col := range listColumns {
-			cw := col.w
-			if cw == 0 {
-				cw = w - x
-			}
+		ws := columnWidths(w)
+		for c := range listColumns {
+			cw := ws[c]
 			s := cells[c]
-			if len([]rune(s)) > cw-1 && col.w > 0 {
+			if len([]rune(s)) > cw-1 && c < len(listColumns)-1 {
 				s = string([]rune(s)[:max(cw-2, 0)]) + "…"
 			}
 			a.put(x, y, cw, 0, s, st)

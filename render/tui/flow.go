@@ -129,7 +129,7 @@ type lineEdit struct {
 	pos  int
 }
 
-func (e *lineEdit) set(s string) { e.text = []rune(s); e.pos = len(e.text) }
+func (e *lineEdit) set(s string)   { e.text = []rune(s); e.pos = len(e.text) }
 func (e *lineEdit) String() string { return string(e.text) }
 
 func (e *lineEdit) insert(r rune) {
