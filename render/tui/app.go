@@ -238,6 +238,7 @@ func (a *App) handle(ev tcell.Event) {
 			a.editKey(ev)
 			return
 		}
+		a.status = "" // an error stays on the status line until the next key
 		switch a.top() {
 		case screenList:
 			a.listKey(ev)
@@ -645,11 +646,8 @@ func userOr(u, uri string) string {
 
 func (a *App) drawList() {
 	w, _ := a.scr.Size()
-	title := " sipscope"
-	if a.opts.Title != "" {
-		title += "  " + a.opts.Title
-	}
-	title += fmt.Sprintf("  %d dialogs", a.list.total)
+	// The count and the query first: a long file name is what gets cut.
+	title := fmt.Sprintf(" sipscope  %d dialogs", a.list.total)
 	if a.query.Filter != "" {
 		title += "  filter: " + a.query.Filter
 	}
@@ -658,6 +656,9 @@ func (a *App) drawList() {
 	}
 	if a.query.Sort != "" {
 		title += "  sort: " + a.query.Sort
+	}
+	if a.opts.Title != "" {
+		title += "  " + a.opts.Title
 	}
 	a.fill(a.put(0, 0, w, 0, title, styleBar), 0, w, styleBar)
 	row := func(y int, cells []string, st tcell.Style) {
