@@ -30,7 +30,9 @@ func (s *tmuxSession) tmux(args ...string) string {
 func (s *tmuxSession) screen() string { return s.tmux("capture-pane", "-p", "-t", s.name) }
 
 // send types keys (tmux key names: Enter, Down, Escape, or literal text).
-func (s *tmuxSession) send(keys ...string) { s.tmux(append([]string{"send-keys", "-t", s.name}, keys...)...) }
+func (s *tmuxSession) send(keys ...string) {
+	s.tmux(append([]string{"send-keys", "-t", s.name}, keys...)...)
+}
 
 // waitFor waits until the screen shows every one of wants.
 func (s *tmuxSession) waitFor(wants ...string) string {
@@ -117,5 +119,21 @@ func TestTUIInTmux(t *testing.T) {
 	scr = s.waitFor("EXIT=0")
 	if strings.Contains(scr, "Call flow") || strings.Contains(scr, "dialogs") {
 		t.Errorf("the UI is still on screen after q (terminal not restored):\n%s", scr)
+	}
+}
+
+// TestBareFilePiped: `sipscope FILE` with standard output not a terminal
+// prints what `sipscope calls FILE` prints.
+func TestBareFilePiped(t *testing.T) {
+	file := filepath.Join("..", "..", "testdata", "sipp", "busy.pcap")
+	var bare, calls strings.Builder
+	if code := run([]string{file}, &streams{In: strings.NewReader(""), Out: &bare, ErrOut: &bare}); code != exitOK {
+		t.Fatalf("sipscope FILE: exit %d\n%s", code, bare.String())
+	}
+	if code := run([]string{"calls", file}, &streams{In: strings.NewReader(""), Out: &calls, ErrOut: &calls}); code != exitOK {
+		t.Fatalf("sipscope calls FILE: exit %d\n%s", code, calls.String())
+	}
+	if bare.String() != calls.String() || !strings.Contains(bare.String(), "486 Busy Here") {
+		t.Errorf("sipscope FILE piped printed\n%s\nwant the calls table\n%s", bare.String(), calls.String())
 	}
 }
