@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gdamore/tcell/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/sipscope/sipscope/correlate"
@@ -110,10 +109,6 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 		defer st.Close()
 		feed = fileFeed(o, ios.In)
 	}
-	scr, err := tcell.NewScreen()
-	if err != nil {
-		return fmt.Errorf("terminal: %w", err)
-	}
 	title := o.db
 	if title == "" {
 		title = strings.Join(o.files, " ")
@@ -145,7 +140,7 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 	} else {
 		app.Progress(tui.Progress{Finished: true})
 	}
-	err = app.Run(ctx, scr)
+	err := app.RunTerminal(ctx)
 	cancel()
 	wg.Wait() // the importer's Writer is closed before the store is
 	return err

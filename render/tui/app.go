@@ -97,6 +97,16 @@ func (a *App) Progress(p Progress) {
 	}
 }
 
+// RunTerminal shows the UI on the process's terminal (see Run), so that
+// callers need not know tcell.
+func (a *App) RunTerminal(ctx context.Context) error {
+	scr, err := tcell.NewScreen()
+	if err != nil {
+		return fmt.Errorf("terminal: %w", err)
+	}
+	return a.Run(ctx, scr)
+}
+
 // Run shows the UI on scr (initialising it) until the user quits or ctx
 // ends. It restores the terminal before returning, also when it panics:
 // the panic comes back as an error with its stack.
