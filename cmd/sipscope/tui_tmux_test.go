@@ -120,6 +120,24 @@ func TestTUIInTmux(t *testing.T) {
 	if strings.Contains(scr, "Call flow") || strings.Contains(scr, "dialogs") {
 		t.Errorf("the UI is still on screen after q (terminal not restored):\n%s", scr)
 	}
+
+	// SIGTERM: the terminal is restored before "interrupted" is printed,
+	// and the exit status is 130.
+	term := fmt.Sprintf("%s tui %s & echo $! > %s/pid; wait $!; echo EXIT=$?; sleep 60", bin, files[0], dir)
+	s.name = "term"
+	s.tmux("new-session", "-d", "-s", s.name, "-x", "80", "-y", "24", "env", "TERM=xterm-256color", "sh", "-c", term)
+	s.waitFor("1 dialogs", "busy")
+	pid, err := os.ReadFile(filepath.Join(dir, "pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("kill", "-TERM", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
+		t.Fatalf("kill: %v %s", err, out)
+	}
+	scr = s.waitFor("EXIT=130", "sipscope: interrupted")
+	if strings.Contains(scr, "1 dialogs") {
+		t.Errorf("the UI is still on screen after SIGTERM:\n%s", scr)
+	}
 }
 
 // TestBareFilePiped: `sipscope FILE` with standard output not a terminal
