@@ -50,6 +50,7 @@ type App struct {
 
 	mu       sync.Mutex
 	progress Progress
+	started  time.Time     // first progress report, for the rate
 	notify   chan struct{} // a progress update is waiting (size 1)
 
 	results chan func() // query results, applied on the UI goroutine
@@ -90,6 +91,9 @@ func New(src Source, opts Options) *App {
 func (a *App) Progress(p Progress) {
 	a.mu.Lock()
 	a.progress = p
+	if a.started.IsZero() {
+		a.started = time.Now()
+	}
 	a.mu.Unlock()
 	select {
 	case a.notify <- struct{}{}:
@@ -815,7 +819,7 @@ func (a *App) drawStatus() {
 	}
 	a.scr.HideCursor()
 	a.mu.Lock()
-	p := a.progress
+	p, started := a.progress, a.started
 	a.mu.Unlock()
 	var s string
 	switch {
@@ -829,6 +833,9 @@ func (a *App) drawStatus() {
 			s += fmt.Sprintf(" %d%%", p.Done*100/p.Total)
 		}
 		s += fmt.Sprintf("  %s  %d messages  %d dialogs", bytesText(p.Done), p.Messages, p.Dialogs)
+		if el := time.Since(started).Seconds(); el > 0.5 {
+			s += fmt.Sprintf("  %s/s", bytesText(int64(float64(p.Done)/el)))
+		}
 	default:
 		s = "Enter flow  / search  f filter  o sort  h help  q quit"
 		if a.top() != screenList {
