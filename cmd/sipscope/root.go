@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 )
 
@@ -19,6 +21,18 @@ later with --db.`,
   sipscope import *.pcap --db calls.db && sipscope calls --db calls.db --kind call
   sipscope flow --call 85216695-42dcdb1d@192.168.1.2 aaa.pcap
   sipscope export --call ID --format html -o call.html aaa.pcap`,
+		// `sipscope FILE...` opens the TUI on a terminal, as `sngrep -I`
+		// does, and prints `calls` when piped.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return c.Help()
+			}
+			if io.OutTTY && isTerminal(os.Stdin) {
+				return runTUI(c.Context(), &tuiOptions{source: sourceOptions{files: args}}, io)
+			}
+			return runCalls(c.Context(), &callsOptions{source: sourceOptions{files: args}, format: "table"}, io)
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version(),
@@ -36,6 +50,7 @@ later with --db.`,
 		newExportCmd(io),
 		newDiagnoseCmd(io),
 		newCaptureCmd(io),
+		newTUICmd(io),
 	)
 	return root
 }

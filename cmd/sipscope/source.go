@@ -185,6 +185,9 @@ type importer struct {
 	// keep, when set, sees each dialog before the store does and may drop
 	// it by returning false.
 	keep func(d *correlate.Dialog, msgs []*correlate.Message) bool
+	// progress, when set, is told now and then how far the import has come
+	// (bytes read of total, messages and dialogs stored): the TUI's feed.
+	progress func(done, total, msgs, dialogs int64)
 }
 
 type importResult struct {
@@ -287,6 +290,12 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	job := &decodeJob{files: files, stdin: imp.io.In, handler: h, src: imp.src}
 	if bar != nil {
 		job.progress = bar.update
+	}
+	if imp.progress != nil {
+		job.progress = func(done, total int64) {
+			m, d := async.counts()
+			imp.progress(done, total, m, d)
+		}
 	}
 	res.decode, err = job.run(ctx)
 	if err == nil {

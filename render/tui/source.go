@@ -1,0 +1,45 @@
+package tui
+
+import (
+	"context"
+
+	"github.com/sipscope/sipscope/correlate"
+)
+
+// Query is what the call list shows: the filter line and the search text.
+// The UI does not parse them: the Source does (the store's ParseFilter), so
+// the filter language has one parser.
+type Query struct {
+	// Filter is a filter-line expression such as "state=busy from~alice
+	// status>=400 kind=call"; "" selects everything.
+	Filter string
+	// Search is the "/" search text, matched case-insensitively against
+	// the dialog's messages (Call-ID, users, any header); "" matches all.
+	Search string
+	// Sort is a sort key list such as "start" or "-duration" ("" is start).
+	Sort string
+}
+
+// Source gives the UI its dialogs. Its methods are called from goroutines
+// other than the one running the UI, possibly at the same time as each
+// other and while the source grows.
+type Source interface {
+	// Count returns how many dialogs q selects.
+	Count(ctx context.Context, q Query) (int, error)
+	// Dialogs returns at most limit dialogs q selects, in q's order,
+	// skipping the first offset.
+	Dialogs(ctx context.Context, q Query, offset, limit int) ([]*correlate.Dialog, error)
+	// Messages returns the messages of these Call-IDs' dialogs.
+	Messages(ctx context.Context, callIDs []string) ([]*correlate.Message, error)
+}
+
+// Progress is how far the feed of a Source has come, shown on the status
+// line: bytes read of a file (Total 0 when unknown, e.g. a live capture),
+// messages and dialogs stored.
+type Progress struct {
+	Done, Total       int64
+	Messages, Dialogs int64
+	// Finished is set once the feed has ended; Err is why, when it failed.
+	Finished bool
+	Err      error
+}
