@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -27,6 +28,10 @@ later with --db.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return c.Help()
+			}
+			// A mistyped command ("sipscope cals x.pcap") is not a file.
+			if _, err := os.Stat(args[0]); err != nil && args[0] != "-" && !strings.ContainsAny(args[0], "./") {
+				return usagef("unknown command %q for \"sipscope\", and no file of that name (see sipscope --help)", args[0])
 			}
 			if io.OutTTY && isTerminal(os.Stdin) {
 				return runTUI(c.Context(), &tuiOptions{source: sourceOptions{files: args}}, io)
