@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,9 @@ import (
 
 type tuiOptions struct {
 	source sourceOptions
+	// live, with -i or --hep-listen, captures live instead of reading
+	// files: the same runCapture as `sipscope capture`.
+	live captureOptions
 }
 
 func newTUICmd(io *streams) *cobra.Command {
@@ -48,6 +52,15 @@ NO_COLOR turns colours off.`,
 		},
 	}
 	addSourceFlags(cmd, &opts.source)
+	f := cmd.Flags()
+	lo := &opts.live
+	f.StringSliceVarP(&lo.ifaces, "interface", "i", nil, "capture live on these interfaces (comma-separated, or any), as `sipscope capture`")
+	f.StringVarP(&lo.filter, "filter", "f", "", "with -i: tcpdump filter expression (default: keep everything)")
+	f.StringVarP(&lo.write, "write", "w", "", "with -i: also write the packets to this capture file")
+	f.IntVar(&lo.snaplen, "snaplen", 262144, "with -i: bytes kept of each packet")
+	f.StringVar(&lo.buffer, "buffer", "32M", "with -i: kernel ring size per interface")
+	f.BoolVar(&lo.promisc, "promisc", false, "with -i: promiscuous mode")
+	addHEPFlags(f, &lo.hep)
 	return cmd
 }
 
@@ -61,6 +74,17 @@ NO_COLOR turns colours off.`,
 // tuiFeed values that run the same importer over their frame source until
 // ctx ends; runTUI does not change.
 type tuiFeed func(ctx context.Context, st *store.Store, progress func(done, total, msgs, dialogs int64)) error
+
+// captureFeed captures live (interfaces, HEP listeners) until the UI quits,
+// storing each dialog as it ends; the UI shows messages and dialogs so far.
+func captureFeed(o *captureOptions) tuiFeed {
+	return func(ctx context.Context, st *store.Store, progress func(done, total, msgs, dialogs int64)) error {
+		_, err := runCapture(ctx, o, st, func(s captureStatus) {
+			progress(0, 0, s.Messages, s.Dialogs)
+		})
+		return err
+	}
+}
 
 // fileFeed imports capture files, quietly: the UI owns the terminal, so
 // warnings and progress go to the UI, never to standard error.
@@ -81,7 +105,22 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 	o := &opts.source
 	var st *store.Store
 	var feed tuiFeed
+	live := len(opts.live.ifaces) > 0 || len(opts.live.hep.listen) > 0
 	switch {
+	case live && (o.db != "" || len(o.files) > 0):
+		return usagef("give -i/--hep-listen or capture files or --db, not several")
+	case live:
+		if _, err := opts.live.check(); err != nil {
+			return err
+		}
+		opts.live.links = o.links
+		var err error
+		if st, err = store.OpenTemp("", store.Options{}); err != nil {
+			return err
+		}
+		defer st.Close()
+		feed = captureFeed(&opts.live)
+		o.files = append(o.files, "live: "+strings.Join(append(slices.Clone(opts.live.ifaces), opts.live.hep.listen...), ","))
 	case o.db != "" && len(o.files) > 0:
 		return usagef("give capture files or --db, not both")
 	case o.db != "":
