@@ -148,7 +148,10 @@ func statusTerm(op, val string) (string, error) {
 	if err != nil || n < 0 || n > 999 {
 		return "", fmt.Errorf("status %s needs a number 0-999, not %q", op, val)
 	}
-	lo, hi := 0, 999
+	// Final statuses are 100-699 (RFC 3261 §7.2; the Filter refuses codes
+	// above): comparisons are clamped to 699. 0 stands for no final
+	// response, so "status<300" includes unanswered dialogs.
+	lo, hi := 0, 699
 	switch op {
 	case ">=":
 		lo = n
@@ -161,6 +164,7 @@ func statusTerm(op, val string) (string, error) {
 	default:
 		return "", fmt.Errorf("status takes =, >=, >, <= or <, not %s", op)
 	}
+	hi = min(hi, 699)
 	if lo > hi {
 		return "", fmt.Errorf("status %s%s selects nothing", op, val)
 	}
