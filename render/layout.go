@@ -24,6 +24,9 @@ type LayoutOptions struct {
 	MergePorts bool
 	// Aliases names endpoints; see Aliases.
 	Aliases Aliases
+	// HideDuplicates leaves out messages that are a second copy of one
+	// IP datagram (decode.Message.Duplicate).
+	HideDuplicates bool
 	// Zone is the time zone writers show times in (default UTC, so that
 	// ladders pasted into tickets read the same everywhere).
 	Zone *time.Location
@@ -90,6 +93,10 @@ type Arrow struct {
 	// ICMP marks a message an ICMP error (or a similar event) came back
 	// for: it did not reach its destination.
 	ICMP bool
+	// Duplicate marks a second copy of one IP datagram (a capture on two
+	// interfaces, a mirror port): not a retransmission, labelled
+	// "(duplicate frame)" so that no writer draws it as a new message.
+	Duplicate bool
 }
 
 // Layout lays out the messages of one or more dialogs (linked legs) as a
@@ -184,6 +191,9 @@ func Layout(dialogs []*correlate.Dialog, msgs []*correlate.Message, opts LayoutO
 
 	var prev time.Time
 	for i, m := range ms {
+		if m.Duplicate && opts.HideDuplicates {
+			continue
+		}
 		id := m.CallID
 		if id == "" {
 			id = m.Message.CallID
@@ -201,6 +211,11 @@ func Layout(dialogs []*correlate.Dialog, msgs []*correlate.Message, opts LayoutO
 			Status:  m.Status,
 			SDP:     m.SDP != nil,
 			ICMP:    len(m.Events) > 0,
+
+			Duplicate: m.Duplicate,
+		}
+		if a.Duplicate {
+			a.Label += " (duplicate frame)"
 		}
 		if a.Method == "" {
 			a.Method = m.CSeqMethod

@@ -23,6 +23,7 @@ type ladderOptions struct {
 	calls      []string
 	linked     bool
 	mergePorts bool
+	noDups     bool
 	aliasFile  string
 }
 
@@ -30,6 +31,7 @@ func addLadderFlags(cmd *cobra.Command, o *ladderOptions) {
 	cmd.Flags().StringArrayVar(&o.calls, "call", nil, "Call-`ID` of a dialog to draw (repeatable: several legs in one ladder)")
 	cmd.Flags().BoolVar(&o.linked, "linked", false, "add every leg linked to the --call dialogs (X-Call-ID, B2BUA suffixes)")
 	cmd.Flags().BoolVar(&o.mergePorts, "merge-ports", false, "one column per IP address instead of per IP:port")
+	cmd.Flags().BoolVar(&o.noDups, "no-duplicates", false, `leave out duplicate frames (one datagram captured twice), drawn "(duplicate frame)" otherwise`)
 	cmd.Flags().StringVar(&o.aliasFile, "alias", "", "name the columns from `FILE`, lines of \"ip[:port] name\"")
 }
 
@@ -50,7 +52,7 @@ func (o *ladderOptions) ladder(ctx context.Context, st *store.Store, ids []strin
 	if err != nil {
 		return nil, err
 	}
-	return render.Layout(dialogs, msgs, render.LayoutOptions{MergePorts: o.mergePorts, Aliases: aliases}), nil
+	return render.Layout(dialogs, msgs, render.LayoutOptions{MergePorts: o.mergePorts, Aliases: aliases, HideDuplicates: o.noDups}), nil
 }
 
 // keepCalls is an importer filter that stores only the dialogs named (and,
