@@ -19,28 +19,7 @@ func diagnoseFile(t *testing.T, path string) ([]*Dialog, [][]Finding, [][]*Messa
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("capture %s not available (%v)", path, err)
 	}
-	col := &collector{}
-	c := New(Options{}, col)
-	var cerr error
-	h := decode.HandlerFuncs{
-		OnMessage: func(m *decode.Message) {
-			if err := c.Add(m.Clone()); err != nil && cerr == nil {
-				cerr = err
-			}
-		},
-		OnEvent: func(e *decode.Event) {
-			if err := c.Event(e); err != nil && cerr == nil {
-				cerr = err
-			}
-		},
-	}
-	decodeFile(t, path, h)
-	if err := c.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if cerr != nil {
-		t.Fatal(cerr)
-	}
+	col := correlatePath(t, path, Options{})
 	fs := make([][]Finding, len(col.dialogs))
 	for i, d := range col.dialogs {
 		fs[i] = Diagnose(d, col.msgs[i], DefaultDiagnoseOptions())
