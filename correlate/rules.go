@@ -471,18 +471,7 @@ func ruleNotEnded(x *diag) []Finding {
 	if x.d.Kind != KindCall {
 		return nil
 	}
-	var ok *Message
-	for _, t := range x.invites() {
-		if t.requests[0].To.Tag != "" {
-			continue
-		}
-		for _, r := range t.responses {
-			if r.Status >= 200 && r.Status < 300 {
-				ok = r
-				break
-			}
-		}
-	}
+	ok := x.answer()
 	if ok == nil {
 		return nil
 	}
@@ -845,18 +834,7 @@ func ruleMissingPRACK(x *diag) []Finding {
 // timer ran out (RFC 4028 §10: the refresher refreshes by N/2, the other
 // side sends BYE before N).
 func ruleSessionTimer(x *diag) []Finding {
-	var ok *Message
-	for _, t := range x.invites() {
-		if t.requests[0].To.Tag != "" {
-			continue
-		}
-		for _, r := range t.responses {
-			if r.Status >= 200 && r.Status < 300 {
-				ok = r
-				break
-			}
-		}
-	}
+	ok := x.answer()
 	if ok == nil {
 		return nil
 	}
@@ -902,4 +880,22 @@ func ruleSessionTimer(x *diag) []Finding {
 	return []Finding{{Severity: SevError, RFC: "RFC 4028 §10", Evidence: idxs(ev),
 		Summary: fmt.Sprintf("No session refresh for %s after Session-Expires %d s was agreed (%s); %s %s after the last refresh.",
 			secs(gap), n, ok.Header("Session-Expires"), what, secs(gap))}}
+}
+
+// answer is the 2xx to the last initial INVITE (no To tag) that got one,
+// or nil: the answer that started the call (RFC 3261 §13.2.2.4).
+func (x *diag) answer() *Message {
+	var ok *Message
+	for _, t := range x.invites() {
+		if t.requests[0].To.Tag != "" {
+			continue
+		}
+		for _, r := range t.responses {
+			if r.Status >= 200 && r.Status < 300 {
+				ok = r
+				break
+			}
+		}
+	}
+	return ok
 }
