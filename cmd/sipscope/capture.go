@@ -56,7 +56,7 @@ type captureStatus struct {
 func newCaptureCmd(io *streams) *cobra.Command {
 	opts := &captureOptions{}
 	cmd := &cobra.Command{
-		Use:   "capture -i IFACE[,IFACE...|any] [--db PATH] [-w FILE]",
+		Use:   "capture (-i IFACE[,IFACE...|any] | --hep-listen udp|tcp:ADDR:PORT) [--db PATH] [-w FILE] [--hep-send ADDR]",
 		Short: "Capture SIP live from network interfaces",
 		Long: `Capture packets live from one or more network interfaces (Linux, AF_PACKET with a
 memory-mapped ring; no libpcap needed; needs root or CAP_NET_RAW), decode the SIP in
@@ -69,12 +69,19 @@ By default nothing is filtered: SIP is found by its start line on any port, and 
 fragments and ICMP are kept (a "port 5060" filter loses fragmented INVITEs).
 -f takes a tcpdump filter expression, run in the kernel.
 
+--hep-listen receives HEP v1/v2/v3 from SIP servers (Kamailio siptrace, OpenSIPS,
+FreeSWITCH, Asterisk res_hep, sngrep -H, other sipscope agents), alone or with -i;
+--hep-send forwards every SIP message captured as HEPv3 to Homer or to a sipscope
+collector.
+
 It runs until Ctrl-C (SIGINT) or SIGTERM, then stores what it holds and exits 0.
 On a terminal a status line shows packets, SIP messages, dialogs, calls in progress,
 kernel drops and database size; kernel drops are also printed at the end.`,
 		Example: `  sudo sipscope capture -i eth0 --db calls.db
   sudo sipscope capture -i any --db calls.db -w trace.pcap --rotate-size 100M
   sudo sipscope capture -i eth0,eth1 -f 'udp port 5060 or ip[6:2] & 0x1fff != 0' --db calls.db
+  sipscope capture --hep-listen udp:0.0.0.0:9060 --db fleet.db
+  sudo sipscope capture -i eth0 --hep-send udp:collector:9060 --hep-name edge-1
   sipscope calls --db calls.db        # in another terminal, while it runs`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
