@@ -80,6 +80,10 @@ func (e *liveEnv) startCapture(args ...string) (*exec.Cmd, *bytes.Buffer) {
 	for i := 0; i < 100; i++ {
 		out, _ := e.cmd("cat", "/proc/net/packet").Output()
 		if bytes.Count(out, []byte("\n")) > 1 {
+			// The socket is listed from socket(2) on, before its ring is
+			// mapped and bound: under load the first packets of the
+			// first call came before the ring (134 of 140 packets).
+			time.Sleep(300 * time.Millisecond)
 			return c, &stderr
 		}
 		time.Sleep(50 * time.Millisecond)
