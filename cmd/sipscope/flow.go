@@ -74,6 +74,8 @@ type flowOptions struct {
 	ascii  bool
 	width  int
 	color  string
+	// noFindings leaves out the findings block above the ladder.
+	noFindings bool
 }
 
 // ladderSource opens the store for commands that draw chosen calls: with
@@ -136,6 +138,7 @@ labels are shortened, and a note says so.`,
 	addSourceFlags(cmd, &opts.source.sourceOptions)
 	addLadderFlags(cmd, &opts.ladder)
 	cmd.Flags().BoolVar(&opts.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
+	cmd.Flags().BoolVar(&opts.noFindings, "no-findings", false, "leave out the findings (why the call failed, as `sipscope diagnose` says) above the ladder")
 	cmd.Flags().IntVar(&opts.width, "width", 0, "fit the ladder to `COLUMNS` characters, 40 or more (default: the terminal width, or no limit when piped)")
 	cmd.Flags().StringVar(&opts.color, "color", "auto", "colour per Call-ID `WHEN`: auto (on a terminal), always or never")
 	return cmd
@@ -161,6 +164,10 @@ func runFlow(ctx context.Context, opts *flowOptions, io *streams) error {
 		return err
 	}
 	defer release()
+	var fs map[string][]correlate.Finding
+	if !opts.noFindings {
+		fs = ladderFindings(l)
+	}
 	width := opts.width
 	topts := render.TextOptions{Width: width, ASCII: opts.ascii, Color: color}
 	if width == 0 && io.OutTTY {
@@ -170,13 +177,21 @@ func runFlow(ctx context.Context, opts *flowOptions, io *streams) error {
 		topts.Width = terminalWidth()
 		if _, cut := render.TextWidth(l, topts); cut {
 			topts.Scroll = true
-			if err := page(ctx, io, func(w goio.Writer) error { return render.Text(w, l, topts) }); err == nil {
+			if err := page(ctx, io, func(w goio.Writer) error {
+				if err := writeFindings(w, l, fs, 0); err != nil {
+					return err
+				}
+				return render.Text(w, l, topts)
+			}); err == nil {
 				return nil
 			}
 			topts.Scroll = false
 		}
 	}
 	out := bufio.NewWriter(io.Out)
+	if err := writeFindings(out, l, fs, topts.Width); err != nil {
+		return err
+	}
 	if err := render.Text(out, l, topts); err != nil {
 		return err
 	}
