@@ -47,6 +47,8 @@ type captureStatus struct {
 	Dialogs     int64    // dialog records handed to the store
 	Open        int      // dialogs in progress
 	KernelDrops int64    // packets the kernel dropped (ring full)
+	HEPPackets  int64    // HEP packets received by --hep-listen
+	HEPDropped  int64    // HEP packets dropped: not HEP, wrong password, or a flood
 	DBSize      int64    // database file and its WAL, bytes (0 without --db)
 	Files       []string // -w files written so far
 
@@ -168,12 +170,21 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 	}
 	if res.started && (!opts.quiet || opts.stats) {
 		s := res
-		if opts.db != "" {
+		switch {
+		case opts.db != "" && len(opts.ifaces) == 0:
+			// HEP only: no interface, so no packets or kernel drops of ours.
+			fmt.Fprintf(io.ErrOut, "%s: %d SIP messages, %d dialogs in %s\n",
+				opts.db, s.Messages, s.Dialogs, s.Elapsed.Round(time.Millisecond))
+		case opts.db != "":
 			fmt.Fprintf(io.ErrOut, "%s: %d packets, %d SIP messages, %d dialogs in %s; %d dropped by the kernel\n",
 				opts.db, s.Packets, s.Messages, s.Dialogs, s.Elapsed.Round(time.Millisecond), s.KernelDrops)
-		} else {
+		case len(opts.ifaces) > 0:
 			fmt.Fprintf(io.ErrOut, "%d packets in %s; %d dropped by the kernel\n",
 				s.Packets, s.Elapsed.Round(time.Millisecond), s.KernelDrops)
+		}
+		if len(opts.hep.listen) > 0 {
+			fmt.Fprintf(io.ErrOut, "HEP: %d packets received, %d dropped (not HEP, wrong --hep-password, or faster than decoded)\n",
+				s.HEPPackets, s.HEPDropped)
 		}
 		if len(s.Files) > 0 {
 			fmt.Fprintf(io.ErrOut, "wrote %s\n", strings.Join(s.Files, ", "))
@@ -285,6 +296,13 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 		ls := live.Stats()
 		s := captureStatus{Elapsed: time.Since(start), Packets: ls.Packets, KernelDrops: ls.KernelDrops,
 			Messages: msgs.Load(), Dialogs: dialogs.Load(), Open: int(open.Load())}
+		for _, h := range heps {
+			if l, ok := h.(*capture.HEPListener); ok {
+				hs := l.Stats()
+				s.HEPPackets += int64(hs.Packets)
+				s.HEPDropped += int64(hs.Bad + hs.BadPassword + hs.Dropped)
+			}
+		}
 		if opts.db != "" {
 			s.DBSize = fileSize(opts.db) + fileSize(opts.db+"-wal")
 		}

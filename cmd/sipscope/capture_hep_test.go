@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func TestCaptureHEPChain(t *testing.T) {
 		go func() { done <- cmd.ExecuteContext(ctx) }()
 		return cancel, done, &errOut
 	}
-	stopColl, collDone, collErr := start("--hep-listen", fmt.Sprintf("udp:127.0.0.1:%d", collPort), "--db", db, "-q")
+	stopColl, collDone, collErr := start("--hep-listen", fmt.Sprintf("udp:127.0.0.1:%d", collPort), "--db", db, "-q", "--stats")
 	stopAgent, agentDone, agentErr := start("--hep-listen", fmt.Sprintf("udp:127.0.0.1:%d", agentPort),
 		"--hep-send", fmt.Sprintf("udp:127.0.0.1:%d", collPort), "--hep-name", "edge-1", "-q")
 	time.Sleep(300 * time.Millisecond) // both listeners bound
@@ -66,6 +67,11 @@ func TestCaptureHEPChain(t *testing.T) {
 	stopColl()
 	if err := <-collDone; err != nil {
 		t.Fatalf("collector: %v (%s)", err, collErr)
+	}
+
+	// The collector counts what it received, and dropped nothing.
+	if !regexp.MustCompile(`HEP: [1-9]\d* packets received, 0 dropped`).Match(collErr.Bytes()) {
+		t.Errorf("collector summary %q: want HEP packets received, none dropped", collErr.String())
 	}
 
 	want := dialogCounts(t, file, "")
