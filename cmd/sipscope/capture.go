@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/net/bpf"
 
 	"github.com/sipscope/sipscope/capture"
@@ -91,20 +92,26 @@ kernel drops and database size; kernel drops are also printed at the end.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVarP(&opts.ifaces, "interface", "i", nil, "interfaces to capture on, comma-separated, or any (required)")
-	f.StringVarP(&opts.filter, "filter", "f", "", "tcpdump filter expression (default: keep everything)")
-	f.StringVar(&opts.db, "db", "", "database file to store dialogs in (created or added to)")
-	f.StringVarP(&opts.write, "write", "w", "", "also write the packets to this capture file")
-	f.StringVar(&opts.rotateSize, "rotate-size", "", "with -w, start a new numbered file after this size (e.g. 100M, 1G)")
-	f.DurationVar(&opts.rotateTime, "rotate-time", 0, "with -w, start a new numbered file after this time (e.g. 1h)")
-	f.IntVar(&opts.snaplen, "snaplen", 262144, "bytes kept of each packet")
-	f.StringVar(&opts.buffer, "buffer", "32M", "kernel ring size per interface (e.g. 64M); bigger rides out bursts")
-	f.BoolVar(&opts.promisc, "promisc", false, "promiscuous mode: also traffic not addressed to this host")
+	addLiveFlags(f, opts)
+	f.StringVar(&opts.db, "db", "", "database `PATH` to store dialogs in (created or added to)")
 	f.BoolVar(&opts.stats, "stats", false, "print counters (packets, messages, dialogs, drops) at the end")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no status line or summary on standard error")
 	addLinkFlags(cmd, &opts.links)
-	addHEPFlags(f, &opts.hep)
 	return cmd
+}
+
+// addLiveFlags adds the flags of a live capture (interfaces, filter, -w
+// and its rotation, ring, HEP in and out), shared by capture and tui -i.
+func addLiveFlags(f *pflag.FlagSet, opts *captureOptions) {
+	f.StringSliceVarP(&opts.ifaces, "interface", "i", nil, "capture on these interfaces: `IFACE`[,IFACE...] or any")
+	f.StringVarP(&opts.filter, "filter", "f", "", "tcpdump filter `EXPR` (default: keep everything)")
+	f.StringVarP(&opts.write, "write", "w", "", "also write the packets to capture `FILE`")
+	f.StringVar(&opts.rotateSize, "rotate-size", "", "with -w, start a new numbered file after `SIZE` (e.g. 100M, 1G)")
+	f.DurationVar(&opts.rotateTime, "rotate-time", 0, "with -w, start a new numbered file after `DURATION` (e.g. 1h)")
+	f.IntVar(&opts.snaplen, "snaplen", 262144, "`BYTES` kept of each packet")
+	f.StringVar(&opts.buffer, "buffer", "32M", "kernel ring `SIZE` per interface (e.g. 64M); bigger rides out bursts")
+	f.BoolVar(&opts.promisc, "promisc", false, "promiscuous mode: also traffic not addressed to this host")
+	addHEPFlags(f, &opts.hep)
 }
 
 // parseSize reads a byte count with an optional K, M or G suffix (powers of

@@ -24,13 +24,13 @@ type hepOptions struct {
 // addHEPFlags registers the HEP flags on fs.
 func addHEPFlags(fs *pflag.FlagSet, o *hepOptions) {
 	fs.StringArrayVar(&o.listen, "hep-listen", nil,
-		"receive HEP v1/v2/v3 at udp:ADDR:PORT or tcp:ADDR:PORT (repeatable; e.g. udp:0.0.0.0:9060)")
+		"receive HEP v1/v2/v3 at `ADDR`: udp:IP:PORT or tcp:IP:PORT (repeatable; e.g. udp:0.0.0.0:9060)")
 	fs.StringVar(&o.send, "hep-send", "",
-		"forward every SIP message as HEPv3 to udp:HOST:PORT or tcp:HOST:PORT (Homer, or another sipscope)")
-	fs.Uint32Var(&o.id, "hep-id", 2001, "capture agent id in sent HEP (Homer's node id)")
-	fs.StringVar(&o.name, "hep-name", "", "capture node name in sent HEP (default: none)")
+		"forward every SIP message as HEPv3 to `ADDR`: udp:HOST:PORT or tcp:HOST:PORT (Homer, or another sipscope)")
+	fs.Uint32Var(&o.id, "hep-id", 2001, "capture agent `ID` in sent HEP (Homer's node id)")
+	fs.StringVar(&o.name, "hep-name", "", "capture node `NAME` in sent HEP (default: none)")
 	fs.StringVar(&o.password, "hep-password", "",
-		"HEP auth key: required on received packets, added to sent ones")
+		"HEP auth key (`SECRET`): required on received packets, added to sent ones")
 }
 
 // listeners opens every --hep-listen address. On an error the ones already

@@ -52,15 +52,8 @@ NO_COLOR turns colours off.`,
 		},
 	}
 	addSourceFlags(cmd, &opts.source)
-	f := cmd.Flags()
-	lo := &opts.live
-	f.StringSliceVarP(&lo.ifaces, "interface", "i", nil, "capture live on these interfaces (comma-separated, or any), as `sipscope capture`")
-	f.StringVarP(&lo.filter, "filter", "f", "", "with -i: tcpdump filter expression (default: keep everything)")
-	f.StringVarP(&lo.write, "write", "w", "", "with -i: also write the packets to this capture file")
-	f.IntVar(&lo.snaplen, "snaplen", 262144, "with -i: bytes kept of each packet")
-	f.StringVar(&lo.buffer, "buffer", "32M", "with -i: kernel ring size per interface")
-	f.BoolVar(&lo.promisc, "promisc", false, "with -i: promiscuous mode")
-	addHEPFlags(f, &lo.hep)
+	// -i and --hep-listen: a live capture instead of files.
+	addLiveFlags(cmd.Flags(), &opts.live)
 	return cmd
 }
 
