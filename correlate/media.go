@@ -68,10 +68,12 @@ type Stream struct {
 	Link         Link
 
 	// RFC 3550 §6.4.1 / A.3 counts.
-	Packets    int // packets received (duplicates excluded)
+	// Packets counts every packet received, duplicates and late ones
+	// included, as RFC 3550 A.3 counts "received" (and tshark does).
+	Packets    int
 	Bytes      int // payload bytes of those packets
 	Expected   int // extended highest sequence - base sequence + 1
-	Lost       int // Expected - Packets; negative when duplicates or late retransmits outnumber losses
+	Lost       int // Expected - Packets; negative when duplicates outnumber losses
 	OutOfOrder int // packets whose sequence is below the highest seen so far (and not duplicates)
 	Duplicates int // packets whose sequence was seen just before (same number)
 	// Seq wraps seen: the extended sequence's cycle count (RFC 3550 A.1).
