@@ -102,6 +102,11 @@ type Decoder struct {
 	tcp *tcpState
 	// recent SIP datagrams, to tell duplicate frames (dup.go)
 	dup dupState
+
+	// dg, when the Handler implements DatagramHandler, gets candidate
+	// RTP/RTCP datagrams (rtp.go) in dgram, reused.
+	dg    DatagramHandler
+	dgram Datagram
 }
 
 // New returns a decoder that reports to h.
@@ -110,6 +115,9 @@ func New(opts Options, h Handler) *Decoder {
 	d.ip = newIPState(d.opts)
 	d.dup.seed = maphash.MakeSeed()
 	d.tcp = newTCPState(d.opts)
+	if dg, ok := h.(DatagramHandler); ok {
+		d.dg = dg
+	}
 	return d
 }
 

@@ -14,6 +14,16 @@ import (
 type HandlerFuncs struct {
 	OnMessage func(*Message)
 	OnEvent   func(*Event)
+	// OnDatagram, when set, gets candidate RTP/RTCP datagrams (see
+	// DatagramHandler).
+	OnDatagram func(*Datagram)
+}
+
+// Datagram calls OnDatagram.
+func (h HandlerFuncs) Datagram(dg *Datagram) {
+	if h.OnDatagram != nil {
+		h.OnDatagram(dg)
+	}
 }
 
 // Message calls OnMessage.

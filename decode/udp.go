@@ -23,6 +23,9 @@ func (d *Decoder) onUDP(p *pkt, sport, dport uint16, payload []byte) {
 			d.stats.Encrypted++ // DTLS (RFC 7252-style SIP over DTLS); no keys
 		default:
 			d.stats.NonSIP++
+			if d.dg != nil && LooksRTP(payload) {
+				d.datagram(p, sport, dport, payload)
+			}
 		}
 		return
 	}
@@ -82,4 +85,14 @@ func skipPad(b []byte) []byte {
 // (content type 20-23, major version 3 for TLS, 0xfe for DTLS).
 func isTLSRecord(b []byte) bool {
 	return len(b) >= 5 && b[0] >= 0x14 && b[0] <= 0x17 && (b[1] == 3 || b[1] == 0xfe)
+}
+
+// datagram hands a candidate RTP or RTCP payload to the DatagramHandler.
+func (d *Decoder) datagram(p *pkt, sport, dport uint16, payload []byte) {
+	d.dgram = Datagram{
+		Time: p.time, Src: netip.AddrPortFrom(p.src, sport), Dst: netip.AddrPortFrom(p.dst, dport),
+		Payload: payload, Frames: p.frames,
+	}
+	d.dg.Datagram(&d.dgram)
+	d.dgram = Datagram{}
 }

@@ -1,0 +1,533 @@
+package correlate
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sipscope/sipscope/decode"
+)
+
+// MediaOptions configure a Media tracker. Zero values mean defaults.
+type MediaOptions struct {
+	// NoHeuristic turns off finding RTP that no SDP announced; by default
+	// any UDP datagram between two unprivileged ports that parses as RTP
+	// version 2 (and not RTCP) makes or extends a stream, as tshark does
+	// with -o rtp.heuristic_rtp:TRUE.
+	NoHeuristic bool
+	// Sink, when set, gets every RTP packet (see PacketSink).
+	Sink PacketSink
+	// MaxStreams bounds the streams tracked at once (default 65536);
+	// packets of further streams are counted in MediaStats.Dropped.
+	MaxStreams int
+	// MaxEndpoints bounds the SDP addresses remembered (default 262144);
+	// the oldest are forgotten first.
+	MaxEndpoints int
+}
+
+func (o MediaOptions) withDefaults() MediaOptions {
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = 1 << 16
+	}
+	if o.MaxEndpoints <= 0 {
+		o.MaxEndpoints = 1 << 18
+	}
+	return o
+}
+
+// MediaStats counts what the media tracker saw.
+type MediaStats struct {
+	RTP        int64 // RTP packets counted in a stream
+	RTCP       int64 // RTCP compound packets read
+	Linked     int64 // of RTP, packets of streams an SDP announced
+	Heuristic  int64 // of RTP, packets of streams no SDP announced
+	NotRTP     int64 // candidate datagrams that were neither (a header cut short, a privileged port)
+	Dropped    int64 // packets of streams beyond MaxStreams
+	Unmatched  int64 // RTCP report blocks about no known stream
+	Endpoints  int   // SDP addresses remembered now
+	Streams    int   // streams tracked
+	SDPs       int64 // SDP bodies read
+	Superseded int64 // streams ended because a later call's SDP claimed their addresses
+}
+
+// Media links RTP and RTCP to calls through their SDP offers and answers
+// and keeps per-stream statistics (RFC 3550 A.3 loss, A.8 jitter) in
+// constant memory per stream. It is not safe for concurrent use: the
+// goroutine that feeds the decoder feeds it SIP messages (Message) and
+// datagrams (Datagram) in capture order, then calls Streams.
+type Media struct {
+	opts      MediaOptions
+	endpoints map[netip.AddrPort]*endpoint
+	epQ       []netip.AddrPort // in order of announcement, to forget the oldest
+	epH       int
+	epoch     uint64 // bumped on every SDP, so streams re-check their call
+	calls     map[string]*callMedia
+	streams   map[StreamKey]*streamState
+	bySSRC    map[uint32][]*streamState
+	done      []*streamState // superseded streams, kept for Streams
+	all       int            // streams made
+	stats     MediaStats
+	rtp       decode.RTP
+	rtcp      decode.RTCP
+	pkt       RTPPacket
+	// last caches the stream of the previous packet: packets of a stream
+	// come in runs, and the map lookup is most of the per-packet cost.
+	last *streamState
+}
+
+// callMedia is what the tracker knows of one call's signalling.
+type callMedia struct {
+	callID    string
+	callerTag string // From tag of the first message seen: the caller's
+	seen      bool
+}
+
+// endpoint is an address and port an SDP announced for receiving media
+// (or RTCP), and who announced it.
+type endpoint struct {
+	call *callMedia
+	by   Direction // the party that announced it: media sent to it comes from the other
+	rtcp bool      // the RTCP address (port+1 or a=rtcp), not the RTP one
+	nat  bool      // the signalling source address with the announced port (NAT hint)
+	// notRTP: the SDP put a non-RTP transport (udptl) here.
+	notRTP bool
+	types  []payloadType
+	epoch  uint64
+	since  time.Time
+}
+
+// payloadType maps an RTP payload type to its encoding (a=rtpmap).
+type payloadType struct {
+	pt    int
+	enc   string
+	clock int
+}
+
+// NewMedia returns a media tracker.
+func NewMedia(opts MediaOptions) *Media {
+	return &Media{
+		opts:      opts.withDefaults(),
+		endpoints: make(map[netip.AddrPort]*endpoint),
+		calls:     make(map[string]*callMedia),
+		streams:   make(map[StreamKey]*streamState),
+		bySSRC:    make(map[uint32][]*streamState),
+	}
+}
+
+// Stats returns the counters so far.
+func (md *Media) Stats() MediaStats {
+	s := md.stats
+	s.Endpoints = len(md.endpoints)
+	s.Streams = md.all
+	return s
+}
+
+// Message reads the SDP of a SIP message (offer or answer, in any request
+// or response: INVITE, re-INVITE, UPDATE, PRACK, ACK, 18x, 200) and
+// remembers the addresses it announces for its call. m may alias decoder
+// buffers: what is kept is copied.
+func (md *Media) Message(m *decode.Message) {
+	if m == nil || m.CallID == "" {
+		return
+	}
+	cm := md.calls[m.CallID]
+	if cm == nil {
+		if m.SDP == nil {
+			return // nothing to learn; the caller's tag is found with the first SDP
+		}
+		cm = &callMedia{callID: strings.Clone(m.CallID), callerTag: strings.Clone(m.From.Tag)}
+		md.calls[cm.callID] = cm
+	}
+	if m.SDP == nil {
+		return
+	}
+	md.stats.SDPs++
+	// Who sent this SDP: a request is sent by its From party, a response
+	// by its To party (RFC 3261 §8.2.6.2, §12.1: the tags keep their
+	// sides for the whole dialog).
+	fromCaller := m.From.Tag == cm.callerTag
+	by := DirectionFromCallee
+	if fromCaller == m.Request {
+		by = DirectionFromCaller
+	}
+	md.epoch++
+	for i := range m.SDP.Media {
+		sm := &m.SDP.Media[i]
+		if sm.Port == 0 {
+			continue // RFC 3264 §6: port 0 rejects the stream
+		}
+		addr, err := netip.ParseAddr(sm.Connection)
+		if err != nil {
+			continue // an FQDN in c= (RFC 8866 §5.7): nothing to match packets against
+		}
+		addr = addr.Unmap()
+		if !strings.HasPrefix(sm.Proto, "RTP/") {
+			// udptl (T.38 fax) or TCP media: what is sent there now is
+			// not RTP, even if it starts like it (audio a gateway keeps
+			// sending after the switch to T.38 is dissected as T.38 by
+			// Wireshark too).
+			md.announce(netip.AddrPortFrom(addr, uint16(sm.Port)), &endpoint{call: cm, by: by, notRTP: true, epoch: md.epoch, since: m.Time})
+			continue
+		}
+		types := rtpTypes(sm)
+		ep := &endpoint{call: cm, by: by, types: types, epoch: md.epoch, since: m.Time}
+		port := uint16(sm.Port)
+		md.announce(netip.AddrPortFrom(addr, port), ep)
+		// RFC 3550 §11: RTCP on the next port up, unless a=rtcp (RFC
+		// 3605) says otherwise; with rtcp-mux (RFC 5761) it shares the
+		// RTP port, which the RTP endpoint already covers.
+		rtcpPort := port + 1
+		rtcpAddr := addr
+		if sm.RTCP != "" {
+			p, rest := cutSpace(sm.RTCP)
+			if n := atoiPort(p); n > 0 {
+				rtcpPort = uint16(n)
+			}
+			// a=rtcp:port IN IP4 addr
+			if f := strings.Fields(rest); len(f) == 3 {
+				if a, err := netip.ParseAddr(f[2]); err == nil {
+					rtcpAddr = a.Unmap()
+				}
+			}
+		}
+		rep := *ep
+		rep.rtcp = true
+		md.announce(netip.AddrPortFrom(rtcpAddr, rtcpPort), &rep)
+		// NAT hint: the party behind NAT announces its private address;
+		// its media comes from, and must go to, the public address its
+		// signalling came from.
+		if sig := m.Src.Addr().Unmap(); sig.IsValid() && sig != addr {
+			nep := *ep
+			nep.nat = true
+			if k := netip.AddrPortFrom(sig, port); md.endpoints[k] == nil || md.endpoints[k].nat || md.endpoints[k].call != cm {
+				md.announce(k, &nep)
+			}
+		}
+	}
+}
+
+// rtpTypes copies the payload types of an m= line with their encodings
+// (rtpmap, else RFC 3551's static table).
+func rtpTypes(sm *decode.Media) []payloadType {
+	types := make([]payloadType, 0, len(sm.Formats))
+	for _, f := range sm.Formats {
+		pt := atoiPort(f)
+		if pt < 0 || pt > 127 {
+			continue
+		}
+		t := payloadType{pt: pt}
+		for _, r := range sm.RTPMap {
+			if r.Payload == pt {
+				t.enc, t.clock = strings.Clone(r.Encoding), r.Clock
+				break
+			}
+		}
+		if t.enc == "" {
+			t.enc, t.clock = staticType(pt)
+		}
+		types = append(types, t)
+	}
+	return types
+}
+
+// announce remembers ep at k, forgetting the oldest endpoint beyond
+// MaxEndpoints.
+func (md *Media) announce(k netip.AddrPort, ep *endpoint) {
+	if _, ok := md.endpoints[k]; !ok {
+		md.epQ = append(md.epQ, k)
+	}
+	md.endpoints[k] = ep
+	for len(md.endpoints) > md.opts.MaxEndpoints && md.epH < len(md.epQ) {
+		delete(md.endpoints, md.epQ[md.epH])
+		md.epH++
+	}
+	if md.epH > 1024 && md.epH*2 > len(md.epQ) {
+		md.epQ = append(md.epQ[:0], md.epQ[md.epH:]...)
+		md.epH = 0
+	}
+}
+
+// Datagram reads one candidate RTP or RTCP datagram. dg may alias decoder
+// buffers; nothing of it is kept.
+func (md *Media) Datagram(dg *decode.Datagram) {
+	b := dg.Payload
+	if decode.IsRTCP(b) {
+		md.onRTCP(dg)
+		return
+	}
+	if decode.ParseRTP(b, &md.rtp) != nil {
+		md.stats.NotRTP++
+		return
+	}
+	r := &md.rtp
+	key := StreamKey{Src: dg.Src, Dst: dg.Dst, SSRC: r.SSRC}
+	st := md.last
+	if st == nil || st.key != key {
+		st = md.streams[key]
+	}
+	if st != nil && st.epoch != md.epoch {
+		// An SDP came since this stream's last packet: if it gave the
+		// stream's addresses to another call (ports reused for the next
+		// call of a SIPp run), the packets from now on are that call's.
+		st.epoch = md.epoch
+		st.blocked = md.blocked(key.Dst)
+		if ep, by, link := md.lookup(key); ep != nil && ep.call != st.call && ep.since.After(st.start) {
+			md.retire(st)
+			st = md.newStream(key, ep, by, link, dg.Time)
+		}
+	}
+	if st != nil && st.blocked || st == nil && md.blocked(key.Dst) {
+		md.stats.NotRTP++
+		return
+	}
+	if st == nil {
+		ep, by, link := md.lookup(key)
+		if ep == nil {
+			if md.opts.NoHeuristic || !heuristicPorts(dg.Src.Port(), dg.Dst.Port()) {
+				md.stats.NotRTP++
+				return
+			}
+		}
+		if len(md.streams) >= md.opts.MaxStreams {
+			md.stats.Dropped++
+			return
+		}
+		st = md.newStream(key, ep, by, link, dg.Time)
+	}
+	md.last = st
+	md.stats.RTP++
+	if st.call != nil {
+		md.stats.Linked++
+	} else {
+		md.stats.Heuristic++
+	}
+	enc, clock := st.typeOf(int(r.PayloadType))
+	st.add(r, dg.Time, enc, clock)
+	if md.opts.Sink != nil {
+		p := &md.pkt
+		*p = RTPPacket{
+			Key: key, Seq: r.Seq, Timestamp: r.Timestamp, Arrival: dg.Time, Marker: r.Marker,
+			PayloadType: int(r.PayloadType), Encoding: enc, ClockRate: clock, Payload: r.Payload,
+		}
+		if st.call != nil {
+			p.CallID = st.call.callID
+		}
+		md.opts.Sink(p)
+		*p = RTPPacket{}
+	}
+}
+
+// lookup finds the call of a stream: the SDP address it was sent to, else
+// the one it came from (symmetric RTP, RFC 4961, where the other side is
+// behind NAT and the stream goes to its public address).
+func (md *Media) lookup(k StreamKey) (*endpoint, Direction, Link) {
+	if ep := md.endpoints[k.Dst]; ep != nil && !ep.rtcp && !ep.notRTP {
+		link := LinkSDP
+		if ep.nat {
+			link = LinkNAT
+		}
+		return ep, other(ep.by), link
+	}
+	if ep := md.endpoints[k.Src]; ep != nil && !ep.rtcp && !ep.notRTP {
+		return ep, ep.by, LinkNAT
+	}
+	return nil, DirectionUnknown, LinkHeuristic
+}
+
+// blocked reports whether the SDP put a non-RTP transport at k.
+func (md *Media) blocked(k netip.AddrPort) bool {
+	ep := md.endpoints[k]
+	return ep != nil && ep.notRTP
+}
+
+func other(d Direction) Direction {
+	switch d {
+	case DirectionFromCaller:
+		return DirectionFromCallee
+	case DirectionFromCallee:
+		return DirectionFromCaller
+	}
+	return d
+}
+
+// heuristicPorts reports whether a datagram between these ports may be
+// RTP no SDP announced: RTP uses unprivileged ports (RFC 3550 §11 leaves
+// them dynamic); DNS, NTP, SNMP and their kind on 1-1023 are not taken.
+func heuristicPorts(src, dst uint16) bool { return src >= 1024 && dst >= 1024 }
+
+func (md *Media) newStream(key StreamKey, ep *endpoint, by Direction, link Link, t time.Time) *streamState {
+	st := &streamState{key: key, epoch: md.epoch, start: t, dir: by, link: link, pt: -1}
+	if ep != nil {
+		st.call, st.types = ep.call, ep.types
+		// The payload types the sender announced apply when the
+		// receiver's SDP did not list one (RFC 3264 §5.1).
+		if back := md.endpoints[key.Src]; back != nil && back.call == ep.call && back != ep {
+			st.back = back.types
+		}
+	}
+	md.streams[key] = st
+	md.bySSRC[key.SSRC] = append(md.bySSRC[key.SSRC], st)
+	md.all++
+	return st
+}
+
+// retire ends a stream whose addresses a later call took over.
+func (md *Media) retire(st *streamState) {
+	delete(md.streams, st.key)
+	md.done = append(md.done, st)
+	md.stats.Superseded++
+	if md.last == st {
+		md.last = nil
+	}
+}
+
+// onRTCP attaches the reports of an RTCP compound packet to the streams
+// they are about.
+func (md *Media) onRTCP(dg *decode.Datagram) {
+	err := decode.ParseRTCP(dg.Payload, &md.rtcp)
+	if err != nil && md.rtcp.Packets == 0 {
+		md.stats.NotRTP++
+		return
+	}
+	md.stats.RTCP++
+	rc := &md.rtcp
+	for i := range rc.SR {
+		sr := &rc.SR[i]
+		// RFC 3550 §6.4.1: the sender of an SR sends the stream with
+		// its SSRC, from the host the RTCP came from.
+		if st := md.rtcpStream(sr.SSRC, dg.Src.Addr(), dg.Src.Port()); st != nil {
+			rs := st.rtcpStats()
+			rs.SR++
+			st.lastSR = uint32(sr.NTP >> 16)
+			st.lastSRAt = dg.Time
+		}
+	}
+	for i := range rc.Blocks {
+		b := &rc.Blocks[i]
+		// A report block is about a stream its reporter received: one
+		// sent to the host the RTCP came from.
+		st := md.rtcpStream(b.SSRC, dg.Src.Addr(), 0)
+		if st == nil {
+			md.stats.Unmatched++
+			continue
+		}
+		rs := st.rtcpStats()
+		rs.RR++
+		rs.FractionLostPct = float64(b.FractionLost) * 100 / 256
+		rs.MaxFractionLostPct = max(rs.MaxFractionLostPct, rs.FractionLostPct)
+		rs.CumulativeLost = int(b.CumulativeLost)
+		if clock := st.clock; clock > 0 {
+			rs.JitterMs = float64(b.Jitter) * 1000 / float64(clock)
+			rs.MaxJitterMs = max(rs.MaxJitterMs, rs.JitterMs)
+		}
+		// RFC 3550 §6.4.1: round trip = arrival - LSR - DLSR, measured
+		// here with the capture's clock: the SR's arrival stands for
+		// its NTP time, so it holds for a capture near the sender.
+		if b.LSR != 0 && b.LSR == st.lastSR && !st.lastSRAt.IsZero() {
+			rtt := dg.Time.Sub(st.lastSRAt).Seconds()*1000 - float64(b.DLSR)*1000/65536
+			if rtt >= 0 {
+				rs.RTTMs = &rtt
+			}
+		}
+	}
+	for i := range rc.VoIP {
+		v := &rc.VoIP[i]
+		st := md.rtcpStream(v.SSRC, dg.Src.Addr(), 0)
+		if st == nil {
+			md.stats.Unmatched++
+			continue
+		}
+		rs := st.rtcpStats()
+		rs.XR++
+		rs.XRVoIP = &XRVoIPMetrics{
+			LossRatePct: float64(v.LossRate) * 100 / 256, DiscardRatePct: float64(v.DiscardRate) * 100 / 256,
+			RoundTripMs: int(v.RoundTrip), EndSystemMs: int(v.EndSystem), RFactor: int(v.RFactor),
+			MOSLQ: float64(v.MOSLQ) / 10, MOSCQ: float64(v.MOSCQ) / 10, JitterBufMs: int(v.JBNominal),
+		}
+	}
+}
+
+// rtcpStream finds the stream with ssrc that host sent (srcPort != 0: an
+// SR) or received (srcPort 0: a report block). With several candidates
+// (one SSRC relayed on two legs) the host decides; with one it is taken.
+func (md *Media) rtcpStream(ssrc uint32, host netip.Addr, srcPort uint16) *streamState {
+	cands := md.bySSRC[ssrc]
+	var best *streamState
+	bestScore := -1
+	for _, st := range cands {
+		score := 0
+		end := st.key.Dst
+		if srcPort != 0 {
+			end = st.key.Src
+		}
+		if end.Addr() == host {
+			score += 2
+		}
+		if score > bestScore || (score == bestScore && st.packets > best.packets) {
+			best, bestScore = st, score
+		}
+	}
+	if bestScore < 2 && len(cands) > 1 {
+		return nil
+	}
+	return best
+}
+
+// Streams summarises every stream seen, ordered by start time (then
+// addresses). It may be called once the input has ended; the tracker can
+// go on after it.
+func (md *Media) Streams() []Stream {
+	states := make([]*streamState, 0, len(md.streams)+len(md.done))
+	states = append(states, md.done...)
+	for _, st := range md.streams {
+		states = append(states, st)
+	}
+	slices.SortFunc(states, func(a, b *streamState) int {
+		if c := a.start.Compare(b.start); c != 0 {
+			return c
+		}
+		if c := a.key.Src.Compare(b.key.Src); c != 0 {
+			return c
+		}
+		if c := a.key.Dst.Compare(b.key.Dst); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.key.SSRC, b.key.SSRC)
+	})
+	out := make([]Stream, 0, len(states))
+	for _, st := range states {
+		out = append(out, st.summary())
+	}
+	return out
+}
+
+// cutSpace splits s at its first space.
+func cutSpace(s string) (string, string) {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
+// atoiPort parses a small decimal number (a port or payload type); -1 when
+// s is not one.
+func atoiPort(s string) int {
+	if s == "" || len(s) > 5 {
+		return -1
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n > 65535 {
+		return -1
+	}
+	return n
+}
