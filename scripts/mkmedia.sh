@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Make the media captures in testdata/media/: SIPp calling SIPp with audio, each side
+# playing RTP recorded in the G.711 A-law and RFC 4733 recordings that Debian's
+# sip-tester ships (/usr/share/sip-tester/*.pcap) with <exec play_pcap_audio>, some
+# first rewritten by scripts/rtpmangle (packets dropped, re-timed, DTMF spliced in),
+# recorded by tcpdump on the loopback of a private network namespace. Writes
+# NAME.pcap and NAME.rtp-streams.txt (tshark -z rtp,streams on it) for each.
+#
+# usage: sudo scripts/mkmedia.sh [OUTDIR] [NAME...]
+#   OUTDIR defaults to testdata/media; NAMEs pick some captures (default: all).
+#
+# Needs root, Go, and the Debian packages sip-tester, tcpdump, tshark, iproute2.
+# Each call lasts about 5 s; the namespace (mediax-cap) and /tmp/mediax-* are
+# removed on exit, whatever happens. No packet leaves the namespace.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/netns.sh
+. "$ROOT/scripts/netns.sh"
+
+SC=$ROOT/scripts/sipp
+REC=${SIPP_RECORDINGS:-/usr/share/sip-tester}
+OUT=${1:-$ROOT/testdata/media}
+[ $# -gt 0 ] && shift
+ONLY=("$@")
+NS=mediax-cap
+WORK=$(mktemp -d /tmp/mediax-cap.XXXXXX)
+BG_PIDS=()
+
+cleanup() {
+	local p
+	if [ -n "${CAP_PID:-}" ]; then kill -INT "$CAP_PID" 2>/dev/null || true; fi
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	ns_delete "$NS"
+	if [ -n "${KEEP:-}" ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need_root
+need_tools sipp tcpdump tshark ip ss go
+[ -f "$REC/g711a.pcap" ] || die "no $REC/g711a.pcap: apt-get install -y sip-tester (or set SIPP_RECORDINGS)"
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+(cd "$ROOT" && go build -o "$WORK/rtpmangle" ./scripts/rtpmangle)
+MANGLE=$WORK/rtpmangle
+ns_create "$NS" 1500
+
+SIPP=(timeout 60 sipp -nostdin -timeout 30s -timeout_error)
+CALLER=127.0.0.1
+CALLEE=127.0.0.2
+
+wanted() {
+	[ ${#ONLY[@]} -eq 0 ] && return 0
+	local n
+	for n in "${ONLY[@]}"; do [ "$n" = "$1" ] && return 0; done
+	return 1
+}
+
+# The audio: the first 150 packets (4.5 s, 30 ms each) of g711a.pcap, one G.711
+# A-law stream (PT 8, SSRC 0xDEE0EE8F) recorded in 2002.
+AUDIO="$REC/g711a.pcap@1-150"
+
+# call NAME UAS_ARGS UAC_ARGS CALLER_PCAP CALLEE_PCAP: one call, recorded.
+call() {
+	local name=$1 uas=$2 uac=$3 pcap uas_pid rc=0
+	wanted "$name" || return 0
+	pcap=$OUT/$name.pcap
+	rm -rf "$WORK/$name" && mkdir -p "$WORK/$name"
+	cp "$4" "$WORK/$name/caller.pcap"
+	cp "$5" "$WORK/$name/callee.pcap"
+	printf '%-16s ' "$name"
+	cap_start "$NS" "$pcap" -Z root >/dev/null
+	# shellcheck disable=SC2086
+	(cd "$WORK/$name" && exec ip netns exec "$NS" "${SIPP[@]}" -sf "$SC/uas-media.xml" \
+		-i $CALLEE -p 5060 -mi $CALLEE -mp 20000 -m 1 $uas >"$WORK/$name.uas.log" 2>&1) &
+	uas_pid=$!
+	BG_PIDS+=("$uas_pid")
+	wait_listen "$NS" 5060
+	# shellcheck disable=SC2086
+	(cd "$WORK/$name" && exec ip netns exec "$NS" "${SIPP[@]}" -sf "$SC/uac-media.xml" \
+		$CALLEE:5060 -i $CALLER -p 5060 -mi $CALLER -mp 10000 -s bob -m 1 -d 5000 $uac \
+		>"$WORK/$name.uac.log" 2>&1) || rc=$?
+	for _ in $(seq 1 100); do
+		kill -0 "$uas_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$uas_pid" 2>/dev/null && echo -n "(uas stopped) "
+	wait "$uas_pid" || echo -n "(uas exit $?) "
+	[ "$rc" = 0 ] || echo -n "(uac exit $rc) "
+	cap_stop
+	echo "${CAP_STATS%%,*}"
+	tshark -r "$pcap" -q -o rtp.heuristic_rtp:TRUE -z rtp,streams 2>/dev/null >"$OUT/$name.rtp-streams.txt"
+	sed -n '3,$p' "$OUT/$name.rtp-streams.txt" | grep -v '^=' | sed 's/^/    /'
+}
+
+m() { "$MANGLE" "$@"; }
+
+m -o "$WORK/clean.pcap" "$AUDIO"
+# 7 of 150 packets (4.7%) dropped at random (seed 3) and a burst of 5 (packets 100-104).
+m -o "$WORK/lossy.pcap" -loss 4 -seed 3 -drop 100-104 "$AUDIO"
+# Each packet held back by U(0, 120 ms), in order: RFC 3550 jitter well over 20 ms.
+m -o "$WORK/jitter.pcap" -jitter 120ms -seed 5 "$AUDIO"
+# Audio, digit 1, audio, digit 5, audio, digit # (RFC 4733 events, PT 101, each end
+# packet sent three times as recorded), audio: one stream, one SSRC.
+m -o "$WORK/dtmf.pcap" "$REC/g711a.pcap@1-40" "$REC/dtmf_2833_1.pcap" "$REC/g711a.pcap@41-60" \
+	"$REC/dtmf_2833_5.pcap" "$REC/g711a.pcap@61-80" "$REC/dtmf_2833_pound.pcap" "$REC/g711a.pcap@81-120"
+
+# SIPp keeps the first -key of a name, so every call gives all three:
+# play (does the callee send audio), sdpip (the caller's c=), info (INFO DTMF).
+C=$WORK/clean.pcap
+PLAY="-key play yes"
+ME="-key sdpip $CALLER"
+NOINFO="-key info no"
+call clean "$PLAY" "$ME $NOINFO" "$C" "$C"
+call oneway "-key play no" "$ME $NOINFO" "$C" "$C"
+call lossy "$PLAY" "$ME $NOINFO" "$WORK/lossy.pcap" "$C"
+call jitter "$PLAY" "$ME $NOINFO" "$WORK/jitter.pcap" "$C"
+call dtmf-rfc4733 "$PLAY" "$ME $NOINFO" "$WORK/dtmf.pcap" "$C"
+call dtmf-info "$PLAY" "$ME -key info yes" "$C" "$C"
+# The caller announces 127.0.0.9 (as a phone behind NAT announces its private
+# address) but sends from 127.0.0.1: the callee's RTP goes to 127.0.0.9.
+call nat "$PLAY" "-key sdpip 127.0.0.9 $NOINFO" "$C" "$C"
+
+du -ch "$OUT"/*.pcap | tail -1 | sed 's/total/total pcap bytes/'
