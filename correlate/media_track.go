@@ -224,8 +224,13 @@ func rtpTypes(sm *decode.Media) []payloadType {
 				break
 			}
 		}
-		if t.enc == "" {
-			t.enc, t.clock = staticType(pt)
+		// RFC 4855 §3: encoding names are case-insensitive; a static
+		// type keeps RFC 3551's spelling ("pcma" is PCMA).
+		if enc, clock := staticType(pt); t.enc == "" || strings.EqualFold(t.enc, enc) {
+			t.enc = enc
+			if t.clock == 0 {
+				t.clock = clock
+			}
 		}
 		types = append(types, t)
 	}

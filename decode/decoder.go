@@ -118,6 +118,9 @@ func New(opts Options, h Handler) *Decoder {
 	if dg, ok := h.(DatagramHandler); ok {
 		d.dg = dg
 	}
+	if hf, ok := h.(HandlerFuncs); ok && hf.OnDatagram == nil {
+		d.dg = nil
+	}
 	return d
 }
 

@@ -119,7 +119,9 @@ Formats:
          final_reason, from, to, from_user, to_user, src, dst, transport,
          messages, retransmissions, start, end, setup_ms, answer_ms,
          duration_ms (null when they do not apply), q850_cause, user_agent,
-         linked, legs, events
+         linked, legs, events, media (the call's RTP streams: src, dst, ssrc,
+         codec, packets, lost, lost_pct, jitter_mean_ms, mos, direction), mos
+         (the worst stream's, null when none was scored)
   csv    the same fields with a header line`,
 		Example: `  sipscope calls trace.pcap
   sipscope calls --kind call --state rejected,busy trace.pcap
@@ -140,7 +142,8 @@ Formats:
 // correlate.Record, the JSON Lines contract.
 var callCSVHeader = []string{"call_id", "kind", "state", "final_status", "final_reason", "from", "to", "from_user",
 	"to_user", "src", "dst", "transport", "messages", "retransmissions", "start", "end", "setup_ms", "answer_ms",
-	"duration_ms", "q850_cause", "user_agent", "linked", "legs", "events", "duplicates"}
+	"duration_ms", "q850_cause", "user_agent", "linked", "legs", "events", "duplicates",
+	"streams", "mos"} // issue 11 (media.go)
 
 // recordCSV is r as a CSV row in callCSVHeader order.
 func recordCSV(r *correlate.Record) []string {
@@ -178,17 +181,25 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 
 	out := bufio.NewWriterSize(io.Out, 64<<10)
 	defer out.Flush()
+	media, err := streamsByCall(ctx, st) // issue 11: the media and mos fields (media.go)
+	if err != nil {
+		return err
+	}
 	var write func(d *correlate.Dialog) error
 	switch opts.format {
 	case "jsonl":
 		enc := json.NewEncoder(out)
 		enc.SetEscapeHTML(false)
-		write = func(d *correlate.Dialog) error { r := d.Record(); return enc.Encode(&r) }
+		write = func(d *correlate.Dialog) error { r := callWithMedia(d, media[d.CallID]); return enc.Encode(&r) }
 	case "csv":
 		cw := csv.NewWriter(out)
 		cw.Write(callCSVHeader)
 		defer cw.Flush()
-		write = func(d *correlate.Dialog) error { r := d.Record(); cw.Write(recordCSV(&r)); return cw.Error() }
+		write = func(d *correlate.Dialog) error {
+			r := d.Record()
+			cw.Write(append(recordCSV(&r), mediaCSV(media[d.CallID])...))
+			return cw.Error()
+		}
 	default:
 		t := &callTable{w: out}
 		write = t.row

@@ -49,6 +49,7 @@ later with --db.`,
 	root.AddCommand(
 		newMessagesCmd(io),
 		newCallsCmd(io),
+		newMediaCmd(io),
 		newImportCmd(io),
 		newShowCmd(io),
 		newFlowCmd(io),

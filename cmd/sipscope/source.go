@@ -194,6 +194,7 @@ type importResult struct {
 	decode    decodeResult
 	correlate correlate.Stats
 	writer    store.WriterStats
+	media     correlate.MediaStats
 	skipped   []string // files imported before
 }
 
@@ -260,8 +261,10 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		copts.Keep = (*decode.Message).Clone
 	}
 	corr := correlate.New(copts, async)
+	media := correlate.NewMedia(correlate.MediaOptions{}) // RTP/RTCP streams of the calls (media.go)
 	var failed error
 	h := decode.HandlerFuncs{
+		OnDatagram: media.Datagram,
 		OnMessage: func(m *decode.Message) {
 			if failed != nil {
 				return
@@ -269,6 +272,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 			if imp.forward != nil {
 				imp.forward(m)
 			}
+			media.Message(m)
 			if err := corr.Add(m); err != nil {
 				failed = err
 				cancel(err)
@@ -322,6 +326,10 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if err := w.Close(); err != nil {
 		return res, err
 	}
+	if err := imp.store.AddStreams(ctx, media.Streams()); err != nil {
+		return res, err
+	}
+	res.media = media.Stats()
 	res.correlate = corr.Stats()
 	res.writer = w.Stats()
 	if !imp.quiet {
