@@ -16,7 +16,7 @@ import (
 	"github.com/sipscope/sipscope/store"
 )
 
-var exportFormats = []string{"html", "svg", "mermaid", "plantuml", "txt", "pcap", "pcapng", "json"}
+var exportFormats = []string{"html", "svg", "mermaid", "plantuml", "txt", "pcap", "pcapng", "json", "wav"}
 
 type exportOptions struct {
 	source sourceOptions
@@ -46,6 +46,9 @@ Formats:
             TCP segment), in time order; pcapng when link types differ
   pcapng    the same frames, always pcapng
   json      the dialogs, their transactions and messages
+  wav       the call's G.711 audio (PCMU, PCMA) from its RTP: 16-bit 8 kHz, left the
+            caller, right the callee, silence where packets were lost (one --call;
+            reads capture files, not --db)
 
 The format defaults to the extension of -o (.htm, .puml, .mmd and .pcapng too).
 -o - writes to standard output (not for pcap on a terminal). An existing file
@@ -54,7 +57,8 @@ keeps its mode; a symlink is written through to its target; a device or FIFO
 		Example: `  sipscope export --call 85216695-42dcdb1d@192.168.1.2 --format html -o call.html aaa.pcap
   sipscope export --db calls.db --state rejected --format html -o rejected.html
   sipscope export --db calls.db --call ID --linked --format pcap -o call.pcap
-  sipscope export --call ID --format mermaid -o - trace.pcap`,
+  sipscope export --call ID --format mermaid -o - trace.pcap
+  sipscope export --call ID --format wav -o call.wav trace.pcap`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.source.files = args
 			return runExport(c.Context(), opts, io)
@@ -95,6 +99,9 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 	}
 	if !slices.Contains(exportFormats, opts.format) {
 		return usagef("unknown --format %q: want one of %s", opts.format, strings.Join(exportFormats, ", "))
+	}
+	if opts.format == "wav" {
+		return runExportWAV(ctx, opts, io) // export_wav.go
 	}
 	byCall := len(opts.ladder.calls) > 0
 	if byCall && opts.filter.active() {

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode"
+	"github.com/sipscope/sipscope/render"
+)
+
+// runExportWAV writes the G.711 audio of one call as WAV: export --format
+// wav. It reads the capture files itself, since a database keeps stream
+// statistics, not RTP payloads.
+func runExportWAV(ctx context.Context, opts *exportOptions, io *streams) error {
+	if len(opts.ladder.calls) != 1 || opts.ladder.linked || opts.filter.active() {
+		return usagef("--format wav writes one call: give exactly one --call ID (no filters, no --linked)")
+	}
+	if opts.source.db != "" {
+		return usagef("--format wav reads the RTP from capture files: the database (--db %s) keeps stream statistics, not audio", opts.source.db)
+	}
+	if slices.Contains(opts.source.files, "-") {
+		return usagef("--format wav needs capture files, not standard input")
+	}
+	if opts.out == "-" && io.OutTTY {
+		return usagef("not writing a WAV to a terminal: use -o FILE or a pipe")
+	}
+	if err := checkOutput(opts.out); err != nil {
+		return err
+	}
+	id := opts.ladder.calls[0]
+	audio := render.NewAudio(id)
+	md := correlate.NewMedia(correlate.MediaOptions{Sink: audio.Packet})
+	job := &decodeJob{files: opts.source.files, handler: decode.HandlerFuncs{OnMessage: md.Message, OnDatagram: md.Datagram}}
+	res, err := job.run(ctx)
+	if err != nil {
+		return err
+	}
+	if !opts.source.quiet {
+		printWarnings(io.ErrOut, res.Warnings)
+	}
+	var mine []correlate.Stream
+	var codecs []string
+	for _, s := range md.Streams() {
+		if s.CallID == id {
+			mine = append(mine, s)
+			if s.Codec != "" && !slices.Contains(codecs, s.Codec) {
+				codecs = append(codecs, s.Codec)
+			}
+		}
+	}
+	if len(mine) == 0 {
+		return fmt.Errorf("call %s: no RTP stream in %s (no such call, or its RTP was not captured)", id, strings.Join(opts.source.files, ", "))
+	}
+	w, finish, err := openOutput(opts.out, io)
+	if err != nil {
+		return err
+	}
+	if err := audio.WAV(w, mine); err != nil {
+		finish(false)
+		if errors.Is(err, render.ErrNoAudio) {
+			return fmt.Errorf("call %s: %w to write as WAV (its streams carry %s)", id, err, strings.Join(codecs, ", "))
+		}
+		return err
+	}
+	if audio.Skipped > 0 && !opts.source.quiet {
+		fmt.Fprintf(io.ErrOut, "sipscope: warning: %d G.711 packets left out of the WAV (before their stream's first timestamp, or past %v)\n", audio.Skipped, render.MaxAudio)
+	}
+	return finish(true)
+}
