@@ -73,6 +73,47 @@ func TestMediaJSONL(t *testing.T) {
 	}
 }
 
+// TestMediaDTMFAndMOS: the RFC 4733 digits and the E-model score reach
+// the output (testdata/media/README.md: digits 1, 5, # on the caller's
+// stream; the lossy stream scores below the clean one).
+func TestMediaDTMFAndMOS(t *testing.T) {
+	read := func(name string) []map[string]any {
+		var out bytes.Buffer
+		ios := &streams{In: bytes.NewReader(nil), Out: &out, ErrOut: io.Discard}
+		opts := &mediaOptions{format: "jsonl", source: sourceOptions{files: []string{filepath.Join("..", "..", "testdata", "media", name)}, quiet: true}}
+		if err := runMedia(context.Background(), opts, ios); err != nil {
+			t.Fatal(err)
+		}
+		var ms []map[string]any
+		for _, l := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+			var m map[string]any
+			if err := json.Unmarshal(l, &m); err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, m)
+		}
+		return ms
+	}
+	digits := ""
+	for _, m := range read("dtmf-rfc4733.pcap") {
+		digits += m["dtmf"].(string)
+	}
+	if digits != "15#" {
+		t.Errorf("dtmf: got %q, want \"15#\"", digits)
+	}
+	low, high := 5.0, 0.0
+	for _, m := range read("lossy.pcap") {
+		mos, ok := m["mos"].(float64)
+		if !ok {
+			t.Fatalf("lossy.pcap %v>%v: mos %v, want a score (G.711)", m["src"], m["dst"], m["mos"])
+		}
+		low, high = min(low, mos), max(high, mos)
+	}
+	if !(low < high) {
+		t.Errorf("lossy.pcap: got MOS %v and %v, want the lossy direction lower", low, high)
+	}
+}
+
 // BenchmarkCallsMedia is `calls --format jsonl` on a capture whose frames
 // are mostly RTP, with and without the media tracker: issue 11 allows
 // media analysis 30% on top of calls. $SIPSCOPE_MEDIA_BENCH names the

@@ -266,7 +266,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		copts.Keep = (*decode.Message).Clone
 	}
 	corr := correlate.New(copts, async)
-	media := correlate.NewMedia(correlate.MediaOptions{}) // RTP/RTCP streams of the calls (media.go)
+	// RTP/RTCP streams of the calls (media.go), their RFC 4733 digits.
+	dtmf := correlate.NewDTMF()
+	media := correlate.NewMedia(correlate.MediaOptions{Sink: dtmf.Packet})
 	var failed error
 	onDatagram := media.Datagram
 	if imp.noMedia {
@@ -335,7 +337,10 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if err := w.Close(); err != nil {
 		return res, err
 	}
-	if err := imp.store.AddStreams(ctx, media.Streams()); err != nil {
+	ss := media.Streams()
+	dtmf.Apply(ss)
+	correlate.ScoreStreams(ss, correlate.EModelOptions{}) // G.107 R and MOS
+	if err := imp.store.AddStreams(ctx, ss); err != nil {
 		return res, err
 	}
 	res.media = media.Stats()
