@@ -54,6 +54,7 @@ later with --db.`,
 		newFlowCmd(io),
 		newExportCmd(io),
 		newDiagnoseCmd(io),
+		newStatsCmd(io),
 		newCaptureCmd(io),
 		newTUICmd(io),
 	)
