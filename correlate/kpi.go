@@ -28,8 +28,8 @@ import (
 // one attempt, not two. Re-INVITEs are not session requests. Dialogs the
 // capture joined in the middle (no opening INVITE) are not counted.
 //
-// One REGISTER "attempt" is likewise a REGISTER with the retries that
-// answer its 401/407 challenges (RFC 6076 §4.1: "This dialog includes an
+// One REGISTER "attempt" is likewise a REGISTER with the retries with
+// credentials that answer its 401/407 challenges (RFC 6076 §4.1: "This dialog includes an
 // expected authentication challenge prior to receiving the 200 OK"), and
 // the same request forwarded by a proxy (same CSeq) is the same attempt.
 
@@ -86,6 +86,7 @@ type txnTimes struct {
 	method    string
 	cseq      uint32
 	opening   bool           // a request without To tag (INVITE) or any REGISTER
+	auth      bool           // the request carries credentials (RFC 3261 §22.2)
 	reqAt     time.Time      // first copy of the request
 	src       netip.AddrPort // who sent the request
 	finalAt   time.Time      // first final response to src (or anywhere, see toSrc)
@@ -143,6 +144,7 @@ func transactionTimes(msgs []*Message) []*txnTimes {
 		if t.reqAt.IsZero() || m.Time.Before(t.reqAt) {
 			t.reqAt, t.src = m.Time, m.Src
 			t.opening = method == "REGISTER" || (method == "INVITE" && m.To.Tag == "")
+			t.auth = header(m.Message, "Authorization") != "" || header(m.Message, "Proxy-Authorization") != ""
 		}
 	}
 	for pass := 0; pass < 2; pass++ {
@@ -325,10 +327,13 @@ func registerAttempts(txs []*txnTimes) []RegisterAttempt {
 		if t.method != "REGISTER" || t.reqAt.IsZero() {
 			continue
 		}
-		// A retry after a challenge, or the same request on the next hop,
-		// belongs to the attempt under way.
+		// A retry after a challenge (a new REGISTER with credentials, RFC
+		// 3261 §22.2), or the same request on the next hop, belongs to the
+		// attempt under way; a REGISTER without credentials starts a new
+		// one, even after a challenge: the UA gave up and began again.
 		same := cur != nil && t.cseq == lastCSeq
-		if !same && (cur == nil || (cur.Final != 401 && cur.Final != 407)) {
+		retry := cur != nil && (cur.Final == 401 || cur.Final == 407) && t.auth
+		if !same && !retry {
 			out = append(out, RegisterAttempt{Start: t.reqAt, RRD: -1})
 			cur = &out[len(out)-1]
 			curSrc = t.src

@@ -3,6 +3,7 @@ package correlate
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"testing"
 	"time"
 )
@@ -180,6 +181,14 @@ func TestKPICrafted(t *testing.T) {
 	// A refresh: two attempts in one Call-ID, each 4 ms and 2 ms.
 	add("0 a>b REGISTER/1 j1 cid=regok", "4 b>a 200 REGISTER/1 j1 t=x cid=regok",
 		"5000 a>b REGISTER/2 j2 cid=regok", "5002 b>a 200 REGISTER/2 j2 t=x cid=regok")
+	// Challenged, credentials challenged again (stale nonce), then a new
+	// REGISTER without credentials, challenged and answered 200: two
+	// attempts, the first ending in a 401 (no failure), the second 10 ms
+	// from its first REGISTER (100) to the 200 (110).
+	add("0 a>b REGISTER/1 k1 cid=regstale", "1 b>a 401 REGISTER/1 k1 t=x cid=regstale",
+		"2 a>b REGISTER/2 k2 cid=regstale h:Authorization=Digest", "3 b>a 401 REGISTER/2 k2 t=x cid=regstale",
+		"100 a>b REGISTER/3 k3 cid=regstale", "101 b>a 401 REGISTER/3 k3 t=x cid=regstale",
+		"102 a>b REGISTER/4 k4 cid=regstale h:Authorization=Digest", "110 b>a 200 REGISTER/4 k4 t=x cid=regstale")
 
 	r := k.Total.Record(ByNone)
 	check := func(name string, got *float64, want float64) {
@@ -207,15 +216,16 @@ func TestKPICrafted(t *testing.T) {
 	if r.SDDp50 != nil {
 		t.Errorf("sdd_p50_ms: got %v, want null (the only BYE timed out)", *r.SDDp50)
 	}
-	// Registrations: 403, 401, none, 200, 200: 5 attempts, 2 ineffective
-	// (403, no response): IRA 40 %; RRD 4 and 2 ms.
-	if r.Registrations != 5 || r.Registered != 2 || r.IneffectiveReg != 2 {
-		t.Errorf("registrations %d registered %d ineffective %d, want 5 2 2", r.Registrations, r.Registered, r.IneffectiveReg)
+	// Registrations: 403, 401, none, 200, 200, 401, 200: 7 attempts, 2
+	// ineffective (403, no response): IRA 2/7 = 28.571 %; RRD 4, 2 and 10
+	// ms: p50 (2nd of 3) 4, p99 10, mean 16/3.
+	if r.Registrations != 7 || r.Registered != 3 || r.IneffectiveReg != 2 {
+		t.Errorf("registrations %d registered %d ineffective %d, want 7 3 2", r.Registrations, r.Registered, r.IneffectiveReg)
 	}
-	check("ira", r.IRA, 40)
-	check("rrd_p50_ms", r.RRDp50, 2)
-	check("rrd_p99_ms", r.RRDp99, 4)
-	check("rrd_avg_ms", r.RRDavg, 3)
+	check("ira", r.IRA, 28.571)
+	check("rrd_p50_ms", r.RRDp50, 4)
+	check("rrd_p99_ms", r.RRDp99, 10)
+	check("rrd_avg_ms", r.RRDavg, 5.333)
 }
 
 func fmtp(p *float64) string {
@@ -272,5 +282,44 @@ func TestTimelineCoarsens(t *testing.T) {
 	}
 	if calls != n || answered != n/2 {
 		t.Errorf("got %d calls %d answered, want %d %d", calls, answered, n, n/2)
+	}
+}
+
+// TestKPICorpusRegistrations reads the registrations of sngrep's aaa.pcap
+// (shared corpus), a phone that answers each 401 about 17 s later and
+// often gets "401 nonce has changed" for its credentials, then starts
+// again without them. By hand, from `sipscope messages`:
+//
+//	578222729-...: REGISTER 68 401, 69 (credentials) 403: ineffective;
+//	  70 401, 71 401; 72 401, 73 401; 74 at 09:38:58.910409 401, 75 200 at
+//	  09:39:16.406918: RRD 17496.509 ms; 76 401, 77 401; 78 401, 79 401
+//	29858147-...: 1 at 09:53:16.804243 401, 2 200 at 09:53:34.349707: RRD
+//	  17545.464 ms; 3 401, 4 401; 5 at 09:56:41.263229 401, 6 200 at
+//	  09:56:58.881832: RRD 17618.603 ms
+//
+// 9 attempts, 1 ineffective: IRA 11.111 %; RRD p50 17545.464, p90 (3rd of
+// 3) 17618.603, mean 52660.576/3 = 17553.525.
+func TestKPICorpusRegistrations(t *testing.T) {
+	path := corpusDir + "/sngrep/aaa.pcap"
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("corpus capture %s absent (%v): the shared corpus lives beside the module", path, err)
+	}
+	k := NewKPIs(ByNone)
+	col := correlatePath(t, path, Options{})
+	for i, d := range col.dialogs {
+		k.Add(d, col.msgs[i])
+	}
+	r := k.Total.Record(ByNone)
+	if r.Registrations != 9 || r.Registered != 3 || r.IneffectiveReg != 1 {
+		t.Errorf("registrations %d registered %d ineffective %d, want 9 3 1", r.Registrations, r.Registered, r.IneffectiveReg)
+	}
+	for _, c := range []struct {
+		name string
+		got  *float64
+		want float64
+	}{{"ira", r.IRA, 11.111}, {"rrd_p50_ms", r.RRDp50, 17545.464}, {"rrd_p90_ms", r.RRDp90, 17618.603}, {"rrd_avg_ms", r.RRDavg, 17553.525}} {
+		if c.got == nil || math.Abs(*c.got-c.want) > 1e-9 {
+			t.Errorf("%s: got %s, want %v", c.name, fmtp(c.got), c.want)
+		}
 	}
 }
