@@ -243,8 +243,11 @@ func writeStatsTable(w io.Writer, k *correlate.KPIs) error {
 	rows := [][]string{cols}
 	for _, r := range recs {
 		group := r.Group
-		if r.By == "all" && k.By != correlate.ByNone {
+		switch {
+		case r.By == "all":
 			group = "(total)"
+		case group == "":
+			group = "(none)" // e.g. no User-Agent
 		}
 		rows = append(rows, []string{group, itoa(r.Dialogs), itoa(r.Calls), itoa(r.Answered), pctText(r.ASR),
 			pctText(r.NER), pctText(r.SER), pctText(r.SEER), pctText(r.ISA), pctText(r.SCR), secText(r.ACD),
