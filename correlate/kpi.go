@@ -730,26 +730,60 @@ func (tl *Timeline) coarsen() {
 	}
 }
 
-// Buckets returns the buckets in time order, the empty ones between them
-// included.
-func (tl *Timeline) Buckets() []TimeBucket {
+// Buckets returns at most n buckets (n >= 2) in time order, the empty
+// ones between them included, and their width: the timeline's own when
+// its span fits, else a round width (5 minutes, an hour, a day, a
+// week...) that is a whole multiple of it, so counts are merged exactly,
+// never split. Buckets start at multiples of their width since the Unix
+// epoch (UTC).
+func (tl *Timeline) Buckets(n int) ([]TimeBucket, time.Duration) {
 	if len(tl.buckets) == 0 {
-		return nil
+		return nil, tl.Width
 	}
+	n = max(n, 2)
 	keys := make([]int64, 0, len(tl.buckets))
 	for k := range tl.buckets {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	var out []TimeBucket
-	for k := keys[0]; k <= keys[len(keys)-1]; k++ {
-		if b := tl.buckets[k]; b != nil {
-			out = append(out, *b)
-		} else {
-			out = append(out, TimeBucket{Start: time.Unix(0, k*int64(tl.Width)).UTC()})
+	first, last := keys[0], keys[len(keys)-1]
+	// One bucket is kept for the alignment: a span of n-1 widths can
+	// touch n buckets.
+	need := (last - first + int64(n) - 1) / int64(n-1)
+	f := roundFactor(need, tl.Width)
+	width := tl.Width * time.Duration(f)
+	base := first / f
+	out := make([]TimeBucket, last/f-base+1)
+	for i := range out {
+		out[i].Start = time.Unix(0, (base+int64(i))*int64(width)).UTC()
+	}
+	for _, k := range keys {
+		b := tl.buckets[k]
+		o := &out[k/f-base]
+		o.Calls += b.Calls
+		o.Answered += b.Answered
+	}
+	return out, width
+}
+
+// roundFactor returns the smallest factor >= need by which unit widens to
+// a round width (see Buckets); need itself when none is round.
+func roundFactor(need int64, unit time.Duration) int64 {
+	if need <= 1 {
+		return 1
+	}
+	for _, w := range []time.Duration{2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute,
+		30 * time.Minute, time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+		48 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 28 * 24 * time.Hour} {
+		if w%unit == 0 && int64(w/unit) >= need {
+			return int64(w / unit)
 		}
 	}
-	return out
+	week := int64(7 * 24 * time.Hour / unit)
+	if week > 0 && int64(7*24*time.Hour)%int64(unit) == 0 {
+		return (need + week - 1) / week * week // whole weeks
+	}
+	return need
 }
 
 // FailureCount is a final status and how many session requests ended

@@ -114,12 +114,13 @@ func TestKPICaptures(t *testing.T) {
 	}
 	// The timeline has every session request, in its minute.
 	var calls, answered int64
-	for _, b := range k.Timeline.Buckets() {
+	bs, w := k.Timeline.Buckets(100)
+	for _, b := range bs {
 		calls += b.Calls
 		answered += b.Answered
 	}
-	if calls != 11 || answered != 7 {
-		t.Errorf("timeline: got %d calls, %d answered, want 11, 7", calls, answered)
+	if calls != 11 || answered != 7 || len(bs) != 2 || w != time.Minute {
+		t.Errorf("timeline: got %d calls, %d answered in %d buckets of %v, want 11, 7 in 2 of 1m", calls, answered, len(bs), w)
 	}
 }
 
@@ -275,13 +276,25 @@ func TestTimelineCoarsens(t *testing.T) {
 	if tl.Width != 2*time.Minute && tl.Width != 4*time.Minute {
 		t.Errorf("width: got %v, want 2m or 4m", tl.Width)
 	}
-	var calls, answered int64
-	for _, b := range tl.Buckets() {
-		calls += b.Calls
-		answered += b.Answered
+	count := func(bs []TimeBucket) (calls, answered int64) {
+		for _, b := range bs {
+			calls += b.Calls
+			answered += b.Answered
+		}
+		return
 	}
-	if calls != n || answered != n/2 {
+	bs, _ := tl.Buckets(maxBuckets)
+	if calls, answered := count(bs); calls != n || answered != n/2 {
 		t.Errorf("got %d calls %d answered, want %d %d", calls, answered, n, n/2)
+	}
+	// Two calls 17 years apart (a corpus of old and new captures): the
+	// buckets between them are bounded too.
+	var far Timeline
+	far.add(start, true)
+	far.add(start.AddDate(17, 0, 0), false)
+	bs, w := far.Buckets(120)
+	if calls, answered := count(bs); len(bs) > 120 || calls != 2 || answered != 1 {
+		t.Errorf("17 years: got %d buckets of %v, %d calls %d answered, want at most 120, 2, 1", len(bs), w, calls, answered)
 	}
 }
 

@@ -62,7 +62,7 @@ func StatsHTML(w io.Writer, k *correlate.KPIs, opts StatsOptions) error {
 		Title: title, Inputs: opts.Inputs, CSS: template.CSS(css), JS: template.JS(js),
 		Total:    total,
 		By:       string(k.By),
-		Timeline: timelineChart(k.Timeline.Buckets(), k.Timeline.Width),
+		Timeline: timelineChart(k.Timeline.Buckets(maxTimelineBars)),
 		PDD:      histogram(k.Total.PDD.Values()),
 		Failures: failureChart(k.Total.TopFailures(10)),
 	}
@@ -71,6 +71,10 @@ func StatsHTML(w io.Writer, k *correlate.KPIs, opts StatsOptions) error {
 	}
 	return statsTmpl.Execute(w, &v)
 }
+
+// maxTimelineBars bounds the bars of the timeline chart: buckets are
+// merged to fit whatever the capture's span.
+const maxTimelineBars = 120
 
 type statsView struct {
 	Title, Inputs string
@@ -116,7 +120,7 @@ func f1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 // plot area margins of the charts.
 const (
-	chartW, chartH               = 720, 240
+	chartW, chartH               = 640, 240
 	padL, padR, padTop, padBelow = 48, 48, 14, 34
 )
 
@@ -164,7 +168,10 @@ func timelineChart(bs []correlate.TimeBucket, width time.Duration) *chart {
 			i = j * (len(bs) - 1) / (n - 1)
 		}
 		layout := "15:04"
-		if j == 0 || bs[0].Start.YearDay() != bs[len(bs)-1].Start.YearDay() {
+		switch {
+		case width >= 24*time.Hour:
+			layout = "2006-01-02"
+		case j == 0 || bs[0].Start.YearDay() != bs[len(bs)-1].Start.YearDay():
 			layout = "01-02 15:04"
 		}
 		c.Axes = append(c.Axes, axisLabel{X: f1(padL + (float64(i)+0.5)*step), Y: f1(chartH - padBelow + 16), Text: bs[i].Start.UTC().Format(layout), Anchor: "middle"})
@@ -202,6 +209,8 @@ func durationWord(d time.Duration) string {
 	switch {
 	case d <= 0 || d == time.Minute:
 		return "minute"
+	case d%(24*time.Hour) == 0:
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + " days"
 	case d%time.Hour == 0:
 		return strings.TrimSuffix(d.String(), "0m0s")
 	}

@@ -139,9 +139,14 @@ func runStats(ctx context.Context, opts *statsOptions, io *streams) error {
 	return nil
 }
 
+// statsInputs names what was measured for the page's header: the
+// database, or the capture files (the first three and how many more).
 func statsInputs(src *sourceOptions) string {
 	if src.db != "" {
 		return src.db
+	}
+	if n := len(src.files); n > 3 {
+		return strings.Join(src.files[:3], ", ") + " and " + strconv.Itoa(n-3) + " more"
 	}
 	return strings.Join(src.files, ", ")
 }
