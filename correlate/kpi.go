@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sipscope/sipscope/decode"
 )
 
 // KPIs: the RFC 6076 end-to-end SIP performance metrics, plus the
@@ -37,6 +40,11 @@ import (
 // are -1 when they do not apply.
 type Measures struct {
 	Start time.Time
+	// Continuation says the dialog is a later part of one measured before
+	// (Dialog.Part > 0, handed on by a streaming correlator): only its own
+	// REGISTER attempts count, its session was measured with its first
+	// part.
+	Continuation bool
 	// Session says the dialog is a session request: an opening INVITE
 	// was captured.
 	Session bool
@@ -103,11 +111,14 @@ type txnTimes struct {
 // only capture times, start lines, CSeq and To tags, so messages a store
 // rebuilt work as well as the correlator's.
 func Measure(d *Dialog, msgs []*Message) Measures {
-	m := Measures{Start: d.Start, Final: d.FinalStatus, SRDSuccess: -1, SRDFailure: -1, PDD: -1, SDD: -1, SDT: -1}
+	m := Measures{Start: d.Start, Final: d.FinalStatus, SRDSuccess: -1, SRDFailure: -1, PDD: -1, SDD: -1, SDT: -1,
+		Continuation: d.Part > 0}
 	txs := transactionTimes(msgs)
 	switch d.Kind {
 	case KindCall:
-		measureCall(&m, d, txs)
+		if !m.Continuation {
+			measureCall(&m, d, txs)
+		}
 	case KindRegistration:
 		m.Registrations = registerAttempts(txs)
 	}
@@ -144,7 +155,7 @@ func transactionTimes(msgs []*Message) []*txnTimes {
 		if t.reqAt.IsZero() || m.Time.Before(t.reqAt) {
 			t.reqAt, t.src = m.Time, m.Src
 			t.opening = method == "REGISTER" || (method == "INVITE" && m.To.Tag == "")
-			t.auth = header(m.Message, "Authorization") != "" || header(m.Message, "Proxy-Authorization") != ""
+			t.auth = credentials(m.Message)
 		}
 	}
 	for pass := 0; pass < 2; pass++ {
@@ -189,6 +200,38 @@ func transactionTimes(msgs []*Message) []*txnTimes {
 	}
 	sort.SliceStable(order, func(i, j int) bool { return before(order[i].start(), order[j].start()) })
 	return order
+}
+
+// credentials reports whether a request carries an Authorization or
+// Proxy-Authorization header (RFC 3261 §22.2, §22.3), from its parsed
+// headers or, for a copy without them (decode.Message.CloneWire), from
+// its raw header lines.
+func credentials(m *decode.Message) bool {
+	if len(m.Headers) > 0 {
+		return header(m, "Authorization") != "" || header(m, "Proxy-Authorization") != ""
+	}
+	raw := m.Raw
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			break // end of the headers (RFC 3261 §7)
+		}
+		name, _, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		name = bytes.TrimSpace(name)
+		if bytes.EqualFold(name, []byte("Authorization")) || bytes.EqualFold(name, []byte("Proxy-Authorization")) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *txnTimes) start() time.Time {
@@ -524,7 +567,9 @@ type KPIGroup struct {
 
 // Add takes one dialog's measures.
 func (g *KPIGroup) Add(m *Measures) {
-	g.Dialogs++
+	if !m.Continuation {
+		g.Dialogs++
+	}
 	if !m.Start.IsZero() {
 		if g.First.IsZero() || m.Start.Before(g.First) {
 			g.First = m.Start
@@ -608,12 +653,27 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
 
 // KPIs groups dialogs and accumulates their measures: one KPIGroup per
 // group plus the total, and a timeline of calls and answers for charts.
+// It is not safe for concurrent use.
 type KPIs struct {
 	By       GroupBy
 	Total    KPIGroup
 	groups   map[string]*KPIGroup
 	Timeline Timeline
+	// Streaming says the dialogs come straight from a correlator that
+	// hands them on as they end (Options.Early), not from a store that
+	// merged their parts: see Add. Call Flush after the last.
+	Streaming bool
+	pending   map[string]*pendingDialog
+	order     []string // pending Call-IDs, oldest first (some resolved)
 }
+
+type pendingDialog struct {
+	d    *Dialog
+	msgs []*Message
+}
+
+// maxPending bounds the dialogs a streaming KPIs waits on (see Add).
+const maxPending = 10000
 
 // NewKPIs returns an empty accumulator grouping by by.
 func NewKPIs(by GroupBy) *KPIs {
@@ -624,7 +684,39 @@ func NewKPIs(by GroupBy) *KPIs {
 
 // Add measures d from its messages and adds it to its group and the
 // total.
+//
+// Streaming, a dialog can be handed on before the caller's side has its
+// final response: a proxy's far hop answers first and ends the dialog,
+// and the response relayed to the caller comes as a continuation (Part >
+// 0). Such a dialog (a request with no final while the same request on
+// another hop has one) waits, with its messages, for its continuations,
+// and is measured whole when they complete it, at Flush, or when more than
+// maxPending wait (the oldest then). Other continuations add only their
+// own REGISTER attempts.
 func (k *KPIs) Add(d *Dialog, msgs []*Message) {
+	if k.Streaming {
+		if p := k.pending[d.CallID]; p != nil {
+			p.d = d
+			p.msgs = append(p.msgs, msgs...)
+			if !trailing(p.msgs) {
+				k.resolve(d.CallID)
+			}
+			return
+		}
+		if d.Part == 0 && trailing(msgs) {
+			if k.pending == nil {
+				k.pending = map[string]*pendingDialog{}
+			}
+			k.pending[d.CallID] = &pendingDialog{d: d, msgs: msgs}
+			k.order = append(k.order, d.CallID)
+			for len(k.pending) > maxPending {
+				id := k.order[0]
+				k.order = k.order[1:]
+				k.resolve(id)
+			}
+			return
+		}
+	}
 	m := Measure(d, msgs)
 	k.AddMeasures(d, &m)
 }
@@ -645,6 +737,48 @@ func (k *KPIs) AddMeasures(d *Dialog, m *Measures) {
 		k.groups[key] = g
 	}
 	g.Add(m)
+}
+
+// resolve measures a pending dialog with every message it got.
+func (k *KPIs) resolve(id string) {
+	p := k.pending[id]
+	if p == nil {
+		return
+	}
+	delete(k.pending, id)
+	d := *p.d
+	d.Part = 0 // measured whole, as its first part
+	m := Measure(&d, p.msgs)
+	k.AddMeasures(&d, &m)
+	if len(k.pending) == 0 {
+		k.order = k.order[:0]
+	}
+}
+
+// Flush measures the dialogs still waiting for continuations (Streaming).
+func (k *KPIs) Flush() {
+	for _, id := range k.order {
+		k.resolve(id)
+	}
+	k.order = nil
+}
+
+// trailing reports whether a response the caller's side needs may still
+// come: an opening INVITE, BYE or REGISTER with no final response while
+// the same request (method and CSeq) on another hop has one.
+func trailing(msgs []*Message) bool {
+	txs := transactionTimes(msgs)
+	for _, t := range txs {
+		if t.final != 0 || t.reqAt.IsZero() || !(t.method == "BYE" || t.opening) {
+			continue
+		}
+		for _, u := range txs {
+			if u != t && u.final != 0 && u.method == t.method && u.cseq == t.cseq {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Groups returns the groups: by time for hour and minute, otherwise most

@@ -336,3 +336,38 @@ func TestKPICorpusRegistrations(t *testing.T) {
 		}
 	}
 }
+
+// TestKPIStreaming: measured as a streaming correlator hands dialogs on
+// (Options.Early: a proxy's far hop ends a call before the caller's side
+// gets its 200 to the BYE, which then comes as a continuation; a late
+// ACK too), the KPIs equal those of whole dialogs.
+func TestKPIStreaming(t *testing.T) {
+	whole := kpisOf(t, ByMinute, kpiCaptures...)
+	stream := NewKPIs(ByMinute)
+	stream.Streaming = true
+	parts := 0
+	for _, n := range kpiCaptures {
+		col := correlatePath(t, "../testdata/sipp/"+n+".pcap", Options{Early: true})
+		for i, d := range col.dialogs {
+			if d.Part > 0 {
+				parts++
+			}
+			stream.Add(d, col.msgs[i])
+		}
+	}
+	stream.Flush()
+	if parts == 0 {
+		t.Fatal("no continuation records: the test does not test streaming")
+	}
+	enc := func(k *KPIs) string {
+		var b []byte
+		for _, g := range append(k.Groups(), &k.Total) {
+			j, _ := json.Marshal(g.Record(k.By))
+			b = append(append(b, j...), '\n')
+		}
+		return string(b)
+	}
+	if got, want := enc(stream), enc(whole); got != want {
+		t.Errorf("streaming (%d continuations) differs:\n%s\nwhole:\n%s", parts, got, want)
+	}
+}

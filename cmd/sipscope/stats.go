@@ -104,15 +104,34 @@ func runStats(ctx context.Context, opts *statsOptions, io *streams) error {
 	if err := checkOutput(opts.out); err != nil {
 		return err
 	}
-	st, release, err := openSource(ctx, &opts.source, keepEverything, nil, io)
-	if err != nil {
-		return err
-	}
-	defer release()
-
 	kpis := correlate.NewKPIs(by)
-	if err := measureDialogs(ctx, st, filter, kpis); err != nil {
-		return err
+	if len(opts.source.files) > 0 && opts.source.db == "" && !opts.filter.active() {
+		// Capture files, no filter: every dialog counts, so each is
+		// measured as the correlator hands it on, with its messages, and
+		// nothing is stored (the store's filters are not needed): memory
+		// stays flat, and it runs at the speed of calls. A dialog a
+		// proxy's far hop ended before the caller's side got its response
+		// waits for that response (see correlate.KPIs.Add).
+		kpis.Streaming = true
+		_, release, err := openSource(ctx, &opts.source, keepEverything, func(d *correlate.Dialog, msgs []*correlate.Message) bool {
+			kpis.Add(d, msgs)
+			return false
+		}, io)
+		if err != nil {
+			return err
+		}
+		release()
+		kpis.Flush()
+	} else {
+		st, release, err := openSource(ctx, &opts.source, keepEverything, nil, io)
+		if err != nil {
+			return err
+		}
+		err = measureDialogs(ctx, st, filter, kpis)
+		release()
+		if err != nil {
+			return err
+		}
 	}
 	w, finish, err := openOutput(opts.out, io)
 	if err != nil {
