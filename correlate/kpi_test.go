@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/sipscope/sipscope/decode"
 )
 
 // kpiCaptures are the SIPp captures of testdata/sipp that TestKPICaptures
@@ -369,5 +371,31 @@ func TestKPIStreaming(t *testing.T) {
 	}
 	if got, want := enc(stream), enc(whole); got != want {
 		t.Errorf("streaming (%d continuations) differs:\n%s\nwhole:\n%s", parts, got, want)
+	}
+}
+
+// TestCredentials: a request carries credentials when an Authorization or
+// Proxy-Authorization header is among its headers, parsed or (a copy
+// without them, decode.Message.CloneWire) raw; a look-alike header or the
+// body does not count.
+func TestCredentials(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want bool
+	}{
+		{"REGISTER sip:x SIP/2.0\r\nCSeq: 2 REGISTER\r\nAuthorization: Digest username=\"a\"\r\n\r\n", true},
+		{"REGISTER sip:x SIP/2.0\nproxy-authorization : Digest\n\n", true},
+		{"REGISTER sip:x SIP/2.0\r\nX-Authorization: no\r\n\r\n", false},
+		{"MESSAGE sip:x SIP/2.0\r\nContent-Length: 20\r\n\r\nAuthorization: body\r\n", false},
+	}
+	for _, tc := range tests {
+		m := &decode.Message{Raw: []byte(tc.raw)}
+		if got := credentials(m); got != tc.want {
+			t.Errorf("credentials(%q): got %v, want %v", tc.raw, got, tc.want)
+		}
+	}
+	m := &decode.Message{Headers: []decode.Header{{Name: "Proxy-Authorization", Value: "Digest"}}}
+	if !credentials(m) {
+		t.Error("parsed Proxy-Authorization: got false, want true")
 	}
 }
