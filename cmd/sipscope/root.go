@@ -55,6 +55,7 @@ later with --db.`,
 		newFlowCmd(io),
 		newExportCmd(io),
 		newDiagnoseCmd(io),
+		newStatsCmd(io),
 		newCaptureCmd(io),
 		newTUICmd(io),
 	)

@@ -1,0 +1,383 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/render"
+	"github.com/sipscope/sipscope/store"
+)
+
+type statsOptions struct {
+	source sourceOptions
+	filter filterOptions
+	by     string
+	format string
+	out    string
+}
+
+func newStatsCmd(io *streams) *cobra.Command {
+	opts := &statsOptions{}
+	cmd := &cobra.Command{
+		Use:   "stats [FILE...|-|--db PATH] [FILTERS] [--by KEY]",
+		Short: "KPIs: RFC 6076 metrics, ASR, NER, ACD and post-dial delay",
+		Long: `Compute the SIP performance metrics of RFC 6076 over the dialogs of the captures
+or of a database, in capture time, measured at the caller's side:
+
+  RRD   registration request delay: first REGISTER to its 2xx, challenges included (§4.1)
+  IRA   ineffective registration attempts: 4xx (not 401/402/407), 5xx, 6xx or no answer (§4.2)
+  SRD   session request delay: INVITE to the first non-100 provisional (or 200) on answered
+        calls (§4.3.1), INVITE to the 4xx/5xx/6xx on failed ones (§4.3.2)
+  SDD   session disconnect delay: BYE to its final response (§4.4)
+  SDT   session duration: 200 OK to BYE (§4.5)
+  SER   session establishment ratio: 200 / (INVITEs - 3xx) (§4.6)
+  SEER  effectiveness: 200, 480, 486, 600, 603 / (INVITEs - 3xx) (§4.7)
+  ISA   ineffective session attempts: 408, 500, 503, 504 or no answer / INVITEs (§4.8)
+  SCR   session completion ratio: answered and BYE answered 2xx / INVITEs (§4.9)
+  ASR   answer-seizure ratio (ITU-T E.411); NER network effectiveness ratio (GSMA IR.42):
+        answered, busy, no answer, rejected by the user; ACD mean call duration;
+  PDD   post-dial delay: INVITE to the first 18x (to the final response when none came)
+
+Delays are given as percentiles p50, p90, p99 (nearest rank; exact up to 10,000
+values per group, a uniform sample of 10,000 beyond) and means. A call is one
+session request whatever the 401/407 challenges on the way (RFC 6076 §5.3).
+
+The filters are those of "sipscope calls". --by groups the rows: caller (From user),
+callee (To user), src, dst (IP of the first message), ua (the caller's User-Agent),
+hour, minute (UTC start); a total row comes last.
+
+Formats:
+  table  for people (default)
+  jsonl  one object per group then the total; fields: by, group, start, end,
+         dialogs, calls, answered, failed, busy, cancelled, redirected,
+         no_response, completed, asr, ner, ser, seer, isa, scr, acd_s,
+         pdd_{p50,p90,p99,avg}_ms, srd_success_*_ms, srd_failure_*_ms,
+         sdd_*_ms, sdd_timeouts, sdt_{p50,p90,p99}_s, registrations,
+         registered, ira, ineffective_registrations, rrd_*_ms, failure_codes
+  html   a page that works offline: the metrics, calls and ASR over time,
+         the PDD histogram and the top failure codes (inline SVG)`,
+		Example: `  sipscope stats trace.pcap
+  sipscope stats --db calls.db --by hour
+  sipscope stats --db calls.db --kind call --since 2024-05-01 --by callee --format jsonl
+  sipscope stats --format html -o kpi.html day1/*.pcap.gz`,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.source.files = args
+			return runStats(c.Context(), opts, io)
+		},
+	}
+	addSourceFlags(cmd, &opts.source)
+	addFilterFlags(cmd, &opts.filter)
+	fl := cmd.Flags()
+	fl.StringVar(&opts.by, "by", "", "group rows by `KEY`: caller, callee, src, dst, ua, hour or minute")
+	fl.StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or html")
+	fl.StringVarP(&opts.out, "output", "o", "-", "write to `FILE` (- for standard output)")
+	return cmd
+}
+
+func runStats(ctx context.Context, opts *statsOptions, io *streams) error {
+	switch opts.format {
+	case "table", "jsonl", "html":
+	default:
+		return usagef("unknown --format %q: want table, jsonl or html", opts.format)
+	}
+	by := correlate.GroupBy(strings.ToLower(opts.by))
+	if by != correlate.ByNone && !slices.Contains(correlate.GroupBys(), by) {
+		var names []string
+		for _, g := range correlate.GroupBys() {
+			names = append(names, string(g))
+		}
+		return usagef("unknown --by %q: want %s", opts.by, strings.Join(names, ", "))
+	}
+	filter, err := opts.filter.build()
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(opts.out); err != nil {
+		return err
+	}
+	kpis := correlate.NewKPIs(by)
+	if len(opts.source.files) > 0 && opts.source.db == "" && !opts.filter.active() {
+		// Capture files, no filter: every dialog counts, so each is
+		// measured as the correlator hands it on, with its messages, and
+		// nothing is stored (the store's filters are not needed): memory
+		// stays flat, and it runs at the speed of calls. A dialog a
+		// proxy's far hop ended before the caller's side got its response
+		// waits for that response (see correlate.KPIs.Add).
+		kpis.Streaming = true
+		_, release, err := openSource(ctx, &opts.source, keepEverything, func(d *correlate.Dialog, msgs []*correlate.Message) bool {
+			kpis.Add(d, msgs)
+			return false
+		}, io)
+		if err != nil {
+			return err
+		}
+		release()
+		kpis.Flush()
+	} else {
+		st, release, err := openSource(ctx, &opts.source, keepEverything, nil, io)
+		if err != nil {
+			return err
+		}
+		err = measureDialogs(ctx, st, filter, kpis)
+		release()
+		if err != nil {
+			return err
+		}
+	}
+	w, finish, err := openOutput(opts.out, io)
+	if err != nil {
+		return err
+	}
+	switch opts.format {
+	case "jsonl":
+		err = writeStatsJSONL(w, kpis)
+	case "html":
+		err = render.StatsHTML(w, kpis, render.StatsOptions{Inputs: statsInputs(&opts.source)})
+	default:
+		err = writeStatsTable(w, kpis)
+	}
+	if err != nil {
+		finish(false)
+		return fmt.Errorf("write output: %w", err)
+	}
+	if err := finish(true); err != nil {
+		return err
+	}
+	if kpis.Total.Dialogs == 0 && !opts.source.quiet && opts.format == "table" {
+		fmt.Fprintln(io.ErrOut, noDialogsNote(&opts.source, &opts.filter))
+	}
+	return nil
+}
+
+// statsInputs names what was measured for the page's header: the
+// database, or the capture files (the first three and how many more).
+func statsInputs(src *sourceOptions) string {
+	if src.db != "" {
+		return src.db
+	}
+	if n := len(src.files); n > 3 {
+		return strings.Join(src.files[:3], ", ") + " and " + strconv.Itoa(n-3) + " more"
+	}
+	return strings.Join(src.files, ", ")
+}
+
+// statsBatch is how many dialogs' messages one store query reads.
+const statsBatch = 256
+
+// measureDialogs adds every dialog the filter selects to kpis, reading
+// their messages a batch at a time: memory holds one batch, not the
+// capture. With --grep the dialogs query holds the store's only pooled
+// connection while it runs, so the dialogs are listed first (as diagnose
+// does) and their messages read after.
+func measureDialogs(ctx context.Context, st *store.Store, filter store.Filter, kpis *correlate.KPIs) error {
+	var batch []*correlate.Dialog
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		ids := make([]string, len(batch))
+		for i, d := range batch {
+			ids[i] = d.CallID
+		}
+		msgs, err := st.Messages(ctx, ids)
+		if err != nil {
+			return err
+		}
+		byCall := make(map[string][]*correlate.Message, len(ids))
+		for _, m := range msgs {
+			byCall[m.CallID] = append(byCall[m.CallID], m)
+		}
+		for _, d := range batch {
+			kpis.Add(d, byCall[d.CallID])
+		}
+		batch = batch[:0]
+		return nil
+	}
+	if filter.Grep != nil {
+		var all []*correlate.Dialog
+		if err := eachDialog(ctx, st, filter, func(d *correlate.Dialog) error {
+			all = append(all, d)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for len(all) > 0 {
+			n := min(statsBatch, len(all))
+			batch = append(batch[:0], all[:n]...)
+			all = all[n:]
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := eachDialog(ctx, st, filter, func(d *correlate.Dialog) error {
+		batch = append(batch, d)
+		if len(batch) == statsBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// statsRecords are the rows: each group, then the total.
+func statsRecords(k *correlate.KPIs) []correlate.KPIRecord {
+	var out []correlate.KPIRecord
+	for _, g := range k.Groups() {
+		out = append(out, g.Record(k.By))
+	}
+	return append(out, k.Total.Record(correlate.ByNone))
+}
+
+func writeStatsJSONL(w io.Writer, k *correlate.KPIs) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, r := range statsRecords(k) {
+		if err := enc.Encode(&r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeStatsTable writes the table: without --by one metric a line with
+// what it means, with --by one line per group and the main metrics.
+func writeStatsTable(w io.Writer, k *correlate.KPIs) error {
+	bw := bufio.NewWriter(w)
+	recs := statsRecords(k)
+	if k.By == correlate.ByNone {
+		writeStatsSheet(bw, &recs[len(recs)-1])
+		return bw.Flush()
+	}
+	cols := []string{strings.ToUpper(string(k.By)), "DIALOGS", "CALLS", "ANS", "ASR%", "NER%", "SER%", "SEER%", "ISA%", "SCR%",
+		"ACD", "PDD50", "PDD90", "PDD99", "SRD50", "SDD50", "REG", "IRA%", "RRD50"}
+	rows := [][]string{cols}
+	for _, r := range recs {
+		group := r.Group
+		switch {
+		case r.By == "all":
+			group = "(total)"
+		case group == "":
+			group = "(none)" // e.g. no User-Agent
+		}
+		rows = append(rows, []string{group, itoa(r.Dialogs), itoa(r.Calls), itoa(r.Answered), pctText(r.ASR),
+			pctText(r.NER), pctText(r.SER), pctText(r.SEER), pctText(r.ISA), pctText(r.SCR), secText(r.ACD),
+			msText(r.PDDp50), msText(r.PDDp90), msText(r.PDDp99), msText(r.SRDSuccessP50), msText(r.SDDp50),
+			itoa(r.Registrations), pctText(r.IRA), msText(r.RRDp50)})
+	}
+	widths := make([]int, len(cols))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	widths[0] = min(widths[0], 40)
+	for _, row := range rows {
+		for i, c := range row {
+			switch {
+			case i == 0:
+				fmt.Fprintf(bw, "%-*s", widths[0], clip(c, widths[0]))
+			default:
+				fmt.Fprintf(bw, "  %*s", widths[i], c)
+			}
+		}
+		fmt.Fprintln(bw)
+	}
+	return bw.Flush()
+}
+
+// writeStatsSheet writes one group's metrics, one a line.
+func writeStatsSheet(w io.Writer, r *correlate.KPIRecord) {
+	line := func(name, value, what string) { fmt.Fprintf(w, "%-14s %10s  %s\n", name, value, what) }
+	span := r.Start
+	if r.End != r.Start {
+		span += " – " + r.End
+	}
+	if span != "" {
+		fmt.Fprintf(w, "%s\n\n", span)
+	}
+	line("dialogs", itoa(r.Dialogs), "every dialog selected")
+	line("calls", itoa(r.Calls), "session requests (opening INVITEs, challenges included)")
+	line("answered", itoa(r.Answered), "2xx to the INVITE")
+	line("failed", itoa(r.Failed), "4xx-6xx, not cancelled")
+	line("busy", itoa(r.Busy), "486, 600")
+	line("cancelled", itoa(r.Cancelled), "CANCEL / 487")
+	line("redirected", itoa(r.Redirected), "3xx")
+	line("no response", itoa(r.NoResponse), "INVITE never answered")
+	line("completed", itoa(r.Completed), "answered, BYE answered 2xx")
+	fmt.Fprintln(w)
+	line("ASR", pctText(r.ASR), "answered / calls (ITU-T E.411)")
+	line("NER", pctText(r.NER), "answered, busy, no answer, user reject / calls (GSMA IR.42)")
+	line("SER", pctText(r.SER), "200 / (calls - 3xx) (RFC 6076 §4.6)")
+	line("SEER", pctText(r.SEER), "200, 480, 486, 600, 603 / (calls - 3xx) (§4.7)")
+	line("ISA", pctText(r.ISA), "408, 500, 503, 504, no answer / calls (§4.8)")
+	line("SCR", pctText(r.SCR), "completed / calls (§4.9)")
+	line("ACD", secText(r.ACD), "mean call duration, 200 OK to BYE")
+	fmt.Fprintln(w)
+	dist := func(name string, p50, p90, p99, avg *float64, what string, text func(*float64) string) {
+		fmt.Fprintf(w, "%-14s %10s %10s %10s %10s  %s\n", name, text(p50), text(p90), text(p99), text(avg), what)
+	}
+	fmt.Fprintf(w, "%-14s %10s %10s %10s %10s\n", "", "p50", "p90", "p99", "mean")
+	dist("PDD", r.PDDp50, r.PDDp90, r.PDDp99, r.PDDavg, "INVITE to first 18x (or final)", msText)
+	dist("SRD success", r.SRDSuccessP50, r.SRDSuccessP90, r.SRDSuccessP99, r.SRDSuccessAvg, "INVITE to first non-100 1xx or 200 (§4.3.1)", msText)
+	dist("SRD failure", r.SRDFailureP50, r.SRDFailureP90, r.SRDFailureP99, r.SRDFailureAvg, "INVITE to 4xx-6xx (§4.3.2)", msText)
+	dist("SDD", r.SDDp50, r.SDDp90, r.SDDp99, r.SDDavg, "BYE to its response (§4.4); "+itoa(r.SDDTimeout)+" unanswered", msText)
+	dist("SDT", r.SDTp50, r.SDTp90, r.SDTp99, r.ACD, "200 OK to BYE (§4.5)", secText)
+	dist("RRD", r.RRDp50, r.RRDp90, r.RRDp99, r.RRDavg, "REGISTER to 2xx, challenges included (§4.1)", msText)
+	fmt.Fprintln(w)
+	line("registrations", itoa(r.Registrations), "REGISTER attempts (challenges included)")
+	line("IRA", pctText(r.IRA), "4xx (not 401/402/407), 5xx, 6xx, no answer / attempts (§4.2)")
+	if len(r.Failures) > 0 {
+		fmt.Fprintln(w)
+		var parts []string
+		for _, f := range r.Failures {
+			parts = append(parts, fmt.Sprintf("%d: %d", f.Status, f.Count))
+		}
+		fmt.Fprintf(w, "%-14s %s\n", "failure codes", strings.Join(parts, "  "))
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func pctText(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*p, 'f', 1, 64) + "%"
+}
+
+// msText writes a delay given in milliseconds in the unit that suits it.
+func msText(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	switch v := *p; {
+	case v < 10:
+		return strconv.FormatFloat(v, 'f', 3, 64) + "ms"
+	case v < 1000:
+		return strconv.FormatFloat(v, 'f', 1, 64) + "ms"
+	default:
+		return strconv.FormatFloat(v/1000, 'f', 2, 64) + "s"
+	}
+}
+
+func secText(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	v := *p * 1000
+	return msText(&v)
+}
