@@ -34,7 +34,7 @@ SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(300kpkt 50000)
 RATE=${RATE:-2000}
 HOLD=${HOLD:-1000}
-NS=sipscope-bench
+NS=${BENCH_NS:-sipscope-bench}
 WORK=$(mktemp -d /tmp/sipscope-bench.XXXXXX)
 UAS_PID=
 

@@ -94,3 +94,15 @@ func BenchmarkCallsDB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMessagesJSONL is `sipscope messages --format jsonl FILE`.
+func BenchmarkMessagesJSONL(b *testing.B) {
+	file := benchCapture(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		io := &streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: io.Discard}
+		if err := runMessages(context.Background(), &messagesOptions{files: []string{file}, format: "jsonl"}, io); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

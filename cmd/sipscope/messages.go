@@ -142,9 +142,15 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 		enc   = json.NewEncoder(out)
 		cw    *csv.Writer
 		table *messageTable
+		// jsonl: records appended by hand (jsonappend.go) to batches that
+		// a writer goroutine writes while decoding goes on (batchWriter).
+		bw *batchWriter
+		mj messageJSON
 	)
 	enc.SetEscapeHTML(false)
 	switch opts.format {
+	case "jsonl":
+		bw = newBatchWriter(out)
 	case "csv":
 		cw = csv.NewWriter(out)
 		cw.Write(messageCSVHeader)
@@ -158,8 +164,8 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 		}
 		switch opts.format {
 		case "jsonl":
-			r := newMessageRecord(index, m)
-			werr = enc.Encode(&r)
+			bw.buf = mj.append(bw.buf, index, m)
+			werr = bw.Flush()
 		case "csv":
 			r := newMessageRecord(index, m)
 			werr = cw.Write(r.csv())
@@ -169,6 +175,11 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 	}}
 	job := &decodeJob{files: opts.files, stdin: io.In, handler: h}
 	res, err := job.run(ctx)
+	if bw != nil {
+		if cerr := bw.Close(); werr == nil {
+			werr = cerr
+		}
+	}
 	if cw != nil {
 		cw.Flush()
 		if werr == nil {

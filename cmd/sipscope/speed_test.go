@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/sipscope/sipscope/decode"
+)
+
+// allCaptures lists every capture of the repository's testdata and of the
+// shared corpus (../shared/corpus, skipped when absent: it is never copied
+// into the project).
+func allCaptures(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, root := range []string{filepath.Join("..", "..", "testdata"), filepath.Join("..", "..", "..", "shared", "corpus")} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if n := d.Name(); !d.IsDir() && (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng") ||
+				strings.HasSuffix(n, ".pcap.gz") || strings.HasSuffix(n, ".cap")) {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if errors.Is(err, fs.ErrNotExist) {
+			t.Logf("no %s: its captures are not compared", root)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(files) == 0 {
+		t.Fatal("no captures found")
+	}
+	return files
+}
+
+// messagesReference is `messages --format jsonl` as encoding/json writes
+// it, a message at a time on the decoding goroutine: the output before the
+// hand-rolled appender and the writer stage.
+func messagesReference(t *testing.T, file string) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	var index int64
+	job := &decodeJob{files: []string{file}, handler: decode.HandlerFuncs{OnMessage: func(m *decode.Message) {
+		index++
+		r := newMessageRecord(index, m)
+		if err := enc.Encode(&r); err != nil {
+			t.Fatal(err)
+		}
+	}}}
+	if _, err := job.run(context.Background()); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return out.Bytes()
+}
+
+// TestMessagesJSONLHandRolled: `messages --format jsonl` (hand-rolled JSON,
+// written by a second stage) gives the bytes encoding/json gives, on every
+// capture, with one core and with two.
+func TestMessagesJSONLHandRolled(t *testing.T) {
+	files := allCaptures(t)
+	t.Logf("%d captures", len(files))
+	for _, procs := range []int{1, 2} {
+		old := runtime.GOMAXPROCS(procs)
+		for _, f := range files {
+			want := messagesReference(t, f)
+			var got bytes.Buffer
+			io := &streams{In: bytes.NewReader(nil), Out: &got, ErrOut: io.Discard}
+			if err := runMessages(context.Background(), &messagesOptions{files: []string{f}, format: "jsonl"}, io); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("GOMAXPROCS=%d %s: output differs from encoding/json's at byte %d (%d vs %d bytes)",
+					procs, f, firstDiff(got.Bytes(), want), got.Len(), len(want))
+			}
+		}
+		runtime.GOMAXPROCS(old)
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestAppendJSONString holds the string escaper to encoding/json's on the
+// strings that need escapes: quotes, control bytes, invalid UTF-8, the
+// JavaScript line separators, and HTML characters left as they are.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", `a"b\c`, "tab\tnl\ncr\r\b\f\x00\x1f\x7f", "bad \xff\xfe utf8 \xe2\x82",
+		"sep \u2028 \u2029", "<sip:a&b@x>", "ünïcødé ☎", "\xed\xa0\x80"} {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		want := strings.TrimSuffix(buf.String(), "\n")
+		if got := string(appendJSONString(nil, s)); got != want {
+			t.Errorf("appendJSONString(%q): got %s, want %s", s, got, want)
+		}
+	}
+}
+
+// TestMessageJSONAllocs: appending a message's record allocates nothing
+// once the buffers have grown (issue 12: no allocation per message).
+func TestMessageJSONAllocs(t *testing.T) {
+	file := filepath.Join("..", "..", "testdata", "sipp", "udp-basic.pcap")
+	if _, err := os.Stat(file); err != nil {
+		t.Skipf("no %s", file)
+	}
+	var msgs []*decode.Message
+	job := &decodeJob{files: []string{file}, handler: decode.HandlerFuncs{OnMessage: func(m *decode.Message) {
+		msgs = append(msgs, m.Clone())
+	}}}
+	if _, err := job.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) == 0 {
+		t.Fatalf("no messages in %s", file)
+	}
+	var mj messageJSON
+	buf := make([]byte, 0, 64<<10)
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		buf = mj.append(buf[:0], int64(i), msgs[i%len(msgs)])
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("got %v allocations per message, want 0", allocs)
+	}
+}
