@@ -12,7 +12,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
 )
 
@@ -145,5 +147,21 @@ func TestMessageJSONAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("got %v allocations per message, want 0", allocs)
+	}
+}
+
+// TestJSONTime holds the cached time writer to correlate.FormatTime,
+// across seconds, days, years, the zero time and far years.
+func TestJSONTime(t *testing.T) {
+	var j jsonTime
+	base := time.Date(2026, 12, 31, 23, 59, 58, 999999999, time.UTC)
+	ts := []time.Time{{}, base, base.Add(1), base.Add(time.Nanosecond * 1500000001), base.Add(2 * time.Second),
+		base.In(time.FixedZone("x", 3600)), time.Date(12000, 1, 1, 0, 0, 0, 5, time.UTC), base.Add(-time.Hour * 24 * 400),
+		time.Unix(0, 0), time.Unix(-1, 7), base}
+	for _, x := range ts {
+		want := `"` + correlate.FormatTime(x) + `"`
+		if got := string(j.append(nil, x)); got != want {
+			t.Errorf("time %v: got %s, want %s", x, got, want)
+		}
 	}
 }
