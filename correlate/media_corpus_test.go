@@ -165,3 +165,27 @@ func TestMediaCorpusTshark(t *testing.T) {
 		})
 	}
 }
+
+// TestMediaSIPpTshark checks the captures of testdata/media (SIPp calling
+// SIPp with G.711 audio: clean, one-way, lossy, jittery, DTMF, NAT)
+// against tshark run on them now, and that every stream found its call.
+func TestMediaSIPpTshark(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/media/*.pcap")
+	if len(files) == 0 {
+		t.Fatal("no captures in testdata/media")
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			ours, _ := mediaFile(t, path, MediaOptions{})
+			compareTshark(t, path, ours)
+			for _, s := range ours {
+				if s.CallID == "" {
+					t.Errorf("stream %v>%v 0x%08X: no call, want the capture's one call (SDP announced it)", s.Src, s.Dst, s.SSRC)
+				}
+				if s.Direction == DirectionUnknown {
+					t.Errorf("stream %v>%v: no direction", s.Src, s.Dst)
+				}
+			}
+		})
+	}
+}

@@ -104,7 +104,7 @@ func (st *streamState) add(r *decode.RTP, t time.Time, enc string, clock int) {
 	st.bytes += len(r.Payload)
 	st.end = t
 	st.sequence(r.Seq)
-	st.jitterAdd(r, t, clock)
+	st.jitterAdd(r, t, enc, clock)
 }
 
 func (st *streamState) notePT(pt int) {
@@ -193,7 +193,7 @@ func (st *streamState) setBit(i uint)   { st.seen[i/64] |= 1 << (i % 64) }
 // jitterAdd follows RFC 3550 A.8: D = (Rj - Ri) - (Sj - Si) in timestamp
 // units, J += (|D| - J) / 16. Without a known clock rate (a dynamic
 // payload type no SDP mapped) there is no jitter, as in tshark.
-func (st *streamState) jitterAdd(r *decode.RTP, t time.Time, clock int) {
+func (st *streamState) jitterAdd(r *decode.RTP, t time.Time, enc string, clock int) {
 	if clock <= 0 {
 		return
 	}
@@ -210,7 +210,13 @@ func (st *streamState) jitterAdd(r *decode.RTP, t time.Time, clock int) {
 		if d < 0 {
 			d = -d
 		}
-		st.jitter += (d - st.jitter) / 16
+		// RFC 4733 §2.3.1: every packet of an event carries the
+		// event's start as its timestamp, so its D measures the
+		// event's length, not the path: J stands still (the packet
+		// still counts in the mean, as in tshark's figures).
+		if !isEvent(enc) {
+			st.jitter += (d - st.jitter) / 16
+		}
 		// The mean is over the packets that have a D (all but the
 		// first), as tshark's Mean Jitter is.
 		ms := st.jitter * 1000 / float64(clock)

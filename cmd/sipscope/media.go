@@ -51,7 +51,8 @@ Formats:
          start, end, r_factor, mos (null when not scored), dtmf, rtcp (null
          without RTCP; else the peer's reports: rr, sr, xr, fraction_lost_pct,
          cumulative_lost, jitter_ms, max_fraction_lost_pct, max_jitter_ms,
-         rtt_ms), and also direction, link, clock_rate, payload_types, bytes
+         rtt_ms), and also direction, link, clock_rate, payload_types, bytes,
+         dtmf_events (digit, start, duration_ms)
   csv    the same fields with a header line (rtcp as its loss and jitter)`,
 		Example: `  sipscope media call.pcap
   sipscope media --call 1-4242@10.0.0.1 call.pcap
@@ -178,6 +179,14 @@ type mediaRecord struct {
 	ClockRate    int         `json:"clock_rate"`
 	PayloadTypes []int       `json:"payload_types"`
 	Bytes        int         `json:"bytes"`
+	DTMFEvents   []dtmfEvent `json:"dtmf_events"`
+}
+
+// dtmfEvent is one RFC 4733 digit of a stream, with its time.
+type dtmfEvent struct {
+	Digit      string  `json:"digit"`
+	Start      string  `json:"start"`
+	DurationMs float64 `json:"duration_ms"`
 }
 
 // rtcpRecord is what RTCP said about a stream (correlate.RTCPStats).
@@ -229,6 +238,11 @@ func streamRecord(s *correlate.Stream) *mediaRecord {
 	}
 	if r.PayloadTypes == nil {
 		r.PayloadTypes = []int{}
+	}
+	r.DTMFEvents = make([]dtmfEvent, 0, len(s.DTMFEvents))
+	for _, e := range s.DTMFEvents {
+		r.DTMFEvents = append(r.DTMFEvents, dtmfEvent{Digit: e.Digit, Start: correlate.FormatTime(e.Start),
+			DurationMs: float64(e.Duration.Microseconds()) / 1e3})
 	}
 	if c := s.RTCP; c != nil {
 		r.RTCP = &rtcpRecord{

@@ -30,6 +30,9 @@ type sourceOptions struct {
 	// decoded is what reading the capture files found (set by
 	// openSource), to explain an empty result.
 	decoded decode.Stats
+	// noMedia leaves RTP alone (no streams stored): the benchmark's
+	// baseline for what media analysis costs.
+	noMedia bool
 }
 
 func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
@@ -111,6 +114,7 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		// dialog is stored when it ends, while the capture is read.
 		correlate: o.links.summaries(mode == dialogsOnly),
 		keep:      keep,
+		noMedia:   o.noMedia,
 	}
 	res, err := imp.run(ctx)
 	if err != nil {
@@ -182,6 +186,7 @@ type importer struct {
 	io        *streams
 	quiet     bool
 	correlate correlate.Options
+	noMedia   bool // no media tracker (see sourceOptions.noMedia)
 	// keep, when set, sees each dialog before the store does and may drop
 	// it by returning false.
 	keep func(d *correlate.Dialog, msgs []*correlate.Message) bool
@@ -261,10 +266,16 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		copts.Keep = (*decode.Message).Clone
 	}
 	corr := correlate.New(copts, async)
-	media := correlate.NewMedia(correlate.MediaOptions{}) // RTP/RTCP streams of the calls (media.go)
+	// RTP/RTCP streams of the calls (media.go), their RFC 4733 digits.
+	dtmf := correlate.NewDTMF()
+	media := correlate.NewMedia(correlate.MediaOptions{Sink: dtmf.Packet})
 	var failed error
+	onDatagram := media.Datagram
+	if imp.noMedia {
+		onDatagram = nil
+	}
 	h := decode.HandlerFuncs{
-		OnDatagram: media.Datagram,
+		OnDatagram: onDatagram,
 		OnMessage: func(m *decode.Message) {
 			if failed != nil {
 				return
@@ -326,7 +337,10 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if err := w.Close(); err != nil {
 		return res, err
 	}
-	if err := imp.store.AddStreams(ctx, media.Streams()); err != nil {
+	ss := media.Streams()
+	dtmf.Apply(ss)
+	correlate.ScoreStreams(ss, correlate.EModelOptions{}) // G.107 R and MOS
+	if err := imp.store.AddStreams(ctx, ss); err != nil {
 		return res, err
 	}
 	res.media = media.Stats()
