@@ -85,6 +85,13 @@ func audioOf(t *testing.T, path string) (*Audio, []correlate.Stream, []payload) 
 			pays = append(pays, payload{p.Key, p.Timestamp, append([]byte(nil), p.Payload...)})
 		}
 	}})
+	runMedia(t, path, md)
+	return a, md.Streams(), pays
+}
+
+// runMedia decodes a capture into a media tracker.
+func runMedia(t *testing.T, path string, md *correlate.Media) {
+	t.Helper()
 	src, err := capture.Open([]string{path}, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +101,6 @@ func audioOf(t *testing.T, path string) (*Audio, []correlate.Stream, []payload) 
 	if err := decode.New(decode.Options{}, h).Run(context.Background(), src, nil); err != nil {
 		t.Fatal(err)
 	}
-	return a, md.Streams(), pays
 }
 
 // readWAV checks the header of a 16-bit PCM WAV at 8000 Hz and returns
