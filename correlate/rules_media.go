@@ -314,12 +314,21 @@ func ruleMediaAddressMismatch(x *mediaDiag) []Finding {
 	return out
 }
 
+// eventsOnly reports whether a stream carried RFC 4733 events and no
+// audio: its sequence gaps between digits (a sender that starts each
+// digit from a recording, as SIPp plays sip-tester's dtmf_2833_*.pcap)
+// and its frozen timestamps say nothing about the call's audio.
+func eventsOnly(s *Stream) bool { return strings.EqualFold(s.Codec, "telephone-event") }
+
 // rulePacketLoss: RFC 3550 §6.4.1 cumulative loss (expected - received, A.3)
 // over the threshold; G.113 Appendix I rates its cost per codec.
 func rulePacketLoss(x *mediaDiag) []Finding {
 	var out []Finding
 	for i := range x.streams {
 		s := &x.streams[i]
+		if eventsOnly(s) {
+			continue
+		}
 		if pct := s.LostPct(); pct > x.o.PacketLossPct {
 			out = append(out, Finding{Severity: SevWarning, RFC: "RFC 3550 §6.4.1, ITU-T G.113 Appendix I", Evidence: x.sdpEvidence(),
 				Summary: fmt.Sprintf("Stream %s lost %d of %d packets (%.1f%%, over %.3g%%).", streamName(s), s.Lost, s.Expected, pct, x.o.PacketLossPct)})
@@ -334,7 +343,7 @@ func ruleHighJitter(x *mediaDiag) []Finding {
 	var out []Finding
 	for i := range x.streams {
 		s := &x.streams[i]
-		if s.JitterMeanMs > x.o.JitterMs {
+		if s.JitterMeanMs > x.o.JitterMs && !eventsOnly(s) {
 			out = append(out, Finding{Severity: SevWarning, RFC: "RFC 3550 §6.4.1, A.8", Evidence: x.sdpEvidence(),
 				Summary: fmt.Sprintf("Stream %s has a mean jitter of %.1f ms (max %.1f ms, over %.3g ms): expect late packets dropped by the jitter buffer.", streamName(s), s.JitterMeanMs, s.JitterMaxMs, x.o.JitterMs)})
 		}
