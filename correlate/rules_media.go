@@ -414,12 +414,29 @@ func ruleCodecChanged(x *mediaDiag) []Finding {
 }
 
 // ruleDTMFMismatch: both sides negotiated telephone-event (RFC 4733 §7.1.1)
-// yet digits went as SIP INFO (a receiver expecting RFC 4733 misses them),
+// yet digits went as SIP INFO or as tones in the audio (a receiver that
+// expects RFC 4733 misses them; tones also die in a low-bit-rate codec),
 // or RFC 4733 events were sent that the SDP never negotiated. In-band
-// tones in the audio are not detected.
+// digits are those InbandDTMF.Apply added to the streams (Source "inband").
 func ruleDTMFMismatch(x *mediaDiag) []Finding {
 	var out []Finding
 	both := x.caller.events && x.callee.events
+	if both {
+		for i := range x.streams {
+			s := &x.streams[i]
+			var tones []DTMFEvent
+			for _, e := range s.DTMFEvents {
+				if e.Source == "inband" {
+					tones = append(tones, e)
+				}
+			}
+			if len(tones) > 0 {
+				out = append(out, Finding{Severity: SevWarning, RFC: "RFC 4733 §7.1.1, ITU-T Q.23", Evidence: x.sdpEvidence(),
+					Summary: fmt.Sprintf("Both SDPs negotiated telephone-event (RFC 4733) but stream %s carries DTMF %q as tones in the audio (first at %s): a side that listens for RTP events misses them.",
+						streamName(s), Digits(tones), tones[0].Start.UTC().Format("15:04:05.000"))})
+			}
+		}
+	}
 	if both && len(x.infos) > 0 {
 		out = append(out, Finding{Severity: SevWarning, RFC: "RFC 4733 §7.1.1, RFC 6086", Evidence: idxs(x.caller.sdps, x.callee.sdps, x.infos),
 			Summary: fmt.Sprintf("Both SDPs negotiated telephone-event (RFC 4733) but DTMF %q went as %s: a side that listens for RTP events misses them.",

@@ -15,8 +15,8 @@ func mediaCall(t *testing.T, path string) (*Dialog, []*Message, []Stream) {
 	t.Helper()
 	col := &collector{}
 	c := New(Options{}, col)
-	dt := NewDTMF()
-	md := NewMedia(MediaOptions{Sink: dt.Packet})
+	dt, ib := NewDTMF(), NewInbandDTMF()
+	md := NewMedia(MediaOptions{Sink: func(p *RTPPacket) { dt.Packet(p); ib.Packet(p) }})
 	decodeFile(t, path, decode.HandlerFuncs{
 		OnMessage: func(m *decode.Message) {
 			md.Message(m)
@@ -35,6 +35,7 @@ func mediaCall(t *testing.T, path string) (*Dialog, []*Message, []Stream) {
 	ss := md.Streams()
 	ScoreStreams(ss, EModelOptions{})
 	dt.Apply(ss)
+	ib.Apply(ss)
 	return col.dialogs[0], col.msgs[0], ss
 }
 
@@ -54,6 +55,7 @@ func TestMediaRulesCaptures(t *testing.T) {
 		{"media/dtmf-rfc4733.pcap", nil, nil},
 		// The digit stream's 430 "lost" (tshark) are sequence jumps between recordings.
 		{"media/dtmf-sipp.pcap", nil, nil},
+		{"media/dtmf-inband.pcap", []string{"dtmf-mismatch"}, map[string]string{"dtmf-mismatch": `carries DTMF "15#" as tones in the audio`}},
 		{"media/dtmf-info.pcap", []string{"dtmf-mismatch"}, map[string]string{"dtmf-mismatch": `DTMF "15" went as 2 SIP INFOs`}},
 		{"media/nat.pcap", []string{"media-address-mismatch"}, map[string]string{"media-address-mismatch": "comes from 127.0.0.1:10000, an address its SDP did not announce (it said 127.0.0.9:10000)"}},
 		{"sipp/udp-basic.pcap", nil, nil}, // three calls: checked below

@@ -113,6 +113,10 @@ m -o "$WORK/dtmf.pcap" "$REC/g711a.pcap@1-40" "$REC/dtmf_2833_1.pcap" "$REC/g711
 # SIPp keeps the first -key of a name, so every call gives all four: play (does
 # the callee send audio), sdpip (the caller's c=), info (INFO DTMF), dtmf (the
 # caller plays sip-tester's digit recordings after 1.5 s, which ends its audio).
+# The same digits as DTMF tones in the audio itself (Q.23 pairs written as A-law
+# over 5 packets, 150 ms, each): in-band DTMF though the SDP offers telephone-event.
+m -o "$WORK/inband.pcap" -inband '1@40-44,5@70-74,#@100-104' "$AUDIO"
+
 C=$WORK/clean.pcap
 PLAY="-key play yes"
 ME="-key sdpip $CALLER"
@@ -123,6 +127,7 @@ call lossy "$PLAY" "$ME $NOINFO" "$WORK/lossy.pcap" "$C"
 call jitter "$PLAY" "$ME $NOINFO" "$WORK/jitter.pcap" "$C"
 call dtmf-rfc4733 "$PLAY" "$ME $NOINFO" "$WORK/dtmf.pcap" "$C"
 call dtmf-info "$PLAY" "$ME -key info yes -key dtmf no" "$C" "$C"
+call dtmf-inband "$PLAY" "$ME $NOINFO" "$WORK/inband.pcap" "$C"
 call dtmf-sipp "$PLAY" "$ME -key info no -key dtmf yes" "$C" "$C"
 # The caller announces 127.0.0.9 (as a phone behind NAT announces its private
 # address) but sends from 127.0.0.1: the callee's RTP goes to 127.0.0.9.

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sipscope/sipscope/decode"
 )
 
 const recordings = "/usr/share/sip-tester"
@@ -48,7 +51,7 @@ func headers(t *testing.T, path string) []rtpHdr {
 func TestDropAndLoss(t *testing.T) {
 	in := need(t, "g711a.pcap")
 	out := filepath.Join(t.TempDir(), "x.pcap")
-	if err := run(out, []string{in + "@1-150"}, 0, "100-104,7", 0, 1); err != nil {
+	if err := run(out, []string{in + "@1-150"}, 0, "100-104,7", 0, 1, ""); err != nil {
 		t.Fatal(err)
 	}
 	h := headers(t, out)
@@ -60,10 +63,10 @@ func TestDropAndLoss(t *testing.T) {
 	}
 	// Same seed, same file; another seed, another one.
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-	if err := run(a, []string{in}, 10, "", 0, 3); err != nil {
+	if err := run(a, []string{in}, 10, "", 0, 3, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(b, []string{in}, 10, "", 0, 3); err != nil {
+	if err := run(b, []string{in}, 10, "", 0, 3, ""); err != nil {
 		t.Fatal(err)
 	}
 	ab, _ := os.ReadFile(a)
@@ -79,7 +82,7 @@ func TestDropAndLoss(t *testing.T) {
 func TestJitterKeepsOrder(t *testing.T) {
 	in := need(t, "g711a.pcap")
 	out := filepath.Join(t.TempDir(), "j.pcap")
-	if err := run(out, []string{in}, 0, "", 100*time.Millisecond, 5); err != nil {
+	if err := run(out, []string{in}, 0, "", 100*time.Millisecond, 5, ""); err != nil {
 		t.Fatal(err)
 	}
 	orig, h := headers(t, in), headers(t, out)
@@ -110,7 +113,7 @@ func TestJitterKeepsOrder(t *testing.T) {
 func TestJoin(t *testing.T) {
 	a, d := need(t, "g711a.pcap"), need(t, "dtmf_2833_1.pcap")
 	out := filepath.Join(t.TempDir(), "d.pcap")
-	if err := run(out, []string{a + "@1-10", d, a + "@11-20"}, 0, "", 0, 1); err != nil {
+	if err := run(out, []string{a + "@1-10", d, a + "@11-20"}, 0, "", 0, 1, ""); err != nil {
 		t.Fatal(err)
 	}
 	h := headers(t, out)
@@ -148,5 +151,49 @@ func TestParseList(t *testing.T) {
 		if _, err := parseList(bad); err == nil {
 			t.Errorf("parseList(%q) accepted", bad)
 		}
+	}
+}
+
+// TestEncoders: every A-law and µ-law code decodes (decode.ALaw/ULaw) to a
+// value the encoder maps back to the same code.
+func TestEncoders(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		if got := alaw(decode.ALaw(byte(c))); got != byte(c) {
+			t.Errorf("A-law %#02x -> %d -> %#02x", c, decode.ALaw(byte(c)), got)
+		}
+		want := byte(c)
+		if c == 0x7F {
+			want = 0xFF // µ-law's two zeros: -0 encodes as +0
+		}
+		if got := ulaw(decode.ULaw(byte(c))); got != want {
+			t.Errorf("µ-law %#02x -> %d -> %#02x", c, decode.ULaw(byte(c)), got)
+		}
+	}
+}
+
+func TestInbandTones(t *testing.T) {
+	in := need(t, "g711a.pcap")
+	out := filepath.Join(t.TempDir(), "i.pcap")
+	if err := run(out, []string{in + "@1-20"}, 0, "", 0, 1, "5@3-4"); err != nil {
+		t.Fatal(err)
+	}
+	_, pkts, err := readPcap(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, orig, _ := readPcap(in)
+	r, _ := rtpAt(pkts[2].data)
+	// The first sample of the tone is 0 (sin 0), the next ones follow
+	// 770 + 1336 Hz.
+	for k, want := range []float64{0, 8200*math.Sin(2*math.Pi*770/8000) + 8200*math.Sin(2*math.Pi*1336/8000)} {
+		if got := float64(decode.ALaw(r[12+k])); math.Abs(got-want) > 0.07*math.Abs(want)+16 {
+			t.Errorf("sample %d: %v, want about %v", k, got, want)
+		}
+	}
+	if string(pkts[4].data) != string(orig[4].data) || string(pkts[1].data) != string(orig[1].data) {
+		t.Error("packets outside 3-4 changed")
+	}
+	if _, err := parseTones("x@1-2"); err == nil {
+		t.Error("parseTones accepted the key x")
 	}
 }
