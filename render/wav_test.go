@@ -16,7 +16,16 @@ import (
 type payload struct {
 	key  correlate.StreamKey
 	ts   uint32
+	enc  string
 	data []byte
+}
+
+// g711 decodes one byte of a payload by its encoding.
+func (p payload) g711(b byte) int16 {
+	if p.enc == "PCMU" {
+		return decode.ULaw(b)
+	}
+	return decode.ALaw(b)
 }
 
 // audioOf runs the media tracker over a capture, feeding an Audio for its
@@ -32,7 +41,7 @@ func audioOf(t *testing.T, path string) (*Audio, []correlate.Stream, []payload) 
 	md := correlate.NewMedia(correlate.MediaOptions{Sink: func(p *correlate.RTPPacket) {
 		a.Packet(p)
 		if p.Encoding == "PCMA" || p.Encoding == "PCMU" {
-			pays = append(pays, payload{p.Key, p.Timestamp, append([]byte(nil), p.Payload...)})
+			pays = append(pays, payload{p.Key, p.Timestamp, p.Encoding, append([]byte(nil), p.Payload...)})
 		}
 	}})
 	runMedia(t, path, md)
@@ -78,9 +87,16 @@ func readWAV(t *testing.T, b []byte) [][]int16 {
 // TestWAVCleanG711 exports the clean SIPp call (G.711 A-law both ways,
 // 150 packets of 240 samples each) and decodes every payload byte back
 // from the WAV at its timestamp's place: left is the caller, right the
-// callee.
+// callee. codec-switch.pcap is the same but the caller's packets 76-150
+// are µ-law (PT 0).
 func TestWAVCleanG711(t *testing.T) {
-	a, streams, pays := audioOf(t, filepath.Join("..", "testdata", "media", "clean.pcap"))
+	for _, name := range []string{"clean.pcap", "codec-switch.pcap"} {
+		t.Run(name, func(t *testing.T) { testWAV(t, name) })
+	}
+}
+
+func testWAV(t *testing.T, name string) {
+	a, streams, pays := audioOf(t, filepath.Join("..", "testdata", "media", name))
 	var buf bytes.Buffer
 	if err := a.WAV(&buf, streams); err != nil {
 		t.Fatal(err)
@@ -110,7 +126,7 @@ func TestWAVCleanG711(t *testing.T) {
 			first[p.key] = p
 		}
 	}
-	var checked int
+	var checked, ulaw int
 	for k, p0 := range first {
 		c := ch[chanOf[k]]
 		start := -1
@@ -129,8 +145,11 @@ func TestWAVCleanG711(t *testing.T) {
 			}
 			at := start + int(p.ts-p0.ts)
 			for i, b := range p.data {
-				if at+i >= len(c) || c[at+i] != decode.ALaw(b) {
-					t.Fatalf("channel %d sample %d: %d, want %d (A-law %#02x of the packet at ts %d)", chanOf[k], at+i, c[min(at+i, len(c)-1)], decode.ALaw(b), b, p.ts)
+				if at+i >= len(c) || c[at+i] != p.g711(b) {
+					t.Fatalf("channel %d sample %d: %d, want %d (%s %#02x of the packet at ts %d)", chanOf[k], at+i, c[min(at+i, len(c)-1)], p.g711(b), p.enc, b, p.ts)
+				}
+				if p.enc == "PCMU" {
+					ulaw++
 				}
 				checked++
 			}
@@ -138,6 +157,9 @@ func TestWAVCleanG711(t *testing.T) {
 	}
 	if checked != 300*240 {
 		t.Errorf("checked %d samples, want %d", checked, 300*240)
+	}
+	if want := map[string]int{"clean.pcap": 0, "codec-switch.pcap": 75 * 240}[name]; ulaw != want {
+		t.Errorf("%d µ-law samples, want %d", ulaw, want)
 	}
 }
 

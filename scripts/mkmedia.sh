@@ -117,6 +117,10 @@ m -o "$WORK/dtmf.pcap" "$REC/g711a.pcap@1-40" "$REC/dtmf_2833_1.pcap" "$REC/g711
 # over 5 packets, 150 ms, each): in-band DTMF though the SDP offers telephone-event.
 m -o "$WORK/inband.pcap" -inband '1@40-44,5@70-74,#@100-104' "$AUDIO"
 
+# From packet 76 on (2.25 s) the caller's audio is µ-law, PT 0: a codec switch in
+# the middle of the stream that no SDP negotiated.
+m -o "$WORK/switch.pcap" -ulaw 76-150 "$AUDIO"
+
 C=$WORK/clean.pcap
 PLAY="-key play yes"
 ME="-key sdpip $CALLER"
@@ -128,6 +132,7 @@ call jitter "$PLAY" "$ME $NOINFO" "$WORK/jitter.pcap" "$C"
 call dtmf-rfc4733 "$PLAY" "$ME $NOINFO" "$WORK/dtmf.pcap" "$C"
 call dtmf-info "$PLAY" "$ME -key info yes -key dtmf no" "$C" "$C"
 call dtmf-inband "$PLAY" "$ME $NOINFO" "$WORK/inband.pcap" "$C"
+call codec-switch "$PLAY" "$ME $NOINFO" "$WORK/switch.pcap" "$C"
 call dtmf-sipp "$PLAY" "$ME -key info no -key dtmf yes" "$C" "$C"
 # The caller announces 127.0.0.9 (as a phone behind NAT announces its private
 # address) but sends from 127.0.0.1: the callee's RTP goes to 127.0.0.9.

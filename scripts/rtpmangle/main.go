@@ -7,6 +7,7 @@
 //	rtpmangle -o jit.pcap -jitter 60ms -seed 1 g711a.pcap   # delay each packet by U(0,60ms)
 //	rtpmangle -o dtmf.pcap g711a.pcap@1-50 dtmf_2833_1.pcap g711a.pcap@51-90 dtmf_2833_5.pcap
 //	rtpmangle -o inband.pcap -inband '1@40-44,5@70-74' g711a.pcap  # DTMF tones in the audio
+//	rtpmangle -o switch.pcap -ulaw 76-150 g711a.pcap        # A-law to µ-law (PT 0) from packet 76
 //
 // SIPp sends the packets of a recording in file order, sleeping the
 // difference of their capture times, with their RTP headers as recorded.
@@ -33,6 +34,10 @@
 // or µ-law (PT 0): in-band DTMF, as a phone sends it when it does not use
 // RFC 4733 events.
 //
+// -ulaw A-B transcodes the A-law payload of packets A to B to µ-law and
+// sets their payload type to 0 (PCMU, RFC 3551 §6): a codec switch in the
+// middle of a stream, same SSRC and numbering.
+//
 // Not a general pcap tool: pcapng, VLAN tags and IPv6 are refused with an
 // error naming the file.
 package main
@@ -48,6 +53,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sipscope/sipscope/decode"
 )
 
 type packet struct {
@@ -76,6 +83,7 @@ func main() {
 	drop := flag.String("drop", "", "drop these packets, 1-based after joining: `LIST` like 10,50-54")
 	jitter := flag.Duration("jitter", 0, "delay each packet by a uniform random `D` in [0,D), kept in order")
 	seed := flag.Int64("seed", 1, "random `SEED` for -loss and -jitter (same seed, same file)")
+	ulawRange := flag.String("ulaw", "", "transcode packets `A-B` (1-based after joining) from A-law to µ-law, PT 0")
 	inband := flag.String("inband", "", "write DTMF tones over packets, 1-based after joining: `LIST` like 1@40-44,#@70-74")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: rtpmangle -o OUT [flags] IN.pcap[@A-B] [IN2.pcap[@A-B]...]\n")
@@ -86,13 +94,13 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*out, flag.Args(), *loss, *drop, *jitter, *seed, *inband); err != nil {
+	if err := run(*out, flag.Args(), *loss, *drop, *jitter, *seed, *inband, *ulawRange); err != nil {
 		fmt.Fprintln(os.Stderr, "rtpmangle:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, ins []string, loss float64, drop string, jitter time.Duration, seed int64, inband string) error {
+func run(out string, ins []string, loss float64, drop string, jitter time.Duration, seed int64, inband, ulawRange string) error {
 	dropSet, err := parseList(drop)
 	if err != nil {
 		return fmt.Errorf("-drop: %w", err)
@@ -183,6 +191,22 @@ func run(out string, ins []string, loss float64, drop string, jitter time.Durati
 	}
 	if err := writeTones(all, tones); err != nil {
 		return err
+	}
+	if ulawRange != "" {
+		a, b, ok := parseRange(ulawRange)
+		if !ok || b > len(all) {
+			return fmt.Errorf("-ulaw: %q is not a packet range within the %d packets", ulawRange, len(all))
+		}
+		for i := a; i <= b; i++ {
+			r, ok := rtpAt(all[i-1].data)
+			if !ok || r[1]&0x7f != 8 {
+				return fmt.Errorf("-ulaw: packet %d is not A-law RTP (PT 8)", i)
+			}
+			r[1] = r[1]&0x80 | 0 // keep the marker bit, PT 0
+			for k := 12 + 4*int(r[0]&0x0f); k < len(r); k++ {
+				r[k] = ulaw(decode.ALaw(r[k]))
+			}
+		}
 	}
 	rng := rand.New(rand.NewSource(seed))
 	kept := all[:0]

@@ -51,7 +51,7 @@ func headers(t *testing.T, path string) []rtpHdr {
 func TestDropAndLoss(t *testing.T) {
 	in := need(t, "g711a.pcap")
 	out := filepath.Join(t.TempDir(), "x.pcap")
-	if err := run(out, []string{in + "@1-150"}, 0, "100-104,7", 0, 1, ""); err != nil {
+	if err := run(out, []string{in + "@1-150"}, 0, "100-104,7", 0, 1, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	h := headers(t, out)
@@ -63,10 +63,10 @@ func TestDropAndLoss(t *testing.T) {
 	}
 	// Same seed, same file; another seed, another one.
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-	if err := run(a, []string{in}, 10, "", 0, 3, ""); err != nil {
+	if err := run(a, []string{in}, 10, "", 0, 3, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(b, []string{in}, 10, "", 0, 3, ""); err != nil {
+	if err := run(b, []string{in}, 10, "", 0, 3, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	ab, _ := os.ReadFile(a)
@@ -82,7 +82,7 @@ func TestDropAndLoss(t *testing.T) {
 func TestJitterKeepsOrder(t *testing.T) {
 	in := need(t, "g711a.pcap")
 	out := filepath.Join(t.TempDir(), "j.pcap")
-	if err := run(out, []string{in}, 0, "", 100*time.Millisecond, 5, ""); err != nil {
+	if err := run(out, []string{in}, 0, "", 100*time.Millisecond, 5, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	orig, h := headers(t, in), headers(t, out)
@@ -113,7 +113,7 @@ func TestJitterKeepsOrder(t *testing.T) {
 func TestJoin(t *testing.T) {
 	a, d := need(t, "g711a.pcap"), need(t, "dtmf_2833_1.pcap")
 	out := filepath.Join(t.TempDir(), "d.pcap")
-	if err := run(out, []string{a + "@1-10", d, a + "@11-20"}, 0, "", 0, 1, ""); err != nil {
+	if err := run(out, []string{a + "@1-10", d, a + "@11-20"}, 0, "", 0, 1, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	h := headers(t, out)
@@ -174,7 +174,7 @@ func TestEncoders(t *testing.T) {
 func TestInbandTones(t *testing.T) {
 	in := need(t, "g711a.pcap")
 	out := filepath.Join(t.TempDir(), "i.pcap")
-	if err := run(out, []string{in + "@1-20"}, 0, "", 0, 1, "5@3-4"); err != nil {
+	if err := run(out, []string{in + "@1-20"}, 0, "", 0, 1, "5@3-4", ""); err != nil {
 		t.Fatal(err)
 	}
 	_, pkts, err := readPcap(out)
@@ -195,5 +195,33 @@ func TestInbandTones(t *testing.T) {
 	}
 	if _, err := parseTones("x@1-2"); err == nil {
 		t.Error("parseTones accepted the key x")
+	}
+}
+
+func TestULawSwitch(t *testing.T) {
+	in := need(t, "g711a.pcap")
+	out := filepath.Join(t.TempDir(), "u.pcap")
+	if err := run(out, []string{in + "@1-10"}, 0, "", 0, 1, "", "6-10"); err != nil {
+		t.Fatal(err)
+	}
+	_, pkts, _ := readPcap(out)
+	_, orig, _ := readPcap(in)
+	for i := range pkts {
+		r, _ := rtpAt(pkts[i].data)
+		o, _ := rtpAt(orig[i].data)
+		wantPT := byte(8)
+		if i >= 5 {
+			wantPT = 0
+		}
+		if r[1]&0x7f != wantPT {
+			t.Fatalf("packet %d: PT %d, want %d", i+1, r[1]&0x7f, wantPT)
+		}
+		for k := 12; k < len(r); k++ {
+			a, u := decode.ALaw(o[k]), decode.ULaw(r[k])
+			// µ-law steps are finer than A-law's near zero and coarser at the top: within a step.
+			if d := int(a) - int(u); i >= 5 && (d > 1024 || d < -1024 || (a > -200 && a < 200 && (d > 16 || d < -16))) {
+				t.Fatalf("packet %d byte %d: A-law %d became µ-law %d", i+1, k, a, u)
+			}
+		}
 	}
 }
