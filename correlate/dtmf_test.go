@@ -95,7 +95,7 @@ func TestDTMFEvents(t *testing.T) {
 }
 
 func TestEventDigit(t *testing.T) {
-	for code, want := range map[int]string{0: "0", 9: "9", 10: "*", 11: "#", 12: "A", 15: "D", 16: "event 16"} {
+	for code, want := range map[int]string{0: "0", 9: "9", 10: "*", 11: "#", 12: "A", 15: "D", 16: "event 16", 32: "ANS", 36: "CNG", 40: "event 40"} {
 		if got := EventDigit(code); got != want {
 			t.Errorf("EventDigit(%d) = %q, want %q", code, got, want)
 		}

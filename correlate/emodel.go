@@ -84,9 +84,10 @@ type EModelOptions struct {
 
 // Delay assumed on top of the network delay, per G.107 §7.4 (Ta is
 // mouth-to-ear): one packet of packetization, and a jitter buffer twice
-// the largest interarrival jitter seen, at least 20 ms (an adaptive buffer
-// that absorbs the jitter it meets). For G.711 on a LAN this stays under
-// 100 ms, where Idd is zero.
+// the stream's mean interarrival jitter, at least 20 ms (an adaptive
+// buffer that follows the jitter it meets; not the maximum, which one
+// timestamp jump, a codec switch or a hold, can make seconds long). For
+// G.711 on a LAN this stays under 100 ms, where Idd is zero.
 const (
 	minJitterBufferMs = 20
 	defaultPacketMs   = 20
@@ -149,7 +150,7 @@ func Score(s *Stream, o EModelOptions) (r, mos float64, ok bool) {
 		}
 		packetMs = min(max(packetMs, 10), 60)
 	}
-	ta := o.NetworkDelayMs + packetMs + max(minJitterBufferMs, 2*s.JitterMaxMs)
+	ta := o.NetworkDelayMs + packetMs + max(minJitterBufferMs, 2*s.JitterMeanMs)
 	r = RFactor(imp, s.LostPct(), ta)
 	return r, MOSFromR(r), true
 }
