@@ -382,6 +382,20 @@ func (x *mediaDiag) isMediaPT(pt int) bool {
 	return pt != 13
 }
 
+// ptName is "8 (PCMA)" by the SDPs' rtpmap or RFC 3551's static table,
+// or "100 (in no SDP)" for a payload type neither side offered.
+func (x *mediaDiag) ptName(pt int) string {
+	for _, p := range []*party{x.caller, x.callee} {
+		if enc, ok := p.rtpmap[pt]; ok {
+			return fmt.Sprintf("%d (%s)", pt, enc)
+		}
+	}
+	if enc, _ := staticType(pt); enc != "" {
+		return fmt.Sprintf("%d (%s)", pt, enc)
+	}
+	return fmt.Sprintf("%d (in no SDP)", pt)
+}
+
 // ruleCodecChanged: the codec changed during the call: a stream switching
 // payload type (RFC 3550 §5.1 lets it, within the negotiated set), or a
 // later offer/answer with another first codec (RFC 3264 §8.3.2). Legal, but
@@ -393,7 +407,7 @@ func ruleCodecChanged(x *mediaDiag) []Finding {
 		var media []string
 		for _, pt := range s.PayloadTypes {
 			if x.isMediaPT(pt) {
-				media = append(media, fmt.Sprint(pt))
+				media = append(media, x.ptName(pt))
 			}
 		}
 		if len(media) > 1 {

@@ -52,7 +52,7 @@ func TestMediaRulesCaptures(t *testing.T) {
 		{"media/oneway.pcap", []string{"one-way-media"}, map[string]string{"one-way-media": "150 RTP packets from the caller"}},
 		{"media/lossy.pcap", []string{"low-mos", "packet-loss"}, map[string]string{"packet-loss": "lost 13 of 150 packets (8.7%", "low-mos": "MOS 3.54"}},
 		{"media/jitter.pcap", []string{"high-jitter"}, map[string]string{"high-jitter": "127.0.0.1:10000 → 127.0.0.2:20000"}},
-		{"media/codec-switch.pcap", []string{"codec-changed"}, map[string]string{"codec-changed": "changed payload type mid-stream: 8 then 0"}},
+		{"media/codec-switch.pcap", []string{"codec-changed"}, map[string]string{"codec-changed": "changed payload type mid-stream: 8 (PCMA) then 0 (PCMU)"}},
 		{"media/dtmf-rfc4733.pcap", nil, nil},
 		// The digit stream's 430 "lost" (tshark) are sequence jumps between recordings.
 		{"media/dtmf-sipp.pcap", nil, nil},
