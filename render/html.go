@@ -79,6 +79,7 @@ type pageView struct {
 	Row       summaryView
 	Summaries []summaryView
 	SVG       template.HTML
+	Media     template.HTML // streams table and loss/jitter charts (band.go)
 	Raw       []rawView
 }
 
@@ -124,6 +125,7 @@ func writePage(w io.Writer, pages []CallPage, opts HTMLOptions, multi bool) erro
 			}
 		}
 		v.SVG = template.HTML(svgLadder(l, base, false)) // escaped by svgLadder
+		v.Media = template.HTML(htmlMedia(l))            // escaped by htmlMedia
 		for j, a := range l.Arrows {
 			v.Raw = append(v.Raw, rawView{N: base + j, Head: messageHead(l, j), HTML: highlight(l.Messages[a.Msg].Raw, l.Messages[a.Msg].SDP != nil)})
 		}

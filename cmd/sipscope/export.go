@@ -101,7 +101,7 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 		return usagef("unknown --format %q: want one of %s", opts.format, strings.Join(exportFormats, ", "))
 	}
 	if opts.format == "wav" {
-		return runExportWAV(ctx, opts, io) // export_wav.go
+		return runExportWAV(ctx, opts, io) // export_media.go
 	}
 	byCall := len(opts.ladder.calls) > 0
 	if byCall && opts.filter.active() {
@@ -197,6 +197,9 @@ func writeExport(ctx context.Context, w, errOut io.Writer, st *store.Store, opts
 	}
 	switch opts.format {
 	case "html":
+		if err := addTimelines(ctx, opts.source, ladders); err != nil { // export_media.go
+			return err
+		}
 		if len(ladders) == 1 && len(opts.ladder.calls) > 0 {
 			return render.HTML(w, ladders[0], render.HTMLOptions{})
 		}
