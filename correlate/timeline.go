@@ -15,12 +15,12 @@ type TimelinePoint struct {
 	MaxMs    float64   // its highest value within the interval
 }
 
-// Timeline records a per-interval series of loss and jitter for every RTP
+// StreamTimeline records a per-interval series of loss and jitter for every RTP
 // stream it is fed (Packet is a PacketSink), for a loss/jitter chart. Memory
 // per stream is one TimelinePoint per Step of the stream's length, at most
 // MaxTimelinePoints (then the series stops: Truncated). Not safe for
 // concurrent use.
-type Timeline struct {
+type StreamTimeline struct {
 	// Step is the interval length (1 s when zero).
 	Step    time.Duration
 	streams map[StreamKey]*timelineState
@@ -41,19 +41,19 @@ type timelineState struct {
 	jitter     float64 // in timestamp units
 }
 
-// NewTimeline returns a Timeline with intervals of step (1 s when zero).
-func NewTimeline(step time.Duration) *Timeline {
+// NewStreamTimeline returns a StreamTimeline with intervals of step (1 s when zero).
+func NewStreamTimeline(step time.Duration) *StreamTimeline {
 	if step <= 0 {
 		step = time.Second
 	}
-	return &Timeline{Step: step, streams: map[StreamKey]*timelineState{}}
+	return &StreamTimeline{Step: step, streams: map[StreamKey]*timelineState{}}
 }
 
 // Packet takes one RTP packet. RFC 4733 events and comfort noise count
 // as packets and sequence numbers (they share the stream's numbering) but
 // are left out of the jitter, as the stream statistics leave them out:
 // an event's timestamps stay at its start. p is not retained.
-func (tl *Timeline) Packet(p *RTPPacket) {
+func (tl *StreamTimeline) Packet(p *RTPPacket) {
 	noJitter := strings.EqualFold(p.Encoding, "telephone-event") || strings.EqualFold(p.Encoding, "CN") || p.PayloadType == 13
 	st := tl.streams[p.Key]
 	if st == nil {
@@ -134,7 +134,7 @@ func (st *timelineState) close(n int) {
 
 // Series returns the timeline of one stream (nil when it had no media
 // packets) and whether it was cut at MaxTimelinePoints.
-func (tl *Timeline) Series(k StreamKey) ([]TimelinePoint, bool) {
+func (tl *StreamTimeline) Series(k StreamKey) ([]TimelinePoint, bool) {
 	st := tl.streams[k]
 	if st == nil || len(st.points) == 0 {
 		return nil, false

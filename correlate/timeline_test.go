@@ -24,7 +24,7 @@ func TestTimelineCaptures(t *testing.T) {
 		{"dtmf-rfc4733.pcap", "127.0.0.1:10000", 150, -6, 0},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
-			tl := NewTimeline(time.Second)
+			tl := NewStreamTimeline(time.Second)
 			ss, _ := mediaFile(t, filepath.Join("..", "testdata", "media", tt.file), MediaOptions{Sink: tl.Packet})
 			for _, s := range ss {
 				if s.Src.String() != tt.src {

@@ -18,7 +18,7 @@ func mediaLadder(t *testing.T, name string) *Ladder {
 	calls := readCapture(t, path)
 	_, streams, _ := audioOf(t, path)
 	dt := correlate.NewDTMF()
-	tl := correlate.NewTimeline(0)
+	tl := correlate.NewStreamTimeline(0)
 	// A second pass for the DTMF and timeline sinks.
 	md := correlate.NewMedia(correlate.MediaOptions{Sink: func(p *correlate.RTPPacket) { dt.Packet(p); tl.Packet(p) }})
 	runMedia(t, path, md)

@@ -34,7 +34,7 @@ type LayoutOptions struct {
 	// becomes a Band below the messages (band.go).
 	Streams []correlate.Stream
 	// Timelines, when set, give the HTML page a loss/jitter chart per
-	// stream (correlate.Timeline.Series).
+	// stream (correlate.StreamTimeline.Series).
 	Timelines map[correlate.StreamKey][]correlate.TimelinePoint
 }
 

@@ -74,7 +74,7 @@ func runExportWAV(ctx context.Context, opts *exportOptions, io *streams) error {
 }
 
 // addTimelines gives the HTML page's RTP bands their loss/jitter charts:
-// a second pass over the capture files with a correlate.Timeline, since
+// a second pass over the capture files with a correlate.StreamTimeline, since
 // neither the first pass nor the database keep per-second figures. Without
 // files (--db, standard input) the page has the streams table only.
 func addTimelines(ctx context.Context, src sourceOptions, ladders []*render.Ladder) error {
@@ -88,7 +88,7 @@ func addTimelines(ctx context.Context, src sourceOptions, ladders []*render.Ladd
 	if n == 0 {
 		return nil
 	}
-	tl := correlate.NewTimeline(time.Second)
+	tl := correlate.NewStreamTimeline(time.Second)
 	md := correlate.NewMedia(correlate.MediaOptions{Sink: tl.Packet})
 	job := &decodeJob{files: src.files, handler: decode.HandlerFuncs{OnMessage: md.Message, OnDatagram: md.Datagram}}
 	if _, err := job.run(ctx); err != nil {
