@@ -119,8 +119,12 @@ Formats:
          final_reason, from, to, from_user, to_user, src, dst, transport,
          messages, retransmissions, start, end, setup_ms, answer_ms,
          duration_ms (null when they do not apply), q850_cause, user_agent,
-         linked, legs, events
-  csv    the same fields with a header line`,
+         linked, legs, events, duplicates, worst (code of the worst finding
+         of "sipscope diagnose", "" when none), worst_severity (error,
+         warning, info or ""), findings (how many)
+  csv    the same fields with a header line
+
+The findings are those of "sipscope diagnose" with its default thresholds.`,
 		Example: `  sipscope calls trace.pcap
   sipscope calls --kind call --state rejected,busy trace.pcap
   sipscope calls --db calls.db --status 5xx --sort -start --limit 20
@@ -140,10 +144,29 @@ Formats:
 // correlate.Record, the JSON Lines contract.
 var callCSVHeader = []string{"call_id", "kind", "state", "final_status", "final_reason", "from", "to", "from_user",
 	"to_user", "src", "dst", "transport", "messages", "retransmissions", "start", "end", "setup_ms", "answer_ms",
-	"duration_ms", "q850_cause", "user_agent", "linked", "legs", "events", "duplicates"}
+	"duration_ms", "q850_cause", "user_agent", "linked", "legs", "events", "duplicates", "worst", "worst_severity",
+	"findings"}
+
+// callRecord is one line of `calls --format jsonl`: the dialog's Record and
+// its findings in brief (issue 10; fields a contract, like Record's).
+type callRecord struct {
+	correlate.Record
+	// Worst is the code of the worst finding of `diagnose`, "" when none.
+	Worst string `json:"worst"`
+	// WorstSeverity is Worst's severity, "" when none.
+	WorstSeverity string `json:"worst_severity"`
+	// Findings counts the findings of `diagnose`.
+	Findings int `json:"findings"`
+}
+
+func newCallRecord(d *correlate.Dialog) callRecord {
+	return callRecord{Record: d.Record(), Worst: d.Diagnosis.Worst, WorstSeverity: string(d.Diagnosis.Severity),
+		Findings: d.Diagnosis.Findings}
+}
 
 // recordCSV is r as a CSV row in callCSVHeader order.
-func recordCSV(r *correlate.Record) []string {
+func recordCSV(c *callRecord) []string {
+	r := &c.Record
 	opt := func(p *float64) string {
 		if p == nil {
 			return ""
@@ -153,7 +176,8 @@ func recordCSV(r *correlate.Record) []string {
 	return []string{r.CallID, r.Kind, r.State, strconv.Itoa(r.FinalStatus), r.FinalReason, r.From, r.To,
 		r.FromUser, r.ToUser, r.Src, r.Dst, r.Transport, strconv.Itoa(r.Messages), strconv.Itoa(r.Retransmissions),
 		r.Start, r.End, opt(r.SetupMS), opt(r.AnswerMS), opt(r.DurationMS), strconv.Itoa(r.Q850Cause),
-		r.UserAgent, strings.Join(r.Linked, " "), strings.Join(r.Legs, " "), strconv.Itoa(r.Events), strconv.Itoa(r.Duplicates)}
+		r.UserAgent, strings.Join(r.Linked, " "), strings.Join(r.Legs, " "), strconv.Itoa(r.Events), strconv.Itoa(r.Duplicates),
+		c.Worst, c.WorstSeverity, strconv.Itoa(c.Findings)}
 }
 
 func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
@@ -170,6 +194,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	if filter.Grep != nil {
 		mode = keepEverything
 	}
+	opts.source.diagnose = true
 	st, release, err := openSource(ctx, &opts.source, mode, nil, io)
 	if err != nil {
 		return err
@@ -183,12 +208,12 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	case "jsonl":
 		enc := json.NewEncoder(out)
 		enc.SetEscapeHTML(false)
-		write = func(d *correlate.Dialog) error { r := d.Record(); return enc.Encode(&r) }
+		write = func(d *correlate.Dialog) error { r := newCallRecord(d); return enc.Encode(&r) }
 	case "csv":
 		cw := csv.NewWriter(out)
 		cw.Write(callCSVHeader)
 		defer cw.Flush()
-		write = func(d *correlate.Dialog) error { r := d.Record(); cw.Write(recordCSV(&r)); return cw.Error() }
+		write = func(d *correlate.Dialog) error { r := newCallRecord(d); cw.Write(recordCSV(&r)); return cw.Error() }
 	default:
 		t := &callTable{w: out}
 		write = t.row
@@ -196,6 +221,16 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	n := 0
 	err = eachDialog(ctx, st, filter, func(d *correlate.Dialog) error {
 		n++
+		if !d.Diagnosis.Done {
+			// A database whose importer did not run the rules (a live
+			// capture's, or one upgraded from before schema 8 and not
+			// imported into since): run them on its stored messages.
+			msgs, err := st.Messages(ctx, []string{d.CallID})
+			if err != nil {
+				return err
+			}
+			diagnoseDialog(d, msgs)
+		}
 		if err := write(d); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
@@ -297,18 +332,22 @@ type callTable struct {
 
 func (t *callTable) row(d *correlate.Dialog) error {
 	if t.n == 0 {
-		fmt.Fprintf(t.w, "%-4s %-23s %-12s %-11s %-26s %-24s %-24s %4s %5s %7s %8s  %s\n",
-			"#", "START", "KIND", "STATE", "FINAL", "FROM", "TO", "MSGS", "RETR", "PDD", "DURATION", "CALL-ID")
+		fmt.Fprintf(t.w, "%-4s %-23s %-12s %-11s %-26s %-24s %-24s %4s %5s %7s %8s  %-19s %4s  %s\n",
+			"#", "START", "KIND", "STATE", "FINAL", "FROM", "TO", "MSGS", "RETR", "PDD", "DURATION", "WORST", "FNDS", "CALL-ID")
 	}
 	t.n++
 	final := ""
 	if d.FinalStatus != 0 {
 		final = strconv.Itoa(d.FinalStatus) + " " + d.FinalReason
 	}
-	_, err := fmt.Fprintf(t.w, "%-4d %-23s %-12s %-11s %-26s %-24s %-24s %4d %5d %7s %8s  %s\n",
+	worst := d.Diagnosis.Worst
+	if worst == "" {
+		worst = "-"
+	}
+	_, err := fmt.Fprintf(t.w, "%-4d %-23s %-12s %-11s %-26s %-24s %-24s %4d %5d %7s %8s  %-19s %4d  %s\n",
 		t.n, d.Start.UTC().Format("2006-01-02 15:04:05.000"), d.Kind, d.State, clip(final, 26),
 		clip(userAt(d.FromUser(), d.From.URI), 24), clip(userAt(d.ToUser(), d.To.URI), 24),
-		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), d.CallID)
+		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), worst, d.Diagnosis.Findings, d.CallID)
 	return err
 }
 

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	goio "io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runJSONL runs sipscope with args and decodes its JSON Lines output.
+func runJSONL(t *testing.T, args ...string) []map[string]any {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := run(args, &streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}); code != 0 {
+		t.Fatalf("sipscope %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
+	}
+	var recs []map[string]any
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("sipscope %s: %v in %q", strings.Join(args, " "), err, sc.Text())
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// brief is a dialog's findings as calls lists them.
+type brief struct {
+	worst, severity string
+	findings        int
+}
+
+// TestCallsFindings checks that the worst and findings fields of `calls`
+// say what `diagnose` says of each dialog (its first finding, which is the
+// worst, and how many), from capture files (a store without messages,
+// where continuations are diagnosed by handoff) and from a database made
+// by import (where they are diagnosed again from the stored messages), on
+// every capture of testdata and on corpus captures.
+func TestCallsFindings(t *testing.T) {
+	var paths []string
+	for _, g := range []string{"../../testdata/sipp/*.pcap", "../../testdata/encap/*.pcap*"} {
+		m, _ := filepath.Glob(g)
+		paths = append(paths, m...)
+	}
+	for _, c := range []string{"sngrep/aaa.pcap", "sngrep/ipv6frag.pcap", "heplify/sip_ipv4_tcp.pcap",
+		"heplify/sip_ipv4_tcp_retrans.pcap", "heplify/rtp_rtcp_sip_ipv4_udp.pcap", "heplify/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+		"hep-wireshark/hep.pcap", "sipp/g711a.pcap", "zeek/wireshark.pcap", "sip3-captain-ce/sip3-BootstrapTest.pcap",
+		"suricata-verify/sip-body-frames__public-cloudshark-sip-s0.pcap"} {
+		p := filepath.Join("../../../shared/corpus", c)
+		if _, err := os.Stat(p); err != nil {
+			t.Logf("corpus capture %s not available (%v): skipped", p, err)
+			continue
+		}
+		paths = append(paths, p)
+	}
+	if len(paths) == 0 {
+		t.Fatal("no captures found")
+	}
+	seen := 0
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			want := map[string]brief{}
+			for _, r := range runJSONL(t, "diagnose", "-q", "--format", "jsonl", p) {
+				fs := r["findings"].([]any)
+				b := brief{findings: len(fs)}
+				if len(fs) > 0 {
+					f := fs[0].(map[string]any)
+					b.worst, b.severity = f["code"].(string), f["severity"].(string)
+				}
+				want[r["call_id"].(string)] = b
+			}
+			db := filepath.Join(t.TempDir(), "x.db")
+			var errOut bytes.Buffer
+			if code := run([]string{"import", "-q", "--db", db, p}, &streams{Out: goio.Discard, ErrOut: &errOut}); code != 0 {
+				t.Fatalf("import: exit %d: %s", code, errOut.String())
+			}
+			for _, src := range [][]string{{p}, {"--db", db}} {
+				got := runJSONL(t, append([]string{"calls", "-q", "--format", "jsonl"}, src...)...)
+				if len(got) != len(want) {
+					t.Errorf("calls %v: %d dialogs, diagnose %d", src, len(got), len(want))
+				}
+				for _, r := range got {
+					id := r["call_id"].(string)
+					g := brief{worst: r["worst"].(string), severity: r["worst_severity"].(string), findings: int(r["findings"].(float64))}
+					if w, ok := want[id]; !ok || g != w {
+						t.Errorf("calls %v: %s: got %+v, want %+v as diagnose says", src, id, g, w)
+					}
+					seen++
+				}
+			}
+		})
+	}
+	if seen == 0 {
+		t.Error("no dialogs checked")
+	}
+}
