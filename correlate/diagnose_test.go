@@ -68,6 +68,15 @@ func TestDiagnoseCaptures(t *testing.T) {
 		{"../testdata/sipp/noanswer.pcap", []string{"error no-response", "error unreachable", "warning retransmissions"}},
 		{"../testdata/sipp/answered-no-ack.pcap", []string{"error no-ack", "info not-ended", "warning retransmissions"}},
 		{"../testdata/encap/icmp-unreach.pcap", []string{"error no-response", "error unreachable"}},
+		// One capture per code SIPp can make (scripts/mkcaptures.sh, testdata/sipp/README.md).
+		{"../testdata/sipp/codec-488.pcap", []string{"error codec-mismatch"}},
+		{"../testdata/sipp/server-503.pcap", []string{"error server-error"}},
+		{"../testdata/sipp/redirect-302.pcap", []string{"info redirected"}},
+		{"../testdata/sipp/bye-481.pcap", []string{"warning call-does-not-exist"}},
+		{"../testdata/sipp/glare-491.pcap", []string{"warning glare"}},
+		{"../testdata/sipp/register-401-loop.pcap", []string{"error auth-failed"}},
+		{"../testdata/sipp/prack-missing.pcap", []string{"error missing-prack"}},
+		{"../testdata/sipp/session-timer.pcap", []string{"error session-timer"}},
 		{corpusDir + "/sipp/g711a.pcap", nil},
 		{corpusDir + "/heplify/sip_ipv4_tcp.pcap", nil},
 	}
@@ -117,6 +126,11 @@ func TestDiagnoseNumbers(t *testing.T) {
 		{corpusDir + "/sngrep/aaa.pcap", "auth-failed", "403 Wrong password"},
 		{corpusDir + "/sngrep/aaa.pcap", "rejected", "Q.850 cause 21: call rejected"},
 		{corpusDir + "/sngrep/aaa.pcap", "timeout", "408 Request Timeout"},
+		{"../testdata/sipp/server-503.pcap", "server-error", "503 Service Unavailable, Retry-After 30 s"},
+		{"../testdata/sipp/redirect-302.pcap", "redirected", "302 Moved Temporarily to Contact <sip:carol@127.0.0.1:5070>;q=0.9, <sip:dave@127.0.0.1:5080>;q=0.5"},
+		{"../testdata/sipp/codec-488.pcap", "codec-mismatch", `Warning: 305 sipscope-sipp-uas "Incompatible media format"`},
+		{"../testdata/sipp/prack-missing.pcap", "missing-prack", "RSeq 1"},
+		{"../testdata/sipp/session-timer.pcap", "session-timer", "Session-Expires 2 s"},
 	} {
 		t.Run(tt.path+"/"+tt.code, func(t *testing.T) {
 			_, fs, _ := diagnoseFile(t, tt.path)
