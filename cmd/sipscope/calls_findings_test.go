@@ -52,7 +52,10 @@ func TestCallsFindings(t *testing.T) {
 	for _, c := range []string{"sngrep/aaa.pcap", "sngrep/ipv6frag.pcap", "heplify/sip_ipv4_tcp.pcap",
 		"heplify/sip_ipv4_tcp_retrans.pcap", "heplify/rtp_rtcp_sip_ipv4_udp.pcap", "heplify/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
 		"hep-wireshark/hep.pcap", "sipp/g711a.pcap", "zeek/wireshark.pcap", "sip3-captain-ce/sip3-BootstrapTest.pcap",
-		"suricata-verify/sip-body-frames__public-cloudshark-sip-s0.pcap"} {
+		"suricata-verify/sip-body-frames__public-cloudshark-sip-s0.pcap", "heplify/sip_ipv6_udp.pcap",
+		"heplify/erspan_sip_ipv4_udp.pcapng", "heplify/sip_ipv4_tcp_fragmented.pcap", "heplify/sip_tcp_websocket.pcap",
+		"hep-wireshark/hep3_compressed.pcapng", "nDPI/gre_sip.pcapng", "ipfixprobe/ipfixprobe-sip.pcap",
+		"arkime/arkime-gtp-iphone.pcap", "PcapPlusPlus/sip_resp.pcap", "sngrep/ipip.pcap"} {
 		p := filepath.Join("../../../shared/corpus", c)
 		if _, err := os.Stat(p); err != nil {
 			t.Logf("corpus capture %s not available (%v): skipped", p, err)
@@ -99,5 +102,39 @@ func TestCallsFindings(t *testing.T) {
 	}
 	if seen == 0 {
 		t.Error("no dialogs checked")
+	}
+}
+
+// TestHandoffBudget: with no room to keep an earlier part's messages,
+// handoff adds up the parts' findings (correlate.Diagnosis.Combine) instead
+// of diagnosing the whole: on heplify/sip_ipv6_udp.pcap, whose six messages
+// are hours apart so that each is a part of its own, the INVITE alone has
+// no-response and the BYE alone unanswered-bye, where the whole has a late
+// ACK and a slow setup. Every dialog is still diagnosed (Done), and with
+// the budget back, the whole is.
+func TestHandoffBudget(t *testing.T) {
+	p := "../../../shared/corpus/heplify/sip_ipv6_udp.pcap"
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("corpus capture %s not available (%v)", p, err)
+	}
+	for _, c := range []struct {
+		budget int
+		want   brief
+	}{
+		{0, brief{worst: "no-response", severity: "warning", findings: 2}},
+		{handoffBudget, brief{worst: "no-ack", severity: "warning", findings: 2}},
+	} {
+		old := handoffBudget
+		handoffBudget = c.budget
+		got := runJSONL(t, "calls", "-q", "--format", "jsonl", p)
+		handoffBudget = old
+		if len(got) != 1 {
+			t.Fatalf("budget %d: %d dialogs, want 1", c.budget, len(got))
+		}
+		r := got[0]
+		g := brief{worst: r["worst"].(string), severity: r["worst_severity"].(string), findings: int(r["findings"].(float64))}
+		if g != c.want {
+			t.Errorf("budget %d: got %+v, want %+v", c.budget, g, c.want)
+		}
 	}
 }

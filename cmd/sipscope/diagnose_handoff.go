@@ -32,42 +32,52 @@ func rediagnose(ctx context.Context, st *store.Store) error {
 // handoff diagnoses dialogs for a store that keeps no messages (`calls` on
 // capture files), where a continuation (Dialog.Part > 0: messages after
 // the dialog was handed on, such as the last 200 to a BYE on the second hop
-// of a proxied call, or a BYE after an idle hand-off) cannot be diagnosed
-// from the store. It keeps, for a while, the messages of the dialogs that
-// had findings, so that the rules run on the whole dialog when a
-// continuation comes, and gives each continuation the Diagnosis of the
-// whole dialog so far, which the store takes as it takes a continuation's
-// other summary fields. A dialog without findings needs nothing kept: its
-// continuation's findings are the dialog's. Memory is bounded (maxBytes
-// of messages, maxDialogs remembered); past it, the oldest dialog's
-// messages are dropped and its Diagnosis combined with its continuation's
-// (correlate.Diagnosis.Combine), and past maxDialogs it is forgotten. Not
-// safe for concurrent use: the writer's goroutine calls it.
+// of a proxied call, the ACK of a 486, or a BYE after an idle hand-off)
+// cannot be diagnosed from the store. It keeps the messages of the dialogs
+// it was given last, within a budget of maxBytes, so that the rules run on
+// the whole dialog when a continuation comes, and gives each continuation
+// the Diagnosis of the whole dialog so far, which the store takes as it
+// takes a continuation's other summary fields. Past the budget the oldest
+// dialog's messages are dropped; its Diagnosis is remembered when it had
+// findings (up to maxDialogs of them) and combined with a later
+// continuation's (correlate.Diagnosis.Combine), an approximation: a rule
+// that needs messages of both parts cannot see them. Not safe for
+// concurrent use: the writer's goroutine calls it.
 //
 // The messages it is given are copies as seen on the wire
 // (decode.Message.CloneWire: no parsed headers, cheap to make on the
 // decoding goroutine); it parses them again here, on the writer's
-// goroutine, into scratch messages it reuses, and copies only those it
-// keeps.
+// goroutine, into scratch messages it reuses, and keeps the wire copies
+// (which the caller must then not recycle).
 type handoff struct {
 	scratch []*decode.Message
 	wrap    []correlate.Message
 	ptrs    []*correlate.Message
+	joined  []*correlate.Message
+
+	// release, when set, gets the wire copies handoff is done with (the
+	// importer's msgPool).
+	release func([]*correlate.Message)
 
 	maxBytes, maxDialogs int
 	bytes                int
 	kept                 map[string]*handedOn
-	order                []string // Call-IDs in kept, oldest first (a FIFO; removed ones are skipped)
+	order                []string // Call-IDs in kept, oldest first (a FIFO; stale entries are skipped)
 }
 
+// handedOn is what handoff keeps of a dialog it was given.
 type handedOn struct {
-	msgs  []*correlate.Message // nil once dropped
+	wire  []*correlate.Message // nil once dropped
 	g     correlate.Diagnosis
 	bytes int
 }
 
-func newHandoff() *handoff {
-	return &handoff{maxBytes: 32 << 20, maxDialogs: 65536, kept: map[string]*handedOn{}}
+// handoffBudget is the bytes of messages handoff keeps (a variable for
+// tests).
+var handoffBudget = 8 << 20
+
+func newHandoff(release func([]*correlate.Message)) *handoff {
+	return &handoff{maxBytes: handoffBudget, maxDialogs: 65536, kept: map[string]*handedOn{}, release: release}
 }
 
 // parsed returns msgs with their headers parsed again (see handoff), valid
@@ -101,15 +111,17 @@ func (h *handoff) parsed(msgs []*correlate.Message) []*correlate.Message {
 	return ptrs
 }
 
-// dialog diagnoses d (messages msgs, wire copies) and sets d.Diagnosis.
+// dialog diagnoses d (messages msgs, wire copies) and sets d.Diagnosis. It
+// keeps msgs: the caller must not reuse them.
 func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
 	prev := h.kept[d.CallID]
-	all := h.parsed(msgs)
-	if d.Part > 0 && prev != nil && prev.msgs != nil {
-		all = append(append(make([]*correlate.Message, 0, len(prev.msgs)+len(msgs)), prev.msgs...), all...)
+	wire := msgs
+	if d.Part > 0 && prev != nil && prev.wire != nil {
+		wire = append(append(h.joined[:0], prev.wire...), msgs...)
+		h.joined = wire
 	}
-	diagnoseDialog(d, all)
-	if d.Part > 0 && prev != nil && prev.msgs == nil {
+	diagnoseDialog(d, h.parsed(wire))
+	if d.Part > 0 && prev != nil && prev.wire == nil {
 		// The earlier messages were dropped: add up.
 		d.Diagnosis = prev.g.Combine(d.Diagnosis)
 	}
@@ -117,37 +129,24 @@ func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
 		h.bytes -= prev.bytes
 		delete(h.kept, d.CallID)
 	}
-	if d.Diagnosis.Findings == 0 {
-		return
-	}
-	e := &handedOn{g: d.Diagnosis}
-	if prev != nil && prev.msgs != nil {
-		e.msgs = prev.msgs[:len(prev.msgs):len(prev.msgs)]
-	}
-	for _, m := range all[len(e.msgs):] {
-		// Owned copies: the scratch messages are reused.
-		c := *m
-		c.Message = m.Message.Clone()
-		e.msgs = append(e.msgs, &c)
-	}
-	for _, m := range e.msgs {
+	e := &handedOn{wire: append([]*correlate.Message(nil), wire...), g: d.Diagnosis}
+	for _, m := range e.wire {
 		if m != nil && m.Message != nil {
-			e.bytes += len(m.Raw) + 1024 // the bytes and about the struct and its slices
+			e.bytes += len(m.Raw) + 1024 // the bytes and about the structs
 		}
 	}
 	h.kept[d.CallID] = e
 	h.order = append(h.order, d.CallID)
 	h.bytes += e.bytes
-	for h.bytes > h.maxBytes || len(h.kept) > h.maxDialogs {
-		if !h.evict() {
-			break
-		}
+	for (h.bytes > h.maxBytes || len(h.kept) > h.maxDialogs) && h.evict() {
 	}
-	if len(h.order) > 4*h.maxDialogs {
-		// Compact the FIFO of the Call-IDs removed since.
+	if len(h.order) > 2*len(h.kept)+1024 {
+		// Compact the FIFO of the Call-IDs removed or re-added since.
 		live := h.order[:0]
+		seen := make(map[string]bool, len(h.kept))
 		for _, id := range h.order {
-			if h.kept[id] != nil {
+			if h.kept[id] != nil && !seen[id] {
+				seen[id] = true
 				live = append(live, id)
 			}
 		}
@@ -155,8 +154,9 @@ func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
 	}
 }
 
-// evict drops the messages of the oldest dialog that has some, or forgets
-// the oldest dialog when none has; false when nothing is left.
+// evict drops the messages of the oldest dialog that has some (keeping its
+// Diagnosis when it has findings), or forgets the oldest dialog when the
+// messages are within budget; false when nothing is left.
 func (h *handoff) evict() bool {
 	for len(h.order) > 0 {
 		id := h.order[0]
@@ -165,14 +165,24 @@ func (h *handoff) evict() bool {
 		if e == nil {
 			continue
 		}
-		if e.msgs != nil && h.bytes > h.maxBytes {
+		if e.wire != nil && h.bytes > h.maxBytes {
 			h.bytes -= e.bytes
-			e.msgs, e.bytes = nil, 0
-			h.order = append(h.order, id) // still remembered, now without messages
+			if h.release != nil {
+				h.release(e.wire)
+			}
+			e.wire, e.bytes = nil, 0
+			if e.g.Findings > 0 {
+				h.order = append(h.order, id) // still remembered, now without messages
+			} else {
+				delete(h.kept, id) // nothing to add up later
+			}
 			return true
 		}
 		delete(h.kept, id)
 		h.bytes -= e.bytes
+		if e.wire != nil && h.release != nil {
+			h.release(e.wire)
+		}
 		return true
 	}
 	return false

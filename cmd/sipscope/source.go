@@ -259,13 +259,15 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	// a copy that owns its memory (none with Summaries).
 	copts := imp.correlate
 	wire := async.encoder != nil // the store reads the wire fields only
+	pool := &msgPool{}
 	if imp.diagnose {
 		copts.Summaries = false
 		if async.encoder == nil && imp.keep == nil {
 			// A store without messages (calls): handoff parses the
 			// wire copies again on the writer's goroutine, and keeps
-			// an earlier part's messages a while for its continuation.
-			async.diagnose, wire = newHandoff().dialog, true
+			// an earlier part's messages a while for its continuation
+			// (then gives them back to the pool).
+			async.diagnose, async.retains, wire = newHandoff(pool.put).dialog, true, true
 		} else {
 			// The rules read the parsed headers (Via, SDP...).
 			async.diagnose, wire = diagnoseDialog, false
@@ -275,7 +277,6 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		// The store reads a kept message's bytes, frames, addresses and
 		// start line only: a copy without the parsed headers, in a struct
 		// the writer is done with when there is one.
-		pool := &msgPool{}
 		async.pool = pool
 		copts.Keep = func(m *decode.Message) *decode.Message { return m.CloneWire(pool.get()) }
 	} else {
@@ -380,8 +381,10 @@ type asyncSink struct {
 	// diagnose, when set, sees each dialog and its messages before they
 	// are stored and sets Dialog.Diagnosis: on the sending goroutine when
 	// there is an encoder (it encodes the dialog row), else on the
-	// writer's.
+	// writer's, where it may keep the messages (retains: pool does not get
+	// them back).
 	diagnose func(d *correlate.Dialog, msgs []*correlate.Message)
+	retains  bool
 	// pool, when set, gets the messages of each dialog once stored.
 	pool *msgPool
 	// live sends every dialog at once; flush, when set, is called when
@@ -441,7 +444,7 @@ func (s *asyncSink) loop() {
 			s.dialogs.Add(1)
 			s.messages.Add(int64(len(it.msgs)))
 		}
-		if s.pool != nil {
+		if s.pool != nil && !s.retains {
 			for _, it := range b {
 				s.pool.put(it.msgs)
 			}
