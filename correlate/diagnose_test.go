@@ -79,6 +79,24 @@ func TestDiagnoseCaptures(t *testing.T) {
 		{"../testdata/sipp/session-timer.pcap", []string{"error session-timer"}},
 		{corpusDir + "/sipp/g711a.pcap", nil},
 		{corpusDir + "/heplify/sip_ipv4_tcp.pcap", nil},
+		// Healthy corpus calls (issue 10: no error on UDP, TCP, IPv6,
+		// fragmented, proxied, HEP), with what a careful reader finds.
+		{corpusDir + "/heplify/sip_ipv4_tcp_retrans.pcap", nil}, // TCP retransmitted segments are no SIP retransmissions
+		// IPv6, fragmented, through two hops, 100rel with its PRACK (so no
+		// missing-prack): one 200 retransmitted after 502 ms, two
+		// reassembled messages over 1300 bytes, headers a strict peer
+		// could refuse (no Content-Length on UDP, a duplicated header).
+		{corpusDir + "/sngrep/ipv6frag.pcap", []string{"warning malformed", "warning oversized-udp", "warning retransmissions"}},
+		// HEPv3 with compressed payloads: twelve REGISTERs, the last one
+		// sent as the capture stops.
+		{corpusDir + "/hep-wireshark/hep3_compressed.pcapng", []string{"warning no-response"}},
+		// Websocket and UDP legs of one call: 183 retransmitted reliably
+		// on two hops, INVITEs over 1300 bytes on UDP.
+		{corpusDir + "/heplify/sip_tcp_websocket.pcap", []string{"warning oversized-udp", "warning oversized-udp", "warning retransmissions"}},
+		// A call still up when the capture stops.
+		{corpusDir + "/heplify/rtp_rtcp_sip_ipv4_udp.pcap", []string{"info not-ended"}},
+		// GRE: three cancelled calls and a REGISTER as the capture stops.
+		{corpusDir + "/nDPI/gre_sip.pcapng", []string{"info cancelled", "info cancelled", "info cancelled", "warning no-response"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {

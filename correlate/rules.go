@@ -25,7 +25,12 @@ var rules = []rule{
 	{"retransmissions", ruleRetransmissions},
 	{"unanswered-bye", ruleUnansweredBye},
 	{"not-ended", ruleNotEnded},
+	// call-does-not-exist: a 481 Call/Transaction Does Not Exist: the peer
+	// has no dialog for an in-dialog request (RFC 3261 §12.2.2, §21.4.19).
 	{"call-does-not-exist", ruleStatus(481, SevWarning, "RFC 3261 §12.2.2", "the peer has no dialog or transaction for it")},
+	// glare: a 491 Request Pending to a re-INVITE or UPDATE that crossed
+	// the peer's own; the UAC retries after a random 2.1-4 s (RFC 3261
+	// §14.1, §21.4.27).
 	{"glare", ruleStatus(491, SevWarning, "RFC 3261 §14.1", "both sides sent a re-INVITE at once (glare); the UAC must retry after a random wait")},
 	{"server-error", ruleServerError},
 	{"loop", ruleLoop},
