@@ -3,12 +3,16 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	goio "io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/store"
 )
 
 // runJSONL runs sipscope with args and decodes its JSON Lines output.
@@ -136,5 +140,59 @@ func TestHandoffBudget(t *testing.T) {
 		if g != c.want {
 			t.Errorf("budget %d: got %+v, want %+v", c.budget, g, c.want)
 		}
+	}
+}
+
+// TestCallsFindingsUndiagnosed: a database whose importer did not run the
+// rules (a live capture's, or one upgraded from before schema 8) has its
+// dialogs diagnosed by `calls --db` from the stored messages, as diagnose
+// does.
+func TestCallsFindingsUndiagnosed(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/sipp/*.pcap")
+	if len(files) == 0 {
+		t.Skip("no testdata/sipp captures")
+	}
+	db := filepath.Join(t.TempDir(), "x.db")
+	st, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := &importer{store: st, files: files, io: &streams{In: strings.NewReader(""), Out: goio.Discard, ErrOut: goio.Discard},
+		quiet: true, correlate: correlate.Options{Early: true}}
+	if _, err := imp.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := st.Undiagnosed(context.Background())
+	st.Close()
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("got %d undiagnosed dialogs (%v), want every one", len(ids), err)
+	}
+	want := map[string]brief{}
+	for _, r := range runJSONL(t, "diagnose", "-q", "--format", "jsonl", "--db", db) {
+		fs := r["findings"].([]any)
+		b := brief{findings: len(fs)}
+		if len(fs) > 0 {
+			f := fs[0].(map[string]any)
+			b.worst, b.severity = f["code"].(string), f["severity"].(string)
+		}
+		want[r["call_id"].(string)] = b
+	}
+	got := runJSONL(t, "calls", "-q", "--format", "jsonl", "--db", db)
+	if len(got) != len(want) || len(got) != len(ids) {
+		t.Errorf("calls: %d dialogs, diagnose %d, undiagnosed %d", len(got), len(want), len(ids))
+	}
+	errors := 0
+	for _, r := range got {
+		id := r["call_id"].(string)
+		g := brief{worst: r["worst"].(string), severity: r["worst_severity"].(string), findings: int(r["findings"].(float64))}
+		if g != want[id] {
+			t.Errorf("%s: got %+v, want %+v as diagnose says", id, g, want[id])
+		}
+		if g.severity == "error" {
+			errors++
+		}
+	}
+	if errors == 0 {
+		t.Error("no dialog with an error: the failed SIPp calls were not diagnosed")
 	}
 }
