@@ -128,7 +128,8 @@ The findings are those of "sipscope diagnose" with its default thresholds.`,
 		Example: `  sipscope calls trace.pcap
   sipscope calls --kind call --state rejected,busy trace.pcap
   sipscope calls --db calls.db --status 5xx --sort -start --limit 20
-  sipscope calls --db calls.db --grep 'Q\.850;cause=34' --format jsonl`,
+  sipscope calls --db calls.db --grep 'Q\.850;cause=34' --format jsonl
+  sipscope calls --format jsonl trace.pcap | jq -c 'select(.worst_severity == "error") | [.call_id, .worst, .findings]'`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.source.files = args
 			return runCalls(c.Context(), opts, io)
