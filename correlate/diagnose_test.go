@@ -198,6 +198,19 @@ func TestDiagnoseCrafted(t *testing.T) {
 		{"no common codec", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"),
 			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "0", "8") }, 1: func(m *decode.Message) { m.SDP = sdp(5000, "18") }},
 			[]string{"error codec-mismatch"}, "no audio payload format in common"},
+		// A transcoding proxy: a offers PCMA to p, p offers PCMU to b;
+		// each hop's answer matches its own offer (RFC 3264 §6 pairs an
+		// answer with the offer it answers, hop by hop), so no mismatch.
+		{"transcoding proxy", []string{"0 a>p INVITE/1 i1", "5 p>b INVITE/1 i2", "10 b>p 200 INVITE/1 i2 tt", "15 p>a 200 INVITE/1 i1 tt",
+			"20 a>p ACK/1 k1 tt", "25 p>b ACK/1 k2 tt", "1000 a>p BYE/2 y1 tt", "1005 p>b BYE/2 y2 tt", "1010 b>p 200 BYE/2 y2 tt", "1015 p>a 200 BYE/2 y1 tt"},
+			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "8") }, 1: func(m *decode.Message) { m.SDP = sdp(4002, "0") },
+				2: func(m *decode.Message) { m.SDP = sdp(5000, "0") }, 3: func(m *decode.Message) { m.SDP = sdp(4004, "8") }},
+			nil, ""},
+		{"transcoding proxy, one hop without common codec", []string{"0 a>p INVITE/1 i1", "5 p>b INVITE/1 i2", "10 b>p 200 INVITE/1 i2 tt", "15 p>a 200 INVITE/1 i1 tt",
+			"20 a>p ACK/1 k1 tt", "25 p>b ACK/1 k2 tt", "1000 a>p BYE/2 y1 tt", "1005 p>b BYE/2 y2 tt", "1010 b>p 200 BYE/2 y2 tt", "1015 p>a 200 BYE/2 y1 tt"},
+			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "8") }, 1: func(m *decode.Message) { m.SDP = sdp(4002, "0") },
+				2: func(m *decode.Message) { m.SDP = sdp(5000, "0") }, 3: func(m *decode.Message) { m.SDP = sdp(4004, "18") }},
+			[]string{"error codec-mismatch"}, "The SDP answer from 10.0.0.3:5060 has no audio payload format in common with (18 vs 8) of the offer from 10.0.0.1:5060"},
 		{"every stream port 0", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"),
 			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "0") }, 1: func(m *decode.Message) { m.SDP = sdp(0, "0") }},
 			[]string{"error codec-mismatch"}, "port 0"},

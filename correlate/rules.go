@@ -549,23 +549,32 @@ func ruleCodecMismatch(x *diag) []Finding {
 		out = append(out, Finding{Severity: sev, RFC: "RFC 3261 §21.4.26", Evidence: []int64{idx(r)},
 			Summary: fmt.Sprintf("%s answered %s %d with %d %s: the offered session was not acceptable%s.", r.Src, r.CSeqMethod, r.CSeq, r.Status, r.Reason, extras(r))})
 	}
-	// Offer/answer pairs: an SDP followed by the next SDP in the other
-	// direction within the same INVITE/ACK or UPDATE exchange.
-	var offer *Message
+	// Offer/answer pairs, hop by hop: an SDP answers the last unanswered
+	// SDP that came the other way between the same two addresses in the
+	// same exchange (CSeq: INVITE and its 2xx or ACK, UPDATE and its 2xx),
+	// RFC 3264 §4. A proxy or SBC that rewrites the offer for the next hop
+	// (transcoding) is then not taken for an answer to it.
+	type hop struct {
+		src, dst netip.AddrPort
+		cseq     uint32
+	}
+	offers := map[hop]*Message{}
 	for _, m := range x.msgs {
 		if m.Message == nil || m.SDP == nil || m.Retransmission {
 			continue
 		}
-		if offer == nil || offer.Src == m.Src || offer.CSeq != m.CSeq {
-			offer = m
+		back := hop{m.Dst, m.Src, m.CSeq}
+		offer := offers[back]
+		if offer == nil {
+			offers[hop{m.Src, m.Dst, m.CSeq}] = m
 			continue
 		}
+		delete(offers, back)
 		answer := m
 		if f := mismatch(offer.SDP, answer.SDP); f != "" {
 			out = append(out, Finding{Severity: SevError, RFC: "RFC 3264 §6", Evidence: []int64{idx(offer), idx(answer)},
 				Summary: fmt.Sprintf("The SDP answer from %s %s the offer from %s.", answer.Src, f, offer.Src)})
 		}
-		offer = nil
 	}
 	return out
 }
