@@ -535,7 +535,8 @@ func ruleLoop(x *diag) []Finding {
 
 // ruleCodecMismatch: 488/606 Not Acceptable, an SDP answer with no payload
 // format in common with its offer, or an answer refusing every stream with
-// port 0 (RFC 3264 §6, §8; RFC 3261 §21.4.26).
+// port 0 (RFC 3264 §6, §8; RFC 3261 §21.4.26). An error when it concerns the
+// call's setup, a warning for a re-INVITE or UPDATE of an answered call.
 func ruleCodecMismatch(x *diag) []Finding {
 	var out []Finding
 	for _, r := range x.finals(func(s int) bool { return s == 488 || s == 606 }) {
@@ -559,6 +560,7 @@ func ruleCodecMismatch(x *diag) []Finding {
 		cseq     uint32
 	}
 	offers := map[hop]*Message{}
+	ok := x.answer()
 	for _, m := range x.msgs {
 		if m.Message == nil || m.SDP == nil || m.Retransmission {
 			continue
@@ -572,7 +574,13 @@ func ruleCodecMismatch(x *diag) []Finding {
 		delete(offers, back)
 		answer := m
 		if f := mismatch(offer.SDP, answer.SDP); f != "" {
-			out = append(out, Finding{Severity: SevError, RFC: "RFC 3264 §6", Evidence: []int64{idx(offer), idx(answer)},
+			sev := SevError
+			if ok != nil && offer.CSeq != ok.CSeq {
+				// A re-INVITE or UPDATE of an answered call: the
+				// call stands, only the change failed (RFC 3264 §8).
+				sev = SevWarning
+			}
+			out = append(out, Finding{Severity: sev, RFC: "RFC 3264 §6", Evidence: []int64{idx(offer), idx(answer)},
 				Summary: fmt.Sprintf("The SDP answer from %s %s the offer from %s.", answer.Src, f, offer.Src)})
 		}
 	}
