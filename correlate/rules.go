@@ -111,12 +111,27 @@ func ruleUnreachable(x *diag) []Finding {
 
 // ruleTimeout: a 408 Request Timeout, or a transaction that went without
 // response for 64*T1, when timer B/F fires (RFC 3261 §17.1.1.2, §17.1.2.2,
-// §21.4.9).
+// §21.4.9). An error, but a warning for an in-dialog request (its To has a
+// tag, RFC 3261 §12.2.1.1): the call itself stands, as with no-response.
 func ruleTimeout(x *diag) []Finding {
 	var out []Finding
-	for _, r := range x.finals(func(s int) bool { return s == 408 }) {
-		out = append(out, Finding{Severity: SevError, RFC: "RFC 3261 §21.4.9", Evidence: []int64{idx(r)},
-			Summary: fmt.Sprintf("%s answered %s %d with 408 %s: no answer in time.", r.Src, r.CSeqMethod, r.CSeq, r.Reason)})
+	sev := func(t *txn) Severity {
+		if len(t.requests) > 0 && t.requests[0].To.Tag != "" {
+			return SevWarning
+		}
+		return SevError
+	}
+	for _, t := range x.txns {
+		for _, r := range t.responses {
+			if r.Status < 200 {
+				continue
+			}
+			if r.Status == 408 {
+				out = append(out, Finding{Severity: sev(t), RFC: "RFC 3261 §21.4.9", Evidence: []int64{idx(r)},
+					Summary: fmt.Sprintf("%s answered %s %d with 408 %s: no answer in time.", r.Src, r.CSeqMethod, r.CSeq, r.Reason)})
+			}
+			break // the first final response of each transaction, as finals
+		}
 	}
 	for _, t := range x.txns {
 		if len(t.requests) == 0 || len(t.responses) > 0 || t.method == "ACK" || t.method == "" {
@@ -124,7 +139,7 @@ func ruleTimeout(x *diag) []Finding {
 		}
 		first := t.requests[0].Time
 		if span := x.end.Sub(first); span >= 64*x.o.T1-x.o.T1 {
-			out = append(out, Finding{Severity: SevError, RFC: "RFC 3261 §17.1.1.2", Evidence: idxs(t.requests),
+			out = append(out, Finding{Severity: sev(t), RFC: "RFC 3261 §17.1.1.2", Evidence: idxs(t.requests),
 				Summary: fmt.Sprintf("%s went %s without a response, past 64*T1 = %s: its transaction timed out.",
 					t.method, secs(span), secs(64*x.o.T1))})
 		}
