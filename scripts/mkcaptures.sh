@@ -6,6 +6,8 @@
 #
 # usage: sudo scripts/mkcaptures.sh [OUTDIR] [NAME...]
 #   OUTDIR defaults to testdata/sipp; NAMEs pick some captures (default: all).
+#   CAP_NS=NAME names the network namespace (default sipscope-cap), so that two
+#   runs side by side do not collide; its temporary folder is /tmp/NAME.XXXXXX.
 #
 # Needs root (network namespace, tcpdump) and the Debian packages sip-tester, tcpdump,
 # tshark, iproute2 (kamailio for proxy-2hop; skipped with a note when absent).
