@@ -96,6 +96,8 @@ type callsOptions struct {
 	source sourceOptions
 	filter filterOptions
 	format string
+	// noFindings skips the rules of diagnose (findings -1: not known).
+	noFindings bool
 }
 
 func newCallsCmd(io *streams) *cobra.Command {
@@ -121,7 +123,7 @@ Formats:
          duration_ms (null when they do not apply), q850_cause, user_agent,
          linked, legs, events, duplicates, worst (code of the worst finding
          of "sipscope diagnose", "" when none), worst_severity (error,
-         warning, info or ""), findings (how many)
+         warning, info or ""), findings (how many; -1 with --no-findings)
   csv    the same fields with a header line
 
 The findings are those of "sipscope diagnose" with its default thresholds.`,
@@ -138,6 +140,7 @@ The findings are those of "sipscope diagnose" with its default thresholds.`,
 	addSourceFlags(cmd, &opts.source)
 	addFilterFlags(cmd, &opts.filter)
 	cmd.Flags().StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or csv")
+	cmd.Flags().BoolVar(&opts.noFindings, "no-findings", false, "do not run the rules of diagnose on capture files (about half the CPU): worst is \"\" and findings -1 (a database's stored findings are still shown)")
 	return cmd
 }
 
@@ -161,8 +164,12 @@ type callRecord struct {
 }
 
 func newCallRecord(d *correlate.Dialog) callRecord {
-	return callRecord{Record: d.Record(), Worst: d.Diagnosis.Worst, WorstSeverity: string(d.Diagnosis.Severity),
+	r := callRecord{Record: d.Record(), Worst: d.Diagnosis.Worst, WorstSeverity: string(d.Diagnosis.Severity),
 		Findings: d.Diagnosis.Findings}
+	if !d.Diagnosis.Done {
+		r.Worst, r.WorstSeverity, r.Findings = "", "", -1 // not diagnosed (--no-findings)
+	}
+	return r
 }
 
 // recordCSV is r as a CSV row in callCSVHeader order.
@@ -195,7 +202,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	if filter.Grep != nil {
 		mode = keepEverything
 	}
-	opts.source.diagnose = true
+	opts.source.diagnose = !opts.noFindings
 	st, release, err := openSource(ctx, &opts.source, mode, nil, io)
 	if err != nil {
 		return err
@@ -222,7 +229,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	n := 0
 	err = eachDialog(ctx, st, filter, func(d *correlate.Dialog) error {
 		n++
-		if !d.Diagnosis.Done {
+		if !d.Diagnosis.Done && !opts.noFindings {
 			// A database whose importer did not run the rules (a live
 			// capture's, or one upgraded from before schema 8 and not
 			// imported into since): run them on its stored messages.
@@ -341,14 +348,17 @@ func (t *callTable) row(d *correlate.Dialog) error {
 	if d.FinalStatus != 0 {
 		final = strconv.Itoa(d.FinalStatus) + " " + d.FinalReason
 	}
-	worst := d.Diagnosis.Worst
-	if worst == "" {
+	worst, fnds := d.Diagnosis.Worst, strconv.Itoa(d.Diagnosis.Findings)
+	switch {
+	case !d.Diagnosis.Done:
+		worst, fnds = "?", "?" // --no-findings
+	case worst == "":
 		worst = "-"
 	}
-	_, err := fmt.Fprintf(t.w, "%-4d %-23s %-12s %-11s %-26s %-24s %-24s %4d %5d %7s %8s  %-19s %4d  %s\n",
+	_, err := fmt.Fprintf(t.w, "%-4d %-23s %-12s %-11s %-26s %-24s %-24s %4d %5d %7s %8s  %-19s %4s  %s\n",
 		t.n, d.Start.UTC().Format("2006-01-02 15:04:05.000"), d.Kind, d.State, clip(final, 26),
 		clip(userAt(d.FromUser(), d.From.URI), 24), clip(userAt(d.ToUser(), d.To.URI), 24),
-		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), worst, d.Diagnosis.Findings, d.CallID)
+		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), worst, fnds, d.CallID)
 	return err
 }
 
