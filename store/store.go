@@ -93,8 +93,15 @@ type Store struct {
 	files map[string]int64 // input name -> files.id, for Writers
 }
 
-// Version is the newest schema version this package knows.
-func Version() int { return len(migrations()) }
+// Version is the newest schema version this package knows: the number of
+// its last migration (numbers may have gaps: each feature takes its own).
+func Version() int {
+	ms := migrations()
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
 
 type migration struct {
 	version int
@@ -332,7 +339,7 @@ func (s *Store) Close() error {
 // transaction recorded in schema_migrations.
 func (s *Store) migrate(ctx context.Context) error {
 	ms := migrations()
-	known := len(ms)
+	known := Version()
 	have, err := s.schemaVersion(ctx)
 	if err != nil {
 		return err

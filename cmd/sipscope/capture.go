@@ -346,7 +346,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	pctx := context.WithoutCancel(ctx)
 	var runErr error
 	if st != nil {
-		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true,
+		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true, diagnose: true,
 			correlate: opts.links.options(), forward: hepForward(sender),
 			onMessage: func(cs correlate.Stats) {
 				msgs.Store(cs.Messages)

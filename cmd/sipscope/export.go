@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sipscope/sipscope/capture"
+	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/render"
 	"github.com/sipscope/sipscope/store"
 )
@@ -200,14 +202,19 @@ func writeExport(ctx context.Context, w, errOut io.Writer, st *store.Store, opts
 		if err := addTimelines(ctx, opts.source, ladders); err != nil { // export_media.go
 			return err
 		}
+		// Each call's findings above its ladder, as flow draws them.
+		hopts := render.HTMLOptions{Findings: map[string][]correlate.Finding{}}
+		for _, l := range ladders {
+			maps.Copy(hopts.Findings, ladderFindings(l))
+		}
 		if len(ladders) == 1 && len(opts.ladder.calls) > 0 {
-			return render.HTML(w, ladders[0], render.HTMLOptions{})
+			return render.HTML(w, ladders[0], hopts)
 		}
 		pages := make([]render.CallPage, len(ladders))
 		for i, l := range ladders {
 			pages[i] = render.CallPage{Ladder: l}
 		}
-		return render.HTMLMulti(w, pages, render.HTMLOptions{})
+		return render.HTMLMulti(w, pages, hopts)
 	case "svg":
 		return render.SVG(w, ladders[0])
 	case "mermaid":
