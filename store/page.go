@@ -62,3 +62,71 @@ func (s *Store) Page(ctx context.Context, f Filter, offset, limit int) ([]*corre
 	}
 	return out, nil
 }
+
+// Tally is what a stats screen shows of the dialogs a filter selects:
+// dialogs by state and kind, their messages by request method and by
+// response status.
+type Tally struct {
+	Dialogs, Messages int64
+	States, Kinds     map[string]int64
+	Methods           map[string]int64 // requests, by method
+	Statuses          map[int]int64    // responses, by status code
+}
+
+// Tally counts what f selects (f.Sort and f.Limit are ignored) with
+// GROUP BY queries: no dialog or message is read into Go.
+func (s *Store) Tally(ctx context.Context, f Filter) (Tally, error) {
+	f.Limit, f.Sort = 0, ""
+	q, args, _, cleanup, err := s.dialogQuery(f)
+	if err != nil {
+		return Tally{}, err
+	}
+	defer cleanup()
+	t := Tally{States: map[string]int64{}, Kinds: map[string]int64{}, Methods: map[string]int64{}, Statuses: map[int]int64{}}
+	sel := "WITH sel AS (SELECT id, state, kind FROM (" + q + ")) "
+	group := func(query string, add func(key any, n int64)) error {
+		rows, err := s.db.QueryContext(ctx, sel+query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key any
+			var n int64
+			if err := rows.Scan(&key, &n); err != nil {
+				return err
+			}
+			add(key, n)
+		}
+		return rows.Err()
+	}
+	str := func(v any) string {
+		switch v := v.(type) {
+		case string:
+			return v
+		case []byte:
+			return string(v)
+		}
+		return fmt.Sprint(v)
+	}
+	err = group("SELECT state, count(*) FROM sel GROUP BY state", func(k any, n int64) { t.States[str(k)] = n; t.Dialogs += n })
+	if err == nil {
+		err = group("SELECT kind, count(*) FROM sel GROUP BY kind", func(k any, n int64) { t.Kinds[str(k)] = n })
+	}
+	if err == nil {
+		err = group("SELECT m.method, count(*) FROM messages m JOIN sel ON m.dialog_id = sel.id WHERE m.request = 1 GROUP BY m.method",
+			func(k any, n int64) { t.Methods[str(k)] = n; t.Messages += n })
+	}
+	if err == nil {
+		err = group("SELECT m.status, count(*) FROM messages m JOIN sel ON m.dialog_id = sel.id WHERE m.request = 0 GROUP BY m.status",
+			func(k any, n int64) {
+				code, _ := k.(int64)
+				t.Statuses[int(code)] = n
+				t.Messages += n
+			})
+	}
+	if err != nil {
+		return Tally{}, fmt.Errorf("store: tally: %w", err)
+	}
+	return t, nil
+}
