@@ -250,6 +250,37 @@ func (s *sim) waitFor(want string) []string {
 	}
 }
 
+// waitGone waits until no line of the screen contains gone.
+func (s *sim) waitGone(gone string) {
+	s.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		lines := s.text()
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, gone) }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("screen still shows %q:\n%s", gone, strings.Join(lines, "\n"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// styleWhere is the style of the first non-blank cell of the first line
+// ok accepts.
+func (s *sim) styleWhere(ok func(string) bool) tcell.Style {
+	s.t.Helper()
+	cells, w, _ := s.sized.contents()
+	for y, l := range s.text() {
+		if ok(l) {
+			x := len([]rune(l)) - len([]rune(strings.TrimLeft(l, " ")))
+			return cells[y*w+x].Style
+		}
+	}
+	s.t.Fatalf("no line matches")
+	return tcell.StyleDefault
+}
+
 // style is the style of the first cell of the line containing want.
 func (s *sim) lineStyle(want string) tcell.Style {
 	s.t.Helper()
