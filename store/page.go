@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/sipscope/sipscope/correlate"
 )
@@ -27,18 +28,21 @@ func (s *Store) Count(ctx context.Context, f Filter) (int64, error) {
 // Page returns at most limit dialogs that f selects, in f's order, skipping
 // the first offset: what one screen of a list shows, so that scrolling a
 // large store reads only the visible rows. f.Limit is ignored.
+//
+// Dialogs with equal sort keys come in id order in the direction of the
+// last key (Dialogs breaks ties by ascending id always): that order is the
+// one an index on the sort column holds read forwards or backwards, so a
+// deep page of "-duration" walks the index (migration 0009) instead of
+// sorting every dialog for each screenful.
 func (s *Store) Page(ctx context.Context, f Filter, offset, limit int) ([]*correlate.Dialog, error) {
 	if offset < 0 || limit <= 0 {
 		return nil, nil
 	}
-	f.Limit = 0
-	q, args, goFuncs, cleanup, err := s.dialogQuery(f)
+	q, args, goFuncs, cleanup, err := s.pageQuery(f, offset, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
-	q += " LIMIT ? OFFSET ?"
-	args = append(args, limit, offset)
 	var out []*correlate.Dialog
 	row := func(sc scanner) (bool, error) {
 		var linked sql.NullString
@@ -114,11 +118,11 @@ func (s *Store) Tally(ctx context.Context, f Filter) (Tally, error) {
 		err = group("SELECT kind, count(*) FROM sel GROUP BY kind", func(k any, n int64) { t.Kinds[str(k)] = n })
 	}
 	if err == nil {
-		err = group("SELECT m.method, count(*) FROM messages m JOIN sel ON m.dialog_id = sel.id WHERE m.request = 1 GROUP BY m.method",
+		err = group("SELECT m.method, count(*) FROM messages m JOIN sel ON m.dialog_id = sel.id WHERE m.status = 0 GROUP BY m.method",
 			func(k any, n int64) { t.Methods[str(k)] = n; t.Messages += n })
 	}
 	if err == nil {
-		err = group("SELECT m.status, count(*) FROM messages m JOIN sel ON m.dialog_id = sel.id WHERE m.request = 0 GROUP BY m.status",
+		err = group("SELECT m.status, count(*) FROM messages m JOIN sel ON m.dialog_id = sel.id WHERE m.status <> 0 GROUP BY m.status",
 			func(k any, n int64) {
 				code, _ := k.(int64)
 				t.Statuses[int(code)] = n
@@ -129,4 +133,32 @@ func (s *Store) Tally(ctx context.Context, f Filter) (Tally, error) {
 		return Tally{}, fmt.Errorf("store: tally: %w", err)
 	}
 	return t, nil
+}
+
+// pageQuery is Page's query: dialogQuery's, ordered by pageOrder, with
+// LIMIT and OFFSET.
+func (s *Store) pageQuery(f Filter, offset, limit int) (string, []any, bool, func(), error) {
+	f.Limit = 0
+	q, args, goFuncs, cleanup, err := s.dialogQuery(f)
+	if err != nil {
+		return "", nil, false, cleanup, err
+	}
+	if order, err := orderBy(f.Sort); err == nil {
+		if base, ok := strings.CutSuffix(q, " ORDER BY "+order); ok {
+			q = base + " ORDER BY " + pageOrder(f.Sort, order)
+		}
+	}
+	return q + " LIMIT ? OFFSET ?", append(args, limit, offset), goFuncs, cleanup, nil
+}
+
+// pageOrder is order (orderBy's ORDER BY list for sort) with its final
+// tie-break on id turned to the direction of sort's last key.
+func pageOrder(sort, order string) string {
+	keys := strings.Split(sort, ",")
+	if last := strings.TrimSpace(keys[len(keys)-1]); strings.HasPrefix(last, "-") {
+		if base, ok := strings.CutSuffix(order, ", d.id ASC"); ok {
+			return base + ", d.id DESC"
+		}
+	}
+	return order
 }
