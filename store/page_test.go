@@ -83,35 +83,104 @@ func TestPageDescendingTies(t *testing.T) {
 
 // TestPageUsesIndex: every sort key the call list offers, either way,
 // pages through an index (migration 0009) instead of sorting every dialog
-// per screenful: the plan has no temporary B-tree for the ORDER BY.
+// per screenful: the plan has no temporary B-tree for the ORDER BY; with
+// a kind, state or status filter too, and the page indexes decide those
+// without the table.
 func TestPageUsesIndex(t *testing.T) {
 	s, _, _ := pageStore(t)
+	plan := func(f Filter) string {
+		t.Helper()
+		q, args, _, cleanup, err := s.pageQuery(f, 99980, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cleanup()
+		rows, err := s.db.Query("EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		return strings.Join(plan, "; ")
+	}
 	for _, k := range []string{"start", "duration", "messages", "retransmissions", "status", "state", "kind", "from", "to", "setup", "answer", "call_id"} {
 		for _, sort := range []string{k, "-" + k} {
-			q, args, _, cleanup, err := s.pageQuery(Filter{Sort: sort}, 99980, 20)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows, err := s.db.Query("EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
-			cleanup()
-			if p := strings.Join(plan, "; "); strings.Contains(p, "TEMP B-TREE") {
+			if p := plan(Filter{Sort: sort}); strings.Contains(p, "TEMP B-TREE") {
 				t.Errorf("sort %s sorts every dialog: %s", sort, p)
+			}
+			if pageIndexes[k] == "" {
+				continue
+			}
+			f := Filter{Sort: sort, State: []correlate.State{correlate.StateBusy}, Kind: []correlate.Kind{correlate.KindCall}, Status: "4xx"}
+			if p := plan(f); strings.Contains(p, "TEMP B-TREE") || !strings.Contains(p, "INDEX "+pageIndexes[k]) {
+				t.Errorf("filtered sort %s: plan %s, want %s and no sort", sort, p, pageIndexes[k])
 			}
 		}
 	}
+}
+
+// TestScratchPageIndexes: a scratch store leaves the page indexes out
+// (commands that read every dialog once do not pay for them) and pages
+// without them; AddPageIndexes adds them, and pages come out the same.
+func TestScratchPageIndexes(t *testing.T) {
+	s, err := OpenTemp(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ds []*correlate.Dialog
+	var ms [][]*correlate.Message
+	for i := range 30 {
+		d, m := makeCall(t, callSpec{callID: fmt.Sprintf("s%02d", i), from: "alice", to: "bob", final: []int{200, 486}[i%2],
+			start: t0.Add(time.Duration(i) * time.Second), seq: int64(i * 10)})
+		ds, ms = append(ds, d), append(ms, m)
+	}
+	writeAll(t, s, ds, ms)
+	ctx := context.Background()
+	for _, ix := range pageIndexNames() {
+		if s.hasIndex(ix) {
+			t.Errorf("scratch store has %s", ix)
+		}
+	}
+	f := Filter{Sort: "-duration", State: []correlate.State{correlate.StateBusy}}
+	before, err := s.Page(ctx, f, 3, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddPageIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, ix := range pageIndexNames() {
+		if !s.hasIndex(ix) {
+			t.Errorf("AddPageIndexes did not make %s", ix)
+		}
+	}
+	after, err := s.Page(ctx, f, 3, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before) != 5 || fmt.Sprint(ids(before)) != fmt.Sprint(ids(after)) {
+		t.Errorf("pages differ with the indexes: %v, then %v", ids(before), ids(after))
+	}
+	if err := s.AddPageIndexes(ctx); err != nil {
+		t.Errorf("AddPageIndexes twice: %v", err)
+	}
+}
+
+func ids(ds []*correlate.Dialog) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.CallID)
+	}
+	return out
 }
 
 // TestTally: the stats counts match the dialogs and messages the filter

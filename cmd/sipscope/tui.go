@@ -132,6 +132,11 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 			return err
 		}
 		defer st.Close()
+		// The list pages through the store while it fills: keep the
+		// sort indexes a scratch store leaves out.
+		if err := st.AddPageIndexes(ctx); err != nil {
+			return err
+		}
 		feed = captureFeed(&opts.live)
 		o.files = append(o.files, "live: "+strings.Join(append(slices.Clone(opts.live.ifaces), opts.live.hep.listen...), ","))
 	case o.db != "" && len(o.files) > 0:
@@ -159,6 +164,11 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 			return err
 		}
 		defer st.Close()
+		// The list pages through the store while it fills: keep the
+		// sort indexes a scratch store leaves out.
+		if err := st.AddPageIndexes(ctx); err != nil {
+			return err
+		}
 		feed = fileFeed(o, ios.In)
 	}
 	title := o.db

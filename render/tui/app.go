@@ -70,35 +70,37 @@ type App struct {
 	results chan func() // query results, applied on the UI goroutine
 
 	// Owned by the goroutine running Run.
-	scr      tcell.Screen
-	ctx      context.Context
-	query    Query
-	gen      int // query generation; results of older ones are dropped
-	list     listModel
-	loading  bool // a list query is running
-	dirty    bool // another one is needed after it
-	recount  bool // the next list query counts again
-	cols     []field
-	hdrs     map[string]map[string]string // header columns of the loaded rows
-	marks    selection
-	flow     *flowView
-	flowCall string   // what the flow's title names
-	flowIDs  []string // the Call-IDs in the flow
-	flowOpts flowOptions
-	preview  int  // preview pane lines (0: a third of the screen)
-	noPrev   bool // preview pane hidden
-	msg      textView
-	help     textView
-	diff     textView
-	stats    textView
-	settings int // selected settings line
-	save     saveScope
-	stack    []screenID
-	in       input
-	edit     lineEdit
-	status   string // last error or notice
-	shown    Progress
-	quit     bool
+	scr     tcell.Screen
+	ctx     context.Context
+	query   Query
+	gen     int // query generation; results of older ones are dropped
+	list    listModel
+	loading bool // a list query is running
+	// cancelQuery stops the running list query.
+	cancelQuery context.CancelFunc
+	dirty       bool // another one is needed after it
+	recount     bool // the next list query counts again
+	cols        []field
+	hdrs        map[string]map[string]string // header columns of the loaded rows
+	marks       selection
+	flow        *flowView
+	flowCall    string   // what the flow's title names
+	flowIDs     []string // the Call-IDs in the flow
+	flowOpts    flowOptions
+	preview     int  // preview pane lines (0: a third of the screen)
+	noPrev      bool // preview pane hidden
+	msg         textView
+	help        textView
+	diff        textView
+	stats       textView
+	settings    int // selected settings line
+	save        saveScope
+	stack       []screenID
+	in          input
+	edit        lineEdit
+	status      string // last error or notice
+	shown       Progress
+	quit        bool
 }
 
 // New makes a UI over src. Columns that do not parse (see ParseColumns)
@@ -206,9 +208,13 @@ func (a *App) fetch() {
 	a.recount = false
 	off, n := a.list.top, a.list.height
 	total := a.list.total
-	ctx := a.ctx
+	// A new query (setQuery) cancels this one: incremental search over a
+	// large store must not queue a scan per key typed.
+	ctx, cancel := context.WithCancel(a.ctx)
+	a.cancelQuery = cancel
 	cols := a.cols
 	go func() {
+		defer cancel()
 		var err error
 		defer func() {
 			if r := recover(); r != nil {
@@ -236,7 +242,7 @@ func (a *App) fetch() {
 		}
 		select {
 		case a.results <- func() { a.listLoaded(gen, off, total, rows, hdrs, err) }:
-		case <-ctx.Done():
+		case <-a.ctx.Done():
 		}
 	}()
 }
@@ -260,6 +266,9 @@ func (a *App) listLoaded(gen, off, total int, rows []*correlate.Dialog, hdrs map
 
 // setQuery starts a new query from the top.
 func (a *App) setQuery(q Query) {
+	if a.cancelQuery != nil {
+		a.cancelQuery() // its result would be dropped: stop its scan
+	}
 	a.query = q
 	a.gen++
 	a.status = ""
