@@ -56,15 +56,15 @@ run() { # run LABEL DB
 		/dialogs$/ && /bench_test|tui_bench/ { print "  " $0 }
 		/^(FAIL|---)/ { print }'
 }
-run "with migration 0009 (this sipscope)" "$DB"
+run "with migration 0009 (this sipscope)" "$DB" || true
 if [ -n "${BASELINE:-}" ]; then
 	cp "$DB" "$TMP/base.db"
 	python3 - "$TMP/base.db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-for (name,) in c.execute("SELECT name FROM sqlite_schema WHERE type='index' AND name IN ('dialogs_duration','dialogs_messages','dialogs_retransmissions','dialogs_setup','dialogs_answer','dialogs_from_nocase','dialogs_to_nocase')").fetchall():
+for (name,) in c.execute("SELECT name FROM sqlite_schema WHERE type='index' AND name LIKE 'dialogs_page_%'").fetchall():
     c.execute("DROP INDEX " + name)
 c.commit()
 PY
-	run "baseline: migration 0009's indexes dropped" "$TMP/base.db"
+	run "baseline: migration 0009's indexes dropped" "$TMP/base.db" || true
 fi

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sipscope/sipscope/correlate"
@@ -45,7 +46,7 @@ func (s *Store) Page(ctx context.Context, f Filter, offset, limit int) ([]*corre
 	if offset < 0 || limit <= 0 {
 		return nil, nil
 	}
-	q, args, goFuncs, cleanup, err := s.pageQuery(f, offset, limit)
+	q, args, goFuncs, cleanup, err := s.pageQuery(ctx, f, offset, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +145,7 @@ func (s *Store) Tally(ctx context.Context, f Filter) (Tally, error) {
 
 // pageQuery is Page's query: dialogQuery's, ordered by pageOrder, with
 // LIMIT and OFFSET.
-func (s *Store) pageQuery(f Filter, offset, limit int) (string, []any, bool, func(), error) {
+func (s *Store) pageQuery(ctx context.Context, f Filter, offset, limit int) (string, []any, bool, func(), error) {
 	f.Limit = 0
 	q, args, goFuncs, cleanup, err := s.dialogQuery(f)
 	if err != nil {
@@ -163,10 +164,36 @@ func (s *Store) pageQuery(f Filter, offset, limit int) (string, []any, bool, fun
 	if key == "" {
 		key = "start"
 	}
-	if ix, ok := pageIndexes[key]; ok && !strings.Contains(f.Sort, ",") && s.hasIndex(ix) {
+	if ix, ok := pageIndexes[key]; ok && !strings.Contains(f.Sort, ",") && s.hasIndex(ix) && !s.fewMatches(ctx, f, q, args) {
 		q = strings.Replace(q, " FROM dialogs d", " FROM dialogs d INDEXED BY "+ix, 1)
 	}
 	return q + " LIMIT ? OFFSET ?", append(args, limit, offset), goFuncs, cleanup, nil
+}
+
+// fewMatchesLimit is how many matches sorting is cheaper than walking a
+// page index past every dialog that does not match (a variable for the
+// tests).
+var fewMatchesLimit = 2000
+
+// fewMatches reports whether a kind, state or status filter (which have
+// their own indexes) selects fewer than fewMatchesLimit dialogs: then the
+// filter's index and a sort of those few is quicker than the page index
+// (state=busy among 100,000 calls: 1 ms instead of 50). It reads at most
+// fewMatchesLimit index entries.
+func (s *Store) fewMatches(ctx context.Context, f Filter, q string, args []any) bool {
+	if len(f.Kind) == 0 && len(f.State) == 0 && f.Status == "" {
+		return false
+	}
+	from, order := strings.Index(q, " FROM dialogs d"), strings.LastIndex(q, " ORDER BY ")
+	if from < 0 || order < from {
+		return false
+	}
+	var n int
+	probe := "SELECT count(*) FROM (SELECT 1" + q[from:order] + " LIMIT " + strconv.Itoa(fewMatchesLimit) + ")"
+	if err := s.db.QueryRowContext(ctx, probe, args...).Scan(&n); err != nil {
+		return false
+	}
+	return n < fewMatchesLimit
 }
 
 // pageIndexes are migration 0009's indexes, by the sort key each serves.
