@@ -220,7 +220,9 @@ func (s *storeSource) filter(q tui.Query) (store.Filter, error) {
 	if err != nil {
 		return f, err
 	}
-	if q.Sort != "" && f.Sort == "" {
+	if q.Sort != "" {
+		// o and O in the UI: the order chosen last (the UI drops it when
+		// a filter brings its own sort=).
 		f.Sort = q.Sort
 	}
 	if q.Search != "" {

@@ -393,11 +393,11 @@ func (a *App) listKey(ev *tcell.EventKey) {
 		a.edit.set(columnKeys(a.cols))
 	case ev.Rune() == 'o':
 		q := a.query
-		q.Sort = nextSort(a.cols, q.Sort)
+		q.Sort = nextSort(a.cols, sortOf(q))
 		a.setQuery(q)
 	case ev.Rune() == 'O':
 		q := a.query
-		q.Sort = reverseSort(q.Sort)
+		q.Sort = reverseSort(sortOf(q))
 		a.setQuery(q)
 	default:
 		a.common(ev)
@@ -405,6 +405,28 @@ func (a *App) listKey(ev *tcell.EventKey) {
 	if a.list.top != before || !a.list.covered() {
 		a.fetch()
 	}
+}
+
+// filterSort is the value of a filter line's sort= term, "" when none.
+// Query.Sort (o, O) overrides it; a filter with one resets Query.Sort.
+func filterSort(filter string) string {
+	for _, t := range strings.Fields(filter) {
+		if len(t) > 5 && strings.EqualFold(t[:5], "sort=") {
+			return t[5:]
+		}
+	}
+	return ""
+}
+
+// sortOf is the order the list is in: o's, else the filter's, else start.
+func sortOf(q Query) string {
+	switch {
+	case q.Sort != "":
+		return q.Sort
+	case filterSort(q.Filter) != "":
+		return filterSort(q.Filter)
+	}
+	return "start"
 }
 
 // reverseSort flips the direction of the first sort key.
@@ -438,6 +460,9 @@ func (a *App) editKey(ev *tcell.EventKey) {
 			q := a.query
 			if in == inputFilter {
 				q.Filter = a.edit.String()
+				if filterSort(q.Filter) != "" {
+					q.Sort = "" // the filter's sort= replaces o's
+				}
 			} else {
 				q.Search = a.edit.String()
 			}
@@ -813,10 +838,7 @@ func (a *App) settingsItems() []string {
 		}
 		return "off"
 	}
-	sort := a.query.Sort
-	if sort == "" {
-		sort = "start"
-	}
+	sort := sortOf(a.query)
 	return []string{
 		"Call list columns    " + columnKeys(a.cols),
 		"Sort                 " + sort,
@@ -841,7 +863,7 @@ func (a *App) settingsKey(ev *tcell.EventKey) {
 			a.edit.set(columnKeys(a.cols))
 		case 1:
 			q := a.query
-			q.Sort = nextSort(a.cols, q.Sort)
+			q.Sort = nextSort(a.cols, sortOf(q))
 			a.setQuery(q)
 		case 2:
 			a.flowOpts.time = (a.flowOpts.time + 1) % timeModes
@@ -1075,12 +1097,10 @@ func (a *App) drawList() {
 			}
 		}
 	}
-	sortKey := strings.TrimPrefix(strings.Split(a.query.Sort, ",")[0], "-")
-	if sortKey == "" {
-		sortKey = "start"
-	}
+	sort := sortOf(a.query)
+	sortKey := strings.ToLower(strings.TrimLeft(strings.Split(sort, ",")[0], "+-"))
 	arrow := "^"
-	if strings.HasPrefix(a.query.Sort, "-") {
+	if strings.HasPrefix(sort, "-") {
 		arrow = "v"
 	}
 	hdr := []string{"#"}

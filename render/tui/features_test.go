@@ -188,7 +188,12 @@ func TestSaveHelpers(t *testing.T) {
 			t.Errorf("saveName(%q) got %q, want %q", tc.ids, got, tc.want)
 		}
 	}
-	s := saveScope{scope: scopeCurrent, have: [scopes]int{1, 0, 7}}
+	s := saveScope{scope: scopeCurrent, have: [scopes]int{1, 0, 0}} // the list still counting
+	s.next()
+	if s.scope != scopeFiltered {
+		t.Errorf("Tab while counting got %v, want filtered", s.scope)
+	}
+	s = saveScope{scope: scopeCurrent, have: [scopes]int{1, 0, 7}}
 	s.next()
 	if s.scope != scopeFiltered {
 		t.Errorf("Tab from current with nothing marked got %v, want filtered", s.scope)
@@ -360,6 +365,22 @@ func TestTallyLines(t *testing.T) {
 		"Requests by method\n  INVITE                        3   60.0%", "Responses by status\n  200                           3   75.0%"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("stats lack %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestSortOf(t *testing.T) {
+	for _, tc := range []struct {
+		q    Query
+		want string
+	}{
+		{Query{}, "start"},
+		{Query{Filter: "state=busy SORT=-duration"}, "-duration"},
+		{Query{Filter: "state=busy sort=-duration", Sort: "from"}, "from"},
+		{Query{Filter: "sort="}, "start"},
+	} {
+		if got := sortOf(tc.q); got != tc.want {
+			t.Errorf("sortOf(%+v) got %q, want %q", tc.q, got, tc.want)
 		}
 	}
 }

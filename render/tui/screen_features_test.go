@@ -66,6 +66,13 @@ func TestMarkAndSave(t *testing.T) {
 	s.keys("fstate=completed")
 	s.key(tcell.KeyEnter)
 	s.waitFor("filter: state=completed")
+	completed := 0
+	for _, d := range src.dialogs {
+		if d.State == correlate.StateCompleted {
+			completed++
+		}
+	}
+	s.waitFor(fmt.Sprintf("%d dialogs", completed))
 	s.keys("s")
 	s.waitFor("save selected (2)")
 	s.key(tcell.KeyTab)

@@ -63,11 +63,11 @@ type saveScope struct {
 }
 
 // next moves to the next scope that has dialogs (staying put when none
-// other has).
+// other has). Filtered is always offered: the list may still be counting.
 func (s *saveScope) next() {
 	for i := 1; i <= int(scopes); i++ {
 		c := scope((int(s.scope) + i) % int(scopes))
-		if s.have[c] > 0 {
+		if s.have[c] > 0 || c == scopeFiltered {
 			s.scope = c
 			return
 		}
