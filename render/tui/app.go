@@ -273,7 +273,8 @@ func (a *App) setQuery(q Query) {
 	a.gen++
 	a.status = ""
 	a.list.reset()
-	a.list.total = 0
+	// The count stays until the new one comes: a key typed meanwhile
+	// (End right after o) moves within it, and the new count clamps it.
 	a.recount = true
 	a.fetch()
 }

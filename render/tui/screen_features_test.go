@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -331,4 +332,34 @@ func TestHelpListsEveryKey(t *testing.T) {
 			t.Errorf("help lacks %q", k)
 		}
 	}
+}
+
+// slowSource answers list queries after a delay, as a big store does.
+type slowSource struct {
+	*fakeSource
+	delay atomic.Int64 // nanoseconds
+}
+
+func (s *slowSource) Count(ctx context.Context, q Query) (int, error) {
+	time.Sleep(time.Duration(s.delay.Load()))
+	return s.fakeSource.Count(ctx, q)
+}
+
+// TestKeyDuringQuery: End typed while a new sort is still counting is
+// kept: the list ends up at its last row.
+func TestKeyDuringQuery(t *testing.T) {
+	base := sippSource(t).dialogs[0]
+	src := &slowSource{fakeSource: &fakeSource{}}
+	for i := range 500 {
+		d := *base
+		d.CallID = fmt.Sprintf("call-%04d", i)
+		src.dialogs = append(src.dialogs, &d)
+	}
+	s := startSim(t, src, 80, 24, Options{})
+	s.waitFor("500 dialogs")
+	src.delay.Store(int64(200 * time.Millisecond))
+	s.keys("o")
+	s.key(tcell.KeyEnd)
+	s.waitFor("sort: -start")
+	s.waitFor("call-0499")
 }
