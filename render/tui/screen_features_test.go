@@ -85,7 +85,21 @@ func TestMarkAndSave(t *testing.T) {
 	if r := rec.last(); r.Groups != nil || r.Query.Filter != "state=completed" || r.Path != "out.txt" {
 		t.Errorf("filtered save got %+v", r)
 	}
+	// From a message, s saves its flow (current).
 	s.key(tcell.KeyF5)
+	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
+	s.key(tcell.KeyEnter)
+	s.waitFor("Call flow " + src.dialogs[0].CallID)
+	s.key(tcell.KeyEnter)
+	s.waitFor("Message (")
+	s.key(tcell.KeyF2)
+	s.waitFor("save current (1)")
+	s.key(tcell.KeyEnter)
+	s.waitFor("saved 1 dialogs to")
+	if r := rec.last(); fmt.Sprint(r.Groups) != fmt.Sprint([][]string{{src.dialogs[0].CallID}}) {
+		t.Errorf("save from the message got %v", r.Groups)
+	}
+	s.keys("qq")
 	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
 	for _, l := range s.text() {
 		if strings.Contains(l, "marked") || strings.HasPrefix(l, "*") {
@@ -124,6 +138,22 @@ func TestExtendedFlow(t *testing.T) {
 	}
 	s.keys("q")
 	s.waitFor("dialogs")
+	// From the flow of the linked dialog, x adds its leg.
+	s.key(tcell.KeyEnter)
+	s.waitFor("Call flow " + first.CallID)
+	s.keys("x")
+	s.waitFor("Call flow 2 dialogs")
+	s.keys("q")
+	s.waitFor("dialogs")
+	// A dialog without links: x says so in its flow.
+	s.key(tcell.KeyDown)
+	s.key(tcell.KeyEnter)
+	s.waitFor("Call flow " + src.dialogs[1].CallID)
+	s.keys("x")
+	s.waitFor("no linked legs for " + src.dialogs[1].CallID)
+	s.keys("q")
+	s.waitFor("dialogs")
+	s.key(tcell.KeyHome)
 	s.keys(" ")
 	s.key(tcell.KeyDown)
 	s.keys(" x")
