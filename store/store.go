@@ -303,8 +303,8 @@ func OpenTemp(dir string, opts Options) (*Store, error) {
 	// index instead of sorting every row after the import, and dialogs
 	// arrive nearly in start order, so keeping it costs little, in the
 	// writer, which runs beside decoding.
-	for _, ix := range []string{"dialogs_kind", "dialogs_state", "dialogs_final_status",
-		"dialogs_from_user", "dialogs_to_user"} {
+	for _, ix := range append([]string{"dialogs_kind", "dialogs_state", "dialogs_final_status",
+		"dialogs_from_user", "dialogs_to_user"}, pageIndexNames()...) {
 		if _, err := s.db.Exec("DROP INDEX IF EXISTS " + ix); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("store: %w", err)

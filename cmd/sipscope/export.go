@@ -78,30 +78,11 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 	if opts.out == "" {
 		return usagef("export needs -o OUT (a file, or - for standard output)")
 	}
-	if opts.format == "" {
-		ext := strings.TrimPrefix(filepath.Ext(opts.out), ".")
-		opts.format = strings.ToLower(ext)
-		switch opts.format {
-		case "htm":
-			opts.format = "html"
-		case "puml":
-			opts.format = "plantuml"
-		case "mmd":
-			opts.format = "mermaid"
-		}
-		if !slices.Contains(exportFormats, opts.format) {
-			if ext == "" {
-				if fi, err := os.Stat(opts.out); err == nil && fi.IsDir() {
-					return fmt.Errorf("-o %s is a folder: name a file in it, e.g. -o %s", opts.out, filepath.Join(opts.out, "call.html"))
-				}
-				return usagef("-o %s has no extension to take the format from: add one (e.g. .html) or use --format %s", opts.out, strings.Join(exportFormats, "|"))
-			}
-			return usagef("unknown format %q from the extension of -o %s; use --format %s", ext, opts.out, strings.Join(exportFormats, "|"))
-		}
+	format, err := exportFormat(opts.format, opts.out)
+	if err != nil {
+		return err
 	}
-	if !slices.Contains(exportFormats, opts.format) {
-		return usagef("unknown --format %q: want one of %s", opts.format, strings.Join(exportFormats, ", "))
-	}
+	opts.format = format
 	if opts.format == "wav" {
 		return runExportWAV(ctx, opts, io) // export_media.go
 	}
@@ -157,14 +138,59 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 		if len(groups) == 0 {
 			return fmt.Errorf("no dialogs match the filters: nothing to export")
 		}
-		if len(groups) > 1 {
-			switch opts.format {
-			case "svg", "mermaid", "plantuml":
-				return usagef("--format %s draws one ladder but %d dialogs match: use --call, narrow the filters, or --format html", opts.format, len(groups))
-			}
+		if err := checkOneLadder(opts.format, len(groups)); err != nil {
+			return err
 		}
 	}
+	return exportFile(ctx, st, opts, groups, io)
+}
 
+// exportFormat is the export format: the one given, else the one the
+// extension of out names (.htm, .puml, .mmd and .pcapng too). The UI's save
+// prompt takes its format from here as well.
+func exportFormat(format, out string) (string, error) {
+	if format == "" {
+		ext := strings.TrimPrefix(filepath.Ext(out), ".")
+		format = strings.ToLower(ext)
+		switch format {
+		case "htm":
+			format = "html"
+		case "puml":
+			format = "plantuml"
+		case "mmd":
+			format = "mermaid"
+		}
+		if !slices.Contains(exportFormats, format) {
+			if ext == "" {
+				if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+					return "", fmt.Errorf("-o %s is a folder: name a file in it, e.g. -o %s", out, filepath.Join(out, "call.html"))
+				}
+				return "", usagef("-o %s has no extension to take the format from: add one (e.g. .html) or use --format %s", out, strings.Join(exportFormats, "|"))
+			}
+			return "", usagef("unknown format %q from the extension of -o %s; use --format %s", ext, out, strings.Join(exportFormats, "|"))
+		}
+	}
+	if !slices.Contains(exportFormats, format) {
+		return "", usagef("unknown --format %q: want one of %s", format, strings.Join(exportFormats, ", "))
+	}
+	return format, nil
+}
+
+// checkOneLadder refuses n ladders in a format that draws one.
+func checkOneLadder(format string, n int) error {
+	if n > 1 {
+		switch format {
+		case "svg", "mermaid", "plantuml":
+			return usagef("--format %s draws one ladder but %d dialogs match: use --call, narrow the filters, or --format html", format, n)
+		}
+	}
+	return nil
+}
+
+// exportFile writes groups (one ladder each) to opts.out in opts.format:
+// a file is replaced only once it is whole. Used by export and by the UI's
+// save prompt.
+func exportFile(ctx context.Context, st *store.Store, opts *exportOptions, groups [][]string, io *streams) error {
 	w, finish, err := openOutput(opts.out, io)
 	if err != nil {
 		return err
