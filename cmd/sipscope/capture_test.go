@@ -110,29 +110,44 @@ func (e *liveEnv) stop(c *exec.Cmd, stderr *bytes.Buffer) {
 	}
 }
 
+// sippPair is a SIPp UAS and UAC on one address of the namespace: the UAS
+// listens on uas, the UAC sends from uac. Call-IDs are N-PID@ADDR.
+type sippPair struct {
+	addr     string
+	uas, uac int
+}
+
+// lo1 is the pair most tests use.
+var lo1 = sippPair{"127.0.0.1", 5060, 15060}
+
 // sippCalls runs SIPp UAS and UAC for n basic calls over the namespace's
 // loopback (Call-IDs N-PID@127.0.0.1), each held hold ms, and returns once
 // the UAC is done (wait false: once SIPp is started, with a func to wait).
 func (e *liveEnv) sippCalls(n int) { e.sippStart(n, 100, true)() }
 
 func (e *liveEnv) sippStart(n, hold int, wait bool) func() {
+	return e.sippPairStart(lo1, n, hold, wait)
+}
+
+func (e *liveEnv) sippPairStart(p sippPair, n, hold int, wait bool) func() {
 	e.t.Helper()
 	// No timeout(1) wrapper: killing it would leave SIPp running; SIPp's
 	// own -timeout bounds each run.
 	uas := e.cmd("sipp", "-nostdin", "-sf", filepath.Join(e.sipp, "uas-basic.xml"),
-		"-i", "127.0.0.1", "-p", "5060", "-m", fmt.Sprint(n), "-timeout", "60s")
+		"-i", p.addr, "-p", fmt.Sprint(p.uas), "-m", fmt.Sprint(n), "-timeout", "60s")
 	if err := uas.Start(); err != nil {
 		e.t.Fatal(err)
 	}
+	listen := fmt.Sprintf("%s:%d", p.addr, p.uas)
 	for i := 0; i < 100; i++ {
 		out, _ := e.cmd("ss", "-lun").Output()
-		if bytes.Contains(out, []byte("127.0.0.1:5060")) {
+		if bytes.Contains(out, []byte(listen)) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	uac := e.cmd("sipp", "-nostdin", "-sf", filepath.Join(e.sipp, "uac-basic.xml"),
-		"127.0.0.1:5060", "-i", "127.0.0.1", "-p", "15060", "-s", "bob",
+		listen, "-i", p.addr, "-p", fmt.Sprint(p.uac), "-s", "bob",
 		"-l", "5", "-r", "40", "-d", fmt.Sprint(hold), "-m", fmt.Sprint(n), "-timeout", "30s", "-timeout_error")
 	var out bytes.Buffer
 	uac.Stdout, uac.Stderr = &out, &out
@@ -141,7 +156,7 @@ func (e *liveEnv) sippStart(n, hold int, wait bool) func() {
 	}
 	finish := func() {
 		if err := uac.Wait(); err != nil && wait {
-			e.t.Fatalf("sipp uac: %v\n%s", err, out.String())
+			e.t.Fatalf("sipp uac %s: %v\n%s", p.addr, err, out.String())
 		}
 		uas.Process.Kill()
 		uas.Wait()
@@ -153,7 +168,7 @@ func (e *liveEnv) sippStart(n, hold int, wait bool) func() {
 	return finish
 }
 
-var callRow = regexp.MustCompile(`(?m)^\d+\s+\S+ \S+\s+call\s+completed\s+200 OK .* (\d+-\d+@127\.0\.0\.1)$`)
+var callRow = regexp.MustCompile(`(?m)^\d+\s+\S+ \S+\s+call\s+completed\s+200 OK .* (\d+-\d+@127\.0\.0\.\d+)$`)
 
 // storedCalls lists the completed calls in db with `sipscope calls --db`.
 func (e *liveEnv) storedCalls(db string) []string {
@@ -231,6 +246,54 @@ func TestCaptureLiveSIPp(t *testing.T) {
 	}
 	if total != 140 {
 		t.Errorf("rotated files hold %d frames, want 140", total)
+	}
+}
+
+// TestCaptureFilterKeepsOnePair runs two SIPp pairs side by side in one
+// namespace, on different addresses and ports, under a kernel filter that
+// names one of them: every call of that pair is stored, and not one packet
+// of the other reaches sipscope.
+func TestCaptureFilterKeepsOnePair(t *testing.T) {
+	e := newLiveEnv(t, "filter")
+	kept := sippPair{"127.0.0.2", 5070, 15070}
+	other := lo1
+	c, stderr := e.startCapture("-i", "lo", "--db", "x.db", "--stats",
+		"-f", "udp and host 127.0.0.2 and (port 5070 or port 15070)")
+	waitOther := e.sippPairStart(other, 20, 100, true)
+	waitKept := e.sippPairStart(kept, 20, 100, true)
+	waitOther()
+	waitKept()
+	time.Sleep(300 * time.Millisecond)
+	e.stop(c, stderr)
+
+	out, err := exec.Command(e.bin, "calls", "--db", filepath.Join(e.dir, "x.db")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("calls --db: %v\n%s", err, out)
+	}
+	seen := map[string]bool{}
+	for _, m := range callRow.FindAllStringSubmatch(string(out), -1) {
+		if !strings.HasSuffix(m[1], "@127.0.0.2") {
+			t.Errorf("call %s of the filtered-out pair stored", m[1])
+			continue
+		}
+		seen[strings.SplitN(m[1], "-", 2)[0]] = true
+	}
+	if strings.Contains(string(out), "@127.0.0.1") {
+		t.Errorf("calls --db lists calls of 127.0.0.1, which the filter drops:\n%s", out)
+	}
+	for i := 1; i <= 20; i++ {
+		if !seen[fmt.Sprint(i)] {
+			t.Errorf("call %d of the kept pair (127.0.0.2) not stored", i)
+		}
+	}
+	// The kernel filter let through exactly the kept pair's 20 x 7 packets.
+	m := regexp.MustCompile(`(\d+) packets, (\d+) SIP messages, (\d+) dialogs .*; (\d+) dropped by the kernel`).
+		FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no summary on stderr: %s", stderr)
+	}
+	if m[1] != "140" || m[2] != "140" || m[3] != "20" {
+		t.Errorf("summary %q: want 140 packets, 140 SIP messages, 20 dialogs", m[0])
 	}
 }
 
