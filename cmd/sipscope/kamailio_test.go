@@ -147,5 +147,3 @@ func (e *liveEnv) waitUDP(addr string) {
 	}
 	e.t.Fatalf("nothing listens on udp %s in %s", addr, e.ns)
 }
-
-
