@@ -20,6 +20,13 @@ type LiveOptions struct {
 	// 0 means 32 MiB. A bigger ring rides out longer bursts before the
 	// kernel drops packets.
 	Buffer int
+	// Queue is the most memory, in bytes, that frames read from the rings
+	// may wait in for the consumer (decoding, storing) when it falls behind
+	// during a burst; 0 means 256 MiB. It is used only while behind. The
+	// rings are emptied by a goroutine of their own into this queue, so a
+	// burst longer than the ring holds is not dropped while there is room
+	// here; past it the ring fills and the kernel counts its drops.
+	Queue int
 	// Promisc puts the interfaces in promiscuous mode, to see traffic not
 	// addressed to this host (a mirror port).
 	Promisc bool
@@ -37,6 +44,9 @@ type LiveOptions struct {
 type LiveStats struct {
 	Packets     int64
 	KernelDrops int64
+	// QueuePeak is the most memory, in bytes, frames waited in between
+	// the rings and the consumer (LiveOptions.Queue).
+	QueuePeak int64
 }
 
 // Live is a Source reading from network interfaces (or any other live feed,
@@ -72,4 +82,5 @@ type Interfaces interface {
 const (
 	defaultSnaplen = 262144
 	defaultBuffer  = 32 << 20
+	defaultQueue   = 256 << 20
 )

@@ -32,7 +32,10 @@ const (
 // TPACKET_V3 ring (gopacket's afpacket, pure Go): the kernel fills blocks of
 // packets and hands a block over when full or after 64 ms, so a capture
 // costs one poll per block, not one system call per packet. Several
-// interfaces are read in parallel and fanned in with Join.
+// interfaces are read in parallel and fanned in with Join. A goroutine
+// empties the rings into a queue in memory (LiveOptions.Queue) that the
+// returned source's Next reads, so that a consumer that falls behind for a
+// while makes frames wait there rather than the kernel drop them.
 //
 // Ethernet and loopback interfaces are read with their link header
 // (LinkEthernet); others (tun, ppp, GRE…) from the network header on
@@ -67,14 +70,17 @@ func OpenLive(ifaces []string, opts LiveOptions) (Live, error) {
 		}
 		srcs = append(srcs, s)
 	}
+	if opts.Queue <= 0 {
+		opts.Queue = defaultQueue
+	}
 	if len(srcs) == 1 {
-		return srcs[0], nil
+		return newHandoff(srcs[0], opts.Queue), nil
 	}
 	list := make([]Source, len(srcs))
 	for i, s := range srcs {
 		list[i] = s
 	}
-	return Join(list...), nil
+	return newHandoff(Join(list...), opts.Queue), nil
 }
 
 // expandAny replaces "any" by the interfaces that are up and checks the

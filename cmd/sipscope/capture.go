@@ -32,6 +32,7 @@ type captureOptions struct {
 	rotateTime time.Duration
 	snaplen    int
 	buffer     string
+	queue      string
 	promisc    bool
 	stats      bool
 	quiet      bool
@@ -48,6 +49,7 @@ type captureStatus struct {
 	Dialogs     int64    // dialog records handed to the store
 	Open        int      // dialogs in progress
 	KernelDrops int64    // packets the kernel dropped (ring full)
+	QueuePeak   int64    // most bytes packets waited in between the rings and decoding (--queue)
 	HEPPackets  int64    // HEP packets received by --hep-listen
 	HEPDropped  int64    // HEP packets dropped: not HEP, wrong password, or a flood
 	DBSize      int64    // database file and its WAL, bytes (0 without --db)
@@ -110,6 +112,7 @@ func addLiveFlags(f *pflag.FlagSet, opts *captureOptions) {
 	f.DurationVar(&opts.rotateTime, "rotate-time", 0, "with -w, start a new numbered file after `DURATION` (e.g. 1h)")
 	f.IntVar(&opts.snaplen, "snaplen", 262144, "`BYTES` kept of each packet")
 	f.StringVar(&opts.buffer, "buffer", "32M", "kernel ring `SIZE` per interface (e.g. 64M); bigger rides out bursts")
+	f.StringVar(&opts.queue, "queue", "256M", "memory `SIZE` packets may wait in when decoding falls behind a burst (used only then)")
 	f.BoolVar(&opts.promisc, "promisc", false, "promiscuous mode: also traffic not addressed to this host")
 	addHEPFlags(f, &opts.hep)
 }
@@ -189,6 +192,10 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 			fmt.Fprintf(io.ErrOut, "%d packets in %s; %d dropped by the kernel\n",
 				s.Packets, s.Elapsed.Round(time.Millisecond), s.KernelDrops)
 		}
+		if opts.stats && len(opts.ifaces) > 0 {
+			fmt.Fprintf(io.ErrOut, "queue: at most %s of packets waited for decoding (--queue %s)\n",
+				humanBytes(s.QueuePeak), opts.queue)
+		}
 		if len(opts.hep.listen) > 0 {
 			fmt.Fprintf(io.ErrOut, "HEP: %d packets received, %d dropped (not HEP, wrong --hep-password, or faster than decoded)\n",
 				s.HEPPackets, s.HEPDropped)
@@ -201,7 +208,7 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 }
 
 // captureSizes are the sizes captureOptions give as text.
-type captureSizes struct{ buffer, rotate int64 }
+type captureSizes struct{ buffer, queue, rotate int64 }
 
 // check validates the options before anything is opened.
 func (opts *captureOptions) check() (captureSizes, error) {
@@ -214,6 +221,9 @@ func (opts *captureOptions) check() (captureSizes, error) {
 	}
 	var err error
 	if sz.buffer, err = parseSize("buffer", opts.buffer); err != nil {
+		return sz, err
+	}
+	if sz.queue, err = parseSize("queue", opts.queue); err != nil {
 		return sz, err
 	}
 	if opts.rotateSize != "" {
@@ -238,7 +248,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	if err != nil {
 		return final, err
 	}
-	lopts := capture.LiveOptions{Snaplen: opts.snaplen, Buffer: int(sz.buffer), Promisc: opts.promisc}
+	lopts := capture.LiveOptions{Snaplen: opts.snaplen, Buffer: int(sz.buffer), Queue: int(sz.queue), Promisc: opts.promisc}
 	if opts.filter != "" {
 		expr := opts.filter
 		lopts.Filter = func(link capture.LinkType, snaplen int) ([]bpf.RawInstruction, error) {
@@ -301,7 +311,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	var open atomic.Int64
 	snapshot := func() captureStatus {
 		ls := live.Stats()
-		s := captureStatus{Elapsed: time.Since(start), Packets: ls.Packets, KernelDrops: ls.KernelDrops,
+		s := captureStatus{Elapsed: time.Since(start), Packets: ls.Packets, KernelDrops: ls.KernelDrops, QueuePeak: ls.QueuePeak,
 			Messages: msgs.Load(), Dialogs: dialogs.Load(), Open: int(open.Load())}
 		for _, h := range heps {
 			if l, ok := h.(*capture.HEPListener); ok {
