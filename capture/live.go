@@ -27,6 +27,15 @@ type LiveOptions struct {
 	// burst longer than the ring holds is not dropped while there is room
 	// here; past it the ring fills and the kernel counts its drops.
 	Queue int
+	// Readers is how many sockets read each interface, each with its own
+	// ring (Buffer split between them) and goroutine, in one PACKET_FANOUT
+	// group hashed by flow (PACKET_FANOUT_HASH: both directions of a
+	// 5-tuple go to one reader); 0 or 1 means one. More readers help when
+	// a single goroutine cannot copy packets out of the ring as fast as
+	// the kernel fills it; frames of different flows may then reach Next
+	// out of order by up to a ring block (64 ms), each keeping its
+	// capture time.
+	Readers int
 	// Promisc puts the interfaces in promiscuous mode, to see traffic not
 	// addressed to this host (a mirror port).
 	Promisc bool

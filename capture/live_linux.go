@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,31 +57,50 @@ func OpenLive(ifaces []string, opts LiveOptions) (Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	var srcs []*liveSource
+	if opts.Queue <= 0 {
+		opts.Queue = defaultQueue
+	}
+	readers := max(opts.Readers, 1)
+	var srcs []Source
+	var index []int
 	closeAll := func() {
 		for _, s := range srcs {
 			s.Close()
 		}
 	}
 	for i, name := range names {
-		s, err := openInterface(i, name, opts)
-		if err != nil {
-			closeAll()
-			return nil, err
+		ring := opts
+		ring.Buffer = max(opts.Buffer/readers, 1<<20)
+		for r := 0; r < readers; r++ {
+			s, err := openInterface(i, name, ring)
+			if err != nil {
+				closeAll()
+				return nil, err
+			}
+			srcs = append(srcs, s)
+			index = append(index, i)
+			if readers == 1 {
+				continue
+			}
+			if err := s.tp.SetFanout(afpacket.FanoutHash, fanoutID(s.ifindex)); err != nil {
+				closeAll()
+				return nil, fmt.Errorf("capture on %s: fanout of %d readers: %w", name, readers, err)
+			}
 		}
-		srcs = append(srcs, s)
-	}
-	if opts.Queue <= 0 {
-		opts.Queue = defaultQueue
 	}
 	if len(srcs) == 1 {
-		return newHandoff(srcs[0], opts.Queue), nil
+		return newHandoff(srcs[0].(*liveSource), opts.Queue), nil
 	}
-	list := make([]Source, len(srcs))
-	for i, s := range srcs {
-		list[i] = s
-	}
-	return newHandoff(Join(list...), opts.Queue), nil
+	return newHandoff(joinMapped(srcs, index), opts.Queue), nil
+}
+
+// fanoutID names the PACKET_FANOUT group of one interface's readers. Groups
+// are shared by every socket of the network namespace that joins the same
+// id (even in another process), so it is made from our pid and the
+// interface: two sipscope processes, or one with several interfaces, do
+// not mix their packets.
+func fanoutID(ifindex int) uint16 {
+	return uint16(os.Getpid()*131 + ifindex)
 }
 
 // expandAny replaces "any" by the interfaces that are up and checks the

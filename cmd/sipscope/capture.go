@@ -33,6 +33,7 @@ type captureOptions struct {
 	snaplen    int
 	buffer     string
 	queue      string
+	readers    int
 	promisc    bool
 	stats      bool
 	quiet      bool
@@ -113,6 +114,7 @@ func addLiveFlags(f *pflag.FlagSet, opts *captureOptions) {
 	f.IntVar(&opts.snaplen, "snaplen", 262144, "`BYTES` kept of each packet")
 	f.StringVar(&opts.buffer, "buffer", "32M", "kernel ring `SIZE` per interface (e.g. 64M); bigger rides out bursts")
 	f.StringVar(&opts.queue, "queue", "256M", "memory `SIZE` packets may wait in when decoding falls behind a burst (used only then)")
+	f.IntVar(&opts.readers, "readers", 1, "`N` sockets read each interface in a fanout group (by flow); more if one cannot keep up")
 	f.BoolVar(&opts.promisc, "promisc", false, "promiscuous mode: also traffic not addressed to this host")
 	addHEPFlags(f, &opts.hep)
 }
@@ -223,6 +225,9 @@ func (opts *captureOptions) check() (captureSizes, error) {
 	if sz.buffer, err = parseSize("buffer", opts.buffer); err != nil {
 		return sz, err
 	}
+	if opts.readers < 1 || opts.readers > 64 {
+		return sz, usagef("--readers %d: want 1 to 64", opts.readers)
+	}
 	if sz.queue, err = parseSize("queue", opts.queue); err != nil {
 		return sz, err
 	}
@@ -248,7 +253,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	if err != nil {
 		return final, err
 	}
-	lopts := capture.LiveOptions{Snaplen: opts.snaplen, Buffer: int(sz.buffer), Queue: int(sz.queue), Promisc: opts.promisc}
+	lopts := capture.LiveOptions{Snaplen: opts.snaplen, Buffer: int(sz.buffer), Queue: int(sz.queue), Readers: opts.readers, Promisc: opts.promisc}
 	if opts.filter != "" {
 		expr := opts.filter
 		lopts.Filter = func(link capture.LinkType, snaplen int) ([]bpf.RawInstruction, error) {

@@ -297,6 +297,47 @@ func TestCaptureFilterKeepsOnePair(t *testing.T) {
 	}
 }
 
+// TestCaptureReaders reads lo with 4 sockets in one fanout group while two
+// SIPp pairs call: each packet reaches exactly one reader (without the
+// group, each socket would see all of them), so the capture counts every
+// packet once and stores every call of both pairs.
+func TestCaptureReaders(t *testing.T) {
+	e := newLiveEnv(t, "readers")
+	c, stderr := e.startCapture("-i", "lo", "--readers", "4", "--db", "x.db", "--stats")
+	wait1 := e.sippPairStart(lo1, 20, 100, true)
+	wait2 := e.sippPairStart(sippPair{"127.0.0.2", 5070, 15070}, 20, 100, true)
+	wait1()
+	wait2()
+	time.Sleep(300 * time.Millisecond)
+	e.stop(c, stderr)
+	if out, _ := e.cmd("cat", "/proc/net/packet").Output(); bytes.Count(out, []byte("\n")) > 1 {
+		t.Errorf("packet sockets left after the capture ended:\n%s", out)
+	}
+	ids := e.storedCalls("x.db")
+	seen := map[string]bool{}
+	for _, id := range ids {
+		seen[id[strings.Index(id, "@"):]+" "+strings.SplitN(id, "-", 2)[0]] = true
+	}
+	for _, addr := range []string{"@127.0.0.1", "@127.0.0.2"} {
+		for i := 1; i <= 20; i++ {
+			if !seen[fmt.Sprintf("%s %d", addr, i)] {
+				t.Errorf("call %d%s not stored", i, addr)
+			}
+		}
+	}
+	if len(ids) != 40 {
+		t.Errorf("got %d completed calls, want 40", len(ids))
+	}
+	m := regexp.MustCompile(`(\d+) packets, (\d+) SIP messages, (\d+) dialogs .*; (\d+) dropped by the kernel`).
+		FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no summary on stderr: %s", stderr)
+	}
+	if m[1] != "280" || m[2] != "280" || m[4] != "0" {
+		t.Errorf("summary %q: want 280 packets (each once), 280 SIP messages, 0 kernel drops", m[0])
+	}
+}
+
 func countFrames(t *testing.T, name string) int {
 	t.Helper()
 	src, err := capture.Open([]string{name}, capture.Options{})
