@@ -34,9 +34,9 @@ func joinMapped(srcs []Source, index []int) *joined {
 	j := &joined{
 		index: index,
 		srcs:  srcs,
-		ch:   make(chan joinItem, joinQueue),
-		free: make(chan []byte, joinQueue+2),
-		stop: make(chan struct{}),
+		ch:    make(chan joinItem, joinQueue),
+		free:  make(chan []byte, joinQueue+2),
+		stop:  make(chan struct{}),
 	}
 	j.wg.Add(len(srcs))
 	for i, s := range srcs {
