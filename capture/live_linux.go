@@ -136,13 +136,13 @@ func expandAny(ifaces []string) ([]string, error) {
 type liveSource struct {
 	index   int
 	name    string
-	ifindex int // 0 for "any"
-	loIndex int // "any": the loopback's ifindex, whose sent copies are dropped
+	ifindex int            // 0 for "any"
+	loIndex int            // "any": the loopback's ifindex, whose sent copies are dropped
 	names   map[int]string // "any": interface names by ifindex, for Frame.File
 	// ctl is a datagram socket made when the capture opened, for ioctls
 	// about interfaces: they answer for its network namespace, whichever
 	// thread the reading goroutine runs on.
-	ctl int
+	ctl     int
 	link    LinkType
 	snaplen int
 	tp      *afpacket.TPacket
