@@ -182,7 +182,8 @@ echo "tcpreplay: $sent"
 echo "           $rated"
 echo "backlog:   $((b1 - b0)) packets dropped by the kernel before any socket (softnet_stat)"
 echo "tcpdump:   $tcap packets captured, $tdrop dropped by the kernel; its file holds $ntcp dialogs"
-echo "sipscope:  $spk packets, $sdrop dropped by the kernel; $nlive dialogs stored"
+qline=$(grep -E "^queue:" "$WORK/sipscope.err" || true)
+echo "sipscope:  $spk packets, $sdrop dropped by the kernel; $nlive dialogs stored; ${qline#queue: }"
 echo "           ($missing dialogs of the file not stored as in the file, $extra stored not as in the file)"
 if [ "${tdrop:-1}" = 0 ] && [ $((b1 - b0)) = 0 ]; then
 	if [ "$missing" = 0 ]; then verdict="PASS: tcpdump dropped nothing and sipscope stored every dialog"; else verdict="FAIL: tcpdump dropped nothing but sipscope missed $missing dialogs"; fi
