@@ -71,6 +71,13 @@ them and store every dialog in a database as it ends (--db), while "calls --db",
 (pcapng when the interfaces have several link types), starting a new numbered file
 (out.1.pcap, out.2.pcap, …) every --rotate-size bytes or --rotate-time.
 
+-i any is one socket on every interface, those that appear later included (a VPN
+tunnel, a new VLAN), read from the IP header on; -w then writes raw IP.
+
+Each ring (--buffer) is emptied at once into memory (--queue, used only when
+decoding falls behind a burst), so a burst longer than the ring is not dropped;
+--readers N reads each interface with N sockets in a fanout group, by flow.
+
 By default nothing is filtered: SIP is found by its start line on any port, and IP
 fragments and ICMP are kept (a "port 5060" filter loses fragmented INVITEs).
 -f takes a tcpdump filter expression, run in the kernel.
@@ -86,6 +93,7 @@ kernel drops and database size; kernel drops are also printed at the end.`,
 		Example: `  sudo sipscope capture -i eth0 --db calls.db
   sudo sipscope capture -i any --db calls.db -w trace.pcap --rotate-size 100M
   sudo sipscope capture -i eth0,eth1 -f 'udp port 5060 or ip[6:2] & 0x1fff != 0' --db calls.db
+  sudo sipscope capture -i any -f 'host 10.0.0.5 and (port 5060 or portrange 10000-20000)' --db calls.db
   sipscope capture --hep-listen udp:0.0.0.0:9060 --db fleet.db
   sudo sipscope capture -i eth0 --hep-send udp:collector:9060 --hep-name edge-1
   sipscope calls --db calls.db        # in another terminal, while it runs`,
