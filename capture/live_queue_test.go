@@ -127,3 +127,38 @@ func TestHandoffClose(t *testing.T) {
 		t.Fatal("Close hangs")
 	}
 }
+
+// ifaceBurst is a burstSource that names its interface.
+type ifaceBurst struct {
+	burstSource
+	ifc Interface
+}
+
+func (s *ifaceBurst) Interfaces() []Interface { return []Interface{s.ifc} }
+
+// TestJoinMapped: the readers of one interface (a fanout group) give its
+// frames one Source index, Interfaces lists each interface once in index
+// order (what -w numbers pcapng interfaces by), and every frame arrives.
+func TestJoinMapped(t *testing.T) {
+	eth0 := Interface{"eth0", LinkEthernet}
+	tun0 := Interface{"tun0", LinkRaw}
+	srcs := []Source{
+		&ifaceBurst{burstSource{n: 100, size: 64}, eth0},
+		&ifaceBurst{burstSource{n: 100, size: 64}, eth0},
+		&ifaceBurst{burstSource{n: 50, size: 64}, tun0},
+	}
+	j := joinMapped(srcs, []int{0, 0, 1})
+	defer j.Close()
+	ifs := j.Interfaces()
+	if len(ifs) != 2 || ifs[0] != eth0 || ifs[1] != tun0 {
+		t.Fatalf("Interfaces %v, want [eth0 tun0]", ifs)
+	}
+	per := map[int]int{}
+	var f Frame
+	for j.Next(&f) == nil {
+		per[f.Source]++
+	}
+	if per[0] != 200 || per[1] != 50 || len(per) != 2 {
+		t.Errorf("frames per Source %v, want 200 for 0 (two readers of eth0) and 50 for 1", per)
+	}
+}

@@ -255,11 +255,19 @@ func TestCaptureLiveSIPp(t *testing.T) {
 // namespace, on different addresses and ports, under a kernel filter that
 // names one of them: every call of that pair is stored, and not one packet
 // of the other reaches sipscope.
+//
+// On lo the filter is compiled for Ethernet frames, on any for raw IP.
 func TestCaptureFilterKeepsOnePair(t *testing.T) {
+	for _, iface := range []string{"lo", "any"} {
+		t.Run(iface, func(t *testing.T) { testFilterKeepsOnePair(t, iface) })
+	}
+}
+
+func testFilterKeepsOnePair(t *testing.T, iface string) {
 	e := newLiveEnv(t, "filter")
 	kept := sippPair{"127.0.0.2", 5070, 15070}
 	other := lo1
-	c, stderr := e.startCapture("-i", "lo", "--db", "x.db", "--stats",
+	c, stderr := e.startCapture("-i", iface, "--db", "x.db", "--stats",
 		"-f", "udp and host 127.0.0.2 and (port 5070 or port 15070)")
 	waitOther := e.sippPairStart(other, 20, 100, true)
 	waitKept := e.sippPairStart(kept, 20, 100, true)
