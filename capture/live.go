@@ -56,6 +56,9 @@ type LiveStats struct {
 	// QueuePeak is the most memory, in bytes, frames waited in between
 	// the rings and the consumer (LiveOptions.Queue).
 	QueuePeak int64
+	// Queued is the memory frames wait in now: more than a few MiB means
+	// decoding is behind.
+	Queued int64
 }
 
 // Live is a Source reading from network interfaces (or any other live feed,

@@ -160,6 +160,7 @@ func (h *handoff) Stats() LiveStats {
 	st := h.src.Stats()
 	h.mu.Lock()
 	st.QueuePeak = int64(h.peak)
+	st.Queued = int64(h.inUse)
 	h.mu.Unlock()
 	return st
 }

@@ -51,6 +51,7 @@ type captureStatus struct {
 	Open        int      // dialogs in progress
 	KernelDrops int64    // packets the kernel dropped (ring full)
 	QueuePeak   int64    // most bytes packets waited in between the rings and decoding (--queue)
+	Queued      int64    // bytes packets wait in now
 	HEPPackets  int64    // HEP packets received by --hep-listen
 	HEPDropped  int64    // HEP packets dropped: not HEP, wrong password, or a flood
 	DBSize      int64    // database file and its WAL, bytes (0 without --db)
@@ -324,7 +325,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	var open atomic.Int64
 	snapshot := func() captureStatus {
 		ls := live.Stats()
-		s := captureStatus{Elapsed: time.Since(start), Packets: ls.Packets, KernelDrops: ls.KernelDrops, QueuePeak: ls.QueuePeak,
+		s := captureStatus{Elapsed: time.Since(start), Packets: ls.Packets, KernelDrops: ls.KernelDrops, QueuePeak: ls.QueuePeak, Queued: ls.Queued,
 			Messages: msgs.Load(), Dialogs: dialogs.Load(), Open: int(open.Load())}
 		for _, h := range heps {
 			if l, ok := h.(*capture.HEPListener); ok {
@@ -460,6 +461,10 @@ func (l *statusLine) draw(s captureStatus) {
 	defer l.mu.Unlock()
 	line := fmt.Sprintf("%s  %d packets  %d SIP messages  %d dialogs  %d in progress  %d kernel drops",
 		s.Elapsed.Round(time.Second), s.Packets, s.Messages, s.Dialogs, s.Open, s.KernelDrops)
+	if s.Queued > 4<<20 {
+		// Decoding is behind: packets wait in memory (--queue).
+		line += "  queue " + humanBytes(s.Queued)
+	}
 	if s.DBSize > 0 {
 		line += "  db " + humanBytes(s.DBSize)
 	}

@@ -517,6 +517,11 @@ func TestStatusLine(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
+	b.Reset()
+	l.draw(captureStatus{Elapsed: time.Second, Packets: 9, Queued: 64 << 20})
+	if want := "\r\033[K1s  9 packets  0 SIP messages  0 dialogs  0 in progress  0 kernel drops  queue 64.0 MiB"; b.String() != want {
+		t.Errorf("behind: got %q, want %q", b.String(), want)
+	}
 	l.clear()
 	if !strings.HasSuffix(b.String(), "\r\033[K") {
 		t.Errorf("clear: got %q, want the line erased", b.String())
