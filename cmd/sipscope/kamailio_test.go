@@ -78,7 +78,11 @@ func TestKamailioSiptrace(t *testing.T) {
 	if out, err := uac.CombinedOutput(); err != nil {
 		t.Fatalf("sipp uac through kamailio: %v\n%s\nkamailio: %s", err, out, kamOut.String())
 	}
-	time.Sleep(500 * time.Millisecond) // the last HEP packets reach the listener
+	// The last HEP packets reach the listener and the last dialog is
+	// committed (within 200 ms) shortly after SIPp is done.
+	for i := 0; i < 50 && len(e.storedCalls("x.db")) < 20; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
 	c.Process.Signal(syscall.SIGINT)
 	if err := c.Wait(); err != nil {
 		t.Fatalf("capture after SIGINT: %v\n%s", err, stderr.String())
