@@ -252,9 +252,11 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	defer cancel(nil)
 	// Two stages on two cores: this goroutine decodes and correlates, the
 	// store writes finished dialogs in another (see asyncSink).
-	async := newAsyncSink(sink, cancel)
+	var async *asyncSink
 	if imp.live {
-		async.live, async.flush = true, w.Flush
+		async = newLiveSink(sink, cancel, w.Flush)
+	} else {
+		async = newAsyncSink(sink, cancel)
 	}
 	if imp.keep == nil && !imp.correlate.Summaries {
 		// The rows' values are made on this goroutine, which has time to
@@ -409,9 +411,9 @@ type asyncSink struct {
 	retains  bool
 	// pool, when set, gets the messages of each dialog once stored.
 	pool *msgPool
-	// live sends every dialog at once; flush, when set, is called when
-	// the writer has nothing queued (it commits).
-	live   bool
+	// liveq, when set (a live capture), replaces ch and batch: see
+	// capture_sink.go. flush commits.
+	liveq  *liveQueue
 	flush  func() error
 	cancel context.CancelCauseFunc
 	ch     chan []asyncItem
@@ -448,37 +450,42 @@ func (s *asyncSink) loop() {
 			continue // drain
 		}
 		for _, it := range b {
-			var err error
-			if s.diagnose != nil && s.encoder == nil {
-				s.diagnose(it.d, it.msgs)
-			}
-			if s.write != nil {
-				err = s.write(it.d, it.msgs, it.enc)
-			} else {
-				err = s.sink.Dialog(it.d, it.msgs)
-			}
-			if err != nil {
-				s.err = err
-				s.failed.Store(true)
-				s.cancel(err)
+			if err := s.write1(it); err != nil {
+				s.fail(err)
 				break
 			}
-			s.dialogs.Add(1)
-			s.messages.Add(int64(len(it.msgs)))
 		}
 		if s.pool != nil && !s.retains {
 			for _, it := range b {
 				s.pool.put(it.msgs)
 			}
 		}
-		if s.flush != nil && s.err == nil && len(s.ch) == 0 {
-			if err := s.flush(); err != nil {
-				s.err = err
-				s.failed.Store(true)
-				s.cancel(err)
-			}
-		}
 	}
+}
+
+// write1 stores one dialog (on the writer goroutine).
+func (s *asyncSink) write1(it asyncItem) error {
+	var err error
+	if s.diagnose != nil && s.encoder == nil {
+		s.diagnose(it.d, it.msgs)
+	}
+	if s.write != nil {
+		err = s.write(it.d, it.msgs, it.enc)
+	} else {
+		err = s.sink.Dialog(it.d, it.msgs)
+	}
+	if err == nil {
+		s.dialogs.Add(1)
+		s.messages.Add(int64(len(it.msgs)))
+	}
+	return err
+}
+
+// fail records the writer's first error and cancels the pipeline.
+func (s *asyncSink) fail(err error) {
+	s.err = err
+	s.failed.Store(true)
+	s.cancel(err)
 }
 
 // msgPool hands the kept copies of messages (decode.Message.CloneWire)
@@ -538,8 +545,12 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 		}
 		enc = s.encoder.Encode(d, msgs)
 	}
+	if s.liveq != nil {
+		s.liveDialog(asyncItem{d, msgs, enc})
+		return nil
+	}
 	s.batch = append(s.batch, asyncItem{d, msgs, enc})
-	if len(s.batch) >= asyncBatch || s.live {
+	if len(s.batch) >= asyncBatch {
 		s.ch <- s.batch
 		s.batch = make([]asyncItem, 0, asyncBatch)
 	}
@@ -549,6 +560,10 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 // close sends what is queued, waits for the writer to finish and returns
 // its first error.
 func (s *asyncSink) close() error {
+	if !s.closed && s.liveq != nil {
+		s.closed = true
+		s.liveClose()
+	}
 	if !s.closed {
 		s.closed = true
 		if len(s.batch) > 0 {
