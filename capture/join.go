@@ -25,12 +25,18 @@ const joinQueue = 1024
 // io.EOF when every source has ended. A source's Next error other than
 // io.EOF ends that source and is reported by Err. Close stops, waits for
 // the readers and closes every source.
-func Join(srcs ...Source) Live {
+func Join(srcs ...Source) Live { return joinMapped(srcs, nil) }
+
+// joinMapped is Join with Frame.Source set to index[i] for the frames of
+// srcs[i] (nil: i), so that several readers of one interface (a fanout
+// group) give its frames one Source, and Interfaces lists each index once.
+func joinMapped(srcs []Source, index []int) *joined {
 	j := &joined{
-		srcs: srcs,
-		ch:   make(chan joinItem, joinQueue),
-		free: make(chan []byte, joinQueue+2),
-		stop: make(chan struct{}),
+		index: index,
+		srcs:  srcs,
+		ch:    make(chan joinItem, joinQueue),
+		free:  make(chan []byte, joinQueue+2),
+		stop:  make(chan struct{}),
 	}
 	j.wg.Add(len(srcs))
 	for i, s := range srcs {
@@ -46,6 +52,7 @@ type joinItem struct {
 }
 
 type joined struct {
+	index    []int // Frame.Source of each source's frames; nil: its position
 	srcs     []Source
 	ch       chan joinItem
 	free     chan []byte // buffers Next is done with
@@ -83,6 +90,9 @@ func (j *joined) read(i int, s Source) {
 		buf = append(buf[:0], f.Data...)
 		f.Data = buf
 		f.Source = i
+		if j.index != nil {
+			f.Source = j.index[i]
+		}
 		select {
 		case j.ch <- joinItem{f, buf}:
 		case <-j.stop:
@@ -138,17 +148,33 @@ func (j *joined) Stats() LiveStats {
 	return st
 }
 
-// Err implements Live: the errors of the sources that ended early, joined.
+// Err implements Live: the errors of the sources that ended early, joined
+// (each text once: the readers of one interface fail alike).
 func (j *joined) Err() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return errors.Join(j.errs...)
+	var errs []error
+	seen := map[string]bool{}
+	for _, err := range j.errs {
+		if !seen[err.Error()] {
+			seen[err.Error()] = true
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Interfaces implements Interfaces, over the sources that have some.
 func (j *joined) Interfaces() []Interface {
 	var all []Interface
-	for _, s := range j.srcs {
+	seen := map[int]bool{}
+	for i, s := range j.srcs {
+		if j.index != nil {
+			if seen[j.index[i]] {
+				continue
+			}
+			seen[j.index[i]] = true
+		}
 		if l, ok := s.(Interfaces); ok {
 			all = append(all, l.Interfaces()...)
 		}

@@ -20,6 +20,22 @@ type LiveOptions struct {
 	// 0 means 32 MiB. A bigger ring rides out longer bursts before the
 	// kernel drops packets.
 	Buffer int
+	// Queue is the most memory, in bytes, that frames read from the rings
+	// may wait in for the consumer (decoding, storing) when it falls behind
+	// during a burst; 0 means 256 MiB. It is used only while behind. The
+	// rings are emptied by a goroutine of their own into this queue, so a
+	// burst longer than the ring holds is not dropped while there is room
+	// here; past it the ring fills and the kernel counts its drops.
+	Queue int
+	// Readers is how many sockets read each interface, each with its own
+	// ring (Buffer split between them) and goroutine, in one PACKET_FANOUT
+	// group hashed by flow (PACKET_FANOUT_HASH: both directions of a
+	// 5-tuple go to one reader); 0 or 1 means one. More readers help when
+	// a single goroutine cannot copy packets out of the ring as fast as
+	// the kernel fills it; frames of different flows may then reach Next
+	// out of order by up to a ring block (64 ms), each keeping its
+	// capture time.
+	Readers int
 	// Promisc puts the interfaces in promiscuous mode, to see traffic not
 	// addressed to this host (a mirror port).
 	Promisc bool
@@ -37,6 +53,12 @@ type LiveOptions struct {
 type LiveStats struct {
 	Packets     int64
 	KernelDrops int64
+	// QueuePeak is the most memory, in bytes, frames waited in between
+	// the rings and the consumer (LiveOptions.Queue).
+	QueuePeak int64
+	// Queued is the memory frames wait in now: more than a few MiB means
+	// decoding is behind.
+	Queued int64
 }
 
 // Live is a Source reading from network interfaces (or any other live feed,
@@ -72,4 +94,5 @@ type Interfaces interface {
 const (
 	defaultSnaplen = 262144
 	defaultBuffer  = 32 << 20
+	defaultQueue   = 256 << 20
 )

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,14 +27,21 @@ const (
 	arphrdLoopback = 772
 )
 
-// OpenLive opens the named interfaces for capture ("any" means every
-// interface that is up now) and returns a Live source of their frames.
+// OpenLive opens the named interfaces for capture and returns a Live
+// source of their frames. "any" (alone or among names) is one socket bound
+// to no interface, as libpcap's "any": it sees every interface of the
+// network namespace, including those that appear after the capture
+// started (a VPN tunnel, a new VLAN), from the network header on
+// (LinkRaw), with frames named "any".
 //
 // Each interface gets its own AF_PACKET socket with a memory-mapped
 // TPACKET_V3 ring (gopacket's afpacket, pure Go): the kernel fills blocks of
 // packets and hands a block over when full or after 64 ms, so a capture
 // costs one poll per block, not one system call per packet. Several
-// interfaces are read in parallel and fanned in with Join.
+// interfaces are read in parallel and fanned in with Join. A goroutine
+// empties the rings into a queue in memory (LiveOptions.Queue) that the
+// returned source's Next reads, so that a consumer that falls behind for a
+// while makes frames wait there rather than the kernel drop them.
 //
 // Ethernet and loopback interfaces are read with their link header
 // (LinkEthernet); others (tun, ppp, GRE…) from the network header on
@@ -53,32 +62,56 @@ func OpenLive(ifaces []string, opts LiveOptions) (Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	var srcs []*liveSource
+	if slices.Contains(names, "any") {
+		names = []string{"any"}
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = defaultQueue
+	}
+	readers := max(opts.Readers, 1)
+	var srcs []Source
+	var index []int
 	closeAll := func() {
 		for _, s := range srcs {
 			s.Close()
 		}
 	}
 	for i, name := range names {
-		s, err := openInterface(i, name, opts)
-		if err != nil {
-			closeAll()
-			return nil, err
+		ring := opts
+		ring.Buffer = max(opts.Buffer/readers, 1<<20)
+		for r := 0; r < readers; r++ {
+			s, err := openInterface(i, name, ring)
+			if err != nil {
+				closeAll()
+				return nil, err
+			}
+			srcs = append(srcs, s)
+			index = append(index, i)
+			if readers == 1 {
+				continue
+			}
+			if err := s.tp.SetFanout(afpacket.FanoutHash, fanoutID(s.ifindex)); err != nil {
+				closeAll()
+				return nil, fmt.Errorf("capture on %s: fanout of %d readers: %w", name, readers, err)
+			}
 		}
-		srcs = append(srcs, s)
 	}
 	if len(srcs) == 1 {
-		return srcs[0], nil
+		return newHandoff(srcs[0].(*liveSource), opts.Queue), nil
 	}
-	list := make([]Source, len(srcs))
-	for i, s := range srcs {
-		list[i] = s
-	}
-	return Join(list...), nil
+	return newHandoff(joinMapped(srcs, index), opts.Queue), nil
 }
 
-// expandAny replaces "any" by the interfaces that are up and checks the
-// rest exist.
+// fanoutID names the PACKET_FANOUT group of one interface's readers. Groups
+// are shared by every socket of the network namespace that joins the same
+// id (even in another process), so it is made from our pid and the
+// interface: two sipscope processes, or one with several interfaces, do
+// not mix their packets.
+func fanoutID(ifindex int) uint16 {
+	return uint16(os.Getpid()*131 + ifindex)
+}
+
+// expandAny trims and deduplicates the names.
 func expandAny(ifaces []string) ([]string, error) {
 	if len(ifaces) == 0 {
 		return nil, errors.New("no interface given")
@@ -87,19 +120,6 @@ func expandAny(ifaces []string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, name := range ifaces {
 		name = strings.TrimSpace(name)
-		if name == "any" {
-			all, err := net.Interfaces()
-			if err != nil {
-				return nil, fmt.Errorf("list interfaces: %w", err)
-			}
-			for _, ifc := range all {
-				if ifc.Flags&net.FlagUp != 0 && !seen[ifc.Name] {
-					seen[ifc.Name] = true
-					names = append(names, ifc.Name)
-				}
-			}
-			continue
-		}
 		if name == "" || seen[name] {
 			continue
 		}
@@ -107,7 +127,7 @@ func expandAny(ifaces []string) ([]string, error) {
 		names = append(names, name)
 	}
 	if len(names) == 0 {
-		return nil, errors.New("no interface is up")
+		return nil, errors.New("no interface given")
 	}
 	return names, nil
 }
@@ -116,7 +136,13 @@ func expandAny(ifaces []string) ([]string, error) {
 type liveSource struct {
 	index   int
 	name    string
-	ifindex int
+	ifindex int            // 0 for "any"
+	loIndex int            // "any": the loopback's ifindex, whose sent copies are dropped
+	names   map[int]string // "any": interface names by ifindex, for Frame.File
+	// ctl is a datagram socket made when the capture opened, for ioctls
+	// about interfaces: they answer for its network namespace, whichever
+	// thread the reading goroutine runs on.
+	ctl     int
 	link    LinkType
 	snaplen int
 	tp      *afpacket.TPacket
@@ -132,29 +158,48 @@ type liveSource struct {
 }
 
 func openInterface(index int, name string, opts LiveOptions) (*liveSource, error) {
-	ifc, err := net.InterfaceByName(name)
+	ctl, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("interface %s: no such interface (list them with `ip link`)", name)
+		return nil, fmt.Errorf("capture on %s: %w", name, err)
 	}
-	if ifc.Flags&net.FlagUp == 0 {
-		return nil, fmt.Errorf("interface %s is down (ip link set %s up)", name, name)
-	}
-	hw, err := arphrd(name)
-	if err != nil {
-		return nil, err
-	}
-	s := &liveSource{index: index, name: name, ifindex: ifc.Index, snaplen: opts.Snaplen}
-	sock := afpacket.SocketRaw
+	s := &liveSource{index: index, name: name, snaplen: opts.Snaplen, ctl: ctl}
+	ok := false
+	defer func() {
+		if !ok {
+			unix.Close(ctl)
+		}
+	}()
+	sock, bind := afpacket.SocketRaw, name
 	s.link = LinkEthernet
-	if hw != arphrdEther && hw != arphrdLoopback {
-		sock, s.link = afpacket.SocketDgram, LinkRaw
+	var hw int
+	if name == "any" {
+		// Interfaces of every kind: from the network header on.
+		sock, s.link, bind = afpacket.SocketDgram, LinkRaw, ""
+		if lo, err := net.InterfaceByName("lo"); err == nil {
+			s.loIndex = lo.Index
+		}
+	} else {
+		ifc, err := net.InterfaceByName(name)
+		if err != nil {
+			return nil, fmt.Errorf("interface %s: no such interface (list them with `ip link`)", name)
+		}
+		if ifc.Flags&net.FlagUp == 0 {
+			return nil, fmt.Errorf("interface %s is down (ip link set %s up)", name, name)
+		}
+		if hw, err = arphrd(ctl, name); err != nil {
+			return nil, err
+		}
+		s.ifindex = ifc.Index
+		if hw != arphrdEther && hw != arphrdLoopback {
+			sock, s.link = afpacket.SocketDgram, LinkRaw
+		}
 	}
 	// Frames are 2^n bytes within 512 KiB blocks; TPACKET_V3 packs packets
 	// of any size into a block, so frame size only bounds the largest.
 	const block = 1 << 19
 	blocks := max(opts.Buffer/block, 2)
 	tp, err := afpacket.NewTPacket(
-		afpacket.OptInterface(name),
+		afpacket.OptInterface(bind),
 		afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
 		afpacket.OptSocketType(sock),
 		afpacket.OptFrameSize(1<<16),
@@ -171,7 +216,7 @@ func openInterface(index int, name string, opts LiveOptions) (*liveSource, error
 		return nil, fmt.Errorf("capture on %s: %w", name, err)
 	}
 	s.tp = tp
-	prog, err := s.program(opts, hw == arphrdLoopback)
+	prog, err := s.program(opts, hw == arphrdLoopback || s.loIndex > 0)
 	if err != nil {
 		tp.Close()
 		return nil, err
@@ -188,6 +233,7 @@ func openInterface(index int, name string, opts LiveOptions) (*liveSource, error
 			return nil, fmt.Errorf("promiscuous mode on %s: %w", name, err)
 		}
 	}
+	ok = true
 	return s, nil
 }
 
@@ -216,28 +262,35 @@ func (s *liveSource) program(opts LiveOptions, loopback bool) ([]bpf.RawInstruct
 	if !loopback {
 		return user, nil
 	}
-	pro, err := bpf.Assemble([]bpf.Instruction{
+	pro := []bpf.Instruction{
 		bpf.LoadExtension{Num: bpf.ExtType}, // skb->pkt_type
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.PACKET_OUTGOING, SkipTrue: 0, SkipFalse: 1},
 		bpf.RetConstant{Val: 0},
-	})
+	}
+	if s.loIndex > 0 {
+		// "any": only the loopback's sent copies; what other interfaces
+		// send is seen once, as sent.
+		pro = []bpf.Instruction{
+			bpf.LoadExtension{Num: bpf.ExtType},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.PACKET_OUTGOING, SkipTrue: 0, SkipFalse: 3},
+			bpf.LoadExtension{Num: bpf.ExtInterfaceIndex},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(s.loIndex), SkipTrue: 0, SkipFalse: 1},
+			bpf.RetConstant{Val: 0},
+		}
+	}
+	raw, err := bpf.Assemble(pro)
 	if err != nil {
 		return nil, err
 	}
 	// Classic BPF jumps are relative, so the user's program still works
 	// after the prologue.
-	return append(pro, user...), nil
+	return append(raw, user...), nil
 }
 
 // arphrd asks the kernel for an interface's hardware type (ARPHRD_*): the
 // sa_family of its SIOCGIFHWADDR address. Unlike /sys/class/net, the ioctl
 // answers for the caller's network namespace.
-func arphrd(name string) (int, error) {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return 0, fmt.Errorf("interface %s: %w", name, err)
-	}
-	defer unix.Close(fd)
+func arphrd(fd int, name string) (int, error) {
 	ifr, err := unix.NewIfreq(name)
 	if err != nil {
 		return 0, fmt.Errorf("interface %s: %w", name, err)
@@ -276,9 +329,13 @@ func (s *liveSource) Next(f *Frame) error {
 		if len(data) > s.snaplen {
 			data = data[:s.snaplen]
 		}
+		name := s.name
+		if s.ifindex == 0 {
+			name = s.ifname(ci.InterfaceIndex)
+		}
 		*f = Frame{
 			Source:  s.index,
-			File:    s.name,
+			File:    name,
 			Number:  s.number,
 			Time:    ci.Timestamp.UTC(),
 			Link:    s.link,
@@ -289,13 +346,51 @@ func (s *liveSource) Next(f *Frame) error {
 	}
 }
 
-// check reports an interface that went away or down.
+// ifname names the interface a frame of "any" came from. Names are
+// cached; an index not seen before (an interface that appeared since) is
+// asked for once.
+func (s *liveSource) ifname(index int) string {
+	if n, ok := s.names[index]; ok {
+		return n
+	}
+	if s.names == nil {
+		s.names = map[int]string{}
+	}
+	n, err := s.indexName(index)
+	if err != nil {
+		n = s.name
+	}
+	s.names[index] = n
+	return n
+}
+
+// indexName asks the kernel for the name of interface index (SIOCGIFNAME).
+func (s *liveSource) indexName(index int) (string, error) {
+	ifr, err := unix.NewIfreq("")
+	if err != nil {
+		return "", err
+	}
+	ifr.SetUint32(uint32(index))
+	if err := unix.IoctlIfreq(s.ctl, unix.SIOCGIFNAME, ifr); err != nil {
+		return "", err
+	}
+	return ifr.Name(), nil
+}
+
+// check reports an interface that went away or down ("any" never does).
 func (s *liveSource) check() error {
-	ifc, err := net.InterfaceByIndex(s.ifindex)
-	if err != nil || ifc.Name != s.name {
+	if s.ifindex == 0 {
+		return nil
+	}
+	name, err := s.indexName(s.ifindex)
+	if err != nil || name != s.name {
 		return fmt.Errorf("interface %s went away during the capture", s.name)
 	}
-	if ifc.Flags&net.FlagUp == 0 {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return nil
+	}
+	if err := unix.IoctlIfreq(s.ctl, unix.SIOCGIFFLAGS, ifr); err == nil && ifr.Uint16()&unix.IFF_UP == 0 {
 		return fmt.Errorf("interface %s went down during the capture", s.name)
 	}
 	return nil
@@ -352,6 +447,7 @@ func (s *liveSource) Close() error {
 	if !s.closed {
 		s.closed = true
 		s.tp.Close()
+		unix.Close(s.ctl)
 	}
 	return nil
 }

@@ -18,6 +18,9 @@ import (
 
 // inNetns runs fn on an OS thread moved into a network namespace made for
 // the test (root needed; skipped otherwise). Sockets fn creates stay in it.
+// NS in the setup commands stands for the namespace's name, which has the
+// pid in it: runs of these tests in several worktrees must not delete each
+// other's namespaces.
 func inNetns(t *testing.T, name string, setup [][]string, fn func()) {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -26,7 +29,14 @@ func inNetns(t *testing.T, name string, setup [][]string, fn func()) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("needs ip (iproute2)")
 	}
-	ns := "live-" + name
+	ns := fmt.Sprintf("live-%s-%d", name, os.Getpid())
+	for _, args := range setup {
+		for i := range args {
+			if args[i] == "NS" {
+				args[i] = ns
+			}
+		}
+	}
 	exec.Command("ip", "netns", "del", ns).Run()
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	for _, args := range append([][]string{{"netns", "add", ns}, {"-n", ns, "link", "set", "lo", "up"}}, setup...) {
@@ -147,15 +157,17 @@ func TestLiveLoopbackFilter(t *testing.T) {
 	})
 }
 
-// TestLiveAnySnaplen opens "any" in a namespace with lo and a veth pair:
-// all three are read, each frame says which, and --snaplen cuts
-// frames in the kernel while OrigLen keeps the length on the wire.
+// TestLiveAnySnaplen opens "any" in a namespace with lo and a veth pair,
+// then adds a second pair: all of them are read, the one added after the
+// start included (one socket bound to no interface), each frame names its
+// interface, a datagram on lo is seen once, and --snaplen cuts frames in
+// the kernel while OrigLen keeps the length from the IP header on.
 func TestLiveAnySnaplen(t *testing.T) {
 	setup := [][]string{
-		{"-n", "live-any", "link", "add", "live-d0", "type", "veth", "peer", "name", "live-d1"},
-		{"-n", "live-any", "addr", "add", "10.98.0.1/24", "dev", "live-d0"},
-		{"-n", "live-any", "link", "set", "live-d0", "up"},
-		{"-n", "live-any", "link", "set", "live-d1", "up"},
+		{"-n", "NS", "link", "add", "live-d0", "type", "veth", "peer", "name", "live-d1"},
+		{"-n", "NS", "addr", "add", "10.98.0.1/24", "dev", "live-d0"},
+		{"-n", "NS", "link", "set", "live-d0", "up"},
+		{"-n", "NS", "link", "set", "live-d1", "up"},
 	}
 	inNetns(t, "any", setup, func() {
 		src, err := OpenLive([]string{"any"}, LiveOptions{Snaplen: 60})
@@ -164,8 +176,22 @@ func TestLiveAnySnaplen(t *testing.T) {
 		}
 		defer src.Close()
 		ifs := src.(Interfaces).Interfaces()
-		if len(ifs) != 3 {
-			t.Fatalf("any: interfaces %v, want lo, live-d0 and live-d1", ifs)
+		if len(ifs) != 1 || ifs[0] != (Interface{"any", LinkRaw}) {
+			t.Fatalf("any: interfaces %v, want one: any, raw IP", ifs)
+		}
+		// An interface that appears after the capture started. A static
+		// neighbour sends our datagram out at once, without ARP.
+		ns := fmt.Sprintf("live-any-%d", os.Getpid())
+		for _, args := range [][]string{
+			{"-n", ns, "link", "add", "live-n0", "type", "veth", "peer", "name", "live-n1"},
+			{"-n", ns, "addr", "add", "10.97.0.1/24", "dev", "live-n0"},
+			{"-n", ns, "link", "set", "live-n0", "up"},
+			{"-n", ns, "link", "set", "live-n1", "up"},
+			{"-n", ns, "neigh", "add", "10.97.0.2", "lladdr", "02:00:00:00:00:02", "dev", "live-n0"},
+		} {
+			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+				t.Fatalf("ip %v: %v %s", args, err, out)
+			}
 		}
 		c, err := net.ListenPacket("udp4", ":0")
 		if err != nil {
@@ -173,31 +199,37 @@ func TestLiveAnySnaplen(t *testing.T) {
 		}
 		defer c.Close()
 		payload := bytes.Repeat([]byte("x"), 200)
-		// To lo, and out of live-d0: 10.98.0.2 is nobody, so the kernel
-		// asks for it with ARP, which both ends of the pair see.
+		// To lo; out of live-d0 (10.98.0.2 is nobody: the kernel asks for
+		// it with ARP, which both ends of the pair see); out of live-n0.
 		c.WriteTo(payload, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5060})
 		c.WriteTo(payload, &net.UDPAddr{IP: net.IPv4(10, 98, 0, 2), Port: 5060})
+		c.WriteTo(payload, &net.UDPAddr{IP: net.IPv4(10, 97, 0, 2), Port: 5060})
 		got := collect(t, src)
-		seen := map[string]bool{}
+		seen := map[string]int{}
 		for _, f := range got {
-			seen[f.File] = true
-			if ifs[f.Source].Name != f.File {
-				t.Errorf("frame of %s has Source %d (%s)", f.File, f.Source, ifs[f.Source].Name)
+			seen[f.File]++
+			if f.Source != 0 || f.Link != LinkRaw {
+				t.Errorf("frame of %s: Source %d link %d, want 0 and raw IP", f.File, f.Source, f.Link)
 			}
 			if len(f.Data) > 60 {
 				t.Errorf("%s frame %d: %d bytes, want at most the snaplen 60", f.File, f.Number, len(f.Data))
 			}
-			ours := f.Link == LinkEthernet && len(f.Data) == 60 && f.Data[23] == 17 &&
-				bytes.Equal(f.Data[42:], payload[:18])
-			if ours {
-				seen["datagram"] = true
+			ours := len(f.Data) == 60 && f.Data[0]>>4 == 4 && f.Data[9] == 17 && bytes.Equal(f.Data[28:], payload[:32])
+			if !ours {
+				continue
 			}
-			if ours && f.OrigLen != 14+20+8+200 {
-				t.Errorf("%s frame %d: OrigLen %d, want %d", f.File, f.Number, f.OrigLen, 14+20+8+200)
+			seen["datagram on "+f.File]++
+			if f.OrigLen != 20+8+200 {
+				t.Errorf("%s frame %d: OrigLen %d, want %d", f.File, f.Number, f.OrigLen, 20+8+200)
 			}
 		}
-		if !seen["lo"] || !seen["live-d0"] || !seen["live-d1"] || !seen["datagram"] {
-			t.Errorf("frames from %v, want lo, live-d0, live-d1 and our datagram", seen)
+		for _, want := range []string{"live-d0", "live-d1", "datagram on live-n0", "datagram on live-n1"} {
+			if seen[want] == 0 {
+				t.Errorf("frames %v: want some from %s", seen, want)
+			}
+		}
+		if seen["datagram on lo"] != 1 {
+			t.Errorf("datagram on lo seen %d times, want once (frames %v)", seen["datagram on lo"], seen)
 		}
 	})
 }

@@ -1,7 +1,10 @@
 package correlate
 
 import (
+	"bytes"
 	"fmt"
+	"hash/maphash"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -123,6 +126,40 @@ func Worst(fs []Finding) (Severity, string) {
 	return fs[0].Severity, fs[0].Code // Diagnose sorts worst first
 }
 
+// Diagnosis is a dialog's findings in brief, as `sipscope calls` lists
+// them (fields findings and worst): set on Dialog.Diagnosis by whoever ran
+// the rules on all of the dialog's messages (the importer, at hand-off).
+type Diagnosis struct {
+	// Done says the rules ran; false when nobody diagnosed the dialog
+	// (then the other fields say nothing).
+	Done     bool
+	Findings int      // number of findings
+	Worst    string   // code of the worst finding, "" when none
+	Severity Severity // of the worst finding, "" when none
+}
+
+// Summarize is the Diagnosis of findings made by Diagnose (worst first).
+func Summarize(fs []Finding) Diagnosis {
+	sev, code := Worst(fs)
+	return Diagnosis{Done: true, Findings: len(fs), Worst: code, Severity: sev}
+}
+
+// Combine folds the Diagnosis of a later part of a dialog (see Dialog.Part)
+// into g, when the messages of the earlier part are gone and the rules
+// cannot run on the whole: the counts add up and the worse finding wins (g's
+// on a tie). Not done when either is not.
+func (g Diagnosis) Combine(later Diagnosis) Diagnosis {
+	if !g.Done || !later.Done {
+		return Diagnosis{}
+	}
+	out := g
+	out.Findings += later.Findings
+	if later.Worst != "" && (out.Worst == "" || later.Severity.Worse(out.Severity)) {
+		out.Worst, out.Severity = later.Worst, later.Severity
+	}
+	return out
+}
+
 // diag is what the rules share about one dialog: its messages grouped into
 // transactions by top Via branch, CSeq number and method (RFC 3261
 // §17.1.3, §17.2.3), so rules do not depend on the correlator's matching.
@@ -155,20 +192,37 @@ func (t *txn) final() *Message {
 	return nil
 }
 
+// ruleTxnKey names a transaction as newDiag groups them.
+type ruleTxnKey struct {
+	branch string
+	cseq   uint32
+	method string
+	pair   string // the two ends, for RFC 2543 peers only
+}
+
+// dupKey names a message on the wire, for duplicates: its addresses and
+// a hash of its bytes (equal bytes are checked on a match).
+type dupKey struct {
+	src, dst netip.AddrPort
+	sum      uint64
+}
+
+var dupSeed = maphash.MakeSeed()
+
 func newDiag(d *Dialog, msgs []*Message, o DiagnoseOptions) *diag {
-	x := &diag{d: d, o: o}
-	byKey := map[string]*txn{}
-	last := map[string]*Message{} // by wire bytes and addresses, for duplicates
+	x := &diag{d: d, o: o, msgs: make([]*Message, 0, len(msgs))}
+	byKey := make(map[ruleTxnKey]*txn, 4)
+	last := make(map[dupKey]*Message, len(msgs)) // by wire bytes and addresses, for duplicates
 	for _, m := range msgs {
-		if m.Message == nil {
+		if m == nil || m.Message == nil {
 			continue
 		}
 		// The same bytes between the same addresses within dupWindow are
 		// one message seen twice by the capture (several HEP agents, a
 		// mirror port and a host), not a retransmission: RFC 3261 timers
 		// never fire that fast (T1 is 500 ms).
-		wire := m.Src.String() + m.Dst.String() + string(m.Raw)
-		if prev := last[wire]; prev != nil && m.Time.Sub(prev.Time) < dupWindow {
+		wire := dupKey{m.Src, m.Dst, maphash.Bytes(dupSeed, m.Raw)}
+		if prev := last[wire]; prev != nil && m.Time.Sub(prev.Time) < dupWindow && bytes.Equal(prev.Raw, m.Raw) {
 			continue
 		}
 		last[wire] = m
@@ -180,11 +234,11 @@ func newDiag(d *Dialog, msgs []*Message, o DiagnoseOptions) *diag {
 		if len(m.Via) > 0 {
 			branch = m.Via[0].Branch
 		}
-		key := branch + "\x00" + strconv.FormatUint(uint64(m.CSeq), 10) + "\x00" + m.CSeqMethod + "\x00"
+		key := ruleTxnKey{branch: branch, cseq: m.CSeq, method: m.CSeqMethod}
 		if branch == "" || !strings.HasPrefix(branch, "z9hG4bK") {
 			// RFC 2543 peers: no usable branch, match on CSeq and the
 			// request's addresses instead (RFC 3261 §17.1.3 fallback).
-			key += hostPair(m)
+			key.pair = hostPair(m)
 		}
 		t := byKey[key]
 		if t == nil {

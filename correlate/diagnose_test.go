@@ -68,8 +68,35 @@ func TestDiagnoseCaptures(t *testing.T) {
 		{"../testdata/sipp/noanswer.pcap", []string{"error no-response", "error unreachable", "warning retransmissions"}},
 		{"../testdata/sipp/answered-no-ack.pcap", []string{"error no-ack", "info not-ended", "warning retransmissions"}},
 		{"../testdata/encap/icmp-unreach.pcap", []string{"error no-response", "error unreachable"}},
+		// One capture per code SIPp can make (scripts/mkcaptures.sh, testdata/sipp/README.md).
+		{"../testdata/sipp/codec-488.pcap", []string{"error codec-mismatch"}},
+		{"../testdata/sipp/server-503.pcap", []string{"error server-error"}},
+		{"../testdata/sipp/redirect-302.pcap", []string{"info redirected"}},
+		{"../testdata/sipp/bye-481.pcap", []string{"warning call-does-not-exist"}},
+		{"../testdata/sipp/glare-491.pcap", []string{"warning glare"}},
+		{"../testdata/sipp/register-401-loop.pcap", []string{"error auth-failed"}},
+		{"../testdata/sipp/prack-missing.pcap", []string{"error missing-prack"}},
+		{"../testdata/sipp/session-timer.pcap", []string{"error session-timer"}},
 		{corpusDir + "/sipp/g711a.pcap", nil},
 		{corpusDir + "/heplify/sip_ipv4_tcp.pcap", nil},
+		// Healthy corpus calls (issue 10: no error on UDP, TCP, IPv6,
+		// fragmented, proxied, HEP), with what a careful reader finds.
+		{corpusDir + "/heplify/sip_ipv4_tcp_retrans.pcap", nil}, // TCP retransmitted segments are no SIP retransmissions
+		// IPv6, fragmented, through two hops, 100rel with its PRACK (so no
+		// missing-prack): one 200 retransmitted after 502 ms, two
+		// reassembled messages over 1300 bytes, headers a strict peer
+		// could refuse (no Content-Length on UDP, a duplicated header).
+		{corpusDir + "/sngrep/ipv6frag.pcap", []string{"warning malformed", "warning oversized-udp", "warning retransmissions"}},
+		// HEPv3 with compressed payloads: twelve REGISTERs, the last one
+		// sent as the capture stops.
+		{corpusDir + "/hep-wireshark/hep3_compressed.pcapng", []string{"warning no-response"}},
+		// Websocket and UDP legs of one call: 183 retransmitted reliably
+		// on two hops, INVITEs over 1300 bytes on UDP.
+		{corpusDir + "/heplify/sip_tcp_websocket.pcap", []string{"warning oversized-udp", "warning oversized-udp", "warning retransmissions"}},
+		// A call still up when the capture stops.
+		{corpusDir + "/heplify/rtp_rtcp_sip_ipv4_udp.pcap", []string{"info not-ended"}},
+		// GRE: three cancelled calls and a REGISTER as the capture stops.
+		{corpusDir + "/nDPI/gre_sip.pcapng", []string{"info cancelled", "info cancelled", "info cancelled", "warning no-response"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -117,6 +144,11 @@ func TestDiagnoseNumbers(t *testing.T) {
 		{corpusDir + "/sngrep/aaa.pcap", "auth-failed", "403 Wrong password"},
 		{corpusDir + "/sngrep/aaa.pcap", "rejected", "Q.850 cause 21: call rejected"},
 		{corpusDir + "/sngrep/aaa.pcap", "timeout", "408 Request Timeout"},
+		{"../testdata/sipp/server-503.pcap", "server-error", "503 Service Unavailable, Retry-After 30 s"},
+		{"../testdata/sipp/redirect-302.pcap", "redirected", "302 Moved Temporarily to Contact <sip:carol@127.0.0.1:5070>;q=0.9, <sip:dave@127.0.0.1:5080>;q=0.5"},
+		{"../testdata/sipp/codec-488.pcap", "codec-mismatch", `Warning: 305 sipscope-sipp-uas "Incompatible media format"`},
+		{"../testdata/sipp/prack-missing.pcap", "missing-prack", "RSeq 1"},
+		{"../testdata/sipp/session-timer.pcap", "session-timer", "Session-Expires 2 s"},
 	} {
 		t.Run(tt.path+"/"+tt.code, func(t *testing.T) {
 			_, fs, _ := diagnoseFile(t, tt.path)
@@ -166,6 +198,23 @@ func TestDiagnoseCrafted(t *testing.T) {
 		{"no common codec", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"),
 			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "0", "8") }, 1: func(m *decode.Message) { m.SDP = sdp(5000, "18") }},
 			[]string{"error codec-mismatch"}, "no audio payload format in common"},
+		// A transcoding proxy: a offers PCMA to p, p offers PCMU to b;
+		// each hop's answer matches its own offer (RFC 3264 §6 pairs an
+		// answer with the offer it answers, hop by hop), so no mismatch.
+		{"transcoding proxy", []string{"0 a>p INVITE/1 i1", "5 p>b INVITE/1 i2", "10 b>p 200 INVITE/1 i2 tt", "15 p>a 200 INVITE/1 i1 tt",
+			"20 a>p ACK/1 k1 tt", "25 p>b ACK/1 k2 tt", "1000 a>p BYE/2 y1 tt", "1005 p>b BYE/2 y2 tt", "1010 b>p 200 BYE/2 y2 tt", "1015 p>a 200 BYE/2 y1 tt"},
+			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "8") }, 1: func(m *decode.Message) { m.SDP = sdp(4002, "0") },
+				2: func(m *decode.Message) { m.SDP = sdp(5000, "0") }, 3: func(m *decode.Message) { m.SDP = sdp(4004, "8") }},
+			nil, ""},
+		{"transcoding proxy, one hop without common codec", []string{"0 a>p INVITE/1 i1", "5 p>b INVITE/1 i2", "10 b>p 200 INVITE/1 i2 tt", "15 p>a 200 INVITE/1 i1 tt",
+			"20 a>p ACK/1 k1 tt", "25 p>b ACK/1 k2 tt", "1000 a>p BYE/2 y1 tt", "1005 p>b BYE/2 y2 tt", "1010 b>p 200 BYE/2 y2 tt", "1015 p>a 200 BYE/2 y1 tt"},
+			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "8") }, 1: func(m *decode.Message) { m.SDP = sdp(4002, "0") },
+				2: func(m *decode.Message) { m.SDP = sdp(5000, "0") }, 3: func(m *decode.Message) { m.SDP = sdp(4004, "18") }},
+			[]string{"error codec-mismatch"}, "The SDP answer from 10.0.0.3:5060 has no audio payload format in common with (18 vs 8) of the offer from 10.0.0.1:5060"},
+		{"re-INVITE refused every stream", append(call, "1000 a>b INVITE/2 i2 tt", "1010 b>a 200 INVITE/2 i2 tt", "1020 a>b ACK/2 k2 tt", "2000 a>b BYE/3 y1 tt", "2010 b>a 200 BYE/3 y1 tt"),
+			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "0") }, 1: func(m *decode.Message) { m.SDP = sdp(5000, "0") },
+				3: func(m *decode.Message) { m.SDP = sdp(4000, "0", "99") }, 4: func(m *decode.Message) { m.SDP = sdp(0, "0") }},
+			[]string{"warning codec-mismatch"}, "refuses all 1 media stream (port 0)"},
 		{"every stream port 0", append(call, "1000 a>b BYE/2 y1 tt", "1010 b>a 200 BYE/2 y1 tt"),
 			map[int]func(*decode.Message){0: func(m *decode.Message) { m.SDP = sdp(4000, "0") }, 1: func(m *decode.Message) { m.SDP = sdp(0, "0") }},
 			[]string{"error codec-mismatch"}, "port 0"},
@@ -177,6 +226,11 @@ func TestDiagnoseCrafted(t *testing.T) {
 			nil, []string{"warning slow-setup"}, "Post-dial delay was 6 s"},
 		{"timer B", []string{"0 a>b INVITE/1 i1", "500 a>b INVITE/1 i1", "1500 a>b INVITE/1 i1", "3500 a>b INVITE/1 i1", "7500 a>b INVITE/1 i1", "15500 a>b INVITE/1 i1", "31500 a>b INVITE/1 i1"},
 			nil, []string{"error no-response", "error timeout", "warning retransmissions"}, "past 64*T1 = 32 s"},
+		{"BYE timed out", append(call, "1000 a>b BYE/2 y1 tt", "1500 a>b BYE/2 y1 tt", "2500 a>b BYE/2 y1 tt", "4500 a>b BYE/2 y1 tt",
+			"8500 a>b BYE/2 y1 tt", "12500 a>b BYE/2 y1 tt", "16500 a>b BYE/2 y1 tt", "20500 a>b BYE/2 y1 tt", "24500 a>b BYE/2 y1 tt", "28500 a>b BYE/2 y1 tt", "32500 a>b BYE/2 y1 tt"),
+			nil, []string{"warning retransmissions", "warning timeout", "warning unanswered-bye"}, "BYE went 31.5 s without a response"},
+		{"408 to a re-INVITE", append(call, "1000 a>b INVITE/2 i2 tt", "1010 b>a 408 INVITE/2 i2 tt", "1020 a>b ACK/2 i2 tt", "2000 a>b BYE/3 y1 tt", "2010 b>a 200 BYE/3 y1 tt"),
+			nil, []string{"warning timeout"}, "408"},
 		{"challenge never answered", []string{"0 a>b REGISTER/1 r1", "10 b>a 401 REGISTER/1 r1 tt"},
 			nil, []string{"error auth-failed"}, "never sent again with credentials"},
 		{"challenged again", []string{"0 a>b INVITE/1 i1", "10 b>a 407 INVITE/1 i1 tt", "20 a>b ACK/1 i1 tt",

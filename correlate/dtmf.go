@@ -118,7 +118,7 @@ func (d *DTMF) Apply(ss []Stream) {
 }
 
 // Digits joins the digits of events ("15#"); events that are not DTMF
-// digits (flash, tones) are left out.
+// digits (flash, fax tones) are left out.
 func Digits(evs []DTMFEvent) string {
 	var b strings.Builder
 	for _, e := range evs {
@@ -152,8 +152,21 @@ func ParseTelephoneEvent(b []byte) (TelephoneEvent, bool) {
 }
 
 // EventDigit names an RFC 4733 §3.2 DTMF event code: "0"-"9", "*", "#",
-// "A"-"D", else "event N".
+// "A"-"D"; the fax and modem tones of RFC 4734 §2.3 a fax call sends
+// (ANS, /ANS, ANSam, /ANSam, CNG); else "event N".
 func EventDigit(code int) string {
+	switch code {
+	case 32:
+		return "ANS"
+	case 33:
+		return "/ANS"
+	case 34:
+		return "ANSam"
+	case 35:
+		return "/ANSam"
+	case 36:
+		return "CNG"
+	}
 	switch {
 	case code >= 0 && code <= 9:
 		return strconv.Itoa(code)

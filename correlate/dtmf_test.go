@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -94,7 +95,7 @@ func TestDTMFEvents(t *testing.T) {
 }
 
 func TestEventDigit(t *testing.T) {
-	for code, want := range map[int]string{0: "0", 9: "9", 10: "*", 11: "#", 12: "A", 15: "D", 16: "event 16"} {
+	for code, want := range map[int]string{0: "0", 9: "9", 10: "*", 11: "#", 12: "A", 15: "D", 16: "event 16", 32: "ANS", 36: "CNG", 40: "event 40"} {
 		if got := EventDigit(code); got != want {
 			t.Errorf("EventDigit(%d) = %q, want %q", code, got, want)
 		}
@@ -153,6 +154,22 @@ func TestDTMFCaptures(t *testing.T) {
 	}
 	if len(got) != 1 || got[0] != "127.0.0.1:10000 15#" {
 		t.Errorf("streams with DTMF: %q, want [127.0.0.1:10000 15#]", got)
+	}
+
+	// SIPp playing the three recordings one after the other: a stream of
+	// their own (their SSRC, 0x0E05384E), whose sequence jumps between
+	// digits.
+	d = NewDTMF()
+	ss, _ = mediaFile(t, filepath.Join("..", "testdata", "media", "dtmf-sipp.pcap"), MediaOptions{Sink: d.Packet})
+	d.Apply(ss)
+	got = nil
+	for _, s := range ss {
+		if s.DTMF != "" {
+			got = append(got, fmt.Sprintf("0x%08X %s %d", s.SSRC, s.DTMF, len(s.DTMFEvents)))
+		}
+	}
+	if len(got) != 1 || got[0] != "0x0E05384E 15# 3" {
+		t.Errorf("streams with DTMF in dtmf-sipp.pcap: %q, want [0x0E05384E 15# 3]", got)
 	}
 
 	var infos []DTMFEvent

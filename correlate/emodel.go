@@ -84,9 +84,10 @@ type EModelOptions struct {
 
 // Delay assumed on top of the network delay, per G.107 §7.4 (Ta is
 // mouth-to-ear): one packet of packetization, and a jitter buffer twice
-// the largest interarrival jitter seen, at least 20 ms (an adaptive buffer
-// that absorbs the jitter it meets). For G.711 on a LAN this stays under
-// 100 ms, where Idd is zero.
+// the stream's mean interarrival jitter, at least 20 ms (an adaptive
+// buffer that follows the jitter it meets; not the maximum, which one
+// timestamp jump, a codec switch or a hold, can make seconds long). For
+// G.711 on a LAN this stays under 100 ms, where Idd is zero.
 const (
 	minJitterBufferMs = 20
 	defaultPacketMs   = 20
@@ -130,18 +131,26 @@ const minScoredPackets = 25
 
 // Score returns the R-factor and MOS of a stream from its codec, loss and
 // jitter, and false when its codec has no published Ie/Bpl or it is too
-// short. The packet interval is taken from the stream (its duration over
-// its packets), defaultPacketMs when it cannot be.
+// short. The packet interval is read from the payload size (G.711 carries
+// 8 bytes per ms, G.729 1 byte per ms: RFC 3551 §4.5), not from the
+// stream's duration, which silence suppression and holds stretch.
 func Score(s *Stream, o EModelOptions) (r, mos float64, ok bool) {
 	imp, ok := CodecImpairment(s.Codec, !o.NoPLC)
 	if !ok || s.Packets < minScoredPackets || s.Expected <= 0 {
 		return 0, 0, false
 	}
 	packetMs := float64(defaultPacketMs)
-	if d := s.End.Sub(s.Start); s.Packets > 1 && d > 0 {
-		packetMs = float64(d.Microseconds()) / 1e3 / float64(s.Packets-1)
+	if s.Bytes > 0 {
+		per := float64(s.Bytes) / float64(s.Packets)
+		switch strings.ToUpper(s.Codec) {
+		case "PCMU", "PCMA", "G711", "G711U", "G711A":
+			packetMs = per / 8
+		case "G729", "G729A", "G729AB":
+			packetMs = per
+		}
+		packetMs = min(max(packetMs, 10), 60)
 	}
-	ta := o.NetworkDelayMs + packetMs + max(minJitterBufferMs, 2*s.JitterMaxMs)
+	ta := o.NetworkDelayMs + packetMs + max(minJitterBufferMs, 2*s.JitterMeanMs)
 	r = RFactor(imp, s.LostPct(), ta)
 	return r, MOSFromR(r), true
 }

@@ -102,8 +102,8 @@ func TestScoreCaptures(t *testing.T) {
 				if s.MOS == nil {
 					t.Fatalf("%s: not scored (codec %q, %d packets)", tt.src, s.Codec, s.Packets)
 				}
-				// Ta = one 30 ms packet + max(20, 2*jitter max) ms, well under 100 ms: Idd = 0.
-				if ta := 30 + max(20, 2*s.JitterMaxMs); ta > 100 {
+				// Ta = one 30 ms packet + max(20, 2*mean jitter) ms, well under 100 ms: Idd = 0.
+				if ta := 30 + max(20, 2*s.JitterMeanMs); ta > 100 {
 					t.Fatalf("Ta %.1f ms, the capture's jitter is not what the test expects", ta)
 				}
 				if math.Abs(*s.RFactor-tt.r) > 0.01 || math.Abs(*s.MOS-tt.mos) > 0.01 {
@@ -114,6 +114,29 @@ func TestScoreCaptures(t *testing.T) {
 				t.Fatalf("no stream from %s in %s", tt.src, tt.file)
 			}
 		})
+	}
+}
+
+// TestScoreDelay: the mouth-to-ear delay is one packet (from its payload
+// size) plus a jitter buffer of twice the mean jitter, at least 20 ms; a
+// long silence in the stream and a jitter spike do not count.
+func TestScoreDelay(t *testing.T) {
+	start := time.Unix(0, 0)
+	s := Stream{Codec: "PCMA", Packets: 100, Expected: 100, Bytes: 100 * 160, // 20 ms packets
+		Start: start, End: start.Add(10 * time.Minute), JitterMeanMs: 50, JitterMaxMs: 3000}
+	// Ta = 20 + 2*50 = 120 ms: X = log2(1.2) = 0.263034; X^6 = 3.3119e-4,
+	// (X/3)^6 = 4.543e-7: Idd = 25*((1+3.3119e-4)^(1/6) - 3*(1+4.543e-7)^(1/6) + 2)
+	//   = 25*(1.0000552 - 3.0000002 + 2) = 25*0.0000550 = 0.001375; R = 93.198625.
+	r, _, ok := Score(&s, EModelOptions{})
+	if !ok || math.Abs(r-93.198625) > 1e-4 {
+		t.Errorf("R %.6f, want 93.198625", r)
+	}
+	// 150 ms more of network delay: Ta 270 ms, X = log2(2.7) = 1.432959;
+	// X^6 = 8.657716, (X/3)^6 = 0.011876: Idd = 25*(9.657716^(1/6) - 3*1.011876^(1/6) + 2)
+	//   = 25*(1.459304 - 3.005909 + 2) = 25*0.453395 = 11.335; R = 81.865.
+	r, _, _ = Score(&s, EModelOptions{NetworkDelayMs: 150})
+	if math.Abs(r-81.865) > 0.01 {
+		t.Errorf("R %.3f with 150 ms network delay, want 81.865", r)
 	}
 }
 

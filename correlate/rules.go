@@ -25,7 +25,12 @@ var rules = []rule{
 	{"retransmissions", ruleRetransmissions},
 	{"unanswered-bye", ruleUnansweredBye},
 	{"not-ended", ruleNotEnded},
+	// call-does-not-exist: a 481 Call/Transaction Does Not Exist: the peer
+	// has no dialog for an in-dialog request (RFC 3261 §12.2.2, §21.4.19).
 	{"call-does-not-exist", ruleStatus(481, SevWarning, "RFC 3261 §12.2.2", "the peer has no dialog or transaction for it")},
+	// glare: a 491 Request Pending to a re-INVITE or UPDATE that crossed
+	// the peer's own; the UAC retries after a random 2.1-4 s (RFC 3261
+	// §14.1, §21.4.27).
 	{"glare", ruleStatus(491, SevWarning, "RFC 3261 §14.1", "both sides sent a re-INVITE at once (glare); the UAC must retry after a random wait")},
 	{"server-error", ruleServerError},
 	{"loop", ruleLoop},
@@ -106,12 +111,27 @@ func ruleUnreachable(x *diag) []Finding {
 
 // ruleTimeout: a 408 Request Timeout, or a transaction that went without
 // response for 64*T1, when timer B/F fires (RFC 3261 §17.1.1.2, §17.1.2.2,
-// §21.4.9).
+// §21.4.9). An error, but a warning for an in-dialog request (its To has a
+// tag, RFC 3261 §12.2.1.1): the call itself stands, as with no-response.
 func ruleTimeout(x *diag) []Finding {
 	var out []Finding
-	for _, r := range x.finals(func(s int) bool { return s == 408 }) {
-		out = append(out, Finding{Severity: SevError, RFC: "RFC 3261 §21.4.9", Evidence: []int64{idx(r)},
-			Summary: fmt.Sprintf("%s answered %s %d with 408 %s: no answer in time.", r.Src, r.CSeqMethod, r.CSeq, r.Reason)})
+	sev := func(t *txn) Severity {
+		if len(t.requests) > 0 && t.requests[0].To.Tag != "" {
+			return SevWarning
+		}
+		return SevError
+	}
+	for _, t := range x.txns {
+		for _, r := range t.responses {
+			if r.Status < 200 {
+				continue
+			}
+			if r.Status == 408 {
+				out = append(out, Finding{Severity: sev(t), RFC: "RFC 3261 §21.4.9", Evidence: []int64{idx(r)},
+					Summary: fmt.Sprintf("%s answered %s %d with 408 %s: no answer in time.", r.Src, r.CSeqMethod, r.CSeq, r.Reason)})
+			}
+			break // the first final response of each transaction, as finals
+		}
 	}
 	for _, t := range x.txns {
 		if len(t.requests) == 0 || len(t.responses) > 0 || t.method == "ACK" || t.method == "" {
@@ -119,7 +139,7 @@ func ruleTimeout(x *diag) []Finding {
 		}
 		first := t.requests[0].Time
 		if span := x.end.Sub(first); span >= 64*x.o.T1-x.o.T1 {
-			out = append(out, Finding{Severity: SevError, RFC: "RFC 3261 §17.1.1.2", Evidence: idxs(t.requests),
+			out = append(out, Finding{Severity: sev(t), RFC: "RFC 3261 §17.1.1.2", Evidence: idxs(t.requests),
 				Summary: fmt.Sprintf("%s went %s without a response, past 64*T1 = %s: its transaction timed out.",
 					t.method, secs(span), secs(64*x.o.T1))})
 		}
@@ -530,7 +550,8 @@ func ruleLoop(x *diag) []Finding {
 
 // ruleCodecMismatch: 488/606 Not Acceptable, an SDP answer with no payload
 // format in common with its offer, or an answer refusing every stream with
-// port 0 (RFC 3264 §6, §8; RFC 3261 §21.4.26).
+// port 0 (RFC 3264 §6, §8; RFC 3261 §21.4.26). An error when it concerns the
+// call's setup, a warning for a re-INVITE or UPDATE of an answered call.
 func ruleCodecMismatch(x *diag) []Finding {
 	var out []Finding
 	for _, r := range x.finals(func(s int) bool { return s == 488 || s == 606 }) {
@@ -544,23 +565,39 @@ func ruleCodecMismatch(x *diag) []Finding {
 		out = append(out, Finding{Severity: sev, RFC: "RFC 3261 §21.4.26", Evidence: []int64{idx(r)},
 			Summary: fmt.Sprintf("%s answered %s %d with %d %s: the offered session was not acceptable%s.", r.Src, r.CSeqMethod, r.CSeq, r.Status, r.Reason, extras(r))})
 	}
-	// Offer/answer pairs: an SDP followed by the next SDP in the other
-	// direction within the same INVITE/ACK or UPDATE exchange.
-	var offer *Message
+	// Offer/answer pairs, hop by hop: an SDP answers the last unanswered
+	// SDP that came the other way between the same two addresses in the
+	// same exchange (CSeq: INVITE and its 2xx or ACK, UPDATE and its 2xx),
+	// RFC 3264 §4. A proxy or SBC that rewrites the offer for the next hop
+	// (transcoding) is then not taken for an answer to it.
+	type hop struct {
+		src, dst netip.AddrPort
+		cseq     uint32
+	}
+	offers := map[hop]*Message{}
+	ok := x.answer()
 	for _, m := range x.msgs {
 		if m.Message == nil || m.SDP == nil || m.Retransmission {
 			continue
 		}
-		if offer == nil || offer.Src == m.Src || offer.CSeq != m.CSeq {
-			offer = m
+		back := hop{m.Dst, m.Src, m.CSeq}
+		offer := offers[back]
+		if offer == nil {
+			offers[hop{m.Src, m.Dst, m.CSeq}] = m
 			continue
 		}
+		delete(offers, back)
 		answer := m
 		if f := mismatch(offer.SDP, answer.SDP); f != "" {
-			out = append(out, Finding{Severity: SevError, RFC: "RFC 3264 §6", Evidence: []int64{idx(offer), idx(answer)},
+			sev := SevError
+			if ok != nil && offer.CSeq != ok.CSeq {
+				// A re-INVITE or UPDATE of an answered call: the
+				// call stands, only the change failed (RFC 3264 §8).
+				sev = SevWarning
+			}
+			out = append(out, Finding{Severity: sev, RFC: "RFC 3264 §6", Evidence: []int64{idx(offer), idx(answer)},
 				Summary: fmt.Sprintf("The SDP answer from %s %s the offer from %s.", answer.Src, f, offer.Src)})
 		}
-		offer = nil
 	}
 	return out
 }

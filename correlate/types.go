@@ -125,6 +125,10 @@ type Dialog struct {
 	// Events counts ICMP errors and similar attached to the dialog's
 	// requests (see Correlator.Event and decode.Message.Events).
 	Events int
+	// Diagnosis is what the rules of Diagnose found, in brief, when the
+	// consumer of the dialog ran them (the correlator never does: Done is
+	// false until then).
+	Diagnosis Diagnosis
 	// Part numbers the records of one Call-ID: 0 for the first. A message
 	// that arrives after its dialog was handed on starts a new record, a
 	// continuation, with Part one higher. A continuation's summary fields

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sipscope/sipscope/correlate"
 )
 
 //go:embed html/page.tmpl html/style.css html/script.js
@@ -43,6 +45,12 @@ type HTMLOptions struct {
 	// of the export); empty shows nothing. Leave it empty for
 	// reproducible output.
 	Generated string
+	// Findings are what `sipscope diagnose` found, by Call-ID (as
+	// correlate.Diagnose returns them, worst first): each call's section
+	// shows them above its ladder, each piece of evidence a link to its
+	// arrow (#arrow-N) that selects it. Evidence that is not drawn (a
+	// message of another Call-ID) is shown unlinked.
+	Findings map[string][]correlate.Finding
 }
 
 // HTML writes one call as a self-contained HTML page: a summary of each of
@@ -78,8 +86,24 @@ type pageView struct {
 	Heading   string
 	Row       summaryView
 	Summaries []summaryView
+	Findings  []findingView
 	SVG       template.HTML
+	Media     template.HTML // streams table and loss/jitter charts (band.go)
 	Raw       []rawView
+}
+
+// findingView is one finding as the page shows it.
+type findingView struct {
+	Call                         string // the Call-ID when the ladder has several
+	Severity, Code, Summary, RFC string
+	Evidence                     []evidenceView
+}
+
+// evidenceView is one message a finding rests on: its index (as in
+// `sipscope messages`) and the number of its arrow, -1 when not drawn.
+type evidenceView struct {
+	Index int64
+	Arrow int
 }
 
 type summaryView struct {
@@ -123,7 +147,9 @@ func writePage(w io.Writer, pages []CallPage, opts HTMLOptions, multi bool) erro
 				v.Heading = fmt.Sprintf("%d. %s", i+1, v.Heading)
 			}
 		}
+		v.Findings = findingViews(l, base, opts.Findings)
 		v.SVG = template.HTML(svgLadder(l, base, false)) // escaped by svgLadder
+		v.Media = template.HTML(htmlMedia(l))            // escaped by htmlMedia
 		for j, a := range l.Arrows {
 			v.Raw = append(v.Raw, rawView{N: base + j, Head: messageHead(l, j), HTML: highlight(l.Messages[a.Msg].Raw, l.Messages[a.Msg].SDP != nil)})
 		}
@@ -137,6 +163,38 @@ func writePage(w io.Writer, pages []CallPage, opts HTMLOptions, multi bool) erro
 		}
 	}
 	return pageTmpl.Execute(w, d)
+}
+
+// findingViews lists the findings of the calls of l, in the ladder's call
+// order, their evidence mapped to arrow numbers (base + arrow index: the
+// first arrow drawing the message).
+func findingViews(l *Ladder, base int, all map[string][]correlate.Finding) []findingView {
+	if len(all) == 0 {
+		return nil
+	}
+	arrow := map[int64]int{}
+	for j, a := range l.Arrows {
+		if a.Msg < 0 || a.Msg >= len(l.Messages) || l.Messages[a.Msg] == nil {
+			continue
+		}
+		if i := l.Messages[a.Msg].Seq + 1; arrow[i] == 0 {
+			arrow[i] = base + j + 1 // +1: 0 means none
+		}
+	}
+	var out []findingView
+	for _, c := range l.Calls {
+		for _, f := range all[c.CallID] {
+			v := findingView{Severity: string(f.Severity), Code: f.Code, Summary: clean(f.Summary), RFC: f.RFC}
+			if len(l.Calls) > 1 {
+				v.Call = c.CallID
+			}
+			for _, e := range f.Evidence {
+				v.Evidence = append(v.Evidence, evidenceView{Index: e, Arrow: arrow[e] - 1})
+			}
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // summarize describes one dialog of a ladder for the page.

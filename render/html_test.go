@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipscope/sipscope/correlate"
 )
 
 // chromium returns the path of a headless-capable Chromium, or skips.
@@ -53,14 +55,36 @@ func runChromium(t *testing.T, bin string, args ...string) (string, string) {
 	return out.String(), errb.String()
 }
 
+// testFindings diagnoses the dialogs of the crafted calls with the rules of
+// `sipscope diagnose`, by Call-ID.
+func testFindings(ds []*correlate.Dialog, msgs []*correlate.Message) map[string][]correlate.Finding {
+	out := map[string][]correlate.Finding{}
+	for _, d := range ds {
+		var mine []*correlate.Message
+		for _, m := range msgs {
+			if m.CallID == d.CallID {
+				mine = append(mine, m)
+			}
+		}
+		if fs := correlate.Diagnose(d, mine, correlate.DefaultDiagnoseOptions()); len(fs) > 0 {
+			out[d.CallID] = fs
+		}
+	}
+	return out
+}
+
 // testPages writes the HTML of the crafted calls: one call, and a multi-call
-// page.
+// page, with the findings of the rejected call above its ladder.
 func testPages(t *testing.T, dir string) (single, multi string, arrows int) {
 	rd, rm := rejectedCall()
 	pd, pm := proxiedCall()
 	rl, pl := Layout(rd, rm, LayoutOptions{}), Layout(pd, pm, LayoutOptions{})
+	fs := testFindings(rd, rm)
+	if len(fs) == 0 {
+		t.Fatal("the rejected call has no findings to show")
+	}
 	var b bytes.Buffer
-	if err := HTML(&b, rl, HTMLOptions{}); err != nil {
+	if err := HTML(&b, rl, HTMLOptions{Findings: fs}); err != nil {
 		t.Fatal(err)
 	}
 	single = filepath.Join(dir, "call.html")
@@ -72,7 +96,7 @@ func testPages(t *testing.T, dir string) (single, multi string, arrows int) {
 	// the call list's columns out of view.
 	pd[0].From.URI = "sip:12675941249_Uclx8s21Ck82KTJtkFC1ltbEbcHGKjXLrsz2bdJVWGX@dev-mike.tncp.textnow.com"
 	pd[0].To.URI = "sip:+12263382742@dev-mike.tncp.textnow.com;user=phone;transport=wss"
-	if err := HTMLMulti(&b, []CallPage{{Ladder: rl}, {Ladder: pl}}, HTMLOptions{}); err != nil {
+	if err := HTMLMulti(&b, []CallPage{{Ladder: rl}, {Ladder: pl}}, HTMLOptions{Findings: fs}); err != nil {
 		t.Fatal(err)
 	}
 	multi = filepath.Join(dir, "calls.html")
@@ -104,9 +128,83 @@ func sixCall() *Ladder {
 	return Layout(nil, build(specs), LayoutOptions{})
 }
 
-// selftestWant is what the page's self test reports when all is well.
-func selftestWant(arrows int) string {
-	return "arrows=" + itoa(arrows) + " clicked=" + itoa(arrows) + " keys=ok resources=0 ok box=ok shown=ok reach=ok color=ok"
+// selftestWant is what the page's self test reports when all is well:
+// evidence links are the number of links in the findings blocks (each must
+// select its arrow), 0 for a page without findings.
+func selftestWant(arrows, evidence int) string {
+	f := "findings=none"
+	if evidence > 0 {
+		f = "findings=" + itoa(evidence) + "/" + itoa(evidence) + " ok"
+	}
+	return "arrows=" + itoa(arrows) + " clicked=" + itoa(arrows) + " keys=ok resources=0 ok box=ok shown=ok reach=ok color=ok " + f
+}
+
+// evidenceLinks counts the findings' evidence links of a page.
+func evidenceLinks(t *testing.T, page string) int {
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), `<a class="ev" href="#arrow-`)
+}
+
+// TestHTMLFindings checks the findings block: above the ladder, each
+// finding's severity, code, summary and RFC, each piece of evidence a
+// link to the arrow of that message (its index as in `sipscope
+// messages`), evidence of a message not drawn unlinked, and hostile text
+// in a summary escaped.
+func TestHTMLFindings(t *testing.T) {
+	d, m := rejectedCall()
+	l := Layout(d, m, LayoutOptions{})
+	fs := testFindings(d, m)
+	id := d[0].CallID
+	fs[id] = append(fs[id], correlate.Finding{Code: "rejected", Severity: correlate.SevError,
+		Summary: `</li><script>alert(1)</script> said <b>`, Evidence: []int64{1, 999}, RFC: "RFC 3261 §8.1.3.3"})
+	var b bytes.Buffer
+	if err := HTML(&b, l, HTMLOptions{Findings: fs}); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	block, ladder := strings.Index(s, `<div class="findings">`), strings.Index(s, `<div class="ladder-wrap">`)
+	if block < 0 || ladder < block {
+		t.Fatalf("findings block at %d, ladder at %d: want the block above the ladder", block, ladder)
+	}
+	for _, f := range fs[id] {
+		if !strings.Contains(s, "<code>"+f.Code+"</code>") || !strings.Contains(s, "["+esc(f.RFC)+"]") {
+			t.Errorf("finding %s (%s) not shown", f.Code, f.RFC)
+		}
+		for _, e := range f.Evidence {
+			arrow := -1
+			for j, a := range l.Arrows {
+				if l.Messages[a.Msg].Seq+1 == e {
+					arrow = j
+					break
+				}
+			}
+			var want string
+			if arrow >= 0 {
+				want = `<a class="ev" href="#arrow-` + itoa(arrow) + `" data-msg="` + itoa(arrow) + `">#` + itoa(int(e)) + `</a>`
+			} else {
+				want = `<span class="ev">#` + itoa(int(e)) + `</span>`
+			}
+			if !strings.Contains(s, want) {
+				t.Errorf("finding %s: evidence #%d: no %s", f.Code, e, want)
+			}
+		}
+	}
+	if strings.Contains(s, "<script>alert") || strings.Contains(s, "said <b>") {
+		t.Error("a summary's markup reached the page unescaped")
+	}
+	if !strings.Contains(s, "&lt;script&gt;alert(1)&lt;/script&gt; said &lt;b&gt;") {
+		t.Error("the hostile summary is not shown as text")
+	}
+	b.Reset()
+	if err := HTML(&b, l, HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), `class="findings"`) {
+		t.Error("a page without findings has a findings block")
+	}
 }
 
 // TestHTMLOffline checks the page can fetch nothing: a CSP that forbids
@@ -179,13 +277,17 @@ func TestHTMLChromium(t *testing.T) {
 		page   string
 		arrows int
 	}{{single, 8}, {multi, 8 + 13}, {sixPage, len(six.Arrows)}} {
+		ev := evidenceLinks(t, c.page)
+		if c.page != sixPage && ev == 0 {
+			t.Errorf("%s: no evidence links to check", filepath.Base(c.page))
+		}
 		// A laptop window: the six-column ladder is wider than its box.
 		dom, logs := runChromium(t, bin, "--enable-logging=stderr", "--v=1", "--virtual-time-budget=5000", "--window-size=1280,800", "--dump-dom", "file://"+c.page+"#selftest")
 		m := regexp.MustCompile(`<pre id="selftest">([^<]*)</pre>`).FindStringSubmatch(dom)
 		if m == nil {
 			t.Fatalf("%s: no self-test result in the DOM", filepath.Base(c.page))
 		}
-		want := selftestWant(c.arrows)
+		want := selftestWant(c.arrows, ev)
 		if m[1] != want {
 			t.Errorf("%s: self test says %q, want %q", filepath.Base(c.page), m[1], want)
 		}

@@ -30,6 +30,12 @@ type LayoutOptions struct {
 	// Zone is the time zone writers show times in (default UTC, so that
 	// ladders pasted into tickets read the same everywhere).
 	Zone *time.Location
+	// Streams are the RTP streams of the calls (others are ignored): each
+	// becomes a Band below the messages (band.go).
+	Streams []correlate.Stream
+	// Timelines, when set, give the HTML page a loss/jitter chart per
+	// stream (correlate.StreamTimeline.Series).
+	Timelines map[correlate.StreamKey][]correlate.TimelinePoint
 }
 
 // Ladder is a laid-out call flow: everything a writer needs to draw it. It
@@ -49,6 +55,8 @@ type Ladder struct {
 	// Latin-1 against RFC 3261 §7.3.1). Every writer draws such bytes as
 	// U+FFFD (or "?" in ASCII output), so callers warn once with this count.
 	InvalidUTF8 int
+	// Media are the calls' RTP streams as bands, in the order given.
+	Media []Band
 }
 
 // Call is one Call-ID of a ladder with its dialog summary when known.
@@ -229,6 +237,7 @@ func Layout(dialogs []*correlate.Dialog, msgs []*correlate.Message, opts LayoutO
 		prev = m.Time
 		l.Arrows = append(l.Arrows, a)
 	}
+	layoutBands(l, opts)
 	return l
 }
 

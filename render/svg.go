@@ -97,7 +97,7 @@ func svgLadder(l *Ladder, base int, standalone bool) string {
 		}
 		width = max(width, 8+svgLegendWidth+svgMargin)
 	}
-	body := float64(svgTop) + float64(len(l.Arrows))*svgRow + 10
+	body := float64(svgTop) + float64(len(l.Arrows)+len(l.Media))*svgRow + 10
 	height := top + body
 	var b strings.Builder
 	if standalone {
@@ -198,6 +198,7 @@ func svgLadder(l *Ladder, base int, standalone bool) string {
 		}
 		b.WriteString("</g>\n")
 	}
+	svgBands(&b, l, top+float64(svgTop)+float64(len(l.Arrows))*svgRow, cx) // band.go
 	b.WriteString("</svg>")
 	return b.String()
 }

@@ -51,6 +51,7 @@ type textGeom struct {
 	x      []int    // column centres, relative to the end of the gutter
 	width  int      // total line width
 	labels []string // arrow labels as drawn (maybe shortened)
+	bands  []string // band labels as drawn (maybe shortened)
 	names  []string // column names as drawn (maybe shortened)
 	names2 []string // second line of stacked column names ("" when not stacked)
 }
@@ -192,6 +193,9 @@ func geometry(l *Ladder, g glyphs, ft fit) textGeom {
 	for _, a := range l.Arrows {
 		t.labels = append(t.labels, cut(a.Label))
 	}
+	for _, b := range l.Media {
+		t.bands = append(t.bands, cut(b.Label))
+	}
 	n := len(l.Columns)
 	if n == 0 {
 		t.width = t.gutter
@@ -223,6 +227,9 @@ func geometry(l *Ladder, g glyphs, ft fit) textGeom {
 			continue
 		}
 		needs = append(needs, need{lo, hi, w + 4})
+	}
+	for i, b := range l.Media {
+		needs = append(needs, need{min(b.From, b.To), max(b.From, b.To), runeLen(t.bands[i]) + 4})
 	}
 	for span := 1; span < n; span++ {
 		for _, nd := range needs {
@@ -269,7 +276,7 @@ func fitGeometry(l *Ladder, g glyphs, width int, keepLabels bool) (textGeom, str
 		return geo, ""
 	}
 	longest := 0
-	for _, s := range append(append(append([]string{}, geo.labels...), geo.names...), geo.names2...) {
+	for _, s := range append(append(append(append([]string{}, geo.labels...), geo.bands...), geo.names...), geo.names2...) {
 		longest = max(longest, runeLen(s))
 	}
 	for _, gap := range []int{12, 8, 5} {
@@ -510,6 +517,7 @@ func Text(w io.Writer, l *Ladder, opts TextOptions) error {
 		}
 		cv.flush(bw)
 	}
+	textBands(cv, bw, l, geo, g, bars)
 	bars()
 	cv.flush(bw)
 	if cutNote != "" {

@@ -12,61 +12,20 @@ import (
 	"github.com/sipscope/sipscope/decode"
 )
 
-// TestG711Decode checks the decoders against values of the G.711 tables
-// (Table 1a A-law, Table 2a µ-law: the smallest and largest quantized
-// values, scaled to 16 bits) and their shape: odd symmetric, monotonic in
-// the code within each sign.
-func TestG711Decode(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		f    func(byte) int16
-		code byte
-		want int16
-	}{
-		// A-law: 13-bit output value 1 (x8) at the smallest codes, 4032 at the largest.
-		{"A-law +min", ALaw, 0xD5, 8}, {"A-law -min", ALaw, 0x55, -8},
-		{"A-law +max", ALaw, 0xAA, 32256}, {"A-law -max", ALaw, 0x2A, -32256},
-		// Segment 1 starts at 13-bit 33 (x8 = 264): code 0xC5 is 0x90 ^ 0x55.
-		{"A-law seg 1", ALaw, 0x90 ^ 0x55, 264},
-		// µ-law: 14-bit 0 at 0xFF and 0x7F, 8031 (x4) at 0x80 / 0x00.
-		{"µ-law +0", ULaw, 0xFF, 0}, {"µ-law -0", ULaw, 0x7F, 0},
-		{"µ-law +max", ULaw, 0x80, 32124}, {"µ-law -max", ULaw, 0x00, -32124},
-		// Segment 1, step 0: 14-bit 33 ... (2*0+33)<<1 - 33 = 33, x4 = 132; code ^0x10 = 0xEF.
-		{"µ-law seg 1", ULaw, 0xEF, 132},
-	} {
-		if got := tt.f(tt.code); got != tt.want {
-			t.Errorf("%s: %#02x -> %d, want %d", tt.name, tt.code, got, tt.want)
-		}
-	}
-	// Magnitude grows with the code (after undoing the line inversion).
-	for _, law := range []struct {
-		name string
-		f    func(byte) int16
-		enc  func(int) byte // magnitude index 0..127 of the positive half to the sent byte
-	}{
-		{"A-law", ALaw, func(i int) byte { return byte(0x80|i) ^ 0x55 }},
-		{"µ-law", ULaw, func(i int) byte { return ^byte(i) }},
-	} {
-		prev := int16(-1)
-		for i := 0; i < 128; i++ {
-			c := law.enc(i)
-			v := law.f(c)
-			if v <= prev {
-				t.Errorf("%s: code %#02x -> %d, not above the previous %d", law.name, c, v, prev)
-			}
-			prev = v
-			if n := law.f(c ^ 0x80); n != -v {
-				t.Errorf("%s: %#02x -> %d but %#02x -> %d, want symmetric", law.name, c, v, c^0x80, n)
-			}
-		}
-	}
-}
-
 // payload is a copy of one RTP packet the test takes from the capture itself.
 type payload struct {
 	key  correlate.StreamKey
 	ts   uint32
+	enc  string
 	data []byte
+}
+
+// g711 decodes one byte of a payload by its encoding.
+func (p payload) g711(b byte) int16 {
+	if p.enc == "PCMU" {
+		return decode.ULaw(b)
+	}
+	return decode.ALaw(b)
 }
 
 // audioOf runs the media tracker over a capture, feeding an Audio for its
@@ -82,9 +41,16 @@ func audioOf(t *testing.T, path string) (*Audio, []correlate.Stream, []payload) 
 	md := correlate.NewMedia(correlate.MediaOptions{Sink: func(p *correlate.RTPPacket) {
 		a.Packet(p)
 		if p.Encoding == "PCMA" || p.Encoding == "PCMU" {
-			pays = append(pays, payload{p.Key, p.Timestamp, append([]byte(nil), p.Payload...)})
+			pays = append(pays, payload{p.Key, p.Timestamp, p.Encoding, append([]byte(nil), p.Payload...)})
 		}
 	}})
+	runMedia(t, path, md)
+	return a, md.Streams(), pays
+}
+
+// runMedia decodes a capture into a media tracker.
+func runMedia(t *testing.T, path string, md *correlate.Media) {
+	t.Helper()
 	src, err := capture.Open([]string{path}, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +60,6 @@ func audioOf(t *testing.T, path string) (*Audio, []correlate.Stream, []payload) 
 	if err := decode.New(decode.Options{}, h).Run(context.Background(), src, nil); err != nil {
 		t.Fatal(err)
 	}
-	return a, md.Streams(), pays
 }
 
 // readWAV checks the header of a 16-bit PCM WAV at 8000 Hz and returns
@@ -122,9 +87,16 @@ func readWAV(t *testing.T, b []byte) [][]int16 {
 // TestWAVCleanG711 exports the clean SIPp call (G.711 A-law both ways,
 // 150 packets of 240 samples each) and decodes every payload byte back
 // from the WAV at its timestamp's place: left is the caller, right the
-// callee.
+// callee. codec-switch.pcap is the same but the caller's packets 76-150
+// are µ-law (PT 0).
 func TestWAVCleanG711(t *testing.T) {
-	a, streams, pays := audioOf(t, filepath.Join("..", "testdata", "media", "clean.pcap"))
+	for _, name := range []string{"clean.pcap", "codec-switch.pcap"} {
+		t.Run(name, func(t *testing.T) { testWAV(t, name) })
+	}
+}
+
+func testWAV(t *testing.T, name string) {
+	a, streams, pays := audioOf(t, filepath.Join("..", "testdata", "media", name))
 	var buf bytes.Buffer
 	if err := a.WAV(&buf, streams); err != nil {
 		t.Fatal(err)
@@ -154,7 +126,7 @@ func TestWAVCleanG711(t *testing.T) {
 			first[p.key] = p
 		}
 	}
-	var checked int
+	var checked, ulaw int
 	for k, p0 := range first {
 		c := ch[chanOf[k]]
 		start := -1
@@ -173,8 +145,11 @@ func TestWAVCleanG711(t *testing.T) {
 			}
 			at := start + int(p.ts-p0.ts)
 			for i, b := range p.data {
-				if at+i >= len(c) || c[at+i] != ALaw(b) {
-					t.Fatalf("channel %d sample %d: %d, want %d (A-law %#02x of the packet at ts %d)", chanOf[k], at+i, c[min(at+i, len(c)-1)], ALaw(b), b, p.ts)
+				if at+i >= len(c) || c[at+i] != p.g711(b) {
+					t.Fatalf("channel %d sample %d: %d, want %d (%s %#02x of the packet at ts %d)", chanOf[k], at+i, c[min(at+i, len(c)-1)], p.g711(b), p.enc, b, p.ts)
+				}
+				if p.enc == "PCMU" {
+					ulaw++
 				}
 				checked++
 			}
@@ -182,6 +157,9 @@ func TestWAVCleanG711(t *testing.T) {
 	}
 	if checked != 300*240 {
 		t.Errorf("checked %d samples, want %d", checked, 300*240)
+	}
+	if want := map[string]int{"clean.pcap": 0, "codec-switch.pcap": 75 * 240}[name]; ulaw != want {
+		t.Errorf("%d µ-law samples, want %d", ulaw, want)
 	}
 }
 

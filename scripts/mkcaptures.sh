@@ -6,6 +6,8 @@
 #
 # usage: sudo scripts/mkcaptures.sh [OUTDIR] [NAME...]
 #   OUTDIR defaults to testdata/sipp; NAMEs pick some captures (default: all).
+#   CAP_NS=NAME names the network namespace (default sipscope-cap), so that two
+#   runs side by side do not collide; its temporary folder is /tmp/NAME.XXXXXX.
 #
 # Needs root (network namespace, tcpdump) and the Debian packages sip-tester, tcpdump,
 # tshark, iproute2 (kamailio for proxy-2hop; skipped with a note when absent).
@@ -21,8 +23,8 @@ SC=$ROOT/scripts/sipp
 OUT=${1:-$ROOT/testdata/sipp}
 [ $# -gt 0 ] && shift
 ONLY=("$@")
-NS=sipscope-cap
-WORK=$(mktemp -d /tmp/sipscope-cap.XXXXXX)
+NS=${CAP_NS:-sipscope-cap}
+WORK=$(mktemp -d /tmp/${CAP_NS:-sipscope-cap}.XXXXXX)
 BG_PIDS=()
 
 cleanup() {
@@ -116,6 +118,15 @@ capture subscribe-notify 5060 "-sf $SC/uas-subscribe.xml $UAS4 -m 1" "-sf $SC/ua
 capture retransmissions 5060 "-sf $SC/uas-slow.xml $UAS4 -m 1" "-sf $SC/uac-basic.xml $UAC4 -m 1"
 capture options 5060 "-sf $SC/uas-options.xml $UAS4 -m 2" "-sf $SC/uac-options.xml $UAC4 -m 2"
 capture message 5060 "-sf $SC/uas-message.xml $UAS4 -m 2" "-sf $SC/uac-message.xml $UAC4 -m 2"
+# What `sipscope diagnose` must find (issue 10), one code each.
+capture codec-488 5060 "-sf $SC/uas-488.xml $UAS4 -m 1" "-sf $SC/uac-reject.xml $UAC4 -m 1"
+capture server-503 5060 "-sf $SC/uas-503.xml $UAS4 -m 1" "-sf $SC/uac-reject.xml $UAC4 -m 1"
+capture redirect-302 5060 "-sf $SC/uas-302.xml $UAS4 -m 1" "-sf $SC/uac-reject.xml $UAC4 -m 1"
+capture bye-481 5060 "-sf $SC/uas-481.xml $UAS4 -m 1" "-sf $SC/uac-bye-unknown.xml $UAC4 -m 1"
+capture glare-491 5060 "-sf $SC/uas-glare.xml $UAS4 -m 1" "-sf $SC/uac-glare.xml $UAC4 -m 1"
+capture register-401-loop 5060 "-sf $SC/uas-register-fail.xml $UAS4 -m 1" "-sf $SC/uac-register-fail.xml $UAC4 -m 1"
+capture prack-missing 5060 "-sf $SC/uas-100rel.xml $UAS4 -m 1" "-sf $SC/uac-basic.xml $UAC4 -m 1"
+capture session-timer 5060 "-sf $SC/uas-timer.xml $UAS4 -m 1" "-sf $SC/uac-basic.xml $V4:5060 -i $V4 -p 15060 -s bob -l 1 -r 5 -d 4000 -m 1"
 
 # SCTP (sipp -t s1): this SIPp build has SCTP, but it needs the kernel's sctp module;
 # where socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP) fails there is nothing to record.

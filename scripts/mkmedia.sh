@@ -70,6 +70,9 @@ call() {
 	rm -rf "$WORK/$name" && mkdir -p "$WORK/$name"
 	cp "$4" "$WORK/$name/caller.pcap"
 	cp "$5" "$WORK/$name/callee.pcap"
+	cp "$REC/dtmf_2833_1.pcap" "$WORK/$name/dtmf1.pcap"
+	cp "$REC/dtmf_2833_5.pcap" "$WORK/$name/dtmf5.pcap"
+	cp "$REC/dtmf_2833_pound.pcap" "$WORK/$name/dtmfpound.pcap"
 	printf '%-16s ' "$name"
 	cap_start "$NS" "$pcap" -Z root >/dev/null
 	# shellcheck disable=SC2086
@@ -107,18 +110,30 @@ m -o "$WORK/jitter.pcap" -jitter 120ms -seed 5 "$AUDIO"
 m -o "$WORK/dtmf.pcap" "$REC/g711a.pcap@1-40" "$REC/dtmf_2833_1.pcap" "$REC/g711a.pcap@41-60" \
 	"$REC/dtmf_2833_5.pcap" "$REC/g711a.pcap@61-80" "$REC/dtmf_2833_pound.pcap" "$REC/g711a.pcap@81-120"
 
-# SIPp keeps the first -key of a name, so every call gives all three:
-# play (does the callee send audio), sdpip (the caller's c=), info (INFO DTMF).
+# SIPp keeps the first -key of a name, so every call gives all four: play (does
+# the callee send audio), sdpip (the caller's c=), info (INFO DTMF), dtmf (the
+# caller plays sip-tester's digit recordings after 1.5 s, which ends its audio).
+# The same digits as DTMF tones in the audio itself (Q.23 pairs written as A-law
+# over 5 packets, 150 ms, each): in-band DTMF though the SDP offers telephone-event.
+m -o "$WORK/inband.pcap" -inband '1@40-44,5@70-74,#@100-104' "$AUDIO"
+
+# From packet 76 on (2.25 s) the caller's audio is µ-law, PT 0: a codec switch in
+# the middle of the stream that no SDP negotiated.
+m -o "$WORK/switch.pcap" -ulaw 76-150 "$AUDIO"
+
 C=$WORK/clean.pcap
 PLAY="-key play yes"
 ME="-key sdpip $CALLER"
-NOINFO="-key info no"
+NOINFO="-key info no -key dtmf no"
 call clean "$PLAY" "$ME $NOINFO" "$C" "$C"
 call oneway "-key play no" "$ME $NOINFO" "$C" "$C"
 call lossy "$PLAY" "$ME $NOINFO" "$WORK/lossy.pcap" "$C"
 call jitter "$PLAY" "$ME $NOINFO" "$WORK/jitter.pcap" "$C"
 call dtmf-rfc4733 "$PLAY" "$ME $NOINFO" "$WORK/dtmf.pcap" "$C"
-call dtmf-info "$PLAY" "$ME -key info yes" "$C" "$C"
+call dtmf-info "$PLAY" "$ME -key info yes -key dtmf no" "$C" "$C"
+call dtmf-inband "$PLAY" "$ME $NOINFO" "$WORK/inband.pcap" "$C"
+call codec-switch "$PLAY" "$ME $NOINFO" "$WORK/switch.pcap" "$C"
+call dtmf-sipp "$PLAY" "$ME -key info no -key dtmf yes" "$C" "$C"
 # The caller announces 127.0.0.9 (as a phone behind NAT announces its private
 # address) but sends from 127.0.0.1: the callee's RTP goes to 127.0.0.9.
 call nat "$PLAY" "-key sdpip 127.0.0.9 $NOINFO" "$C" "$C"

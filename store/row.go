@@ -17,9 +17,10 @@ const dialogCols = `call_id, kind, state, final_status, final_reason,
 	to_display, to_uri, to_user, to_host, to_tag,
 	src, dst, transport, messages, retransmissions,
 	start_ns, end_ns, setup_ns, answer_ns, duration_ns,
-	q850_cause, user_agent, legs, events, duplicates`
+	q850_cause, user_agent, legs, events, duplicates,
+	findings, worst, worst_severity`
 
-const dialogColCount = 30
+const dialogColCount = 33
 
 // dialogSelect is dialogCols qualified by the alias d, with id first.
 var dialogSelect = "d.id, " + qualify("d.", dialogCols)
@@ -49,7 +50,17 @@ func appendDialogArgs(dst []any, d *correlate.Dialog) []any {
 		addrString(d.Src), addrString(d.Dst), string(d.Transport), int64(d.Messages), int64(d.Retransmissions),
 		ns(d.Start), ns(d.End), int64(d.SetupTime), int64(d.AnswerTime), int64(d.Duration),
 		int64(d.Q850Cause), d.UserAgent, jsonList(d.Legs), int64(d.Events), int64(d.Duplicates),
+		findingsCount(d.Diagnosis), d.Diagnosis.Worst, string(d.Diagnosis.Severity),
 	)
+}
+
+// findingsCount is the findings column: -1 when the rules have not run
+// (schema 8).
+func findingsCount(g correlate.Diagnosis) int64 {
+	if !g.Done {
+		return -1
+	}
+	return int64(g.Findings)
 }
 
 // scanDialog reads id followed by dialogCols and then extra destinations.
@@ -59,6 +70,8 @@ func scanDialog(sc scanner, extra ...any) (int64, *correlate.Dialog, error) {
 		d                                correlate.Dialog
 		kind, state, src, dst, tr, legs  string
 		start, end, setup, answer, durat int64
+		findings                         int64
+		worstSev                         string
 	)
 	dest := []any{&id,
 		&d.CallID, &kind, &state, &d.FinalStatus, &d.FinalReason,
@@ -67,6 +80,7 @@ func scanDialog(sc scanner, extra ...any) (int64, *correlate.Dialog, error) {
 		&src, &dst, &tr, &d.Messages, &d.Retransmissions,
 		&start, &end, &setup, &answer, &durat,
 		&d.Q850Cause, &d.UserAgent, &legs, &d.Events, &d.Duplicates,
+		&findings, &d.Diagnosis.Worst, &worstSev,
 	}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return 0, nil, err
@@ -76,6 +90,12 @@ func scanDialog(sc scanner, extra ...any) (int64, *correlate.Dialog, error) {
 	d.Start, d.End = fromNS(start), fromNS(end)
 	d.SetupTime, d.AnswerTime, d.Duration = time.Duration(setup), time.Duration(answer), time.Duration(durat)
 	d.Legs = parseList(legs)
+	if findings >= 0 {
+		d.Diagnosis.Done, d.Diagnosis.Findings = true, int(findings)
+		d.Diagnosis.Severity = correlate.Severity(worstSev)
+	} else {
+		d.Diagnosis.Worst = ""
+	}
 	return id, &d, nil
 }
 

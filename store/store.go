@@ -93,8 +93,15 @@ type Store struct {
 	files map[string]int64 // input name -> files.id, for Writers
 }
 
-// Version is the newest schema version this package knows.
-func Version() int { return len(migrations()) }
+// Version is the newest schema version this package knows: the number of
+// its last migration (numbers may have gaps: each feature takes its own).
+func Version() int {
+	ms := migrations()
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
 
 type migration struct {
 	version int
@@ -296,8 +303,8 @@ func OpenTemp(dir string, opts Options) (*Store, error) {
 	// index instead of sorting every row after the import, and dialogs
 	// arrive nearly in start order, so keeping it costs little, in the
 	// writer, which runs beside decoding.
-	for _, ix := range []string{"dialogs_kind", "dialogs_state", "dialogs_final_status",
-		"dialogs_from_user", "dialogs_to_user"} {
+	for _, ix := range append([]string{"dialogs_kind", "dialogs_state", "dialogs_final_status",
+		"dialogs_from_user", "dialogs_to_user"}, pageIndexNames()...) {
 		if _, err := s.db.Exec("DROP INDEX IF EXISTS " + ix); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("store: %w", err)
@@ -332,7 +339,7 @@ func (s *Store) Close() error {
 // transaction recorded in schema_migrations.
 func (s *Store) migrate(ctx context.Context) error {
 	ms := migrations()
-	known := len(ms)
+	known := Version()
 	have, err := s.schemaVersion(ctx)
 	if err != nil {
 		return err

@@ -96,6 +96,8 @@ type callsOptions struct {
 	source sourceOptions
 	filter filterOptions
 	format string
+	// noFindings skips the rules of diagnose (findings -1: not known).
+	noFindings bool
 }
 
 func newCallsCmd(io *streams) *cobra.Command {
@@ -119,14 +121,20 @@ Formats:
          final_reason, from, to, from_user, to_user, src, dst, transport,
          messages, retransmissions, start, end, setup_ms, answer_ms,
          duration_ms (null when they do not apply), q850_cause, user_agent,
-         linked, legs, events, media (the call's RTP streams: src, dst, ssrc,
-         codec, packets, lost, lost_pct, jitter_mean_ms, mos, direction), mos
-         (the worst stream's, null when none was scored)
-  csv    the same fields with a header line`,
+         linked, legs, events, duplicates, media (the call's RTP streams: src,
+         dst, ssrc, codec, packets, lost, lost_pct, jitter_mean_ms, mos,
+         direction), mos (the worst stream's, null when none was scored),
+         worst (code of the worst finding of "sipscope diagnose", "" when
+         none), worst_severity (error, warning, info or ""), findings (how
+         many; -1 with --no-findings)
+  csv    the same fields with a header line (media as streams, a count)
+
+The findings are those of "sipscope diagnose" with its default thresholds.`,
 		Example: `  sipscope calls trace.pcap
   sipscope calls --kind call --state rejected,busy trace.pcap
   sipscope calls --db calls.db --status 5xx --sort -start --limit 20
-  sipscope calls --db calls.db --grep 'Q\.850;cause=34' --format jsonl`,
+  sipscope calls --db calls.db --grep 'Q\.850;cause=34' --format jsonl
+  sipscope calls --format jsonl trace.pcap | jq -c 'select(.worst_severity == "error") | [.call_id, .worst, .findings]'`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.source.files = args
 			return runCalls(c.Context(), opts, io)
@@ -135,6 +143,7 @@ Formats:
 	addSourceFlags(cmd, &opts.source)
 	addFilterFlags(cmd, &opts.filter)
 	cmd.Flags().StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or csv")
+	cmd.Flags().BoolVar(&opts.noFindings, "no-findings", false, "do not run the rules of diagnose on capture files (about half the CPU): worst is \"\" and findings -1 (a database's stored findings are still shown)")
 	return cmd
 }
 
@@ -143,10 +152,36 @@ Formats:
 var callCSVHeader = []string{"call_id", "kind", "state", "final_status", "final_reason", "from", "to", "from_user",
 	"to_user", "src", "dst", "transport", "messages", "retransmissions", "start", "end", "setup_ms", "answer_ms",
 	"duration_ms", "q850_cause", "user_agent", "linked", "legs", "events", "duplicates",
-	"streams", "mos"} // issue 11 (media.go)
+	"streams", "mos", "worst", "worst_severity",
+	"findings"}
+
+// callRecord is one line of `calls --format jsonl`: the dialog's Record and
+// its findings in brief (issue 10; fields a contract, like Record's).
+type callRecord struct {
+	correlate.Record
+	// Media and MOS are the call's RTP streams and the worst one's score (issue 11, media.go).
+	Media []callMedia `json:"media"`
+	MOS   *float64    `json:"mos"`
+	// Worst is the code of the worst finding of `diagnose`, "" when none.
+	Worst string `json:"worst"`
+	// WorstSeverity is Worst's severity, "" when none.
+	WorstSeverity string `json:"worst_severity"`
+	// Findings counts the findings of `diagnose`.
+	Findings int `json:"findings"`
+}
+
+func newCallRecord(d *correlate.Dialog) callRecord {
+	r := callRecord{Record: d.Record(), Worst: d.Diagnosis.Worst, WorstSeverity: string(d.Diagnosis.Severity),
+		Findings: d.Diagnosis.Findings}
+	if !d.Diagnosis.Done {
+		r.Worst, r.WorstSeverity, r.Findings = "", "", -1 // not diagnosed (--no-findings)
+	}
+	return r
+}
 
 // recordCSV is r as a CSV row in callCSVHeader order.
-func recordCSV(r *correlate.Record) []string {
+func recordCSV(c *callRecord, media []correlate.Stream) []string {
+	r := &c.Record
 	opt := func(p *float64) string {
 		if p == nil {
 			return ""
@@ -156,7 +191,8 @@ func recordCSV(r *correlate.Record) []string {
 	return []string{r.CallID, r.Kind, r.State, strconv.Itoa(r.FinalStatus), r.FinalReason, r.From, r.To,
 		r.FromUser, r.ToUser, r.Src, r.Dst, r.Transport, strconv.Itoa(r.Messages), strconv.Itoa(r.Retransmissions),
 		r.Start, r.End, opt(r.SetupMS), opt(r.AnswerMS), opt(r.DurationMS), strconv.Itoa(r.Q850Cause),
-		r.UserAgent, strings.Join(r.Linked, " "), strings.Join(r.Legs, " "), strconv.Itoa(r.Events), strconv.Itoa(r.Duplicates)}
+		r.UserAgent, strings.Join(r.Linked, " "), strings.Join(r.Legs, " "), strconv.Itoa(r.Events), strconv.Itoa(r.Duplicates),
+		strconv.Itoa(len(media)), mosCSV(media), c.Worst, c.WorstSeverity, strconv.Itoa(c.Findings)}
 }
 
 func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
@@ -173,6 +209,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	if filter.Grep != nil {
 		mode = keepEverything
 	}
+	opts.source.diagnose = !opts.noFindings
 	st, release, err := openSource(ctx, &opts.source, mode, nil, io)
 	if err != nil {
 		return err
@@ -196,8 +233,8 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 		cw.Write(callCSVHeader)
 		defer cw.Flush()
 		write = func(d *correlate.Dialog) error {
-			r := d.Record()
-			cw.Write(append(recordCSV(&r), mediaCSV(media[d.CallID])...))
+			r := newCallRecord(d)
+			cw.Write(recordCSV(&r, media[d.CallID]))
 			return cw.Error()
 		}
 	default:
@@ -207,6 +244,16 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	n := 0
 	err = eachDialog(ctx, st, filter, func(d *correlate.Dialog) error {
 		n++
+		if !d.Diagnosis.Done && !opts.noFindings {
+			// A database whose importer did not run the rules (a live
+			// capture's, or one upgraded from before schema 8 and not
+			// imported into since): run them on its stored messages.
+			msgs, err := st.Messages(ctx, []string{d.CallID})
+			if err != nil {
+				return err
+			}
+			diagnoseDialog(d, msgs)
+		}
 		if err := write(d); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
@@ -308,18 +355,25 @@ type callTable struct {
 
 func (t *callTable) row(d *correlate.Dialog) error {
 	if t.n == 0 {
-		fmt.Fprintf(t.w, "%-4s %-23s %-12s %-11s %-26s %-24s %-24s %4s %5s %7s %8s  %s\n",
-			"#", "START", "KIND", "STATE", "FINAL", "FROM", "TO", "MSGS", "RETR", "PDD", "DURATION", "CALL-ID")
+		fmt.Fprintf(t.w, "%-4s %-23s %-12s %-11s %-26s %-24s %-24s %4s %5s %7s %8s  %-19s %4s  %s\n",
+			"#", "START", "KIND", "STATE", "FINAL", "FROM", "TO", "MSGS", "RETR", "PDD", "DURATION", "WORST", "FNDS", "CALL-ID")
 	}
 	t.n++
 	final := ""
 	if d.FinalStatus != 0 {
 		final = strconv.Itoa(d.FinalStatus) + " " + d.FinalReason
 	}
-	_, err := fmt.Fprintf(t.w, "%-4d %-23s %-12s %-11s %-26s %-24s %-24s %4d %5d %7s %8s  %s\n",
+	worst, fnds := d.Diagnosis.Worst, strconv.Itoa(d.Diagnosis.Findings)
+	switch {
+	case !d.Diagnosis.Done:
+		worst, fnds = "?", "?" // --no-findings
+	case worst == "":
+		worst = "-"
+	}
+	_, err := fmt.Fprintf(t.w, "%-4d %-23s %-12s %-11s %-26s %-24s %-24s %4d %5d %7s %8s  %-19s %4s  %s\n",
 		t.n, d.Start.UTC().Format("2006-01-02 15:04:05.000"), d.Kind, d.State, clip(final, 26),
 		clip(userAt(d.FromUser(), d.From.URI), 24), clip(userAt(d.ToUser(), d.To.URI), 24),
-		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), d.CallID)
+		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), worst, fnds, d.CallID)
 	return err
 }
 

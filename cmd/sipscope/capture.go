@@ -32,6 +32,8 @@ type captureOptions struct {
 	rotateTime time.Duration
 	snaplen    int
 	buffer     string
+	queue      string
+	readers    int
 	promisc    bool
 	stats      bool
 	quiet      bool
@@ -48,6 +50,8 @@ type captureStatus struct {
 	Dialogs     int64    // dialog records handed to the store
 	Open        int      // dialogs in progress
 	KernelDrops int64    // packets the kernel dropped (ring full)
+	QueuePeak   int64    // most bytes packets waited in between the rings and decoding (--queue)
+	Queued      int64    // bytes packets wait in now
 	HEPPackets  int64    // HEP packets received by --hep-listen
 	HEPDropped  int64    // HEP packets dropped: not HEP, wrong password, or a flood
 	DBSize      int64    // database file and its WAL, bytes (0 without --db)
@@ -68,6 +72,13 @@ them and store every dialog in a database as it ends (--db), while "calls --db",
 (pcapng when the interfaces have several link types), starting a new numbered file
 (out.1.pcap, out.2.pcap, …) every --rotate-size bytes or --rotate-time.
 
+-i any is one socket on every interface, those that appear later included (a VPN
+tunnel, a new VLAN), read from the IP header on; -w then writes raw IP.
+
+Each ring (--buffer) is emptied at once into memory (--queue, used only when
+decoding falls behind a burst), so a burst longer than the ring is not dropped;
+--readers N reads each interface with N sockets in a fanout group, by flow.
+
 By default nothing is filtered: SIP is found by its start line on any port, and IP
 fragments and ICMP are kept (a "port 5060" filter loses fragmented INVITEs).
 -f takes a tcpdump filter expression, run in the kernel.
@@ -83,6 +94,7 @@ kernel drops and database size; kernel drops are also printed at the end.`,
 		Example: `  sudo sipscope capture -i eth0 --db calls.db
   sudo sipscope capture -i any --db calls.db -w trace.pcap --rotate-size 100M
   sudo sipscope capture -i eth0,eth1 -f 'udp port 5060 or ip[6:2] & 0x1fff != 0' --db calls.db
+  sudo sipscope capture -i any -f 'host 10.0.0.5 and (port 5060 or portrange 10000-20000)' --db calls.db
   sipscope capture --hep-listen udp:0.0.0.0:9060 --db fleet.db
   sudo sipscope capture -i eth0 --hep-send udp:collector:9060 --hep-name edge-1
   sipscope calls --db calls.db        # in another terminal, while it runs`,
@@ -110,6 +122,8 @@ func addLiveFlags(f *pflag.FlagSet, opts *captureOptions) {
 	f.DurationVar(&opts.rotateTime, "rotate-time", 0, "with -w, start a new numbered file after `DURATION` (e.g. 1h)")
 	f.IntVar(&opts.snaplen, "snaplen", 262144, "`BYTES` kept of each packet")
 	f.StringVar(&opts.buffer, "buffer", "32M", "kernel ring `SIZE` per interface (e.g. 64M); bigger rides out bursts")
+	f.StringVar(&opts.queue, "queue", "256M", "memory `SIZE` packets may wait in when decoding falls behind a burst (used only then)")
+	f.IntVar(&opts.readers, "readers", 1, "`N` sockets read each interface in a fanout group (by flow); more if one cannot keep up")
 	f.BoolVar(&opts.promisc, "promisc", false, "promiscuous mode: also traffic not addressed to this host")
 	addHEPFlags(f, &opts.hep)
 }
@@ -189,6 +203,10 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 			fmt.Fprintf(io.ErrOut, "%d packets in %s; %d dropped by the kernel\n",
 				s.Packets, s.Elapsed.Round(time.Millisecond), s.KernelDrops)
 		}
+		if opts.stats && len(opts.ifaces) > 0 {
+			fmt.Fprintf(io.ErrOut, "queue: at most %s of packets waited for decoding (--queue %s)\n",
+				humanBytes(s.QueuePeak), opts.queue)
+		}
 		if len(opts.hep.listen) > 0 {
 			fmt.Fprintf(io.ErrOut, "HEP: %d packets received, %d dropped (not HEP, wrong --hep-password, or faster than decoded)\n",
 				s.HEPPackets, s.HEPDropped)
@@ -201,7 +219,7 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 }
 
 // captureSizes are the sizes captureOptions give as text.
-type captureSizes struct{ buffer, rotate int64 }
+type captureSizes struct{ buffer, queue, rotate int64 }
 
 // check validates the options before anything is opened.
 func (opts *captureOptions) check() (captureSizes, error) {
@@ -214,6 +232,12 @@ func (opts *captureOptions) check() (captureSizes, error) {
 	}
 	var err error
 	if sz.buffer, err = parseSize("buffer", opts.buffer); err != nil {
+		return sz, err
+	}
+	if opts.readers < 1 || opts.readers > 64 {
+		return sz, usagef("--readers %d: want 1 to 64", opts.readers)
+	}
+	if sz.queue, err = parseSize("queue", opts.queue); err != nil {
 		return sz, err
 	}
 	if opts.rotateSize != "" {
@@ -238,7 +262,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	if err != nil {
 		return final, err
 	}
-	lopts := capture.LiveOptions{Snaplen: opts.snaplen, Buffer: int(sz.buffer), Promisc: opts.promisc}
+	lopts := capture.LiveOptions{Snaplen: opts.snaplen, Buffer: int(sz.buffer), Queue: int(sz.queue), Readers: opts.readers, Promisc: opts.promisc}
 	if opts.filter != "" {
 		expr := opts.filter
 		lopts.Filter = func(link capture.LinkType, snaplen int) ([]bpf.RawInstruction, error) {
@@ -301,7 +325,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	var open atomic.Int64
 	snapshot := func() captureStatus {
 		ls := live.Stats()
-		s := captureStatus{Elapsed: time.Since(start), Packets: ls.Packets, KernelDrops: ls.KernelDrops,
+		s := captureStatus{Elapsed: time.Since(start), Packets: ls.Packets, KernelDrops: ls.KernelDrops, QueuePeak: ls.QueuePeak, Queued: ls.Queued,
 			Messages: msgs.Load(), Dialogs: dialogs.Load(), Open: int(open.Load())}
 		for _, h := range heps {
 			if l, ok := h.(*capture.HEPListener); ok {
@@ -346,7 +370,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	pctx := context.WithoutCancel(ctx)
 	var runErr error
 	if st != nil {
-		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true,
+		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true, diagnose: true,
 			correlate: opts.links.options(), forward: hepForward(sender),
 			onMessage: func(cs correlate.Stats) {
 				msgs.Store(cs.Messages)
@@ -437,6 +461,10 @@ func (l *statusLine) draw(s captureStatus) {
 	defer l.mu.Unlock()
 	line := fmt.Sprintf("%s  %d packets  %d SIP messages  %d dialogs  %d in progress  %d kernel drops",
 		s.Elapsed.Round(time.Second), s.Packets, s.Messages, s.Dialogs, s.Open, s.KernelDrops)
+	if s.Queued > 4<<20 {
+		// Decoding is behind: packets wait in memory (--queue).
+		line += "  queue " + humanBytes(s.Queued)
+	}
 	if s.DBSize > 0 {
 		line += "  db " + humanBytes(s.DBSize)
 	}

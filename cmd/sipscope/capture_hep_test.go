@@ -52,7 +52,8 @@ func TestCaptureHEPChain(t *testing.T) {
 	stopColl, collDone, collErr := start("--hep-listen", fmt.Sprintf("udp:127.0.0.1:%d", collPort), "--db", db, "-q", "--stats")
 	stopAgent, agentDone, agentErr := start("--hep-listen", fmt.Sprintf("udp:127.0.0.1:%d", agentPort),
 		"--hep-send", fmt.Sprintf("udp:127.0.0.1:%d", collPort), "--hep-name", "edge-1", "-q")
-	time.Sleep(300 * time.Millisecond) // both listeners bound
+	waitBoundUDP(t, collPort)
+	waitBoundUDP(t, agentPort)
 	cmd := exec.Command(sngrep, "-N", "-q", "-I", file, "-H", fmt.Sprintf("udp:127.0.0.1:%d", agentPort))
 	cmd.Env = append(os.Environ(), "TERM=dumb")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -37,7 +37,9 @@ func newLiveEnv(t *testing.T, name string) *liveEnv {
 			t.Skipf("live capture tests need %s (apt-get install iproute2 sip-tester)", tool)
 		}
 	}
-	e := &liveEnv{t: t, ns: "live-" + name, dir: t.TempDir()}
+	// The pid keeps test runs of several worktrees (which share these
+	// tests) from deleting each other's namespaces.
+	e := &liveEnv{t: t, ns: fmt.Sprintf("live-%s-%d", name, os.Getpid()), dir: t.TempDir()}
 	e.sipp, _ = filepath.Abs(filepath.Join("..", "..", "scripts", "sipp"))
 	// ip netns exec needs a program to run: build one (cached by go).
 	e.bin = filepath.Join(e.dir, "sipscope")
@@ -110,29 +112,44 @@ func (e *liveEnv) stop(c *exec.Cmd, stderr *bytes.Buffer) {
 	}
 }
 
+// sippPair is a SIPp UAS and UAC on one address of the namespace: the UAS
+// listens on uas, the UAC sends from uac. Call-IDs are N-PID@ADDR.
+type sippPair struct {
+	addr     string
+	uas, uac int
+}
+
+// lo1 is the pair most tests use.
+var lo1 = sippPair{"127.0.0.1", 5060, 15060}
+
 // sippCalls runs SIPp UAS and UAC for n basic calls over the namespace's
 // loopback (Call-IDs N-PID@127.0.0.1), each held hold ms, and returns once
 // the UAC is done (wait false: once SIPp is started, with a func to wait).
 func (e *liveEnv) sippCalls(n int) { e.sippStart(n, 100, true)() }
 
 func (e *liveEnv) sippStart(n, hold int, wait bool) func() {
+	return e.sippPairStart(lo1, n, hold, wait)
+}
+
+func (e *liveEnv) sippPairStart(p sippPair, n, hold int, wait bool) func() {
 	e.t.Helper()
 	// No timeout(1) wrapper: killing it would leave SIPp running; SIPp's
 	// own -timeout bounds each run.
 	uas := e.cmd("sipp", "-nostdin", "-sf", filepath.Join(e.sipp, "uas-basic.xml"),
-		"-i", "127.0.0.1", "-p", "5060", "-m", fmt.Sprint(n), "-timeout", "60s")
+		"-i", p.addr, "-p", fmt.Sprint(p.uas), "-m", fmt.Sprint(n), "-timeout", "60s")
 	if err := uas.Start(); err != nil {
 		e.t.Fatal(err)
 	}
+	listen := fmt.Sprintf("%s:%d", p.addr, p.uas)
 	for i := 0; i < 100; i++ {
 		out, _ := e.cmd("ss", "-lun").Output()
-		if bytes.Contains(out, []byte("127.0.0.1:5060")) {
+		if bytes.Contains(out, []byte(listen)) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	uac := e.cmd("sipp", "-nostdin", "-sf", filepath.Join(e.sipp, "uac-basic.xml"),
-		"127.0.0.1:5060", "-i", "127.0.0.1", "-p", "15060", "-s", "bob",
+		listen, "-i", p.addr, "-p", fmt.Sprint(p.uac), "-s", "bob",
 		"-l", "5", "-r", "40", "-d", fmt.Sprint(hold), "-m", fmt.Sprint(n), "-timeout", "30s", "-timeout_error")
 	var out bytes.Buffer
 	uac.Stdout, uac.Stderr = &out, &out
@@ -141,7 +158,7 @@ func (e *liveEnv) sippStart(n, hold int, wait bool) func() {
 	}
 	finish := func() {
 		if err := uac.Wait(); err != nil && wait {
-			e.t.Fatalf("sipp uac: %v\n%s", err, out.String())
+			e.t.Fatalf("sipp uac %s: %v\n%s", p.addr, err, out.String())
 		}
 		uas.Process.Kill()
 		uas.Wait()
@@ -153,7 +170,7 @@ func (e *liveEnv) sippStart(n, hold int, wait bool) func() {
 	return finish
 }
 
-var callRow = regexp.MustCompile(`(?m)^\d+\s+\S+ \S+\s+call\s+completed\s+200 OK .* (\d+-\d+@127\.0\.0\.1)$`)
+var callRow = regexp.MustCompile(`(?m)^\d+\s+\S+ \S+\s+call\s+completed\s+200 OK .* (\d+-\d+@127\.0\.0\.\d+)$`)
 
 // storedCalls lists the completed calls in db with `sipscope calls --db`.
 func (e *liveEnv) storedCalls(db string) []string {
@@ -231,6 +248,138 @@ func TestCaptureLiveSIPp(t *testing.T) {
 	}
 	if total != 140 {
 		t.Errorf("rotated files hold %d frames, want 140", total)
+	}
+}
+
+// TestCaptureFilterKeepsOnePair runs two SIPp pairs side by side in one
+// namespace, on different addresses and ports, under a kernel filter that
+// names one of them: every call of that pair is stored, and not one packet
+// of the other reaches sipscope.
+//
+// On lo the filter is compiled for Ethernet frames, on any for raw IP.
+func TestCaptureFilterKeepsOnePair(t *testing.T) {
+	for _, iface := range []string{"lo", "any"} {
+		t.Run(iface, func(t *testing.T) { testFilterKeepsOnePair(t, iface) })
+	}
+}
+
+func testFilterKeepsOnePair(t *testing.T, iface string) {
+	e := newLiveEnv(t, "filter")
+	kept := sippPair{"127.0.0.2", 5070, 15070}
+	other := lo1
+	c, stderr := e.startCapture("-i", iface, "--db", "x.db", "--stats",
+		"-f", "udp and host 127.0.0.2 and (port 5070 or port 15070)")
+	waitOther := e.sippPairStart(other, 20, 100, true)
+	waitKept := e.sippPairStart(kept, 20, 100, true)
+	waitOther()
+	waitKept()
+	time.Sleep(300 * time.Millisecond)
+	e.stop(c, stderr)
+
+	out, err := exec.Command(e.bin, "calls", "--db", filepath.Join(e.dir, "x.db")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("calls --db: %v\n%s", err, out)
+	}
+	seen := map[string]bool{}
+	for _, m := range callRow.FindAllStringSubmatch(string(out), -1) {
+		if !strings.HasSuffix(m[1], "@127.0.0.2") {
+			t.Errorf("call %s of the filtered-out pair stored", m[1])
+			continue
+		}
+		seen[strings.SplitN(m[1], "-", 2)[0]] = true
+	}
+	if strings.Contains(string(out), "@127.0.0.1") {
+		t.Errorf("calls --db lists calls of 127.0.0.1, which the filter drops:\n%s", out)
+	}
+	for i := 1; i <= 20; i++ {
+		if !seen[fmt.Sprint(i)] {
+			t.Errorf("call %d of the kept pair (127.0.0.2) not stored", i)
+		}
+	}
+	// The kernel filter let through exactly the kept pair's 20 x 7 packets.
+	m := regexp.MustCompile(`(\d+) packets, (\d+) SIP messages, (\d+) dialogs .*; (\d+) dropped by the kernel`).
+		FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no summary on stderr: %s", stderr)
+	}
+	if m[1] != "140" || m[2] != "140" || m[3] != "20" {
+		t.Errorf("summary %q: want 140 packets, 140 SIP messages, 20 dialogs", m[0])
+	}
+}
+
+// TestCaptureReaders reads lo with 4 sockets in one fanout group while two
+// SIPp pairs call: each packet reaches exactly one reader (without the
+// group, each socket would see all of them), so the capture counts every
+// packet once and stores every call of both pairs.
+func TestCaptureReaders(t *testing.T) {
+	e := newLiveEnv(t, "readers")
+	c, stderr := e.startCapture("-i", "lo", "--readers", "4", "--db", "x.db", "--stats")
+	wait1 := e.sippPairStart(lo1, 20, 100, true)
+	wait2 := e.sippPairStart(sippPair{"127.0.0.2", 5070, 15070}, 20, 100, true)
+	wait1()
+	wait2()
+	time.Sleep(300 * time.Millisecond)
+	e.stop(c, stderr)
+	if out, _ := e.cmd("cat", "/proc/net/packet").Output(); bytes.Count(out, []byte("\n")) > 1 {
+		t.Errorf("packet sockets left after the capture ended:\n%s", out)
+	}
+	ids := e.storedCalls("x.db")
+	seen := map[string]bool{}
+	for _, id := range ids {
+		seen[id[strings.Index(id, "@"):]+" "+strings.SplitN(id, "-", 2)[0]] = true
+	}
+	for _, addr := range []string{"@127.0.0.1", "@127.0.0.2"} {
+		for i := 1; i <= 20; i++ {
+			if !seen[fmt.Sprintf("%s %d", addr, i)] {
+				t.Errorf("call %d%s not stored", i, addr)
+			}
+		}
+	}
+	if len(ids) != 40 {
+		t.Errorf("got %d completed calls, want 40", len(ids))
+	}
+	m := regexp.MustCompile(`(\d+) packets, (\d+) SIP messages, (\d+) dialogs .*; (\d+) dropped by the kernel`).
+		FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no summary on stderr: %s", stderr)
+	}
+	if m[1] != "280" || m[2] != "280" || m[4] != "0" {
+		t.Errorf("summary %q: want 280 packets (each once), 280 SIP messages, 0 kernel drops", m[0])
+	}
+}
+
+// TestCaptureAny captures with -i any while SIPp calls over lo: each
+// packet is stored once (the loopback's sent copy is dropped in the
+// kernel), and -w writes raw IP, since any reads every kind of interface
+// from the network header on.
+func TestCaptureAny(t *testing.T) {
+	e := newLiveEnv(t, "anyc")
+	c, stderr := e.startCapture("-i", "any", "--db", "x.db", "-w", "any.pcap", "--stats")
+	e.sippCalls(20)
+	time.Sleep(300 * time.Millisecond)
+	e.stop(c, stderr)
+	if ids := e.storedCalls("x.db"); len(ids) != 20 {
+		t.Errorf("got %d completed calls, want 20\n%s", len(ids), stderr)
+	}
+	m := regexp.MustCompile(`(\d+) packets, (\d+) SIP messages`).FindStringSubmatch(stderr.String())
+	if m == nil || m[1] != "140" || m[2] != "140" {
+		t.Errorf("summary %q: want 140 packets, 140 SIP messages (each once)", stderr)
+	}
+	src, err := capture.Open([]string{filepath.Join(e.dir, "any.pcap")}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var f capture.Frame
+	n := 0
+	for src.Next(&f) == nil {
+		n++
+		if f.Link != capture.LinkRaw {
+			t.Fatalf("any.pcap frame %d: link type %d, want raw IP (%d)", n, f.Link, capture.LinkRaw)
+		}
+	}
+	if n != 140 {
+		t.Errorf("any.pcap: %d frames, want 140", n)
 	}
 }
 
@@ -367,6 +516,11 @@ func TestStatusLine(t *testing.T) {
 	want := "\r\033[K3s  140 packets  140 SIP messages  20 dialogs  2 in progress  1 kernel drops  db 5.0 MiB"
 	if b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
+	}
+	b.Reset()
+	l.draw(captureStatus{Elapsed: time.Second, Packets: 9, Queued: 64 << 20})
+	if want := "\r\033[K1s  9 packets  0 SIP messages  0 dialogs  0 in progress  0 kernel drops  queue 64.0 MiB"; b.String() != want {
+		t.Errorf("behind: got %q, want %q", b.String(), want)
 	}
 	l.clear()
 	if !strings.HasSuffix(b.String(), "\r\033[K") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sipscope/sipscope/capture"
+	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/render"
 	"github.com/sipscope/sipscope/store"
 )
@@ -76,32 +78,13 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 	if opts.out == "" {
 		return usagef("export needs -o OUT (a file, or - for standard output)")
 	}
-	if opts.format == "" {
-		ext := strings.TrimPrefix(filepath.Ext(opts.out), ".")
-		opts.format = strings.ToLower(ext)
-		switch opts.format {
-		case "htm":
-			opts.format = "html"
-		case "puml":
-			opts.format = "plantuml"
-		case "mmd":
-			opts.format = "mermaid"
-		}
-		if !slices.Contains(exportFormats, opts.format) {
-			if ext == "" {
-				if fi, err := os.Stat(opts.out); err == nil && fi.IsDir() {
-					return fmt.Errorf("-o %s is a folder: name a file in it, e.g. -o %s", opts.out, filepath.Join(opts.out, "call.html"))
-				}
-				return usagef("-o %s has no extension to take the format from: add one (e.g. .html) or use --format %s", opts.out, strings.Join(exportFormats, "|"))
-			}
-			return usagef("unknown format %q from the extension of -o %s; use --format %s", ext, opts.out, strings.Join(exportFormats, "|"))
-		}
+	format, err := exportFormat(opts.format, opts.out)
+	if err != nil {
+		return err
 	}
-	if !slices.Contains(exportFormats, opts.format) {
-		return usagef("unknown --format %q: want one of %s", opts.format, strings.Join(exportFormats, ", "))
-	}
+	opts.format = format
 	if opts.format == "wav" {
-		return runExportWAV(ctx, opts, io) // export_wav.go
+		return runExportWAV(ctx, opts, io) // export_media.go
 	}
 	byCall := len(opts.ladder.calls) > 0
 	if byCall && opts.filter.active() {
@@ -155,14 +138,59 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 		if len(groups) == 0 {
 			return fmt.Errorf("no dialogs match the filters: nothing to export")
 		}
-		if len(groups) > 1 {
-			switch opts.format {
-			case "svg", "mermaid", "plantuml":
-				return usagef("--format %s draws one ladder but %d dialogs match: use --call, narrow the filters, or --format html", opts.format, len(groups))
-			}
+		if err := checkOneLadder(opts.format, len(groups)); err != nil {
+			return err
 		}
 	}
+	return exportFile(ctx, st, opts, groups, io)
+}
 
+// exportFormat is the export format: the one given, else the one the
+// extension of out names (.htm, .puml, .mmd and .pcapng too). The UI's save
+// prompt takes its format from here as well.
+func exportFormat(format, out string) (string, error) {
+	if format == "" {
+		ext := strings.TrimPrefix(filepath.Ext(out), ".")
+		format = strings.ToLower(ext)
+		switch format {
+		case "htm":
+			format = "html"
+		case "puml":
+			format = "plantuml"
+		case "mmd":
+			format = "mermaid"
+		}
+		if !slices.Contains(exportFormats, format) {
+			if ext == "" {
+				if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+					return "", fmt.Errorf("-o %s is a folder: name a file in it, e.g. -o %s", out, filepath.Join(out, "call.html"))
+				}
+				return "", usagef("-o %s has no extension to take the format from: add one (e.g. .html) or use --format %s", out, strings.Join(exportFormats, "|"))
+			}
+			return "", usagef("unknown format %q from the extension of -o %s; use --format %s", ext, out, strings.Join(exportFormats, "|"))
+		}
+	}
+	if !slices.Contains(exportFormats, format) {
+		return "", usagef("unknown --format %q: want one of %s", format, strings.Join(exportFormats, ", "))
+	}
+	return format, nil
+}
+
+// checkOneLadder refuses n ladders in a format that draws one.
+func checkOneLadder(format string, n int) error {
+	if n > 1 {
+		switch format {
+		case "svg", "mermaid", "plantuml":
+			return usagef("--format %s draws one ladder but %d dialogs match: use --call, narrow the filters, or --format html", format, n)
+		}
+	}
+	return nil
+}
+
+// exportFile writes groups (one ladder each) to opts.out in opts.format:
+// a file is replaced only once it is whole. Used by export and by the UI's
+// save prompt.
+func exportFile(ctx context.Context, st *store.Store, opts *exportOptions, groups [][]string, io *streams) error {
 	w, finish, err := openOutput(opts.out, io)
 	if err != nil {
 		return err
@@ -197,14 +225,22 @@ func writeExport(ctx context.Context, w, errOut io.Writer, st *store.Store, opts
 	}
 	switch opts.format {
 	case "html":
+		if err := addTimelines(ctx, opts.source, ladders); err != nil { // export_media.go
+			return err
+		}
+		// Each call's findings above its ladder, as flow draws them.
+		hopts := render.HTMLOptions{Findings: map[string][]correlate.Finding{}}
+		for _, l := range ladders {
+			maps.Copy(hopts.Findings, ladderFindings(l))
+		}
 		if len(ladders) == 1 && len(opts.ladder.calls) > 0 {
-			return render.HTML(w, ladders[0], render.HTMLOptions{})
+			return render.HTML(w, ladders[0], hopts)
 		}
 		pages := make([]render.CallPage, len(ladders))
 		for i, l := range ladders {
 			pages[i] = render.CallPage{Ladder: l}
 		}
-		return render.HTMLMulti(w, pages, render.HTMLOptions{})
+		return render.HTMLMulti(w, pages, hopts)
 	case "svg":
 		return render.SVG(w, ladders[0])
 	case "mermaid":

@@ -52,7 +52,11 @@ func (o *ladderOptions) ladder(ctx context.Context, st *store.Store, ids []strin
 	if err != nil {
 		return nil, err
 	}
-	return render.Layout(dialogs, msgs, render.LayoutOptions{MergePorts: o.mergePorts, Aliases: aliases, HideDuplicates: o.noDups}), nil
+	streams, err := st.Streams(ctx, all) // the RTP bands below the messages
+	if err != nil {
+		return nil, err
+	}
+	return render.Layout(dialogs, msgs, render.LayoutOptions{MergePorts: o.mergePorts, Aliases: aliases, HideDuplicates: o.noDups, Streams: streams}), nil
 }
 
 // keepCalls is an importer filter that stores only the dialogs named (and,

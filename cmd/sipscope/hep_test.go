@@ -78,6 +78,21 @@ func freePort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
+// waitBoundUDP waits until something listens on 127.0.0.1:port (binding it
+// ourselves fails), so that nothing is sent before a listener is up.
+func waitBoundUDP(t *testing.T, port int) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return
+		}
+		c.Close()
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on udp 127.0.0.1:%d after 5 s", port)
+}
+
 // TestHEPFromSngrep has sngrep (not written here) replay captures as HEP
 // to our --hep-listen listener, and checks every SIP message arrives with
 // its original addresses, time and bytes.

@@ -361,26 +361,20 @@ func callMediaFields(streams []correlate.Stream) ([]callMedia, *float64) {
 	return out, worst
 }
 
-// callRecord is a line of `calls --format jsonl`: the dialog's Record and
-// its media (issue 11).
-type callRecord struct {
-	correlate.Record
-	Media []callMedia `json:"media"`
-	MOS   *float64    `json:"mos"`
-}
-
+// callWithMedia is a line of `calls --format jsonl`: the dialog's Record,
+// its findings and its media (issue 11).
 func callWithMedia(d *correlate.Dialog, streams []correlate.Stream) callRecord {
-	r := callRecord{Record: d.Record()}
+	r := newCallRecord(d)
 	r.Media, r.MOS = callMediaFields(streams)
 	return r
 }
 
-// mediaCSV is the streams and mos columns of `calls --format csv`.
-func mediaCSV(streams []correlate.Stream) []string {
+// mosCSV is the mos column of `calls --format csv`.
+func mosCSV(streams []correlate.Stream) string {
 	_, mos := callMediaFields(streams)
 	m := ""
 	if mos != nil {
 		m = strconv.FormatFloat(*mos, 'f', -1, 64)
 	}
-	return []string{strconv.Itoa(len(streams)), m}
+	return m
 }

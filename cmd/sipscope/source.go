@@ -27,6 +27,9 @@ type sourceOptions struct {
 	db    string
 	links linkOptions
 	quiet bool
+	// diagnose runs the rules of `diagnose` on capture files' dialogs as
+	// they are stored (Dialog.Diagnosis, for calls' findings fields).
+	diagnose bool
 	// decoded is what reading the capture files found (set by
 	// openSource), to explain an empty result.
 	decoded decode.Stats
@@ -115,6 +118,7 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		correlate: o.links.summaries(mode == dialogsOnly),
 		keep:      keep,
 		noMedia:   o.noMedia,
+		diagnose:  o.diagnose,
 	}
 	res, err := imp.run(ctx)
 	if err != nil {
@@ -190,6 +194,12 @@ type importer struct {
 	// keep, when set, sees each dialog before the store does and may drop
 	// it by returning false.
 	keep func(d *correlate.Dialog, msgs []*correlate.Message) bool
+	// diagnose runs the rules of `diagnose` on each dialog at hand-off,
+	// while its messages are whole, and stores what they found
+	// (Dialog.Diagnosis: the findings and worst fields of `calls`). The
+	// correlator then keeps full copies of the messages, even when
+	// correlate.Summaries is set (only for the dialogs' lifetime).
+	diagnose bool
 	// progress, when set, is told now and then how far the import has come
 	// (bytes read of total, messages and dialogs stored): the TUI's feed.
 	progress func(done, total, msgs, dialogs int64)
@@ -242,9 +252,11 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	defer cancel(nil)
 	// Two stages on two cores: this goroutine decodes and correlates, the
 	// store writes finished dialogs in another (see asyncSink).
-	async := newAsyncSink(sink, cancel)
+	var async *asyncSink
 	if imp.live {
-		async.live, async.flush = true, w.Flush
+		async = newLiveSink(sink, cancel, w.Flush)
+	} else {
+		async = newAsyncSink(sink, cancel)
 	}
 	if imp.keep == nil && !imp.correlate.Summaries {
 		// The rows' values are made on this goroutine, which has time to
@@ -254,15 +266,29 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	// The correlator reads each message as the decoder hands it and keeps
 	// a copy that owns its memory (none with Summaries).
 	copts := imp.correlate
-	if async.encoder != nil {
+	wire := async.encoder != nil // the store reads the wire fields only
+	pool := &msgPool{}
+	if imp.diagnose {
+		copts.Summaries = false
+		if async.encoder == nil && imp.keep == nil {
+			// A store without messages (calls): handoff parses the
+			// wire copies again on the writer's goroutine, and keeps
+			// an earlier part's messages a while for its continuation
+			// (then gives them back to the pool).
+			async.diagnose, async.retains, wire = newHandoff(pool.put).dialog, true, true
+		} else {
+			// The rules read the parsed headers (Via, SDP...).
+			async.diagnose, wire = diagnoseDialog, false
+		}
+	}
+	if wire {
 		// The store reads a kept message's bytes, frames, addresses and
 		// start line only: a copy without the parsed headers, in a struct
 		// the writer is done with when there is one.
-		pool := &msgPool{}
 		async.pool = pool
 		copts.Keep = func(m *decode.Message) *decode.Message { return m.CloneWire(pool.get()) }
 	} else {
-		// keep sees whole messages.
+		// keep (and the rules) see whole messages.
 		copts.Keep = (*decode.Message).Clone
 	}
 	corr := correlate.New(copts, async)
@@ -344,6 +370,13 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		return res, err
 	}
 	res.media = media.Stats()
+	if imp.diagnose {
+		// Dialogs merged from several parts were left undiagnosed by
+		// the Writer: their rules run now on all their stored messages.
+		if err := rediagnose(ctx, imp.store); err != nil {
+			return res, err
+		}
+	}
 	res.correlate = corr.Stats()
 	res.writer = w.Stats()
 	if !imp.quiet {
@@ -369,11 +402,18 @@ type asyncSink struct {
 	// sending goroutine, and write stores them instead of sink.
 	encoder *store.Encoder
 	write   func(d *correlate.Dialog, msgs []*correlate.Message, enc *store.Encoded) error
+	// diagnose, when set, sees each dialog and its messages before they
+	// are stored and sets Dialog.Diagnosis: on the sending goroutine when
+	// there is an encoder (it encodes the dialog row), else on the
+	// writer's, where it may keep the messages (retains: pool does not get
+	// them back).
+	diagnose func(d *correlate.Dialog, msgs []*correlate.Message)
+	retains  bool
 	// pool, when set, gets the messages of each dialog once stored.
 	pool *msgPool
-	// live sends every dialog at once; flush, when set, is called when
-	// the writer has nothing queued (it commits).
-	live   bool
+	// liveq, when set (a live capture), replaces ch and batch: see
+	// capture_sink.go. flush commits.
+	liveq  *liveQueue
 	flush  func() error
 	cancel context.CancelCauseFunc
 	ch     chan []asyncItem
@@ -410,34 +450,42 @@ func (s *asyncSink) loop() {
 			continue // drain
 		}
 		for _, it := range b {
-			var err error
-			if s.write != nil {
-				err = s.write(it.d, it.msgs, it.enc)
-			} else {
-				err = s.sink.Dialog(it.d, it.msgs)
-			}
-			if err != nil {
-				s.err = err
-				s.failed.Store(true)
-				s.cancel(err)
+			if err := s.write1(it); err != nil {
+				s.fail(err)
 				break
 			}
-			s.dialogs.Add(1)
-			s.messages.Add(int64(len(it.msgs)))
 		}
-		if s.pool != nil {
+		if s.pool != nil && !s.retains {
 			for _, it := range b {
 				s.pool.put(it.msgs)
 			}
 		}
-		if s.flush != nil && s.err == nil && len(s.ch) == 0 {
-			if err := s.flush(); err != nil {
-				s.err = err
-				s.failed.Store(true)
-				s.cancel(err)
-			}
-		}
 	}
+}
+
+// write1 stores one dialog (on the writer goroutine).
+func (s *asyncSink) write1(it asyncItem) error {
+	var err error
+	if s.diagnose != nil && s.encoder == nil {
+		s.diagnose(it.d, it.msgs)
+	}
+	if s.write != nil {
+		err = s.write(it.d, it.msgs, it.enc)
+	} else {
+		err = s.sink.Dialog(it.d, it.msgs)
+	}
+	if err == nil {
+		s.dialogs.Add(1)
+		s.messages.Add(int64(len(it.msgs)))
+	}
+	return err
+}
+
+// fail records the writer's first error and cancels the pipeline.
+func (s *asyncSink) fail(err error) {
+	s.err = err
+	s.failed.Store(true)
+	s.cancel(err)
 }
 
 // msgPool hands the kept copies of messages (decode.Message.CloneWire)
@@ -492,10 +540,17 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 	}
 	var enc *store.Encoded
 	if s.encoder != nil {
+		if s.diagnose != nil {
+			s.diagnose(d, msgs)
+		}
 		enc = s.encoder.Encode(d, msgs)
 	}
+	if s.liveq != nil {
+		s.liveDialog(asyncItem{d, msgs, enc})
+		return nil
+	}
 	s.batch = append(s.batch, asyncItem{d, msgs, enc})
-	if len(s.batch) >= asyncBatch || s.live {
+	if len(s.batch) >= asyncBatch {
 		s.ch <- s.batch
 		s.batch = make([]asyncItem, 0, asyncBatch)
 	}
@@ -505,6 +560,10 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 // close sends what is queued, waits for the writer to finish and returns
 // its first error.
 func (s *asyncSink) close() error {
+	if !s.closed && s.liveq != nil {
+		s.closed = true
+		s.liveClose()
+	}
 	if !s.closed {
 		s.closed = true
 		if len(s.batch) > 0 {

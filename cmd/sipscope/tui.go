@@ -24,6 +24,8 @@ type tuiOptions struct {
 	// live, with -i or --hep-listen, captures live instead of reading
 	// files: the same runCapture as `sipscope capture`.
 	live captureOptions
+	// columns are the call list's columns (--columns).
+	columns string
 }
 
 func newTUICmd(io *streams) *cobra.Command {
@@ -36,6 +38,15 @@ the capture loads; Enter shows the selected dialog's ladder (the same one
 "sipscope flow" prints) with the raw text of the selected message below it;
 Enter again shows the whole message. / searches (Call-ID, users, any header),
 f opens the filter line, h lists every key, q goes back and quits.
+Space marks dialogs, x shows the marked ones (or one call and its linked
+legs) in one ladder, s saves the current, marked or filtered dialogs in any
+format of "sipscope export" (the file name's extension picks it).
+
+--columns chooses the call list's columns: the fields
+  start date kind state final status from to src dst transport msgs retrans
+  pdd answer duration ua callid
+and any SIP header name (read from the dialog's first request); c changes
+them in the UI, o sorts by the next column, O reverses.
 
 The filter line speaks the same language everywhere:
   state=busy,rejected from~alice status>=400 kind=call sort=-duration
@@ -45,6 +56,7 @@ NO_COLOR turns colours off.`,
 		Example: `  sipscope tui trace.pcap
   sipscope trace.pcap
   sipscope tui --db week.db
+  sipscope tui --columns start,state,final,from,to,pdd,duration,User-Agent,X-Account trace.pcap
   tcpdump -i any -w - port 5060 | sipscope tui -`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.source.files = args
@@ -54,6 +66,7 @@ NO_COLOR turns colours off.`,
 	addSourceFlags(cmd, &opts.source)
 	// -i and --hep-listen: a live capture instead of files.
 	addLiveFlags(cmd.Flags(), &opts.live)
+	cmd.Flags().StringVar(&opts.columns, "columns", tui.DefaultColumns, "call list `COLUMNS`, comma-separated: fields (start, state, final, pdd, duration, msgs, retrans...) or SIP header names")
 	return cmd
 }
 
@@ -96,6 +109,13 @@ func fileFeed(o *sourceOptions, in io.Reader) tuiFeed {
 
 func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 	o := &opts.source
+	if opts.columns == "" { // `sipscope FILE` has no flags
+		opts.columns = tui.DefaultColumns
+	}
+	columns, err := tui.ParseColumns(opts.columns)
+	if err != nil {
+		return usagef("--columns: %v", err)
+	}
 	var st *store.Store
 	var feed tuiFeed
 	live := len(opts.live.ifaces) > 0 || len(opts.live.hep.listen) > 0
@@ -112,6 +132,11 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 			return err
 		}
 		defer st.Close()
+		// The list pages through the store while it fills: keep the
+		// sort indexes a scratch store leaves out.
+		if err := st.AddPageIndexes(ctx); err != nil {
+			return err
+		}
 		feed = captureFeed(&opts.live)
 		o.files = append(o.files, "live: "+strings.Join(append(slices.Clone(opts.live.ifaces), opts.live.hep.listen...), ","))
 	case o.db != "" && len(o.files) > 0:
@@ -139,13 +164,20 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 			return err
 		}
 		defer st.Close()
+		// The list pages through the store while it fills: keep the
+		// sort indexes a scratch store leaves out.
+		if err := st.AddPageIndexes(ctx); err != nil {
+			return err
+		}
 		feed = fileFeed(o, ios.In)
 	}
 	title := o.db
 	if title == "" {
 		title = strings.Join(o.files, " ")
 	}
-	app := tui.New(&storeSource{st: st}, tui.Options{NoColor: os.Getenv("NO_COLOR") != "", Title: title})
+	src := &storeSource{st: st}
+	app := tui.New(src, tui.Options{NoColor: os.Getenv("NO_COLOR") != "", Title: title,
+		Columns: columns, Save: src.save, SaveFormats: exportFormats})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -172,7 +204,7 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 	} else {
 		app.Progress(tui.Progress{Finished: true})
 	}
-	err := app.RunTerminal(ctx)
+	err = app.RunTerminal(ctx)
 	cancel()
 	wg.Wait() // the importer's Writer is closed before the store is
 	return err
@@ -188,7 +220,9 @@ func (s *storeSource) filter(q tui.Query) (store.Filter, error) {
 	if err != nil {
 		return f, err
 	}
-	if q.Sort != "" && f.Sort == "" {
+	if q.Sort != "" {
+		// o and O in the UI: the order chosen last (the UI drops it when
+		// a filter brings its own sort=).
 		f.Sort = q.Sort
 	}
 	if q.Search != "" {
@@ -218,4 +252,63 @@ func (s *storeSource) Dialogs(ctx context.Context, q tui.Query, offset, limit in
 
 func (s *storeSource) Messages(ctx context.Context, callIDs []string) ([]*correlate.Message, error) {
 	return s.st.Messages(ctx, callIDs)
+}
+
+func (s *storeSource) Tally(ctx context.Context, q tui.Query) (tui.Tally, error) {
+	f, err := s.filter(q)
+	if err != nil {
+		return tui.Tally{}, err
+	}
+	t, err := s.st.Tally(ctx, f)
+	return tui.Tally{Dialogs: t.Dialogs, Messages: t.Messages, States: t.States, Kinds: t.Kinds,
+		Methods: t.Methods, Statuses: t.Statuses}, err
+}
+
+// save is the UI's save prompt: `sipscope export`'s code (format from
+// the extension, the same writers, a file replaced only once whole), for
+// the dialogs the UI names or, without groups, every dialog its query
+// selects.
+func (s *storeSource) save(ctx context.Context, r tui.SaveRequest) (int, string, error) {
+	if r.Path == "-" {
+		return 0, "", errors.New("name a file: the UI owns the terminal")
+	}
+	format, err := exportFormat("", r.Path)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: the extension names the format: .%s", r.Path, strings.Join(exportFormats, " ."))
+	}
+	groups := r.Groups
+	if groups == nil {
+		f, err := s.filter(r.Query)
+		if err != nil {
+			return 0, "", err
+		}
+		for d, err := range s.st.Dialogs(ctx, f) {
+			if err != nil {
+				return 0, "", err
+			}
+			groups = append(groups, []string{d.CallID})
+		}
+	}
+	if len(groups) == 0 {
+		return 0, "", errors.New("no dialogs to save")
+	}
+	if n := len(groups); n > 1 {
+		switch format {
+		case "svg", "mermaid", "plantuml":
+			return 0, "", fmt.Errorf("%s draws one ladder but %d dialogs are chosen: save one (Tab: current) or use .html", format, n)
+		}
+	}
+	if err := checkOutput(r.Path); err != nil {
+		return 0, "", err
+	}
+	opts := &exportOptions{format: format, out: r.Path}
+	if r.Groups != nil && len(groups) == 1 {
+		opts.ladder.calls = groups[0] // one ladder: a single-call page
+	}
+	n := 0
+	for _, g := range groups {
+		n += len(g)
+	}
+	quiet := &streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
+	return n, format, exportFile(ctx, s.st, opts, groups, quiet)
 }

@@ -111,6 +111,55 @@ func TestTUIInTmux(t *testing.T) {
 	}
 	s.send("f", "C-u", "state=happy", "Enter")
 	s.waitFor(`unknown state "happy"`)
+
+	// Extended flow: Space marks the busy and cancelled calls, x draws
+	// both in one ladder; s saves it as HTML.
+	s.send("F5")
+	s.waitFor("3 dialogs")
+	s.send("Space", "Space")
+	s.waitFor("2 marked", "*1", "*2")
+	s.send("x")
+	s.waitFor("Call flow 2 dialogs", "[1]", "[2]", "486 Busy Here", "487 Request")
+	html := filepath.Join(dir, "flow.html")
+	s.send("s")
+	s.waitFor("save current (2)", "1-8570_127.0.0.1.html")
+	s.send("C-u", html, "Enter")
+	s.waitFor("saved 2 dialogs to", "(html)")
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<html", "1-8570@127.0.0.1", "1-8806@127.0.0.1", "486 Busy Here", "487 Request Terminated"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("%s lacks %q", html, want)
+		}
+	}
+	// From the list, the marked dialogs as a pcap: read back, it holds
+	// the two calls and nothing else.
+	s.send("q")
+	s.waitFor("2 marked")
+	pcap := filepath.Join(dir, "marked.pcap")
+	s.send("s")
+	s.waitFor("save selected (2)")
+	s.send("C-u", pcap, "Enter")
+	s.waitFor("saved 2 dialogs to", "(pcap)")
+	out, err := exec.Command(bin, "calls", pcap).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sipscope calls %s: %v\n%s", pcap, err, out)
+	}
+	if got := string(out); !strings.Contains(got, "1-8570@127.0.0.1") || !strings.Contains(got, "1-8806@127.0.0.1") || strings.Contains(got, "1-9523@127.0.0.1") {
+		t.Errorf("the saved pcap holds, read back:\n%s\nwant the busy and cancelled calls only", got)
+	}
+	// Stats and settings answer; F5 drops the marks.
+	s.send("S")
+	s.waitFor("Dialogs by state", "Requests by method", "INVITE")
+	s.send("q", "F8")
+	s.waitFor("Call list columns", "Flow time column")
+	s.send("q", "F5")
+	scr = s.waitFor("3 dialogs")
+	if strings.Contains(scr, "marked") {
+		t.Errorf("F5 left the marks:\n%s", scr)
+	}
 	s.send("h")
 	s.waitFor("sipscope terminal UI: keys")
 	s.send("q")

@@ -43,6 +43,22 @@
   arrows.forEach(function (a, i) {
     a.addEventListener("click", function () { select(i, false); });
   });
+  // A finding's evidence links (#arrow-N) select their arrow in place,
+  // as the ladder's own clicks do, rather than jumping to the fragment.
+  function arrowIndex(n) {
+    for (var i = 0; i < arrows.length; i++) if (arrows[i].getAttribute("data-msg") === n) return i;
+    return -1;
+  }
+  var evLinks = Array.prototype.slice.call(document.querySelectorAll(".findings a.ev"));
+  evLinks.forEach(function (e) {
+    e.addEventListener("click", function (ev) {
+      var i = arrowIndex(e.getAttribute("data-msg"));
+      if (i < 0) return;
+      ev.preventDefault();
+      select(i, "center");
+      if (history.replaceState) history.replaceState(null, "", "#arrow-" + e.getAttribute("data-msg"));
+    });
+  });
   document.addEventListener("keydown", function (e) {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     if (e.key === "ArrowDown" || e.key === "j") { select(cur < 0 ? 0 : cur + 1, true); e.preventDefault(); }
@@ -103,8 +119,24 @@
     var out = document.getElementById("selftest");
     out.textContent = "arrows=" + arrows.length + " clicked=" + ok + " keys=" + keys + " resources=" + res + " " +
       (ok === arrows.length && arrows.length > 0 && keys !== "fail" && res === 0 ? "ok" : "fail");
-    out.textContent += " " + layoutChecks();
+    out.textContent += " " + layoutChecks() + " " + findingChecks();
     out.hidden = false;
+  }
+  // findingChecks clicks every evidence link of the findings blocks and
+  // checks that it selected the arrow it names, whose message the panel
+  // then shows.
+  function findingChecks() {
+    if (evLinks.length === 0) return "findings=none";
+    var good = 0;
+    evLinks.forEach(function (e) {
+      e.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true }));
+      var a = cur >= 0 ? arrows[cur] : null;
+      var want = document.getElementById("raw-" + e.getAttribute("data-msg"));
+      var pre = panel.querySelector("pre.sipmsg");
+      if (a && a.getAttribute("data-msg") === e.getAttribute("data-msg") && a.classList.contains("sel") &&
+          want && pre && pre.textContent === want.textContent) good++;
+    });
+    return "findings=" + good + "/" + evLinks.length + (good === evLinks.length ? " ok" : " fail");
   }
   // layoutChecks measures what a reader sees (issue 15 item 16): the
   // highlight box of every arrow holds its label, line and time, centred;

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,14 @@ type Options struct {
 	NoColor bool
 	// Title names what is shown, e.g. the file name.
 	Title string
+	// Columns are the call list's columns (see ParseColumns); empty is
+	// DefaultColumns.
+	Columns []string
+	// Save writes dialogs to a file (F2/s); nil disables saving.
+	Save Saver
+	// SaveFormats are the formats Save knows, by file extension, in the
+	// order Ctrl-T cycles through them (e.g. html, pcap, txt ...).
+	SaveFormats []string
 }
 
 type screenID int
@@ -31,6 +40,9 @@ const (
 	screenFlow
 	screenMessage
 	screenHelp
+	screenDiff
+	screenStats
+	screenSettings
 )
 
 // input says what the bottom line is editing.
@@ -40,6 +52,8 @@ const (
 	inputNone input = iota
 	inputFilter
 	inputSearch
+	inputSave
+	inputColumns
 )
 
 // App is the terminal UI. Make it with New; Progress may be called from
@@ -56,34 +70,54 @@ type App struct {
 	results chan func() // query results, applied on the UI goroutine
 
 	// Owned by the goroutine running Run.
-	scr      tcell.Screen
-	ctx      context.Context
-	query    Query
-	gen      int // query generation; results of older ones are dropped
-	list     listModel
-	loading  bool // a list query is running
-	dirty    bool // another one is needed after it
-	recount  bool // the next list query counts again
-	flow     *flowView
-	flowCall string
-	msg      textView
-	help     textView
-	stack    []screenID
-	in       input
-	edit     lineEdit
-	status   string // last error or notice
-	shown    Progress
-	quit     bool
+	scr     tcell.Screen
+	ctx     context.Context
+	query   Query
+	gen     int // query generation; results of older ones are dropped
+	list    listModel
+	loading bool // a list query is running
+	// cancelQuery stops the running list query.
+	cancelQuery context.CancelFunc
+	dirty       bool // another one is needed after it
+	recount     bool // the next list query counts again
+	cols        []field
+	hdrs        map[string]map[string]string // header columns of the loaded rows
+	marks       selection
+	flow        *flowView
+	flowCall    string   // what the flow's title names
+	flowIDs     []string // the Call-IDs in the flow
+	flowOpts    flowOptions
+	preview     int  // preview pane lines (0: a third of the screen)
+	noPrev      bool // preview pane hidden
+	msg         textView
+	help        textView
+	diff        textView
+	stats       textView
+	settings    int // selected settings line
+	save        saveScope
+	stack       []screenID
+	in          input
+	edit        lineEdit
+	status      string // last error or notice
+	shown       Progress
+	quit        bool
 }
 
-// New makes a UI over src.
+// New makes a UI over src. Columns that do not parse (see ParseColumns)
+// fall back to DefaultColumns: check them with ParseColumns first.
 func New(src Source, opts Options) *App {
-	return &App{
+	a := &App{
 		src: src, opts: opts,
 		notify:  make(chan struct{}, 1),
 		results: make(chan func(), 16),
 		stack:   []screenID{screenList},
 	}
+	cols, err := parseColumns(strings.Join(opts.Columns, ","))
+	if err != nil || len(opts.Columns) == 0 {
+		cols, _ = parseColumns(DefaultColumns)
+	}
+	a.cols = cols
+	return a
 }
 
 // Progress records how far the feed has come and wakes the UI, which
@@ -174,8 +208,13 @@ func (a *App) fetch() {
 	a.recount = false
 	off, n := a.list.top, a.list.height
 	total := a.list.total
-	ctx := a.ctx
+	// A new query (setQuery) cancels this one: incremental search over a
+	// large store must not queue a scan per key typed.
+	ctx, cancel := context.WithCancel(a.ctx)
+	a.cancelQuery = cancel
+	cols := a.cols
 	go func() {
+		defer cancel()
 		var err error
 		defer func() {
 			if r := recover(); r != nil {
@@ -190,15 +229,26 @@ func (a *App) fetch() {
 		if err == nil {
 			rows, err = a.src.Dialogs(ctx, q, off, n)
 		}
+		var hdrs map[string]map[string]string
+		if names := headerNames(cols); err == nil && len(names) > 0 && len(rows) > 0 {
+			ids := make([]string, len(rows))
+			for i, d := range rows {
+				ids[i] = d.CallID
+			}
+			var msgs []*correlate.Message
+			if msgs, err = a.src.Messages(ctx, ids); err == nil {
+				hdrs = firstRequestHeaders(msgs, names)
+			}
+		}
 		select {
-		case a.results <- func() { a.listLoaded(gen, off, total, rows, err) }:
-		case <-ctx.Done():
+		case a.results <- func() { a.listLoaded(gen, off, total, rows, hdrs, err) }:
+		case <-a.ctx.Done():
 		}
 	}()
 }
 
 // listLoaded applies a list query's result on the UI goroutine.
-func (a *App) listLoaded(gen, off, total int, rows []*correlate.Dialog, err error) {
+func (a *App) listLoaded(gen, off, total int, rows []*correlate.Dialog, hdrs map[string]map[string]string, err error) {
 	a.loading = false
 	if gen == a.gen {
 		if err != nil {
@@ -206,6 +256,7 @@ func (a *App) listLoaded(gen, off, total int, rows []*correlate.Dialog, err erro
 		} else {
 			a.list.setTotal(total)
 			a.list.setRows(off, rows)
+			a.hdrs = hdrs
 		}
 	}
 	if a.dirty || gen != a.gen || !a.list.covered() {
@@ -215,11 +266,15 @@ func (a *App) listLoaded(gen, off, total int, rows []*correlate.Dialog, err erro
 
 // setQuery starts a new query from the top.
 func (a *App) setQuery(q Query) {
+	if a.cancelQuery != nil {
+		a.cancelQuery() // its result would be dropped: stop its scan
+	}
 	a.query = q
 	a.gen++
 	a.status = ""
 	a.list.reset()
-	a.list.total = 0
+	// The count stays until the new one comes: a key typed meanwhile
+	// (End right after o) moves within it, and the new count clamps it.
 	a.recount = true
 	a.fetch()
 }
@@ -258,8 +313,10 @@ func (a *App) handle(ev tcell.Event) {
 			a.listKey(ev)
 		case screenFlow:
 			a.flowKey(ev)
-		case screenMessage, screenHelp:
+		case screenMessage, screenHelp, screenDiff, screenStats:
 			a.textKey(ev)
+		case screenSettings:
+			a.settingsKey(ev)
 		}
 	case *tcell.EventMouse:
 		a.mouse(ev)
@@ -276,6 +333,10 @@ func (a *App) common(ev *tcell.EventKey) bool {
 			a.help = textView{lines: helpLines}
 			a.push(screenHelp)
 		}
+	case ev.Key() == tcell.KeyF8:
+		if a.top() != screenSettings {
+			a.push(screenSettings)
+		}
 	default:
 		return false
 	}
@@ -291,15 +352,29 @@ func (a *App) listKey(ev *tcell.EventKey) {
 		a.list.move(1)
 	case ev.Key() == tcell.KeyPgUp:
 		a.list.move(-a.list.height)
-	case ev.Key() == tcell.KeyPgDn || ev.Rune() == ' ':
+	case ev.Key() == tcell.KeyPgDn:
 		a.list.move(a.list.height)
 	case ev.Key() == tcell.KeyHome || ev.Rune() == 'g':
 		a.list.home()
 	case ev.Key() == tcell.KeyEnd || ev.Rune() == 'G':
 		a.list.end()
+	case ev.Rune() == ' ':
+		// sngrep's Space: mark the dialog (for an extended flow or a
+		// save) and move on, so that Space Space marks two in a row.
+		if d := a.list.selected(); d != nil {
+			a.marks.toggle(d)
+			a.list.move(1)
+		}
 	case ev.Key() == tcell.KeyEnter:
 		if d := a.list.selected(); d != nil {
-			a.openFlow(d)
+			a.openFlow([]*correlate.Dialog{d}, false)
+		}
+	case ev.Key() == tcell.KeyF4 || ev.Rune() == 'x':
+		switch {
+		case a.marks.len() > 0:
+			a.openFlow(a.marks.list(), false)
+		case a.list.selected() != nil:
+			a.openFlow([]*correlate.Dialog{a.list.selected()}, true)
 		}
 	case ev.Key() == tcell.KeyF7 || ev.Rune() == 'f':
 		a.in = inputFilter
@@ -308,9 +383,23 @@ func (a *App) listKey(ev *tcell.EventKey) {
 		a.in = inputSearch
 		a.edit.set(a.query.Search)
 	case ev.Key() == tcell.KeyF5:
+		a.marks.clear()
 		a.setQuery(Query{Sort: a.query.Sort})
+	case ev.Key() == tcell.KeyF2 || ev.Rune() == 's':
+		a.startSave()
+	case ev.Key() == tcell.KeyF6 || ev.Rune() == 'S':
+		a.openStats()
+	case ev.Rune() == 'c':
+		a.in = inputColumns
+		a.edit.set(columnKeys(a.cols))
 	case ev.Rune() == 'o':
-		a.cycleSort()
+		q := a.query
+		q.Sort = nextSort(a.cols, sortOf(q))
+		a.setQuery(q)
+	case ev.Rune() == 'O':
+		q := a.query
+		q.Sort = reverseSort(sortOf(q))
+		a.setQuery(q)
 	default:
 		a.common(ev)
 	}
@@ -319,38 +408,77 @@ func (a *App) listKey(ev *tcell.EventKey) {
 	}
 }
 
-// sortOrders are the orders 'o' cycles through.
-var sortOrders = []string{"", "-start", "-duration", "status", "-messages", "from", "to", "state"}
-
-func (a *App) cycleSort() {
-	i := 0
-	for j, s := range sortOrders {
-		if s == a.query.Sort {
-			i = j
+// filterSort is the value of a filter line's sort= term, "" when none.
+// Query.Sort (o, O) overrides it; a filter with one resets Query.Sort.
+func filterSort(filter string) string {
+	for _, t := range strings.Fields(filter) {
+		if len(t) > 5 && strings.EqualFold(t[:5], "sort=") {
+			return t[5:]
 		}
 	}
-	q := a.query
-	q.Sort = sortOrders[(i+1)%len(sortOrders)]
-	a.setQuery(q)
+	return ""
 }
 
-// editKey edits the filter or search line. Search applies on every key
-// (incremental); the filter applies on Enter, since half a term is an
-// error.
+// sortOf is the order the list is in: o's, else the filter's, else start.
+func sortOf(q Query) string {
+	switch {
+	case q.Sort != "":
+		return q.Sort
+	case filterSort(q.Filter) != "":
+		return filterSort(q.Filter)
+	}
+	return "start"
+}
+
+// reverseSort flips the direction of the first sort key.
+func reverseSort(s string) string {
+	if s == "" {
+		s = "start"
+	}
+	if r, ok := strings.CutPrefix(s, "-"); ok {
+		return r
+	}
+	return "-" + s
+}
+
+// editKey edits the bottom line. Search applies on every key
+// (incremental); the filter, columns and save prompt on Enter, since half
+// a term is an error.
 func (a *App) editKey(ev *tcell.EventKey) {
 	switch ev.Key() {
 	case tcell.KeyEscape:
 		a.in = inputNone
 		return
 	case tcell.KeyEnter:
-		q := a.query
-		if a.in == inputFilter {
-			q.Filter = a.edit.String()
-		} else {
-			q.Search = a.edit.String()
-		}
+		in := a.in
 		a.in = inputNone
-		a.setQuery(q)
+		switch in {
+		case inputSave:
+			a.runSave(a.edit.String())
+		case inputColumns:
+			a.setColumns(a.edit.String())
+		default:
+			q := a.query
+			if in == inputFilter {
+				q.Filter = a.edit.String()
+				if filterSort(q.Filter) != "" {
+					q.Sort = "" // the filter's sort= replaces o's
+				}
+			} else {
+				q.Search = a.edit.String()
+			}
+			a.setQuery(q)
+		}
+		return
+	case tcell.KeyTab:
+		if a.in == inputSave {
+			a.save.next()
+		}
+		return
+	case tcell.KeyCtrlT:
+		if a.in == inputSave {
+			a.edit.set(nextFormat(a.edit.String(), a.opts.SaveFormats))
+		}
 		return
 	case tcell.KeyBackspace, tcell.KeyBackspace2:
 		a.edit.backspace()
@@ -376,23 +504,88 @@ func (a *App) editKey(ev *tcell.EventKey) {
 	}
 }
 
-// openFlow loads a dialog's messages and shows its ladder.
-func (a *App) openFlow(d *correlate.Dialog) {
-	callID := d.CallID
-	a.status = "loading " + callID
-	ctx := a.ctx
+// setColumns applies a columns prompt; a bad list leaves the columns as
+// they were and says why.
+func (a *App) setColumns(s string) {
+	cols, err := parseColumns(s)
+	if err != nil {
+		a.status = err.Error()
+		return
+	}
+	a.cols = cols
+	a.list.rows, a.hdrs = nil, nil
+	a.fetch()
+}
+
+// startSave opens the save prompt: the marked dialogs when some are
+// marked, else the flow shown or the dialog under the cursor.
+func (a *App) startSave() {
+	if a.opts.Save == nil {
+		a.status = "saving is not available here"
+		return
+	}
+	a.save = saveScope{}
+	var cur []string
+	if a.top() == screenFlow || a.top() == screenMessage {
+		cur = a.flowIDs
+	} else if d := a.list.selected(); d != nil {
+		cur = []string{d.CallID}
+	}
+	a.save.have = [scopes]int{len(cur), a.marks.len(), a.list.total}
+	switch {
+	case a.top() == screenList && a.marks.len() > 0:
+		a.save.scope = scopeSelected
+	case len(cur) > 0:
+		a.save.scope = scopeCurrent
+	default:
+		a.save.scope = scopeFiltered
+	}
+	format := ""
+	if len(a.opts.SaveFormats) > 0 {
+		format = a.opts.SaveFormats[0]
+	}
+	name := saveName(nil, format)
+	if a.save.scope == scopeCurrent && len(cur) > 0 {
+		name = saveName(cur[:1], format)
+	}
+	a.in = inputSave
+	a.edit.set(name)
+}
+
+// runSave writes the chosen dialogs through opts.Save, off the UI
+// goroutine; the status line says what was written.
+func (a *App) runSave(path string) {
+	if strings.TrimSpace(path) == "" {
+		a.status = "save: no file name given"
+		return
+	}
+	r := SaveRequest{Path: path, Query: a.query}
+	switch a.save.scope {
+	case scopeCurrent:
+		if a.top() == screenFlow || a.top() == screenMessage {
+			r.Groups = [][]string{a.flowIDs}
+		} else if d := a.list.selected(); d != nil {
+			r.Groups = [][]string{{d.CallID}}
+		}
+	case scopeSelected:
+		for _, id := range a.marks.ids {
+			r.Groups = append(r.Groups, []string{id})
+		}
+	}
+	if a.save.scope != scopeFiltered && len(r.Groups) == 0 {
+		a.status = "save: no dialog to save"
+		return
+	}
+	a.status = "saving " + path + " ..."
+	ctx, save := a.ctx, a.opts.Save
 	go func() {
-		msgs, err := a.src.Messages(ctx, []string{callID})
+		n, format, err := save(ctx, r)
 		apply := func() {
 			if err != nil {
-				a.status = err.Error()
+				a.status = "save: " + err.Error()
 				return
 			}
-			a.status = ""
-			a.flow = newFlowView(render.Layout([]*correlate.Dialog{d}, msgs, render.LayoutOptions{}))
-			a.flowCall = callID
-			a.flow.selectArrow(0, a.flowHeight())
-			a.push(screenFlow)
+			a.status = fmt.Sprintf("saved %d dialogs to %s (%s)", n, path, format)
 		}
 		select {
 		case a.results <- apply:
@@ -401,15 +594,98 @@ func (a *App) openFlow(d *correlate.Dialog) {
 	}()
 }
 
+// openFlow loads dialogs' messages and shows them in one ladder; with
+// linked, the legs linked to them too (the extended flow of one call).
+func (a *App) openFlow(ds []*correlate.Dialog, linked bool) {
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.CallID
+	}
+	name := ids[0]
+	if len(ids) > 1 {
+		name = fmt.Sprintf("%d dialogs", len(ids))
+	}
+	a.status = "loading " + name
+	ctx := a.ctx
+	go func() {
+		all := slices.Clone(ds)
+		var err error
+		if linked {
+			for _, d := range ds {
+				for _, id := range d.Linked {
+					if slices.ContainsFunc(all, func(x *correlate.Dialog) bool { return x.CallID == id }) {
+						continue
+					}
+					var more []*correlate.Dialog
+					if more, err = a.src.Dialogs(ctx, Query{Filter: "call=" + id}, 0, 1); err != nil {
+						break
+					}
+					all = append(all, more...)
+				}
+			}
+		}
+		var msgs []*correlate.Message
+		var allIDs []string
+		for _, d := range all {
+			allIDs = append(allIDs, d.CallID)
+		}
+		if err == nil {
+			msgs, err = a.src.Messages(ctx, allIDs)
+		}
+		apply := func() {
+			if err != nil {
+				a.status = err.Error()
+				return
+			}
+			a.status = ""
+			if len(all) > 1 {
+				name = fmt.Sprintf("%d dialogs", len(all))
+			}
+			a.flow = newFlowView(render.Layout(all, msgs, render.LayoutOptions{}), a.flowOpts)
+			a.flowCall, a.flowIDs = name, allIDs
+			a.flow.selectArrow(0, a.flowHeight())
+			if a.top() != screenFlow {
+				a.push(screenFlow)
+			}
+		}
+		select {
+		case a.results <- apply:
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// redrawFlow lays the flow out again after a toggle, keeping the
+// selection and the marks.
+func (a *App) redrawFlow() {
+	if a.flow == nil {
+		return
+	}
+	old := a.flow
+	a.flow = newFlowView(old.ladder, a.flowOpts)
+	a.flow.marked = old.marked
+	a.flow.left = old.left
+	a.flow.selectArrow(old.sel, a.flowHeight())
+}
+
 // flowHeight is the ladder pane's height: above the preview pane.
 func (a *App) flowHeight() int {
 	_, h := a.scr.Size()
-	return max(h-2-a.previewHeight(), 1)
+	if a.noPrev {
+		return max(h-2, 1)
+	}
+	return max(h-3-a.previewHeight(), 1)
 }
 
+// previewHeight is the preview pane's lines below its rule: a quarter
+// of the screen unless resized, always leaving the ladder 3 lines.
 func (a *App) previewHeight() int {
 	_, h := a.scr.Size()
-	return max((h-2)/3, 3)
+	p := a.preview
+	if p <= 0 {
+		p = max((h-2)/4+1, 3)
+	}
+	return max(min(p, h-6), 1)
 }
 
 func (a *App) flowKey(ev *tcell.EventKey) {
@@ -423,7 +699,7 @@ func (a *App) flowKey(ev *tcell.EventKey) {
 		f.selectArrow(f.sel+1, h)
 	case ev.Key() == tcell.KeyPgUp:
 		f.selectArrow(f.sel-h/2, h)
-	case ev.Key() == tcell.KeyPgDn || ev.Rune() == ' ':
+	case ev.Key() == tcell.KeyPgDn:
 		f.selectArrow(f.sel+h/2, h)
 	case ev.Key() == tcell.KeyHome || ev.Rune() == 'g':
 		f.selectArrow(0, h)
@@ -436,15 +712,98 @@ func (a *App) flowKey(ev *tcell.EventKey) {
 	case ev.Key() == tcell.KeyEnter:
 		a.msg = textView{lines: messageLines(f.selectedMessage())}
 		a.push(screenMessage)
+	case ev.Rune() == ' ':
+		f.toggleMark()
+	case ev.Rune() == 'd' || ev.Rune() == 'D':
+		a.openDiff()
+	case ev.Rune() == 't':
+		a.flowOpts.time = (a.flowOpts.time + 1) % timeModes
+		a.redrawFlow()
+		a.status = "time column: " + a.flowOpts.time.String()
+	case ev.Rune() == 'e':
+		a.flowOpts.sdp = !a.flowOpts.sdp
+		a.redrawFlow()
+	case ev.Rune() == 'i':
+		a.flowOpts.noFindings = !a.flowOpts.noFindings
+		a.redrawFlow()
+	case ev.Rune() == 'p':
+		a.noPrev = !a.noPrev
+		f.selectArrow(f.sel, a.flowHeight())
+	case ev.Rune() == '+' || ev.Rune() == '=':
+		a.noPrev = false
+		a.preview = a.previewHeight() + 1
+		f.selectArrow(f.sel, a.flowHeight())
+	case ev.Rune() == '-':
+		a.noPrev = false
+		a.preview = max(a.previewHeight()-1, 1)
+		f.selectArrow(f.sel, a.flowHeight())
+	case ev.Key() == tcell.KeyF4 || ev.Rune() == 'x':
+		// The flow of one dialog: add its linked legs.
+		if c := f.ladder.Calls; len(c) == 1 && c[0].Dialog != nil {
+			if len(c[0].Dialog.Linked) == 0 {
+				a.status = "no linked legs for " + c[0].CallID
+			} else {
+				a.openFlow([]*correlate.Dialog{c[0].Dialog}, true)
+			}
+		}
+	case ev.Key() == tcell.KeyF2 || ev.Rune() == 's':
+		a.startSave()
 	default:
 		a.common(ev)
 	}
 }
 
+// openDiff shows the line diff of the two marked messages (or the marked
+// one and the selected one).
+func (a *App) openDiff() {
+	f := a.flow
+	i, j, ok := f.diffPair()
+	if !ok {
+		a.status = "diff: mark a message with Space, select another (or mark it too), then d"
+		return
+	}
+	lines := []string{
+		fmt.Sprintf("--- message %d: %s", i+1, f.ladder.Arrows[i].Label),
+		fmt.Sprintf("+++ message %d: %s", j+1, f.ladder.Arrows[j].Label),
+	}
+	for _, d := range diffLines(messageLines(f.message(i)), messageLines(f.message(j))) {
+		lines = append(lines, string(d.op)+" "+d.text)
+	}
+	a.diff = textView{lines: lines}
+	a.push(screenDiff)
+}
+
+// openStats counts what the query selects, off the UI goroutine.
+func (a *App) openStats() {
+	a.status = "counting ..."
+	ctx, q := a.ctx, a.query
+	go func() {
+		t, err := a.src.Tally(ctx, q)
+		apply := func() {
+			if err != nil {
+				a.status = "stats: " + err.Error()
+				return
+			}
+			a.status = ""
+			a.stats = textView{lines: tallyLines(t, q)}
+			a.push(screenStats)
+		}
+		select {
+		case a.results <- apply:
+		case <-ctx.Done():
+		}
+	}()
+}
+
 func (a *App) textKey(ev *tcell.EventKey) {
 	t := &a.msg
-	if a.top() == screenHelp {
+	switch a.top() {
+	case screenHelp:
 		t = &a.help
+	case screenDiff:
+		t = &a.diff
+	case screenStats:
+		t = &a.stats
 	}
 	_, h := a.scr.Size()
 	h -= 2
@@ -461,6 +820,64 @@ func (a *App) textKey(ev *tcell.EventKey) {
 		t.top = 0
 	case ev.Key() == tcell.KeyEnd || ev.Rune() == 'G':
 		t.scroll(len(t.lines), h)
+	case (ev.Key() == tcell.KeyF2 || ev.Rune() == 's') && a.top() == screenMessage:
+		a.startSave()
+	default:
+		a.common(ev)
+	}
+}
+
+// settingsItems are the lines of the settings screen (F8).
+func (a *App) settingsItems() []string {
+	prev := "hidden"
+	if !a.noPrev {
+		prev = strconv.Itoa(a.previewHeight()) + " lines"
+	}
+	onOff := func(b bool) string {
+		if b {
+			return "on"
+		}
+		return "off"
+	}
+	sort := sortOf(a.query)
+	return []string{
+		"Call list columns    " + columnKeys(a.cols),
+		"Sort                 " + sort,
+		"Flow time column     " + a.flowOpts.time.String(),
+		"Flow SDP detail      " + onOff(a.flowOpts.sdp),
+		"Flow findings        " + onOff(!a.flowOpts.noFindings),
+		"Flow preview pane    " + prev,
+	}
+}
+
+func (a *App) settingsKey(ev *tcell.EventKey) {
+	n := len(a.settingsItems())
+	switch {
+	case ev.Key() == tcell.KeyUp || ev.Rune() == 'k':
+		a.settings = max(a.settings-1, 0)
+	case ev.Key() == tcell.KeyDown || ev.Rune() == 'j':
+		a.settings = min(a.settings+1, n-1)
+	case ev.Key() == tcell.KeyEnter || ev.Rune() == ' ':
+		switch a.settings {
+		case 0:
+			a.in = inputColumns
+			a.edit.set(columnKeys(a.cols))
+		case 1:
+			q := a.query
+			q.Sort = nextSort(a.cols, sortOf(q))
+			a.setQuery(q)
+		case 2:
+			a.flowOpts.time = (a.flowOpts.time + 1) % timeModes
+		case 3:
+			a.flowOpts.sdp = !a.flowOpts.sdp
+		case 4:
+			a.flowOpts.noFindings = !a.flowOpts.noFindings
+		case 5:
+			a.noPrev = !a.noPrev
+		}
+		if a.settings >= 2 {
+			a.redrawFlow()
+		}
 	default:
 		a.common(ev)
 	}
@@ -497,6 +914,13 @@ func (a *App) mouse(ev *tcell.EventMouse) {
 				a.flow.selectArrow(i, h)
 			}
 		}
+	case screenMessage, screenHelp, screenDiff, screenStats:
+		switch {
+		case btn&tcell.WheelUp != 0:
+			a.handle(tcell.NewEventKey(tcell.KeyUp, 0, tcell.ModNone))
+		case btn&tcell.WheelDown != 0:
+			a.handle(tcell.NewEventKey(tcell.KeyDown, 0, tcell.ModNone))
+		}
 	}
 }
 
@@ -505,28 +929,55 @@ var helpLines = strings.Split(`sipscope terminal UI: keys
 Everywhere
   q, Esc          back; quit from the call list
   h, ?, F1        this help
+  F8              settings: columns, sort, flow toggles (Up/Down, Enter changes)
   Ctrl-C          quit
 
 Call list
-  Up/Down, j/k    move            PgUp/PgDn, Space   a page
+  Up/Down, j/k    move            PgUp/PgDn          a page
   Home/End, g/G   first/last      mouse wheel, click move, select
+  Space           mark/unmark the dialog (for x and s) and move down
   Enter           call flow of the selected dialog
+  x, F4           extended flow: the marked dialogs, or this one and its linked legs,
+                  in one ladder (one colour per Call-ID)
   /, F3           search (Call-ID, users, any header), as you type; Enter keeps it, Esc leaves it
   f, F7           filter line, applied on Enter, e.g.
                     state=busy,rejected from~alice status>=400 kind=call
                   keys: kind state status from to since until grep sort call
                   ops:  =  ~ (substring or glob)  >= > <= < (status)
-  o               next sort order (start, -start, -duration, status, ...)
-  F5              clear filter and search
+  o               sort by the next column (each ascending, then descending)
+  O               reverse the sort
+  c               columns: edit the list, e.g. start,state,final,from,to,pdd,User-Agent
+                  fields: start date kind state final status from to src dst transport
+                          msgs retrans pdd answer duration ua callid
+                  any other name: that SIP header of the dialog's first request
+  s, F2           save (export) to a file: see Save below
+  S, F6           stats: dialogs by state and kind, messages by method and status
+  F5              clear filter, search and marks
 
 Call flow
   Up/Down, j/k    previous/next message (highlighted; raw text below)
   Left/Right      scroll the ladder sideways
   PgUp/PgDn, Home/End
   Enter           the whole message
+  Space           mark the message for a diff (two at most)
+  d               diff: the two marked messages, or the marked one and the selected one
+  t               time column: time and delta, time, delta
+  e               SDP detail on the arrows (media, address:port, codecs, direction)
+  i               findings (sipscope diagnose) above the ladder: show/hide
+  p               preview pane: hide/show       +/-   preview pane larger/smaller
+  x, F4           add the linked legs (extended flow)
+  s, F2           save this flow
+  >>>             on an arrow: a retransmission
 
-Message
-  Up/Down, PgUp/PgDn, Home/End   scroll`, "\n")
+Message, diff, stats
+  Up/Down, PgUp/PgDn, Home/End   scroll        s, F2 (message) save its flow
+
+Save (s, F2)
+  The prompt proposes a file name; its extension is the format, as with
+  "sipscope export -o": html svg mermaid (.mmd) plantuml (.puml) txt pcap pcapng json.
+  Tab             which dialogs: current, selected (marked), filtered (every dialog listed)
+  Ctrl-T          next format (rewrites the extension)
+  Enter           save; Esc cancels`, "\n")
 
 // Styles.
 func (a *App) style(fg tcell.Color) tcell.Style {
@@ -591,64 +1042,18 @@ func (a *App) draw() {
 	case screenFlow:
 		a.drawFlow()
 	case screenMessage:
-		a.drawText(&a.msg, "Message ("+a.flowCall+")", true)
+		a.drawText(&a.msg, "Message ("+a.flowCall+")", textSIP)
 	case screenHelp:
-		a.drawText(&a.help, "Help", false)
+		a.drawText(&a.help, "Help", textPlain)
+	case screenDiff:
+		a.drawText(&a.diff, "Diff ("+a.flowCall+")", textDiff)
+	case screenStats:
+		a.drawText(&a.stats, "Stats", textPlain)
+	case screenSettings:
+		a.drawSettings()
 	}
 	a.drawStatus()
 	a.scr.Show()
-}
-
-// listColumns are the call list's columns: header and width; 0 widths
-// share what the fixed ones leave (see columnWidths).
-var listColumns = []struct {
-	name string
-	w    int
-}{
-	{"#", 6}, {"START", 13}, {"STATE", 12}, {"FINAL", 17}, {"FROM", 0}, {"TO", 0}, {"MSGS", 5}, {"CALL-ID", 0},
-}
-
-// columnWidths fits the columns to w cells: FROM and TO get a quarter each
-// of what the fixed columns leave (at least 8), the Call-ID the rest, so
-// that 80 columns still show a useful part of every field.
-func columnWidths(w int) []int {
-	fixed := 0
-	for _, c := range listColumns {
-		fixed += c.w
-	}
-	party := max((w-fixed)/4, 8)
-	ws := make([]int, len(listColumns))
-	used := 0
-	for i, c := range listColumns {
-		switch {
-		case c.w > 0:
-			ws[i] = c.w
-		case c.name == "CALL-ID":
-			ws[i] = max(w-used, 0)
-		default:
-			ws[i] = party
-		}
-		used += ws[i]
-	}
-	return ws
-}
-
-func listCells(i int, d *correlate.Dialog) []string {
-	final := ""
-	if d.FinalStatus > 0 {
-		final = strconv.Itoa(d.FinalStatus) + " " + d.FinalReason
-	}
-	party := func(n string) string { return n }
-	return []string{
-		strconv.Itoa(i + 1),
-		d.Start.UTC().Format("15:04:05.000"),
-		string(d.State),
-		final,
-		party(userOr(d.From.User, d.From.URI)),
-		party(userOr(d.To.User, d.To.URI)),
-		strconv.Itoa(d.Messages),
-		d.CallID,
-	}
 }
 
 func userOr(u, uri string) string {
@@ -662,6 +1067,9 @@ func (a *App) drawList() {
 	w, _ := a.scr.Size()
 	// The count and the query first: a long file name is what gets cut.
 	title := fmt.Sprintf(" sipscope  %d dialogs", a.list.total)
+	if n := a.marks.len(); n > 0 {
+		title += fmt.Sprintf("  %d marked", n)
+	}
 	if a.query.Filter != "" {
 		title += "  filter: " + a.query.Filter
 	}
@@ -675,13 +1083,12 @@ func (a *App) drawList() {
 		title += "  " + a.opts.Title
 	}
 	a.fill(a.put(0, 0, w, 0, title, styleBar), 0, w, styleBar)
+	ws := columnWidths(a.cols, w)
 	row := func(y int, cells []string, st tcell.Style) {
 		x := 0
-		ws := columnWidths(w)
-		for c := range listColumns {
+		for c, s := range cells {
 			cw := ws[c]
-			s := cells[c]
-			if len([]rune(s)) > cw-1 && c < len(listColumns)-1 {
+			if len([]rune(s)) > cw-1 && c < len(cells)-1 {
 				s = string([]rune(s)[:max(cw-2, 0)]) + "…"
 			}
 			a.put(x, y, cw, 0, s, st)
@@ -691,9 +1098,21 @@ func (a *App) drawList() {
 			}
 		}
 	}
-	hdr := make([]string, len(listColumns))
-	for i, c := range listColumns {
-		hdr[i] = c.name
+	sort := sortOf(a.query)
+	sortKey := strings.ToLower(strings.TrimLeft(strings.Split(sort, ",")[0], "+-"))
+	arrow := "^"
+	if strings.HasPrefix(sort, "-") {
+		arrow = "v"
+	}
+	hdr := []string{"#"}
+	sorted := false
+	for _, c := range a.cols {
+		t := c.title
+		if c.sort == sortKey && !sorted {
+			t += arrow
+			sorted = true
+		}
+		hdr = append(hdr, t)
 	}
 	row(1, hdr, tcell.StyleDefault.Bold(true))
 	off, n := a.list.window()
@@ -705,11 +1124,23 @@ func (a *App) drawList() {
 			continue
 		}
 		st := a.style(stateColor(d.State))
+		marked := a.marks.has(d.CallID)
+		if marked {
+			st = st.Bold(true)
+		}
 		if off+i == a.list.cursor {
-			st = styleSel
+			st = styleSel.Bold(marked)
 			a.fill(0, y, w, st)
 		}
-		row(y, listCells(off+i, d), st)
+		num := strconv.Itoa(off + i + 1)
+		if marked {
+			num = "*" + num
+		}
+		cells := []string{num}
+		for _, c := range a.cols {
+			cells = append(cells, cleanLine(cellText(c, d, a.hdrs)))
+		}
+		row(y, cells, st)
 	}
 	if a.list.total == 0 && !a.loading {
 		a.put(1, 3, w-1, 0, "no dialogs yet"+a.emptyHint(), tcell.StyleDefault)
@@ -724,10 +1155,10 @@ func (a *App) emptyHint() string {
 }
 
 func (a *App) drawFlow() {
-	w, _ := a.scr.Size()
+	w, sh := a.scr.Size()
 	f := a.flow
 	final := ""
-	if c := f.ladder.Calls; len(c) > 0 && c[0].Dialog != nil {
+	if c := f.ladder.Calls; len(c) == 1 && c[0].Dialog != nil {
 		d := c[0].Dialog
 		final = "  " + string(d.State)
 		if d.FinalStatus > 0 {
@@ -735,30 +1166,51 @@ func (a *App) drawFlow() {
 		}
 	}
 	title := fmt.Sprintf(" Call flow %s%s  message %d/%d", a.flowCall, final, f.sel+1, len(f.ladder.Arrows))
+	if len(f.marked) > 0 {
+		title += fmt.Sprintf("  %d marked", len(f.marked))
+	}
 	a.fill(a.put(0, 0, w, 0, title, styleBar), 0, w, styleBar)
 	h := a.flowHeight()
 	selY := f.arrowLine(f.sel)
 	for i := 0; i < h && f.top+i < len(f.lines); i++ {
 		y := f.top + i
 		st := tcell.StyleDefault
+		if y < len(f.findings) {
+			st = a.style(tcell.ColorYellow)
+		}
 		if ar := f.arrowAt(y); ar >= 0 {
-			st = a.style(callColors[f.ladder.Arrows[ar].Call%len(callColors)])
+			arw := f.ladder.Arrows[ar]
+			st = a.style(callColors[arw.Call%len(callColors)])
+			if arw.Retrans {
+				// A retransmission stands out (render draws it >>>).
+				st = a.style(tcell.ColorRed).Bold(true)
+			}
+			if slices.Contains(f.marked, ar) {
+				st = st.Underline(true)
+			}
 		}
 		if len(f.ladder.Arrows) > 0 && (y == selY || y == selY+1) {
 			st = styleSel
 		}
 		a.put(0, 1+i, w, f.left, f.lines[y], st)
 	}
+	if a.noPrev {
+		return
+	}
 	// Preview pane: the raw selected message.
 	py := 1 + h
-	a.fill(a.put(0, py, w, 0, "── message (Enter: whole) ", tcell.StyleDefault), py, w, tcell.StyleDefault)
-	for x := 26; x < w; x++ {
+	head := fmt.Sprintf("── message (Enter: whole, p: hide, +/-: size) ")
+	x := a.put(0, py, w, 0, head, tcell.StyleDefault)
+	for ; x < w; x++ {
 		a.scr.SetContent(x, py, '─', nil, tcell.StyleDefault)
 	}
 	lines := messageLines(f.selectedMessage())
-	_, sh := a.scr.Size()
+	body := false
 	for i := 0; py+1+i < sh-1 && i < len(lines); i++ {
-		a.drawMessageLine(py+1+i, w, lines[i], i == 0, false)
+		if lines[i] == "" {
+			body = true
+		}
+		a.drawMessageLine(py+1+i, w, lines[i], i == 0, body)
 	}
 }
 
@@ -781,12 +1233,21 @@ func (a *App) drawMessageLine(y, w int, s string, start, body bool) {
 	}
 }
 
-func (a *App) drawText(t *textView, title string, sip bool) {
+// textKind is how drawText colours lines.
+type textKind int
+
+const (
+	textPlain textKind = iota
+	textSIP            // a SIP message: start line, header names, body
+	textDiff           // a diff: "-" lines red, "+" lines green
+)
+
+func (a *App) drawText(t *textView, title string, kind textKind) {
 	w, h := a.scr.Size()
 	a.fill(a.put(0, 0, w, 0, " "+title, styleBar), 0, w, styleBar)
 	body := false
 	for i, l := range t.lines {
-		if sip && l == "" {
+		if kind == textSIP && l == "" {
 			body = true
 		}
 		y := 1 + i - t.top
@@ -796,11 +1257,36 @@ func (a *App) drawText(t *textView, title string, sip bool) {
 		if y >= h-1 {
 			break
 		}
-		if sip {
+		switch kind {
+		case textSIP:
 			a.drawMessageLine(y, w, l, i == 0, body)
-		} else {
+		case textDiff:
+			st := tcell.StyleDefault
+			switch {
+			case i < 2:
+				st = st.Bold(true)
+			case strings.HasPrefix(l, "-"):
+				st = a.style(tcell.ColorRed).Bold(a.opts.NoColor)
+			case strings.HasPrefix(l, "+"):
+				st = a.style(tcell.ColorGreen).Bold(a.opts.NoColor)
+			}
+			a.put(0, y, w, 0, l, st)
+		default:
 			a.put(0, y, w, 0, l, tcell.StyleDefault)
 		}
+	}
+}
+
+func (a *App) drawSettings() {
+	w, _ := a.scr.Size()
+	a.fill(a.put(0, 0, w, 0, " Settings (Up/Down choose, Enter change, q back)", styleBar), 0, w, styleBar)
+	for i, l := range a.settingsItems() {
+		st := tcell.StyleDefault
+		if i == a.settings {
+			st = styleSel
+			a.fill(0, 2+i, w, st)
+		}
+		a.put(1, 2+i, w-1, 0, l, st)
 	}
 }
 
@@ -808,9 +1294,16 @@ func (a *App) drawStatus() {
 	w, h := a.scr.Size()
 	y := h - 1
 	if a.in != inputNone {
-		p := "filter: "
-		if a.in == inputSearch {
+		var p string
+		switch a.in {
+		case inputFilter:
+			p = "filter: "
+		case inputSearch:
 			p = "search: "
+		case inputColumns:
+			p = "columns: "
+		case inputSave:
+			p = fmt.Sprintf("save %s (%d) [Tab: which, Ctrl-T: format] to: ", a.save.scope, a.save.have[a.save.scope])
 		}
 		x := a.put(0, y, w, 0, p, tcell.StyleDefault.Bold(true))
 		a.put(x, y, w-x, 0, a.edit.String(), tcell.StyleDefault)
@@ -836,11 +1329,12 @@ func (a *App) drawStatus() {
 		if el := time.Since(started).Seconds(); el > 0.5 {
 			s += fmt.Sprintf("  %s/s", bytesText(int64(float64(p.Done)/el)))
 		}
+	case a.top() == screenList:
+		s = "Enter flow  / search  f filter  o sort  Space mark  s save  h help  q quit"
+	case a.top() == screenFlow:
+		s = "Enter message  Space mark  d diff  t time  e SDP  p pane  h help  q back"
 	default:
-		s = "Enter flow  / search  f filter  o sort  h help  q quit"
-		if a.top() != screenList {
-			s = "Up/Down move  Left/Right scroll  Enter message  q back  h help"
-		}
+		s = "Up/Down scroll  q back  h help"
 	}
 	a.fill(a.put(0, y, w, 0, " "+s, styleBar), y, w, styleBar)
 }

@@ -2,38 +2,242 @@ package tui
 
 import (
 	"bytes"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 
+	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/render"
 )
+
+// timeMode is what the flow's time column shows.
+type timeMode int
+
+const (
+	timeBoth  timeMode = iota // time on the label line, delta below (as `flow`)
+	timeAbs                   // the time only
+	timeDelta                 // the delta only, on the label line
+	timeModes
+)
+
+func (m timeMode) String() string {
+	return [...]string{"time and delta", "time", "delta"}[m]
+}
+
+// flowOptions are the flow screen's toggles.
+type flowOptions struct {
+	time timeMode
+	// sdp adds each SDP's media (type, address:port, codecs, direction)
+	// to its arrow's label.
+	sdp bool
+	// noFindings leaves out the diagnose findings above the ladder.
+	noFindings bool
+}
 
 // flowView is the call flow screen: the ladder drawn by render.Text from
 // render.Layout (the one `sipscope flow` prints), a selected arrow, and a
 // viewport that scrolls both ways over it.
 type flowView struct {
-	ladder *render.Ladder
-	lines  []string // the ladder as text, one string per line
-	base   int      // line of the first arrow's label line
-	sel    int      // selected arrow
-	top    int      // first visible line
-	left   int      // first visible cell
-	width  int      // widest line, in cells
+	ladder   *render.Ladder
+	opts     flowOptions
+	findings []string // lines above the ladder
+	lines    []string // findings and ladder as text, one string per line
+	base     int      // line of the first arrow's label line
+	sel      int      // selected arrow
+	top      int      // first visible line
+	left     int      // first visible cell
+	width    int      // widest line, in cells
+	// marked are the arrows Space marked for a diff (at most two).
+	marked []int
 }
 
 // newFlowView draws l as text. render.Text writes its title, a blank
 // line and two header lines, then two lines per arrow (label, arrow) and
 // one closing line; without a width limit it adds no note, so the first
 // arrow is at len(lines)-2*len(arrows)-1.
-func newFlowView(l *render.Ladder) *flowView {
+func newFlowView(l *render.Ladder, o flowOptions) *flowView {
+	drawn := l
+	if o.sdp {
+		drawn = sdpLabels(l)
+	}
 	var buf bytes.Buffer
-	_ = render.Text(&buf, l, render.TextOptions{})
+	_ = render.Text(&buf, drawn, render.TextOptions{})
 	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-	v := &flowView{ladder: l, lines: lines}
-	v.base = max(len(lines)-2*len(l.Arrows)-1, 0)
-	for _, s := range lines {
+	v := &flowView{ladder: l, opts: o}
+	if !o.noFindings {
+		v.findings = findingLines(l)
+	}
+	v.lines = append(slices.Clone(v.findings), lines...)
+	v.base = max(len(v.lines)-2*len(l.Arrows)-1, 0)
+	v.retime()
+	for _, s := range v.lines {
 		v.width = max(v.width, len([]rune(s)))
 	}
 	return v
+}
+
+// gutter is the width of the ladder's time column, margin included, as
+// render.Text makes it: the time (with the date when the arrows span
+// days), " [N]" with several calls, two spaces.
+func gutter(l *render.Ladder) int {
+	g := len("15:04:05.000000") + 2
+	if len(l.Arrows) > 0 {
+		y1, m1, d1 := l.Arrows[0].Time.In(l.Zone).Date()
+		for _, a := range l.Arrows[1:] {
+			if y, m, d := a.Time.In(l.Zone).Date(); y != y1 || m != m1 || d != d1 {
+				g = len("2006-01-02 15:04:05.000000") + 2
+				break
+			}
+		}
+	}
+	if len(l.Calls) > 1 {
+		g += 4
+	}
+	return g
+}
+
+// retime rewrites the time column for v.opts.time: render.Text draws the
+// time on each label line and the delta on the arrow line below.
+func (v *flowView) retime() {
+	if v.opts.time == timeBoth || len(v.ladder.Arrows) == 0 {
+		return
+	}
+	g := gutter(v.ladder)
+	for i, a := range v.ladder.Arrows {
+		y := v.arrowLine(i)
+		if y+1 >= len(v.lines) || len(v.lines[y]) < g || len(v.lines[y+1]) < g {
+			return // not the layout expected: leave it as drawn
+		}
+		v.lines[y+1] = strings.Repeat(" ", g) + v.lines[y+1][g:]
+		if v.opts.time == timeDelta {
+			d := "+" + strconv.FormatFloat(a.Delta.Seconds(), 'f', 6, 64)
+			if len(v.ladder.Calls) > 1 {
+				d += " [" + strconv.Itoa(a.Call+1) + "]"
+			}
+			v.lines[y] = fmt.Sprintf("%*s  ", g-2, d) + v.lines[y][g:]
+		}
+	}
+}
+
+// sdpLabels is l with each SDP-carrying arrow labelled with its media:
+// "INVITE (SDP audio 10.0.0.1:4000 PCMU,PCMA sendrecv)" (RFC 4566 §5.7,
+// §5.14, §6: c=, m= and the direction attribute).
+func sdpLabels(l *render.Ladder) *render.Ladder {
+	c := *l
+	c.Arrows = slices.Clone(l.Arrows)
+	for i, a := range c.Arrows {
+		if !a.SDP || a.Msg < 0 || a.Msg >= len(l.Messages) || l.Messages[a.Msg].Message == nil || l.Messages[a.Msg].SDP == nil {
+			continue
+		}
+		sdp := l.Messages[a.Msg].SDP
+		var parts []string
+		for _, m := range sdp.Media {
+			p := m.Type + " " + net.JoinHostPort(m.Connection, strconv.Itoa(m.Port))
+			var codecs []string
+			for _, r := range m.RTPMap {
+				codecs = append(codecs, r.Encoding)
+			}
+			if len(codecs) == 0 {
+				codecs = m.Formats
+			}
+			if len(codecs) > 0 {
+				p += " " + strings.Join(codecs, ",")
+			}
+			if m.Direction != "" {
+				p += " " + m.Direction
+			}
+			parts = append(parts, p)
+		}
+		label, _, _ := strings.Cut(a.Label, " (SDP")
+		c.Arrows[i].Label = label + " (SDP " + strings.Join(parts, "; ") + ")"
+	}
+	return &c
+}
+
+// findingLines are the diagnose findings (correlate.Diagnose, default
+// thresholds: what `sipscope flow` prints above its ladder) of each call
+// of l, one line each with the evidence by message index; "[N]" names the
+// call in a ladder of several. One line per finding, no heading: on 24
+// lines the ladder still shows its first arrows.
+func findingLines(l *render.Ladder) []string {
+	byCall := map[string][]*correlate.Message{}
+	for _, m := range l.Messages {
+		byCall[m.CallID] = append(byCall[m.CallID], m)
+	}
+	var out []string
+	for i, c := range l.Calls {
+		if c.Dialog == nil {
+			continue
+		}
+		for _, f := range correlate.Diagnose(c.Dialog, byCall[c.CallID], correlate.DefaultDiagnoseOptions()) {
+			ev := make([]string, len(f.Evidence))
+			for i, e := range f.Evidence {
+				ev[i] = "#" + strconv.FormatInt(e, 10)
+			}
+			call := ""
+			if len(l.Calls) > 1 {
+				call = "[" + strconv.Itoa(i+1) + "] "
+			}
+			out = append(out, cleanLine(fmt.Sprintf("! %s%s %s: %s (%s)", call, f.Severity, f.Code, f.Summary, strings.Join(ev, " "))))
+		}
+	}
+	return out
+}
+
+// cleanLine shows control characters as '.', so nothing from the wire
+// (a crafted reason phrase) moves the terminal's cursor.
+func cleanLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' {
+			return ' '
+		}
+		if unicode.IsControl(r) {
+			return '.'
+		}
+		return r
+	}, s)
+}
+
+// toggleMark marks or unmarks the selected arrow for a diff; a third
+// mark replaces the older one.
+func (v *flowView) toggleMark() {
+	if i := slices.Index(v.marked, v.sel); i >= 0 {
+		v.marked = slices.Delete(v.marked, i, i+1)
+		return
+	}
+	v.marked = append(v.marked, v.sel)
+	if len(v.marked) > 2 {
+		v.marked = v.marked[1:]
+	}
+}
+
+// diffPair is the two messages to compare: the two marked, or the one
+// marked and the selected one; ok is false when there are not two.
+func (v *flowView) diffPair() (a, b int, ok bool) {
+	switch {
+	case len(v.marked) == 2:
+		a, b = v.marked[0], v.marked[1]
+	case len(v.marked) == 1 && v.marked[0] != v.sel:
+		a, b = v.marked[0], v.sel
+	default:
+		return 0, 0, false
+	}
+	return min(a, b), max(a, b), true
+}
+
+// message is the raw text of arrow i's message.
+func (v *flowView) message(i int) []byte {
+	if i < 0 || i >= len(v.ladder.Arrows) {
+		return nil
+	}
+	a := v.ladder.Arrows[i]
+	if a.Msg < 0 || a.Msg >= len(v.ladder.Messages) || v.ladder.Messages[a.Msg].Message == nil {
+		return nil
+	}
+	return v.ladder.Messages[a.Msg].Raw
 }
 
 // arrowLine is the label line of arrow i.
@@ -81,16 +285,7 @@ func (v *flowView) scrollX(d, w int) {
 }
 
 // selectedMessage is the raw text of the selected arrow's message.
-func (v *flowView) selectedMessage() []byte {
-	if len(v.ladder.Arrows) == 0 {
-		return nil
-	}
-	a := v.ladder.Arrows[v.sel]
-	if a.Msg < 0 || a.Msg >= len(v.ladder.Messages) || v.ladder.Messages[a.Msg].Message == nil {
-		return nil
-	}
-	return v.ladder.Messages[a.Msg].Raw
-}
+func (v *flowView) selectedMessage() []byte { return v.message(v.sel) }
 
 // messageLines splits a raw SIP message into display lines: CRLF or LF,
 // control characters shown as '.', so nothing from the wire moves the

@@ -67,17 +67,22 @@ type fakeSource struct {
 func (f *fakeSource) match(q Query) ([]*correlate.Dialog, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var state string
+	var state, call string
 	if q.Filter != "" {
 		s, ok := strings.CutPrefix(q.Filter, "state=")
-		if !ok {
+		c, isCall := strings.CutPrefix(q.Filter, "call=")
+		if !ok && !isCall {
 			return nil, errors.New("filter term " + q.Filter + ": unknown")
 		}
-		state = s
+		if ok {
+			state = s
+		} else {
+			call = c
+		}
 	}
 	var out []*correlate.Dialog
 	for _, d := range f.dialogs {
-		if state != "" && string(d.State) != state {
+		if state != "" && string(d.State) != state || call != "" && d.CallID != call {
 			continue
 		}
 		if q.Search != "" && !strings.Contains(strings.ToLower(d.CallID+" "+d.From.User+" "+d.To.User), strings.ToLower(q.Search)) {
@@ -106,6 +111,30 @@ func (f *fakeSource) Dialogs(_ context.Context, q Query, offset, limit int) ([]*
 		return nil, nil
 	}
 	return ds[offset:min(offset+limit, len(ds))], nil
+}
+
+// Tally counts states and kinds of the dialogs q selects and methods and
+// statuses of their messages.
+func (f *fakeSource) Tally(ctx context.Context, q Query) (Tally, error) {
+	ds, err := f.match(q)
+	if err != nil {
+		return Tally{}, err
+	}
+	t := Tally{Dialogs: int64(len(ds)), States: map[string]int64{}, Kinds: map[string]int64{}, Methods: map[string]int64{}, Statuses: map[int]int64{}}
+	for _, d := range ds {
+		t.States[string(d.State)]++
+		t.Kinds[string(d.Kind)]++
+		ms, _ := f.Messages(ctx, []string{d.CallID})
+		for _, m := range ms {
+			t.Messages++
+			if m.Request {
+				t.Methods[m.Method]++
+			} else {
+				t.Statuses[m.Status]++
+			}
+		}
+	}
+	return t, nil
 }
 
 func (f *fakeSource) Messages(_ context.Context, ids []string) ([]*correlate.Message, error) {
@@ -219,6 +248,37 @@ func (s *sim) waitFor(want string) []string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// waitGone waits until no line of the screen contains gone.
+func (s *sim) waitGone(gone string) {
+	s.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		lines := s.text()
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, gone) }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("screen still shows %q:\n%s", gone, strings.Join(lines, "\n"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// styleWhere is the style of the first non-blank cell of the first line
+// ok accepts.
+func (s *sim) styleWhere(ok func(string) bool) tcell.Style {
+	s.t.Helper()
+	cells, w, _ := s.sized.contents()
+	for y, l := range s.text() {
+		if ok(l) {
+			x := len([]rune(l)) - len([]rune(strings.TrimLeft(l, " ")))
+			return cells[y*w+x].Style
+		}
+	}
+	s.t.Fatalf("no line matches")
+	return tcell.StyleDefault
 }
 
 // style is the style of the first cell of the line containing want.

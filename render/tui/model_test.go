@@ -106,7 +106,7 @@ func TestFlowView(t *testing.T) {
 		t.Fatalf("got %d dialogs, want 1", len(ds))
 	}
 	l := render.Layout(ds, msgs[ds[0].CallID], render.LayoutOptions{})
-	v := newFlowView(l)
+	v := newFlowView(l, flowOptions{})
 	if len(l.Arrows) != ds[0].Messages {
 		t.Fatalf("got %d arrows, want %d (the dialog's messages)", len(l.Arrows), ds[0].Messages)
 	}
@@ -166,8 +166,12 @@ func TestMessageLines(t *testing.T) {
 }
 
 func TestColumnWidths(t *testing.T) {
+	cols, err := parseColumns(DefaultColumns)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, w := range []int{80, 100, 200} {
-		ws := columnWidths(w)
+		ws := columnWidths(cols, w)
 		sum := 0
 		for _, x := range ws {
 			sum += x

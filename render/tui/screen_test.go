@@ -85,7 +85,7 @@ func TestFlowAndMessageScreens(t *testing.T) {
 	lines := s.waitFor("Call flow " + busy.CallID)
 	s.waitFor("486 Busy Here")
 	s.waitFor("INVITE sip:") // preview of the first message
-	if _, _, attr := s.lineStyle("INVITE").Decompose(); attr&tcell.AttrReverse == 0 {
+	if _, _, attr := s.lineStyle("INVITE (SDP").Decompose(); attr&tcell.AttrReverse == 0 {
 		t.Errorf("first arrow not highlighted:\n%s", strings.Join(lines, "\n"))
 	}
 	s.key(tcell.KeyDown)

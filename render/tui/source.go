@@ -31,7 +31,36 @@ type Source interface {
 	Dialogs(ctx context.Context, q Query, offset, limit int) ([]*correlate.Dialog, error)
 	// Messages returns the messages of these Call-IDs' dialogs.
 	Messages(ctx context.Context, callIDs []string) ([]*correlate.Message, error)
+	// Tally counts what q selects for the stats screen.
+	Tally(ctx context.Context, q Query) (Tally, error)
 }
+
+// Tally is the stats screen: dialogs by state and kind, messages by
+// request method and response status, over the dialogs a query selects.
+type Tally struct {
+	Dialogs, Messages int64
+	States, Kinds     map[string]int64
+	Methods           map[string]int64 // requests, by method
+	Statuses          map[int]int64    // responses, by status code
+}
+
+// SaveRequest is one save from the UI (F2/s): which dialogs to write
+// where.
+type SaveRequest struct {
+	// Path is the file to write; its extension names the format, as with
+	// `sipscope export -o` (.html, .pcap, .txt ...).
+	Path string
+	// Groups are the dialogs to write, one ladder per group (an extended
+	// flow is one group of several Call-IDs). Nil: every dialog Query
+	// selects, one ladder each.
+	Groups [][]string
+	Query  Query
+}
+
+// Saver writes a SaveRequest (cmd gives one that is `sipscope export`'s
+// code) and says how many dialogs it wrote, in which format. It is
+// called from a goroutine other than the UI's.
+type Saver func(ctx context.Context, r SaveRequest) (dialogs int, format string, err error)
 
 // Progress is how far the feed of a Source has come, shown on the status
 // line: bytes read of a file (Total 0 when unknown, e.g. a live capture),

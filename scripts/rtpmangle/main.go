@@ -6,6 +6,8 @@
 //	rtpmangle -o gaps.pcap -drop 10,50-54 g711a.pcap        # drop packets 10 and 50..54 (1-based)
 //	rtpmangle -o jit.pcap -jitter 60ms -seed 1 g711a.pcap   # delay each packet by U(0,60ms)
 //	rtpmangle -o dtmf.pcap g711a.pcap@1-50 dtmf_2833_1.pcap g711a.pcap@51-90 dtmf_2833_5.pcap
+//	rtpmangle -o inband.pcap -inband '1@40-44,5@70-74' g711a.pcap  # DTMF tones in the audio
+//	rtpmangle -o switch.pcap -ulaw 76-150 g711a.pcap        # A-law to µ-law (PT 0) from packet 76
 //
 // SIPp sends the packets of a recording in file order, sleeping the
 // difference of their capture times, with their RTP headers as recorded.
@@ -26,6 +28,16 @@
 // the previous file's last packet. The RTP timestamp shift follows the
 // capture-time shift at 8000 Hz, the clock of G.711 and telephone-event.
 //
+// -inband DIGIT@A-B,... writes the DTMF tone of DIGIT (ITU-T Q.23: one
+// frequency of 697/770/852/941 Hz plus one of 1209/1336/1477/1633 Hz, each
+// at about -9 dBm0) over the payload of packets A to B, as G.711 A-law (PT 8)
+// or µ-law (PT 0): in-band DTMF, as a phone sends it when it does not use
+// RFC 4733 events.
+//
+// -ulaw A-B transcodes the A-law payload of packets A to B to µ-law and
+// sets their payload type to 0 (PCMU, RFC 3551 §6): a codec switch in the
+// middle of a stream, same SSRC and numbering.
+//
 // Not a general pcap tool: pcapng, VLAN tags and IPv6 are refused with an
 // error naming the file.
 package main
@@ -35,11 +47,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sipscope/sipscope/decode"
 )
 
 type packet struct {
@@ -68,6 +83,8 @@ func main() {
 	drop := flag.String("drop", "", "drop these packets, 1-based after joining: `LIST` like 10,50-54")
 	jitter := flag.Duration("jitter", 0, "delay each packet by a uniform random `D` in [0,D), kept in order")
 	seed := flag.Int64("seed", 1, "random `SEED` for -loss and -jitter (same seed, same file)")
+	ulawRange := flag.String("ulaw", "", "transcode packets `A-B` (1-based after joining) from A-law to µ-law, PT 0")
+	inband := flag.String("inband", "", "write DTMF tones over packets, 1-based after joining: `LIST` like 1@40-44,#@70-74")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: rtpmangle -o OUT [flags] IN.pcap[@A-B] [IN2.pcap[@A-B]...]\n")
 		flag.PrintDefaults()
@@ -77,16 +94,20 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*out, flag.Args(), *loss, *drop, *jitter, *seed); err != nil {
+	if err := run(*out, flag.Args(), *loss, *drop, *jitter, *seed, *inband, *ulawRange); err != nil {
 		fmt.Fprintln(os.Stderr, "rtpmangle:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, ins []string, loss float64, drop string, jitter time.Duration, seed int64) error {
+func run(out string, ins []string, loss float64, drop string, jitter time.Duration, seed int64, inband, ulawRange string) error {
 	dropSet, err := parseList(drop)
 	if err != nil {
 		return fmt.Errorf("-drop: %w", err)
+	}
+	tones, err := parseTones(inband)
+	if err != nil {
+		return fmt.Errorf("-inband: %w", err)
 	}
 	var (
 		h     header
@@ -167,6 +188,25 @@ func run(out string, ins []string, loss float64, drop string, jitter time.Durati
 			firstTS = lastTS
 		}
 		nextTS = firstTS + uint32((nextT-first.ts)*8000/time.Second)
+	}
+	if err := writeTones(all, tones); err != nil {
+		return err
+	}
+	if ulawRange != "" {
+		a, b, ok := parseRange(ulawRange)
+		if !ok || b > len(all) {
+			return fmt.Errorf("-ulaw: %q is not a packet range within the %d packets", ulawRange, len(all))
+		}
+		for i := a; i <= b; i++ {
+			r, ok := rtpAt(all[i-1].data)
+			if !ok || r[1]&0x7f != 8 {
+				return fmt.Errorf("-ulaw: packet %d is not A-law RTP (PT 8)", i)
+			}
+			r[1] = r[1]&0x80 | 0 // keep the marker bit, PT 0
+			for k := 12 + 4*int(r[0]&0x0f); k < len(r); k++ {
+				r[k] = ulaw(decode.ALaw(r[k]))
+			}
+		}
 	}
 	rng := rand.New(rand.NewSource(seed))
 	kept := all[:0]
@@ -366,4 +406,122 @@ func parseList(s string) (map[int]bool, error) {
 		}
 	}
 	return set, nil
+}
+
+// tone is a DTMF digit to write over packets first..last (1-based).
+type tone struct {
+	digit       byte
+	first, last int
+}
+
+// dtmfFreqs are the Q.23 row and column frequencies of each key.
+var dtmfFreqs = map[byte][2]float64{
+	'1': {697, 1209}, '2': {697, 1336}, '3': {697, 1477}, 'A': {697, 1633},
+	'4': {770, 1209}, '5': {770, 1336}, '6': {770, 1477}, 'B': {770, 1633},
+	'7': {852, 1209}, '8': {852, 1336}, '9': {852, 1477}, 'C': {852, 1633},
+	'*': {941, 1209}, '0': {941, 1336}, '#': {941, 1477}, 'D': {941, 1633},
+}
+
+func parseTones(s string) ([]tone, error) {
+	var out []tone
+	if s == "" {
+		return nil, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		d, r, ok := strings.Cut(strings.TrimSpace(part), "@")
+		if !ok || len(d) != 1 {
+			return nil, fmt.Errorf("%q is not DIGIT@A-B", part)
+		}
+		if _, known := dtmfFreqs[strings.ToUpper(d)[0]]; !known {
+			return nil, fmt.Errorf("%q: %q is not a DTMF key (0-9 * # A-D)", part, d)
+		}
+		a, b, ok := parseRange(r)
+		if !ok {
+			return nil, fmt.Errorf("%q: %q is not a packet range like 40-44", part, r)
+		}
+		out = append(out, tone{strings.ToUpper(d)[0], a, b})
+	}
+	return out, nil
+}
+
+// writeTones overwrites the payload of the chosen packets with the tone,
+// its phase running on across the packets of one digit.
+func writeTones(pkts []packet, tones []tone) error {
+	for _, tn := range tones {
+		f := dtmfFreqs[tn.digit]
+		n := 0
+		for i := tn.first; i <= tn.last; i++ {
+			if i > len(pkts) {
+				return fmt.Errorf("-inband: packet %d of %d", i, len(pkts))
+			}
+			r, ok := rtpAt(pkts[i-1].data)
+			if !ok {
+				return fmt.Errorf("-inband: packet %d is not RTP", i)
+			}
+			var enc func(int16) byte
+			switch r[1] & 0x7f {
+			case 8:
+				enc = alaw
+			case 0:
+				enc = ulaw
+			default:
+				return fmt.Errorf("-inband: packet %d has payload type %d, not G.711 (0 or 8)", i, r[1]&0x7f)
+			}
+			// RFC 3550 §5.1 fixed header plus CSRCs; no extensions in these recordings.
+			off := 12 + 4*int(r[0]&0x0f)
+			for k := off; k < len(r); k++ {
+				t := float64(n) / 8000
+				// About -9 dBm0 each (G.711's 0 dBm0 sine peaks near 23000 in 16 bits).
+				v := 8200*math.Sin(2*math.Pi*f[0]*t) + 8200*math.Sin(2*math.Pi*f[1]*t)
+				r[k] = enc(int16(v))
+				n++
+			}
+		}
+	}
+	return nil
+}
+
+// alaw encodes linear PCM as G.711 A-law: 13-bit magnitude, segment by the
+// highest bit set above bit 4, 4 bits of step, even bits inverted (0x55).
+func alaw(v int16) byte {
+	x := int(v) >> 3
+	mask := byte(0xD5)
+	if x < 0 {
+		mask = 0x55
+		x = -x - 1
+	}
+	seg := 0
+	for lim := 0x1F; seg < 8 && x > lim; lim = lim<<1 | 1 {
+		seg++
+	}
+	if seg >= 8 {
+		return 0x7F ^ mask
+	}
+	a := byte(seg << 4)
+	if seg < 2 {
+		a |= byte(x>>1) & 0x0F
+	} else {
+		a |= byte(x>>seg) & 0x0F
+	}
+	return a ^ mask
+}
+
+// ulaw encodes linear PCM as G.711 µ-law: biased by 33 (14-bit), segment
+// and 4-bit step, all bits inverted.
+func ulaw(v int16) byte {
+	x := int(v) >> 2
+	mask := byte(0xFF)
+	if x < 0 {
+		mask = 0x7F
+		x = -x
+	}
+	x = min(x+33, 0x1FFF)
+	seg := 0
+	for lim := 0x3F; seg < 8 && x > lim; lim = lim<<1 | 1 {
+		seg++
+	}
+	if seg >= 8 {
+		return 0x7F ^ mask
+	}
+	return byte(seg<<4|(x>>(seg+1))&0x0F) ^ mask
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
@@ -70,4 +71,34 @@ func runExportWAV(ctx context.Context, opts *exportOptions, io *streams) error {
 		fmt.Fprintf(io.ErrOut, "sipscope: warning: %d G.711 packets left out of the WAV (before their stream's first timestamp, or past %v)\n", audio.Skipped, render.MaxAudio)
 	}
 	return finish(true)
+}
+
+// addTimelines gives the HTML page's RTP bands their loss/jitter charts:
+// a second pass over the capture files with a correlate.StreamTimeline, since
+// neither the first pass nor the database keep per-second figures. Without
+// files (--db, standard input) the page has the streams table only.
+func addTimelines(ctx context.Context, src sourceOptions, ladders []*render.Ladder) error {
+	if src.db != "" || len(src.files) == 0 || slices.Contains(src.files, "-") {
+		return nil
+	}
+	n := 0
+	for _, l := range ladders {
+		n += len(l.Media)
+	}
+	if n == 0 {
+		return nil
+	}
+	tl := correlate.NewStreamTimeline(time.Second)
+	md := correlate.NewMedia(correlate.MediaOptions{Sink: tl.Packet})
+	job := &decodeJob{files: src.files, handler: decode.HandlerFuncs{OnMessage: md.Message, OnDatagram: md.Datagram}}
+	if _, err := job.run(ctx); err != nil {
+		return err
+	}
+	for _, l := range ladders {
+		for i := range l.Media {
+			s := &l.Media[i].Stream
+			l.Media[i].Timeline, _ = tl.Series(correlate.StreamKey{Src: s.Src, Dst: s.Dst, SSRC: s.SSRC})
+		}
+	}
+	return nil
 }

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+
+	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode"
+	"github.com/sipscope/sipscope/store"
+)
+
+// handoffRules are the thresholds the importer diagnoses dialogs with at
+// hand-off, for the findings and worst fields of `calls`: the defaults of
+// `diagnose` (its flags change what diagnose prints, not what is stored).
+var handoffRules = correlate.DefaultDiagnoseOptions()
+
+// diagnoseDialog runs the rules of `diagnose` on d and its messages and
+// records the result on d (Dialog.Diagnosis).
+func diagnoseDialog(d *correlate.Dialog, msgs []*correlate.Message) {
+	d.Diagnosis = correlate.Summarize(correlate.Diagnose(d, msgs, handoffRules))
+}
+
+// rediagnose diagnoses the dialogs of st whose findings are not known
+// (continuations merged into a stored dialog, rows from before schema 8)
+// from their stored messages. A dialogs-only store has none to do.
+func rediagnose(ctx context.Context, st *store.Store) error {
+	_, err := st.Rediagnose(ctx, func(d *correlate.Dialog, msgs []*correlate.Message) correlate.Diagnosis {
+		return correlate.Summarize(correlate.Diagnose(d, msgs, handoffRules))
+	})
+	return err
+}
+
+// handoff diagnoses dialogs for a store that keeps no messages (`calls` on
+// capture files), where a continuation (Dialog.Part > 0: messages after
+// the dialog was handed on, such as the last 200 to a BYE on the second hop
+// of a proxied call, the ACK of a 486, or a BYE after an idle hand-off)
+// cannot be diagnosed from the store. It keeps the messages of the dialogs
+// it was given last, within a budget of maxBytes, so that the rules run on
+// the whole dialog when a continuation comes, and gives each continuation
+// the Diagnosis of the whole dialog so far, which the store takes as it
+// takes a continuation's other summary fields. Past the budget the oldest
+// dialog's messages are dropped; its Diagnosis is remembered when it had
+// findings (up to maxDialogs of them) and combined with a later
+// continuation's (correlate.Diagnosis.Combine), an approximation: a rule
+// that needs messages of both parts cannot see them. Not safe for
+// concurrent use: the writer's goroutine calls it.
+//
+// The messages it is given are copies as seen on the wire
+// (decode.Message.CloneWire: no parsed headers, cheap to make on the
+// decoding goroutine); it parses them again here, on the writer's
+// goroutine, into scratch messages it reuses, and keeps the wire copies
+// (which the caller must then not recycle).
+type handoff struct {
+	scratch []*decode.Message
+	wrap    []correlate.Message
+	ptrs    []*correlate.Message
+	joined  []*correlate.Message
+
+	// release, when set, gets the wire copies handoff is done with (the
+	// importer's msgPool).
+	release func([]*correlate.Message)
+
+	maxBytes, maxDialogs int
+	bytes                int
+	kept                 map[string]*handedOn
+	order                []string // Call-IDs in kept, oldest first (a FIFO; stale entries are skipped)
+}
+
+// handedOn is what handoff keeps of a dialog it was given.
+type handedOn struct {
+	wire  []*correlate.Message // nil once dropped
+	g     correlate.Diagnosis
+	bytes int
+}
+
+// handoffBudget is the bytes of messages handoff keeps (a variable for
+// tests).
+var handoffBudget = 8 << 20
+
+func newHandoff(release func([]*correlate.Message)) *handoff {
+	return &handoff{maxBytes: handoffBudget, maxDialogs: 65536, kept: map[string]*handedOn{}, release: release}
+}
+
+// parsed returns msgs with their headers parsed again (see handoff), valid
+// until the next call; a message whose bytes do not parse is left as it is.
+func (h *handoff) parsed(msgs []*correlate.Message) []*correlate.Message {
+	for len(h.scratch) < len(msgs) {
+		h.scratch = append(h.scratch, new(decode.Message))
+	}
+	if cap(h.wrap) < len(msgs) {
+		h.wrap = make([]correlate.Message, len(msgs))
+		h.ptrs = make([]*correlate.Message, len(msgs))
+	}
+	wrap, ptrs := h.wrap[:len(msgs)], h.ptrs[:len(msgs)]
+	for i, m := range msgs {
+		ptrs[i] = m
+		if m == nil || m.Message == nil {
+			continue
+		}
+		w, s := m.Message, h.scratch[i]
+		if decode.Parse(w.Raw, s) != nil {
+			continue
+		}
+		// What the decoder knew beyond the bytes.
+		s.Time, s.File, s.Frames, s.Src, s.Dst = w.Time, w.File, w.Frames, w.Src, w.Dst
+		s.Transport, s.Encap, s.HEP, s.Events, s.Duplicate = w.Transport, w.Encap, w.HEP, w.Events, w.Duplicate
+		s.Warnings, s.Raw = w.Warnings, w.Raw
+		wrap[i] = *m
+		wrap[i].Message = s
+		ptrs[i] = &wrap[i]
+	}
+	return ptrs
+}
+
+// dialog diagnoses d (messages msgs, wire copies) and sets d.Diagnosis. It
+// keeps msgs: the caller must not reuse them.
+func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
+	prev := h.kept[d.CallID]
+	wire := msgs
+	if d.Part > 0 && prev != nil && prev.wire != nil {
+		wire = append(append(h.joined[:0], prev.wire...), msgs...)
+		h.joined = wire
+	}
+	diagnoseDialog(d, h.parsed(wire))
+	if d.Part > 0 && prev != nil && prev.wire == nil {
+		// The earlier messages were dropped: add up.
+		d.Diagnosis = prev.g.Combine(d.Diagnosis)
+	}
+	if prev != nil {
+		h.bytes -= prev.bytes
+		delete(h.kept, d.CallID)
+	}
+	e := &handedOn{wire: append([]*correlate.Message(nil), wire...), g: d.Diagnosis}
+	for _, m := range e.wire {
+		if m != nil && m.Message != nil {
+			e.bytes += len(m.Raw) + 1024 // the bytes and about the structs
+		}
+	}
+	h.kept[d.CallID] = e
+	h.order = append(h.order, d.CallID)
+	h.bytes += e.bytes
+	for (h.bytes > h.maxBytes || len(h.kept) > h.maxDialogs) && h.evict() {
+	}
+	if len(h.order) > 2*len(h.kept)+1024 {
+		// Compact the FIFO of the Call-IDs removed or re-added since.
+		live := h.order[:0]
+		seen := make(map[string]bool, len(h.kept))
+		for _, id := range h.order {
+			if h.kept[id] != nil && !seen[id] {
+				seen[id] = true
+				live = append(live, id)
+			}
+		}
+		h.order = live
+	}
+}
+
+// evict drops the messages of the oldest dialog that has some (keeping its
+// Diagnosis when it has findings), or forgets the oldest dialog when the
+// messages are within budget; false when nothing is left.
+func (h *handoff) evict() bool {
+	for len(h.order) > 0 {
+		id := h.order[0]
+		h.order = h.order[1:]
+		e := h.kept[id]
+		if e == nil {
+			continue
+		}
+		if e.wire != nil && h.bytes > h.maxBytes {
+			h.bytes -= e.bytes
+			if h.release != nil {
+				h.release(e.wire)
+			}
+			e.wire, e.bytes = nil, 0
+			if e.g.Findings > 0 {
+				h.order = append(h.order, id) // still remembered, now without messages
+			} else {
+				delete(h.kept, id) // nothing to add up later
+			}
+			return true
+		}
+		delete(h.kept, id)
+		h.bytes -= e.bytes
+		if e.wire != nil && h.release != nil {
+			h.release(e.wire)
+		}
+		return true
+	}
+	return false
+}

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"github.com/sipscope/sipscope/render/tui"
+	"github.com/sipscope/sipscope/store"
+)
+
+// frameScreen is a simulation screen of a fixed size that signals every
+// frame (Show), so that a benchmark can time a key to the frame that
+// answers it.
+type frameScreen struct {
+	tcell.SimulationScreen
+	w, h   int
+	mu     sync.Mutex
+	frames chan struct{}
+	ready  chan struct{}
+}
+
+func (s *frameScreen) Init() error {
+	err := s.SimulationScreen.Init()
+	s.SetSize(s.w, s.h)
+	close(s.ready)
+	return err
+}
+
+func (s *frameScreen) Show() {
+	s.mu.Lock()
+	s.SimulationScreen.Show()
+	s.mu.Unlock()
+	select {
+	case s.frames <- struct{}{}:
+	default:
+	}
+}
+
+func (s *frameScreen) lines() []string {
+	s.mu.Lock()
+	cells, w, h := s.GetContents()
+	out := make([]string, h)
+	for y := range h {
+		var b strings.Builder
+		for x := range w {
+			if r := cells[y*w+x].Runes; len(r) > 0 {
+				b.WriteRune(r[0])
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		out[y] = strings.TrimRight(b.String(), " ")
+	}
+	s.mu.Unlock()
+	return out
+}
+
+// waitFrame waits for a frame whose lines satisfy ok.
+func (s *frameScreen) waitFrame(b *testing.B, what string, ok func([]string) bool) {
+	deadline := time.After(60 * time.Second)
+	for {
+		if l := s.lines(); ok(l) {
+			return
+		}
+		select {
+		case <-s.frames:
+		case <-deadline:
+			b.Fatalf("no frame with %s; the screen shows:\n%s", what, strings.Join(s.lines(), "\n"))
+		}
+	}
+}
+
+// loaded: every visible row is drawn (no "N  …" placeholder), the first
+// row is number first, and the title counts total dialogs and shows title.
+func loaded(first, total int, title string) func([]string) bool {
+	return func(ls []string) bool {
+		if !strings.Contains(ls[0], fmt.Sprintf(" %d dialogs", total)) || !strings.Contains(ls[0], title) {
+			return false
+		}
+		if total == 0 {
+			return strings.Contains(strings.Join(ls, "\n"), "no dialogs yet")
+		}
+		if !strings.HasPrefix(ls[2], strconv.Itoa(first)+" ") {
+			return false
+		}
+		for _, l := range ls[2 : len(ls)-1] {
+			if strings.HasSuffix(l, "  …") {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// BenchmarkTUIKeys opens the database $SIPSCOPE_TUI_DB (scripts/bench-tui.sh
+// makes one of 100,000 calls from scripts/mkbench.sh's capture) in the
+// terminal UI on an 80x24 simulation screen, as `sipscope tui --db` does,
+// and times each key to the frame that shows its answer: scrolling a page
+// deep in the list, jumping to the end of a list sorted by an unindexed-
+// before-0009 column, sorting, and applying a filter. ns/op is the
+// key-to-frame latency.
+func BenchmarkTUIKeys(b *testing.B) {
+	db := os.Getenv("SIPSCOPE_TUI_DB")
+	if db == "" {
+		b.Skip("SIPSCOPE_TUI_DB not set: scripts/bench-tui.sh makes the database and runs this")
+	}
+	st, err := store.Open(db, store.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n64, err := st.Count(ctx, store.Filter{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := int(n64)
+	const w, h = 80, 24
+	rows := h - 3
+	scr := &frameScreen{SimulationScreen: tcell.NewSimulationScreen("UTF-8"), w: w, h: h, frames: make(chan struct{}, 1), ready: make(chan struct{})}
+	app := tui.New(&storeSource{st: st}, tui.Options{})
+	app.Progress(tui.Progress{Finished: true})
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx, scr) }()
+	<-scr.ready
+	defer func() {
+		cancel()
+		<-done
+	}()
+	scr.waitFrame(b, "the first screen", loaded(1, total, ""))
+	key := func(k tcell.Key) { scr.InjectKey(k, 0, tcell.ModNone) }
+	keys := func(s string) {
+		for _, r := range s {
+			scr.InjectKey(tcell.KeyRune, r, tcell.ModNone)
+		}
+	}
+	b.Logf("%d dialogs", total)
+
+	// setFilter types a filter line, untimed, and times Enter.
+	setFilter := func(b *testing.B, expr string, want int) {
+		b.StopTimer()
+		keys("f")
+		key(tcell.KeyCtrlU)
+		keys(expr)
+		scr.waitFrame(b, "the filter typed", func(ls []string) bool { return strings.HasSuffix(ls[h-1], expr) })
+		b.StartTimer()
+		key(tcell.KeyEnter)
+		title := "filter: " + expr
+		if expr == "" {
+			title = ""
+		}
+		scr.waitFrame(b, "filter "+expr, loaded(1, want, title))
+	}
+	// sortBy sets a sort through the filter line's sort= term.
+	countOf := func(expr string) int {
+		f, err := store.ParseFilter(expr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := st.Count(ctx, f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return int(n)
+	}
+
+	for _, expr := range []string{"sort=start", "sort=-duration", "sort=-messages", "sort=from", "state=completed sort=-duration"} {
+		total := countOf(expr)
+		b.Run("scroll-deep/"+expr, func(b *testing.B) {
+			setFilter(b, expr, total)
+			key(tcell.KeyEnd)
+			scr.waitFrame(b, "the end", loaded(total-rows+1, total, ""))
+			// The list model's cursor and window (render/tui's listModel):
+			// PgUp moves the cursor a page up and the window follows it.
+			cursor, top := total-1, total-rows
+			b.ResetTimer()
+			for b.Loop() {
+				if cursor-rows < rows {
+					b.StopTimer()
+					key(tcell.KeyEnd)
+					cursor, top = total-1, total-rows
+					scr.waitFrame(b, "the end", loaded(top+1, total, ""))
+					b.StartTimer()
+				}
+				cursor -= rows
+				top = min(top, cursor)
+				key(tcell.KeyPgUp)
+				scr.waitFrame(b, "a page up", loaded(top+1, total, ""))
+			}
+		})
+		b.Run("end/"+expr, func(b *testing.B) {
+			setFilter(b, expr, total)
+			b.ResetTimer()
+			for b.Loop() {
+				key(tcell.KeyEnd)
+				scr.waitFrame(b, "the end", loaded(total-rows+1, total, ""))
+				b.StopTimer()
+				key(tcell.KeyHome)
+				scr.waitFrame(b, "the top", loaded(1, total, ""))
+				b.StartTimer()
+			}
+		})
+	}
+	b.Run("sort-key", func(b *testing.B) {
+		setFilter(b, "", total)
+		b.ResetTimer()
+		for b.Loop() {
+			// O reverses the sort: a new query, counted and paged.
+			keys("O")
+			scr.waitFrame(b, "sort -start", loaded(1, total, "sort: -start"))
+			keys("O")
+			scr.waitFrame(b, "sort start", loaded(1, total, "sort: start"))
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*b.N), "ns/key")
+	})
+	for _, expr := range []string{"state=completed", "from~alice", "status>=300", "kind=call sort=-duration"} {
+		want := countOf(expr)
+		b.Run("filter/"+expr, func(b *testing.B) {
+			for b.Loop() {
+				setFilter(b, expr, want)
+			}
+		})
+	}
+}
