@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -424,6 +425,12 @@ func ruleRetransmissions(x *diag) []Finding {
 	total := 0
 	for _, t := range x.txns {
 		for _, group := range [][]*Message{t.requests, t.responses} {
+			if !slices.ContainsFunc(group, func(m *Message) bool { return m.Retransmission }) {
+				// Nothing below counts without a retransmission; most
+				// transactions have none, and the keys cost four
+				// allocations a message (issue 12).
+				continue
+			}
 			// The same message again: same start line in the same
 			// direction within the transaction.
 			seen := map[string]*Message{}
