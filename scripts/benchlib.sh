@@ -16,25 +16,26 @@ find_sipscope() {
 	fi
 }
 
-# measure NAME CMD...: run CMD REPEAT times under /usr/bin/time -f '%e %M', stdout
-# to $TMP/NAME.out (a file, not a terminal or pipe), stdin from /dev/null. Sets T
-# (best wall seconds) and M (peak RSS KiB of that run), or T= M= when CMD failed.
+# measure NAME CMD...: run CMD REPEAT times under /usr/bin/time -f '%e %M %U %S',
+# stdout to $TMP/NAME.out (a file, not a terminal or pipe), stdin from /dev/null.
+# Sets T (best wall seconds), M (peak RSS KiB of that run) and C (its CPU seconds,
+# user + system), or T= M= C= when CMD failed.
 measure() {
-	local name=$1 t m best_t='' best_m=''
+	local name=$1 t m u s best_t='' best_m='' best_c=''
 	shift
 	for _ in $(seq 1 "$REPEAT"); do
-		if ! /usr/bin/time -f '%e %M' -o "$TMP/time" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null; then
+		if ! /usr/bin/time -f '%e %M %U %S' -o "$TMP/time" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null; then
 			echo "$name failed: $(grep -v '^Command exited' "$TMP/$name.err" | tail -1)" >&2
-			T='' M=''
+			T='' M='' C=''
 			return 0
 		fi
-		read -r t m <"$TMP/time"
+		read -r t m u s <"$TMP/time"
 		if [ -z "$best_t" ] || awk -v a="$t" -v b="$best_t" 'BEGIN { exit !(a < b) }'; then
-			best_t=$t best_m=$m
+			best_t=$t best_m=$m best_c=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
 		fi
 	done
 	# shellcheck disable=SC2034 # results for the caller
-	T=$best_t M=$best_m
+	T=$best_t M=$best_m C=$best_c
 }
 
 # row NAME T M [COUNT]: one table line: wall seconds, peak MiB, packets/s (of $PKTS).

@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
+	"github.com/sipscope/sipscope/store"
 )
 
 // allCaptures lists every capture of the repository's testdata and of the
@@ -164,4 +166,102 @@ func TestJSONTime(t *testing.T) {
 			t.Errorf("time %v: got %s, want %s", x, got, want)
 		}
 	}
+}
+
+// TestCallsSameOnOneAndTwoCores: the pipeline's stages (decoding and
+// correlating, the writer, reading back and encoding) overlap on two
+// cores; `calls --format jsonl` gives the same bytes when they cannot,
+// on every capture.
+func TestCallsSameOnOneAndTwoCores(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: every capture twice")
+	}
+	files := allCaptures(t)
+	outs := map[int][][]byte{}
+	for _, procs := range []int{1, 2} {
+		old := runtime.GOMAXPROCS(procs)
+		for _, f := range files {
+			var got bytes.Buffer
+			io := &streams{In: bytes.NewReader(nil), Out: &got, ErrOut: io.Discard}
+			opts := &callsOptions{format: "jsonl", source: sourceOptions{files: []string{f}, quiet: true}}
+			opts.filter.sort = "start"
+			if err := runCalls(context.Background(), opts, io); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			outs[procs] = append(outs[procs], got.Bytes())
+		}
+		runtime.GOMAXPROCS(old)
+	}
+	for i, f := range files {
+		if !bytes.Equal(outs[1][i], outs[2][i]) {
+			t.Errorf("%s: calls output on one core differs from two at byte %d", f, firstDiff(outs[1][i], outs[2][i]))
+		}
+	}
+}
+
+// TestCallJSONHandRolled: the hand-rolled `calls` record equals
+// encoding/json's for every dialog of every capture, for records with
+// every optional field set, nil and empty lists, and floats of every size.
+func TestCallJSONHandRolled(t *testing.T) {
+	check := func(what string, r *callRecord) {
+		t.Helper()
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendCallJSON(nil, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%s:\n got %s\nwant %s", what, got, want.Bytes())
+		}
+	}
+	n := 0
+	for _, f := range allCaptures(t) {
+		var ds []*correlate.Dialog
+		opts := &callsOptions{format: "jsonl", source: sourceOptions{files: []string{f}, quiet: true}}
+		opts.filter.sort = "start"
+		st, release, err := openSource(context.Background(), &opts.source, dialogsOnly, nil,
+			&streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: io.Discard})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		media, err := streamsByCall(context.Background(), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := eachDialog(context.Background(), st, opts.filter.mustBuild(t), func(d *correlate.Dialog) error {
+			ds = append(ds, d)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		release()
+		for _, d := range ds {
+			r := callWithMedia(d, media[d.CallID])
+			check(f+" "+d.CallID, &r)
+			n++
+		}
+	}
+	t.Logf("%d dialogs compared", n)
+	for _, v := range []float64{0, 1, -1, 0.35, 1e-7, 1.5e-7, 123456789.125, 1e21, 1e20, 5e-324, 0.000001, 1003.171} {
+		r := callRecord{Record: correlate.Record{CallID: "a\"b\x01\u2028", SetupMS: &v, AnswerMS: &v, DurationMS: &v, Linked: []string{"x", "y<z>"}}, MOS: &v}
+		check("float "+strconv.FormatFloat(v, 'g', -1, 64), &r)
+	}
+	check("nil lists", &callRecord{Media: []callMedia{}})
+	mos := 4.1
+	check("media", &callRecord{Record: correlate.Record{CallID: "<a&b>"}, Media: []callMedia{{Src: "<x>", MOS: &mos}}, MOS: &mos})
+	check("zero", &callRecord{})
+}
+
+func (f *filterOptions) mustBuild(t *testing.T) store.Filter {
+	t.Helper()
+	sf, err := f.build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sf
 }
