@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"net/netip"
 	"strconv"
@@ -138,90 +139,262 @@ func (j *jsonTime) append(dst []byte, t time.Time) []byte {
 	return append(dst, 'Z', '"')
 }
 
-// messageJSON appends the JSON Lines record of `messages` (messageRecord,
-// the contract of issue 2) with its newline, field for field in the
-// order encoding/json writes messageRecord.
-type messageJSON struct {
-	scratch []byte
-	ts      jsonTime
+// msgBatch carries messages from the decoding stage of `messages
+// --format jsonl` to the stage that encodes and writes them: each message
+// as a msgRow of what its record needs, its strings copied into one arena,
+// so that the decoder's buffers can be reused at once and the batch can
+// cross goroutines. Copying a message's strings costs a few memmoves; the
+// JSON (escaping every byte, formatting numbers and times) then runs on the
+// other core.
+type msgBatch struct {
+	rows   []msgRow
+	arena  []byte
+	frames []int64
 }
 
-func (e *messageJSON) append(dst []byte, index int64, m *decode.Message) []byte {
-	dst = append(dst, `{"index":`...)
-	dst = strconv.AppendInt(dst, index, 10)
-	dst = append(dst, `,"file":`...)
-	dst = appendJSONString(dst, m.File)
-	dst = append(dst, `,"frame":`...)
-	var frame int64
+// span is a string in a msgBatch's arena.
+type span struct{ off, n int32 }
+
+// The strings of a msgRow, in record order.
+const (
+	sFile = iota
+	sTransport
+	sEncap
+	sMethod
+	sReason
+	sCSeqMethod
+	sCallID
+	sFrom
+	sTo
+	sFromTag
+	sToTag
+	sUserAgent
+	sWarnings
+	sHEPAgent
+	nStrings
+)
+
+type msgRow struct {
+	index, frame int64
+	framesOff    int32
+	framesN      int32
+	t            time.Time
+	src, dst     netip.AddrPort
+	status, size int
+	cseq         uint32
+	hasCSeq, dup bool
+	str          [nStrings]span
+}
+
+func (b *msgBatch) reset() {
+	b.rows, b.arena, b.frames = b.rows[:0], b.arena[:0], b.frames[:0]
+}
+
+func (b *msgBatch) str(s string) span {
+	off := len(b.arena)
+	b.arena = append(b.arena, s...)
+	return span{int32(off), int32(len(s))}
+}
+
+func (b *msgBatch) bytes(sp span) []byte { return b.arena[sp.off : sp.off+sp.n] }
+
+// add copies what the record of message index m needs into b.
+func (b *msgBatch) add(index int64, m *decode.Message) {
+	b.rows = append(b.rows, msgRow{})
+	r := &b.rows[len(b.rows)-1]
+	r.index, r.t, r.src, r.dst = index, m.Time, m.Src, m.Dst
+	r.status, r.size, r.cseq, r.dup = m.Status, len(m.Raw), m.CSeq, m.Duplicate
+	r.hasCSeq = m.CSeqMethod != "" || m.CSeq != 0
+	r.framesOff, r.framesN = int32(len(b.frames)), int32(len(m.Frames))
+	for _, f := range m.Frames {
+		b.frames = append(b.frames, f.Number)
+	}
 	if n := len(m.Frames); n > 0 {
-		frame = m.Frames[n-1].Number // the frame that completed the message
+		r.frame = m.Frames[n-1].Number // the frame that completed the message
 	}
-	dst = strconv.AppendInt(dst, frame, 10)
-	dst = append(dst, `,"frames":[`...)
-	for i, f := range m.Frames {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = strconv.AppendInt(dst, f.Number, 10)
-	}
-	dst = append(dst, `],"ts":`...)
-	dst = e.ts.append(dst, m.Time)
-	dst = append(dst, `,"src":`...)
-	dst, e.scratch = appendJSONAddrPort(dst, e.scratch, m.Src)
-	dst = append(dst, `,"dst":`...)
-	dst, e.scratch = appendJSONAddrPort(dst, e.scratch, m.Dst)
-	dst = append(dst, `,"transport":`...)
-	dst = appendJSONString(dst, string(m.Transport))
-	dst = append(dst, `,"encap":`...)
-	dst = appendJSONString(dst, m.Encap)
-	dst = append(dst, `,"method":`...)
-	dst = appendJSONString(dst, m.Method)
-	dst = append(dst, `,"status":`...)
-	dst = strconv.AppendInt(dst, int64(m.Status), 10)
-	dst = append(dst, `,"reason":`...)
-	dst = appendJSONString(dst, m.Reason)
-	dst = append(dst, `,"cseq":`...)
-	if m.CSeqMethod != "" || m.CSeq != 0 {
-		e.scratch = strconv.AppendUint(e.scratch[:0], uint64(m.CSeq), 10)
-		e.scratch = append(e.scratch, ' ')
-		e.scratch = append(e.scratch, m.CSeqMethod...)
-		dst = appendJSONString(dst, e.scratch)
-	} else {
-		dst = append(dst, `""`...)
-	}
-	dst = append(dst, `,"call_id":`...)
-	dst = appendJSONString(dst, m.CallID)
-	dst = append(dst, `,"from":`...)
-	dst = appendJSONString(dst, m.From.URI)
-	dst = append(dst, `,"to":`...)
-	dst = appendJSONString(dst, m.To.URI)
-	dst = append(dst, `,"from_tag":`...)
-	dst = appendJSONString(dst, m.From.Tag)
-	dst = append(dst, `,"to_tag":`...)
-	dst = appendJSONString(dst, m.To.Tag)
-	dst = append(dst, `,"user_agent":`...)
-	dst = appendJSONString(dst, m.UserAgent)
-	dst = append(dst, `,"size":`...)
-	dst = strconv.AppendInt(dst, int64(len(m.Raw)), 10)
-	dst = append(dst, `,"warnings":`...)
+	r.str[sFile] = b.str(m.File)
+	r.str[sTransport] = b.str(string(m.Transport))
+	r.str[sEncap] = b.str(m.Encap)
+	r.str[sMethod] = b.str(m.Method)
+	r.str[sReason] = b.str(m.Reason)
+	r.str[sCSeqMethod] = b.str(m.CSeqMethod)
+	r.str[sCallID] = b.str(m.CallID)
+	r.str[sFrom] = b.str(m.From.URI)
+	r.str[sTo] = b.str(m.To.URI)
+	r.str[sFromTag] = b.str(m.From.Tag)
+	r.str[sToTag] = b.str(m.To.Tag)
+	r.str[sUserAgent] = b.str(m.UserAgent)
 	if m.Warnings != 0 {
-		dst = appendJSONString(dst, m.Warnings.String()) // rare: a message the parser bent a rule for
+		r.str[sWarnings] = b.str(m.Warnings.String()) // rare: a message the parser bent a rule for
 	} else {
-		dst = append(dst, `""`...)
+		r.str[sWarnings] = span{}
 	}
+	r.str[sHEPAgent] = span{}
 	if m.HEP != nil {
 		agent := m.HEP.AgentName
 		if agent == "" && m.HEP.AgentID != 0 {
 			agent = strconv.FormatUint(uint64(m.HEP.AgentID), 10)
 		}
-		if agent != "" { // omitempty
-			dst = append(dst, `,"hep_agent":`...)
-			dst = appendJSONString(dst, agent)
+		r.str[sHEPAgent] = b.str(agent)
+	}
+}
+
+// messageJSON appends the JSON Lines record of `messages` (messageRecord,
+// the contract of issue 2) with its newline, field for field in the order
+// encoding/json writes messageRecord.
+type messageJSON struct {
+	scratch []byte
+	ts      jsonTime
+}
+
+func (e *messageJSON) append(dst []byte, b *msgBatch, r *msgRow) []byte {
+	dst = append(dst, `{"index":`...)
+	dst = strconv.AppendInt(dst, r.index, 10)
+	dst = append(dst, `,"file":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sFile]))
+	dst = append(dst, `,"frame":`...)
+	dst = strconv.AppendInt(dst, r.frame, 10)
+	dst = append(dst, `,"frames":[`...)
+	for i, n := range b.frames[r.framesOff : r.framesOff+r.framesN] {
+		if i > 0 {
+			dst = append(dst, ',')
 		}
+		dst = strconv.AppendInt(dst, n, 10)
+	}
+	dst = append(dst, `],"ts":`...)
+	dst = e.ts.append(dst, r.t)
+	dst = append(dst, `,"src":`...)
+	dst, e.scratch = appendJSONAddrPort(dst, e.scratch, r.src)
+	dst = append(dst, `,"dst":`...)
+	dst, e.scratch = appendJSONAddrPort(dst, e.scratch, r.dst)
+	dst = append(dst, `,"transport":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sTransport]))
+	dst = append(dst, `,"encap":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sEncap]))
+	dst = append(dst, `,"method":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sMethod]))
+	dst = append(dst, `,"status":`...)
+	dst = strconv.AppendInt(dst, int64(r.status), 10)
+	dst = append(dst, `,"reason":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sReason]))
+	dst = append(dst, `,"cseq":`...)
+	if r.hasCSeq {
+		e.scratch = strconv.AppendUint(e.scratch[:0], uint64(r.cseq), 10)
+		e.scratch = append(e.scratch, ' ')
+		e.scratch = append(e.scratch, b.bytes(r.str[sCSeqMethod])...)
+		dst = appendJSONString(dst, e.scratch)
+	} else {
+		dst = append(dst, `""`...)
+	}
+	dst = append(dst, `,"call_id":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sCallID]))
+	dst = append(dst, `,"from":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sFrom]))
+	dst = append(dst, `,"to":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sTo]))
+	dst = append(dst, `,"from_tag":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sFromTag]))
+	dst = append(dst, `,"to_tag":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sToTag]))
+	dst = append(dst, `,"user_agent":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sUserAgent]))
+	dst = append(dst, `,"size":`...)
+	dst = strconv.AppendInt(dst, int64(r.size), 10)
+	dst = append(dst, `,"warnings":`...)
+	dst = appendJSONString(dst, b.bytes(r.str[sWarnings]))
+	if sp := r.str[sHEPAgent]; sp.n > 0 { // omitempty
+		dst = append(dst, `,"hep_agent":`...)
+		dst = appendJSONString(dst, b.bytes(sp))
 	}
 	dst = append(dst, `,"duplicate":`...)
-	dst = strconv.AppendBool(dst, m.Duplicate)
+	dst = strconv.AppendBool(dst, r.dup)
 	return append(dst, '}', '\n')
+}
+
+// msgPipe is the back half of `messages --format jsonl`: the decoding
+// goroutine fills batches (Add), a second goroutine encodes them and
+// writes them to w, in order. The queue between them holds msgQueue
+// batches of msgBatchRows messages, recycled: bounded memory, and the
+// decoder waits only when the encoder is that far behind.
+type msgPipe struct {
+	cur  *msgBatch
+	q    chan *msgBatch
+	free chan *msgBatch
+	done chan struct{}
+	err  error // the writer's first error; read after done
+	// failed is set (by the writer) after its first error, for Add.
+	failed chan struct{}
+}
+
+const (
+	msgBatchRows = 512
+	msgQueue     = 4
+)
+
+func newMsgPipe(w io.Writer) *msgPipe {
+	p := &msgPipe{q: make(chan *msgBatch, msgQueue), free: make(chan *msgBatch, msgQueue+2),
+		done: make(chan struct{}), failed: make(chan struct{}), cur: new(msgBatch)}
+	go p.loop(w)
+	return p
+}
+
+func (p *msgPipe) loop(w io.Writer) {
+	defer close(p.done)
+	var e messageJSON
+	buf := make([]byte, 0, 256<<10)
+	for b := range p.q {
+		if p.err == nil {
+			buf = buf[:0]
+			for i := range b.rows {
+				buf = e.append(buf, b, &b.rows[i])
+			}
+			if _, err := w.Write(buf); err != nil {
+				p.err = err
+				close(p.failed)
+			}
+		}
+		b.reset()
+		select {
+		case p.free <- b:
+		default:
+		}
+	}
+}
+
+// Add queues message index m. It returns errWriterFailed once the writer
+// has failed (Close returns its error).
+func (p *msgPipe) Add(index int64, m *decode.Message) error {
+	select {
+	case <-p.failed:
+		return errWriterFailed
+	default:
+	}
+	p.cur.add(index, m)
+	if len(p.cur.rows) >= msgBatchRows {
+		p.send()
+	}
+	return nil
+}
+
+func (p *msgPipe) send() {
+	if len(p.cur.rows) == 0 {
+		return
+	}
+	p.q <- p.cur
+	select {
+	case p.cur = <-p.free:
+	default:
+		p.cur = new(msgBatch)
+	}
+}
+
+// Close writes what is queued, waits for the writer and returns its first
+// error.
+func (p *msgPipe) Close() error {
+	p.send()
+	close(p.q)
+	<-p.done
+	return p.err
 }
 
 // appendJSONFloat appends f as encoding/json writes a float64: the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -142,15 +143,15 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 		enc   = json.NewEncoder(out)
 		cw    *csv.Writer
 		table *messageTable
-		// jsonl: records appended by hand (jsonappend.go) to batches that
-		// a writer goroutine writes while decoding goes on (batchWriter).
-		bw *batchWriter
-		mj messageJSON
+		// jsonl: the messages are copied into batches that another
+		// goroutine encodes by hand (jsonappend.go) and writes while
+		// decoding goes on (msgPipe).
+		pipe *msgPipe
 	)
 	enc.SetEscapeHTML(false)
 	switch opts.format {
 	case "jsonl":
-		bw = newBatchWriter(out)
+		pipe = newMsgPipe(out)
 	case "csv":
 		cw = csv.NewWriter(out)
 		cw.Write(messageCSVHeader)
@@ -164,8 +165,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 		}
 		switch opts.format {
 		case "jsonl":
-			bw.buf = mj.append(bw.buf, index, m)
-			werr = bw.Flush()
+			werr = pipe.Add(index, m)
 		case "csv":
 			r := newMessageRecord(index, m)
 			werr = cw.Write(r.csv())
@@ -175,8 +175,8 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 	}}
 	job := &decodeJob{files: opts.files, stdin: io.In, handler: h}
 	res, err := job.run(ctx)
-	if bw != nil {
-		if cerr := bw.Close(); werr == nil {
+	if pipe != nil {
+		if cerr := pipe.Close(); werr == nil || errors.Is(werr, errWriterFailed) {
 			werr = cerr
 		}
 	}

@@ -123,8 +123,8 @@ func TestAppendJSONString(t *testing.T) {
 	}
 }
 
-// TestMessageJSONAllocs: appending a message's record allocates nothing
-// once the buffers have grown (issue 12: no allocation per message).
+// TestMessageJSONAllocs: copying a message into a batch and appending its
+// record allocate nothing once the buffers have grown (issue 12: no allocation per message).
 func TestMessageJSONAllocs(t *testing.T) {
 	file := filepath.Join("..", "..", "testdata", "sipp", "udp-basic.pcap")
 	if _, err := os.Stat(file); err != nil {
@@ -141,10 +141,17 @@ func TestMessageJSONAllocs(t *testing.T) {
 		t.Fatalf("no messages in %s", file)
 	}
 	var mj messageJSON
+	var b msgBatch
 	buf := make([]byte, 0, 64<<10)
 	i := 0
 	allocs := testing.AllocsPerRun(1000, func() {
-		buf = mj.append(buf[:0], int64(i), msgs[i%len(msgs)])
+		// A batch as the decoding stage fills it, encoded as the other
+		// stage does.
+		if len(b.rows) == msgBatchRows {
+			b.reset()
+		}
+		b.add(int64(i), msgs[i%len(msgs)])
+		buf = mj.append(buf[:0], &b, &b.rows[len(b.rows)-1])
 		i++
 	})
 	if allocs != 0 {
@@ -264,4 +271,41 @@ func (f *filterOptions) mustBuild(t *testing.T) store.Filter {
 		t.Fatal(err)
 	}
 	return sf
+}
+
+type failWriter struct{}
+
+func (failWriter) Write(p []byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestMessagesWriteError: a failing output stops `messages` with the
+// error, whether the encoding stage or the last flush meets it, and the
+// encoding goroutine ends.
+func TestMessagesWriteError(t *testing.T) {
+	file := filepath.Join("..", "..", "testdata", "sipp", "retransmissions.pcap")
+	before := runtime.NumGoroutine()
+	io := &streams{In: bytes.NewReader(nil), Out: failWriter{}, ErrOut: io.Discard}
+	err := runMessages(context.Background(), &messagesOptions{files: []string{file}, format: "jsonl"}, io)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("runMessages: got %v, want the write error", err)
+	}
+	// The pipe itself, with more than a batch queued behind the failure.
+	var msgs []*decode.Message
+	job := &decodeJob{files: []string{file}, handler: decode.HandlerFuncs{OnMessage: func(m *decode.Message) {
+		msgs = append(msgs, m.Clone())
+	}}}
+	if _, err := job.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := newMsgPipe(failWriter{})
+	var addErr error
+	for i := 0; i < 20*msgBatchRows && addErr == nil; i++ {
+		addErr = p.Add(int64(i), msgs[i%len(msgs)])
+	}
+	if err := p.Close(); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Close: got %v, want the write error", err)
+	}
+	if !errors.Is(addErr, errWriterFailed) {
+		t.Errorf("Add after the failure: got %v, want %v", addErr, errWriterFailed)
+	}
+	goroutinesSettle(t, before)
 }
