@@ -55,9 +55,9 @@ find_sipscope
 
 echo "machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GB, $(uname -r)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); best of $REPEAT run(s)"
-echo "sipscope $("$SIPSCOPE_BIN" version 2>/dev/null | head -1)"
+echo "$("$SIPSCOPE_BIN" --version 2>/dev/null | head -1)"
 for f in "$SMALL" "$BIG" "$PKT"; do
-	echo "  $(basename "$f"): $(packets "$f") packets, $(stat -c %s "$f") bytes"
+	echo "  $(basename "$f"): $(packets "$f") packets, $(stat -L -c %s "$f") bytes"
 done
 echo
 
