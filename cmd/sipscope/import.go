@@ -106,7 +106,7 @@ func importInto(ctx context.Context, opts *importOptions, io *streams) (importRe
 	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet,
 		// Early: a dialog's messages go to the database when it ends, not
 		// after Grace, so memory does not grow with the capture.
-		correlate: opts.links.options()}
+		correlate: opts.links.options(), decode: opts.links.limits.decode()}
 	res, err := imp.run(ctx)
 	if err != nil {
 		return res, err

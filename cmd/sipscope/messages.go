@@ -21,6 +21,7 @@ type messagesOptions struct {
 	files  []string
 	format string
 	stats  bool
+	limits limitOptions
 }
 
 func newMessagesCmd(io *streams) *cobra.Command {
@@ -41,7 +42,8 @@ Formats:
   csv    the same fields as jsonl with a header line
 
 --stats prints what could not be decoded (non-SIP payloads, malformed, truncated,
-expired fragments, TCP gaps) to standard error.`,
+expired fragments, TCP gaps) to standard error, and which --limit-* bounds bit and
+how often (each drops the oldest state, or skips the oversized input, and counts it).`,
 		Example: `  sipscope messages call.pcap
   sipscope messages --format jsonl a.pcap b.pcapng.gz | jq .call_id
   tcpdump -w - -i any port 5060 | sipscope messages -`,
@@ -52,6 +54,7 @@ expired fragments, TCP gaps) to standard error.`,
 	}
 	cmd.Flags().StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or csv")
 	cmd.Flags().BoolVar(&opts.stats, "stats", false, "print decoding counters to standard error")
+	addLimitFlags(cmd, &opts.limits)
 	return cmd
 }
 
@@ -167,7 +170,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 			werr = table.row(index, m)
 		}
 	}}
-	job := &decodeJob{files: opts.files, stdin: io.In, handler: h}
+	job := &decodeJob{files: opts.files, stdin: io.In, handler: h, opts: opts.limits.decode()}
 	res, err := job.run(ctx)
 	if cw != nil {
 		cw.Flush()
@@ -190,6 +193,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 	}
 	if opts.stats {
 		printStats(io.ErrOut, res.Stats)
+		printLimits(io.ErrOut, "", res.Stats.Limits, 0)
 	}
 	return nil
 }

@@ -42,6 +42,8 @@ func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
 type linkOptions struct {
 	headers  []string
 	suffixes []string
+	// limits ride along: every command that correlates takes them.
+	limits limitOptions
 }
 
 func addLinkFlags(cmd *cobra.Command, o *linkOptions) {
@@ -49,12 +51,13 @@ func addLinkFlags(cmd *cobra.Command, o *linkOptions) {
 		"`HEADER` naming another leg's Call-ID (repeatable; default X-Call-ID, X-CID)")
 	cmd.Flags().StringSliceVar(&o.suffixes, "link-suffix", nil,
 		"B2BUA Call-ID `SUFFIX` linking a leg to the Call-ID without it (repeatable; default _b2b-1, -b2b_1)")
+	addLimitFlags(cmd, &o.limits)
 }
 
 // options returns the correlator options for these links, handing dialogs on
 // as soon as they end (Early) so memory does not grow with the capture.
 func (o *linkOptions) options() correlate.Options {
-	return correlate.Options{LinkHeaders: o.headers, LinkSuffixes: o.suffixes, Early: true}
+	return o.limits.correlate(correlate.Options{LinkHeaders: o.headers, LinkSuffixes: o.suffixes, Early: true})
 }
 
 // summaries is options() for an analysis that needs dialog rows only: the
@@ -110,6 +113,7 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		// summaries and the decoder's messages are not copied. Early: a
 		// dialog is stored when it ends, while the capture is read.
 		correlate: o.links.summaries(mode == dialogsOnly),
+		decode:    o.links.limits.decode(),
 		keep:      keep,
 	}
 	res, err := imp.run(ctx)
@@ -188,6 +192,8 @@ type importer struct {
 	// progress, when set, is told now and then how far the import has come
 	// (bytes read of total, messages and dialogs stored): the TUI's feed.
 	progress func(done, total, msgs, dialogs int64)
+	// decode bounds the decoder (the --limit-* flags).
+	decode decode.Options
 }
 
 type importResult struct {
@@ -287,7 +293,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if imp.io.ErrTTY && !imp.quiet {
 		bar = newProgressBar(imp.io.ErrOut, async.counts)
 	}
-	job := &decodeJob{files: files, stdin: imp.io.In, handler: h, src: imp.src}
+	job := &decodeJob{files: files, stdin: imp.io.In, handler: h, src: imp.src, opts: imp.decode}
 	if bar != nil {
 		job.progress = bar.update
 	}
@@ -326,6 +332,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	res.writer = w.Stats()
 	if !imp.quiet {
 		printWarnings(imp.io.ErrOut, res.decode.Warnings)
+		printLimits(imp.io.ErrOut, "sipscope: warning: ", res.decode.Stats.Limits, res.correlate.DialogsLimited)
 	}
 	return res, nil
 }
