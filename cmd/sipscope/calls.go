@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/render"
 	"github.com/sipscope/sipscope/store"
 )
 
@@ -308,7 +309,7 @@ func (t *callTable) row(d *correlate.Dialog) error {
 	_, err := fmt.Fprintf(t.w, "%-4d %-23s %-12s %-11s %-26s %-24s %-24s %4d %5d %7s %8s  %s\n",
 		t.n, d.Start.UTC().Format("2006-01-02 15:04:05.000"), d.Kind, d.State, clip(final, 26),
 		clip(userAt(d.FromUser(), d.From.URI), 24), clip(userAt(d.ToUser(), d.To.URI), 24),
-		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), d.CallID)
+		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), render.Sanitize(d.CallID))
 	return err
 }
 
@@ -335,6 +336,7 @@ func seconds(d time.Duration) string {
 }
 
 func clip(s string, n int) string {
+	s = render.Sanitize(s) // strangers' text: no terminal controls
 	r := []rune(s)
 	if len(r) <= n {
 		return s

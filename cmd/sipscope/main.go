@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+
+	"github.com/sipscope/sipscope/render"
 )
 
 // Exit codes (cli/cli convention).
@@ -62,10 +64,10 @@ func run(args []string, io *streams) int {
 		fmt.Fprintln(io.ErrOut, "sipscope: interrupted")
 		return exitInterrupted
 	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command"):
-		fmt.Fprintf(io.ErrOut, "sipscope: %v\n", err)
+		fmt.Fprintf(io.ErrOut, "sipscope: %s\n", render.Sanitize(err.Error()))
 		return exitUsage
 	default:
-		fmt.Fprintf(io.ErrOut, "sipscope: %v\n", err)
+		fmt.Fprintf(io.ErrOut, "sipscope: %s\n", render.Sanitize(err.Error()))
 		return exitError
 	}
 }

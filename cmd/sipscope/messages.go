@@ -15,6 +15,7 @@ import (
 
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
+	"github.com/sipscope/sipscope/render"
 )
 
 type messagesOptions struct {
@@ -246,7 +247,7 @@ func (t *messageTable) row(index int64, m *decode.Message) error {
 	cseq := strconv.FormatUint(uint64(m.CSeq), 10) + " " + m.CSeqMethod
 	_, err := fmt.Fprintf(t.w, "%-6d %-15s %-10s %-22s -> %-22s %-5s %-28s %-14s %s\n",
 		index, ts.Format("15:04:05.000000"), humanDelta(delta),
-		m.Src, m.Dst, m.Transport, what, cseq, m.CallID)
+		m.Src, m.Dst, m.Transport, what, clip(cseq, 30), render.Sanitize(m.CallID))
 	return err
 }
 
@@ -278,7 +279,7 @@ func humanDelta(d time.Duration) string {
 
 func printWarnings(w io.Writer, warnings []string) {
 	for _, s := range warnings {
-		fmt.Fprintf(w, "sipscope: warning: %s\n", s)
+		fmt.Fprintf(w, "sipscope: warning: %s\n", render.Sanitize(s))
 	}
 }
 
