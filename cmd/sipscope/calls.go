@@ -189,7 +189,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 		cw := csv.NewWriter(out)
 		cw.Write(callCSVHeader)
 		defer cw.Flush()
-		write = func(d *correlate.Dialog) error { r := d.Record(); cw.Write(recordCSV(&r)); return cw.Error() }
+		write = func(d *correlate.Dialog) error { r := d.Record(); cw.Write(csvSafe(recordCSV(&r))); return cw.Error() }
 	default:
 		t := &callTable{w: out}
 		write = t.row

@@ -166,7 +166,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 			werr = enc.Encode(&r)
 		case "csv":
 			r := newMessageRecord(index, m)
-			werr = cw.Write(r.csv())
+			werr = cw.Write(csvSafe(r.csv()))
 		case "table":
 			werr = table.row(index, m)
 		}
