@@ -62,9 +62,9 @@ func hostileLadder() *Ladder {
 	d := &correlate.Dialog{
 		CallID: callID, Kind: correlate.KindCall, State: correlate.StateRejected,
 		FinalStatus: 403, FinalReason: hostilePayloads[0],
-		From:  msgs[0].From,
-		To:    msgs[0].To,
-		Src:   msgs[0].Src, Dst: msgs[0].Dst,
+		From: msgs[0].From,
+		To:   msgs[0].To,
+		Src:  msgs[0].Src, Dst: msgs[0].Dst,
 		Start: msgs[0].Time, End: msgs[len(msgs)-1].Time,
 		SetupTime: -1, AnswerTime: -1, Duration: -1, Messages: len(msgs),
 		UserAgent: hostilePayloads[3],
