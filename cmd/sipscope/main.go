@@ -49,6 +49,12 @@ func systemStreams() *streams {
 func run(args []string, io *streams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return runContext(ctx, args, io)
+}
+
+// runContext is run with the context given (tests bound it with a
+// deadline).
+func runContext(ctx context.Context, args []string, io *streams) int {
 	root := newRootCmd(io)
 	root.SetArgs(args)
 	root.SetIn(io.In)
