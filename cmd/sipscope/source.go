@@ -211,6 +211,18 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 			break
 		}
 		if _, err := imp.store.AddFile(ctx, f); err != nil {
+			if errors.Is(err, store.ErrInterrupted) {
+				// Killed, out of disk, Ctrl-C: what was committed is
+				// whole dialogs; read the file again and store the rest.
+				if _, err := imp.store.ResumeFile(ctx, f); err != nil {
+					return res, err
+				}
+				if !imp.quiet {
+					fmt.Fprintf(imp.io.ErrOut, "sipscope: %s: completing an interrupted import (what it stored is kept, not stored twice)\n", f)
+				}
+				files = append(files, f)
+				continue
+			}
 			if errors.Is(err, store.ErrAlreadyImported) {
 				res.skipped = append(res.skipped, f)
 				if !imp.quiet {
