@@ -19,7 +19,10 @@ import (
 // writeCalls writes a pcap of n complete calls (INVITE, 100, 180, 200, ACK,
 // BYE, 200 over UDP), one started every 2 ms, each lasting 50 ms: enough
 // dialogs for an import to take a while and commit many batches.
-func writeCalls(t *testing.T, path string, n int) {
+func writeCalls(t *testing.T, path string, n int) { writeCallsNamed(t, path, "kill", n) }
+
+// writeCallsNamed is writeCalls with Call-IDs PREFIX-N@192.0.2.1.
+func writeCallsNamed(t *testing.T, path, prefix string, n int) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -58,7 +61,7 @@ func writeCalls(t *testing.T, path string, n int) {
 	}
 	for c := range n {
 		t0 := time.Duration(c) * 2 * time.Millisecond
-		cid := fmt.Sprintf("kill-%d@192.0.2.1", c)
+		cid := fmt.Sprintf("%s-%d@192.0.2.1", prefix, c)
 		hdr := func(first, branch, cseq, totag string) string {
 			to := "<sip:bob@example.com>"
 			if totag != "" {
