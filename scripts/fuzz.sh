@@ -24,12 +24,23 @@ for pkg in "${pkgs[@]}"; do
     sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/' | sort -u)
   for t in "${targets[@]}"; do
     echo "fuzz $pkg $t ($fuzztime)"
-    if ! go test "$pkg" -run '^$' -fuzz "^$t\$" -fuzztime "$fuzztime" >"/tmp/fuzz-$$.log" 2>&1; then
-      cat "/tmp/fuzz-$$.log"
-      echo "FAIL: $pkg $t (the failing input is in $dir/testdata/fuzz/$t/)"
-      failed=1
+    corpus="$dir/testdata/fuzz/$t"
+    before=$({ ls "$corpus" 2>/dev/null || true; } | wc -l)
+    log=$(mktemp /tmp/fuzz-XXXXXX.log)
+    if ! go test "$pkg" -run '^$' -fuzz "^$t\$" -fuzztime "$fuzztime" >"$log" 2>&1; then
+      after=$({ ls "$corpus" 2>/dev/null || true; } | wc -l)
+      if ((after == before)) && grep -q '^    context deadline exceeded$' "$log" && ! grep -q -- '--- FAIL: .*/' "$log"; then
+        # Go's fuzz coordinator can report its own -fuzztime deadline as a
+        # failure, with no failing input (golang/go#75804, fixed in Go
+        # 1.27): not a finding of the target.
+        echo "  (ignored: Go's fuzztime deadline race, golang/go#75804; no failing input)"
+      else
+        cat "$log"
+        echo "FAIL: $pkg $t (the failing input is in $corpus/: commit it)"
+        failed=1
+      fi
     fi
-    rm -f "/tmp/fuzz-$$.log"
+    rm -f "$log"
   done
 done
 exit $failed
