@@ -23,7 +23,7 @@ import (
 // frames by offset range.
 
 const (
-	// maxTCPStreams bounds the directions tracked at once; beyond it the
+	// maxTCPStreams is the default of Options.MaxTCPStreams: the directions tracked at once; beyond it the
 	// least recently seen of a sample is evicted.
 	maxTCPStreams = 1 << 16
 	// maxOOOSegs bounds the out-of-order segments held per direction.
@@ -249,7 +249,8 @@ func (d *Decoder) onTCP(p *pkt, seg []byte) {
 // table is full.
 func (d *Decoder) newStream(key flowKey) *tcpStream {
 	t := d.tcp
-	if len(t.streams) >= maxTCPStreams {
+	if len(t.streams) >= d.opts.MaxTCPStreams {
+		d.stats.Limits.TCPStreams++
 		var old *tcpStream
 		n := 0
 		for _, s := range t.streams {
@@ -347,6 +348,7 @@ func (d *Decoder) tcpData(s *tcpStream, p *pkt, seq uint32, payload []byte) {
 		s.oooBytes += len(seg.data)
 		for len(s.ooo) > 0 && (s.oooBytes > d.opts.MaxTCPBuffer || len(s.ooo) > maxOOOSegs) {
 			// The hole is not going to be filled: skip it (a lost segment).
+			d.stats.Limits.TCPBuffer++
 			d.skipGap(s)
 			d.mergeOOO(s)
 			d.drain(s, p)
@@ -609,6 +611,9 @@ func (d *Decoder) drainSIP(s *tcpStream, p *pkt) bool {
 			// Not a SIP message, or one larger than we accept: skip its
 			// start line and look for the next one.
 			d.stats.Malformed++
+			if err == nil && n > d.opts.MaxMessage || errors.Is(err, ErrTruncated) {
+				d.stats.Limits.Message++
+			}
 			nl := bytes.IndexByte(b, '\n')
 			if nl < 0 {
 				nl = len(b) - 1

@@ -178,6 +178,7 @@ func (d *Decoder) drainWS(s *tcpStream, p *pkt) bool {
 			// Larger than any message we accept: drop it as it passes.
 			d.stats.WebSocketFrames++
 			d.stats.Truncated++
+			d.stats.Limits.Message++
 			if op < wsClose {
 				w.inMsg, w.drop = !fin, !fin
 				w.msg = w.msg[:0]
@@ -214,6 +215,7 @@ func (d *Decoder) drainWS(s *tcpStream, p *pkt) bool {
 			}
 			if len(w.msg)+len(payload) > d.opts.MaxMessage {
 				d.stats.Truncated++
+				d.stats.Limits.Message++
 				w.drop = true
 				w.msg = w.msg[:0]
 				if fin {

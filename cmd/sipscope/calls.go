@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/render"
 	"github.com/sipscope/sipscope/store"
 )
 
@@ -234,7 +235,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 		defer cw.Flush()
 		write = func(d *correlate.Dialog) error {
 			r := newCallRecord(d)
-			cw.Write(recordCSV(&r, media[d.CallID]))
+			cw.Write(csvSafe(recordCSV(&r, media[d.CallID])))
 			return cw.Error()
 		}
 	default:
@@ -373,7 +374,7 @@ func (t *callTable) row(d *correlate.Dialog) error {
 	_, err := fmt.Fprintf(t.w, "%-4d %-23s %-12s %-11s %-26s %-24s %-24s %4d %5d %7s %8s  %-19s %4s  %s\n",
 		t.n, d.Start.UTC().Format("2006-01-02 15:04:05.000"), d.Kind, d.State, clip(final, 26),
 		clip(userAt(d.FromUser(), d.From.URI), 24), clip(userAt(d.ToUser(), d.To.URI), 24),
-		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), worst, fnds, d.CallID)
+		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), worst, fnds, render.Sanitize(d.CallID))
 	return err
 }
 
@@ -400,6 +401,7 @@ func seconds(d time.Duration) string {
 }
 
 func clip(s string, n int) string {
+	s = render.Sanitize(s) // strangers' text: no terminal controls
 	r := []rune(s)
 	if len(r) <= n {
 		return s

@@ -371,7 +371,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	var runErr error
 	if st != nil {
 		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true, diagnose: true,
-			correlate: opts.links.options(), forward: hepForward(sender),
+			correlate: opts.links.options(), forward: hepForward(sender), decode: opts.links.limits.decode(),
 			onMessage: func(cs correlate.Stats) {
 				msgs.Store(cs.Messages)
 				dialogs.Store(cs.Dialogs)

@@ -15,12 +15,14 @@ import (
 
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
+	"github.com/sipscope/sipscope/render"
 )
 
 type messagesOptions struct {
 	files  []string
 	format string
 	stats  bool
+	limits limitOptions
 }
 
 func newMessagesCmd(io *streams) *cobra.Command {
@@ -41,7 +43,8 @@ Formats:
   csv    the same fields as jsonl with a header line
 
 --stats prints what could not be decoded (non-SIP payloads, malformed, truncated,
-expired fragments, TCP gaps) to standard error.`,
+expired fragments, TCP gaps) to standard error, and which --limit-* bounds bit and
+how often (each drops the oldest state, or skips the oversized input, and counts it).`,
 		Example: `  sipscope messages call.pcap
   sipscope messages --format jsonl a.pcap b.pcapng.gz | jq .call_id
   tcpdump -w - -i any port 5060 | sipscope messages -`,
@@ -52,6 +55,7 @@ expired fragments, TCP gaps) to standard error.`,
 	}
 	cmd.Flags().StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or csv")
 	cmd.Flags().BoolVar(&opts.stats, "stats", false, "print decoding counters to standard error")
+	addLimitFlags(cmd, &opts.limits)
 	return cmd
 }
 
@@ -162,12 +166,12 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 			werr = enc.Encode(&r)
 		case "csv":
 			r := newMessageRecord(index, m)
-			werr = cw.Write(r.csv())
+			werr = cw.Write(csvSafe(r.csv()))
 		case "table":
 			werr = table.row(index, m)
 		}
 	}}
-	job := &decodeJob{files: opts.files, stdin: io.In, handler: h}
+	job := &decodeJob{files: opts.files, stdin: io.In, handler: h, opts: opts.limits.decode()}
 	res, err := job.run(ctx)
 	if cw != nil {
 		cw.Flush()
@@ -190,6 +194,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 	}
 	if opts.stats {
 		printStats(io.ErrOut, res.Stats)
+		printLimits(io.ErrOut, "", res.Stats.Limits, 0)
 	}
 	return nil
 }
@@ -242,7 +247,7 @@ func (t *messageTable) row(index int64, m *decode.Message) error {
 	cseq := strconv.FormatUint(uint64(m.CSeq), 10) + " " + m.CSeqMethod
 	_, err := fmt.Fprintf(t.w, "%-6d %-15s %-10s %-22s -> %-22s %-5s %-28s %-14s %s\n",
 		index, ts.Format("15:04:05.000000"), humanDelta(delta),
-		m.Src, m.Dst, m.Transport, what, cseq, m.CallID)
+		m.Src, m.Dst, m.Transport, what, clip(cseq, 30), render.Sanitize(m.CallID))
 	return err
 }
 
@@ -274,7 +279,7 @@ func humanDelta(d time.Duration) string {
 
 func printWarnings(w io.Writer, warnings []string) {
 	for _, s := range warnings {
-		fmt.Fprintf(w, "sipscope: warning: %s\n", s)
+		fmt.Fprintf(w, "sipscope: warning: %s\n", render.Sanitize(s))
 	}
 }
 

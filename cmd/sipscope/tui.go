@@ -100,6 +100,7 @@ func fileFeed(o *sourceOptions, in io.Reader) tuiFeed {
 			store: st, files: o.files, quiet: true,
 			io:        &streams{In: in, Out: io.Discard, ErrOut: io.Discard},
 			correlate: o.links.summaries(false),
+			decode:    o.links.limits.decode(),
 			progress:  progress,
 		}
 		_, err := imp.run(ctx)
