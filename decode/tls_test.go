@@ -177,13 +177,23 @@ func TestTLSNoKeys(t *testing.T) {
 	}
 }
 
-func TestTLSDebugDump(t *testing.T) {
-	if os.Getenv("TLSDUMP") == "" {
-		t.Skip()
+// TestTLSSecretsBlock reads captures whose key log is inside them, in a
+// pcapng Decryption Secrets Block (editcap --inject-secrets): no key log
+// given, every message tshark decodes from the plain capture with its key
+// log is decoded.
+func TestTLSSecretsBlock(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "tls", "*-dsb.pcapng"))
+	if len(files) == 0 {
+		t.Fatal("no *-dsb.pcapng in testdata/tls (scripts/mktls.sh makes them)")
 	}
-	for _, path := range tlsCaptures(t) {
-		keys, _ := ReadKeyLogFile(strings.TrimSuffix(path, ".pcap") + ".keys")
-		r, d := decodeTLS(t, path, keys)
-		t.Logf("%s: %d msgs %+v", filepath.Base(path), len(r.msgs), d.Stats())
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			r, d := decodeTLS(t, path, nil)
+			got := ourRows(r)
+			want := tsharkRows(t, strings.TrimSuffix(path, "-dsb.pcapng")+".tshark.tsv")
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s\nstats %+v", strings.Join(got, "\n"), strings.Join(want, "\n"), d.Stats())
+			}
+		})
 	}
 }

@@ -143,3 +143,10 @@ ossl_pair openssl-tls13-chacha20 -- -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_
 ossl_pair openssl-tls13-aes256gcm -- -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384
 # TLS 1.2 CBC between OpenSSLs negotiates encrypt-then-MAC (RFC 7366).
 ossl_pair openssl-tls12-cbc-etm -- -tls1_2 -cipher ECDHE-RSA-AES256-SHA384
+
+# The key log inside the capture: a pcapng Decryption Secrets Block, as Wireshark
+# users share decryptable captures.
+for name in tls13-aes128gcm tls12-ecdhe-aes128gcm; do
+	want "$name" || continue
+	editcap --inject-secrets "tls,$OUT/$name.keys" "$OUT/$name.pcap" "$OUT/$name-dsb.pcapng"
+done
