@@ -32,6 +32,12 @@ type Options struct {
 	// reads it. Secrets from pcapng Decryption Secrets Blocks are added
 	// with AddSecrets.
 	Keys *KeyLog
+	// MoreKeys, when set, is called when a TLS session's secrets are
+	// not in Keys, before its records are counted as not decrypted. It
+	// may add to Keys (a live capture re-reading a key log its peers are
+	// still writing) and reports whether it did. It runs on the
+	// decoder's goroutine.
+	MoreKeys func() bool
 }
 
 func (o Options) withDefaults() Options {

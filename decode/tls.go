@@ -62,6 +62,7 @@ type tlsConn struct {
 	tls13       bool
 	suite       *tlsSuite
 	clientSID   []byte
+	sid         []byte // the ServerHello's session ID
 	ticket      []byte // the ClientHello's session ticket (RFC 5077)
 	etm         bool
 	master      []byte
@@ -501,36 +502,62 @@ func (d *Decoder) serverHello(c *tlsConn, m []byte) {
 	if !c.haveCR {
 		return
 	}
+	c.sid = bytes.Clone(sid)
+	if !d.findSecrets(c) {
+		d.missingKeys(c)
+	}
+}
+
+// findSecrets looks the session's secrets up in the key log, the DSB
+// secrets and, for a TLS 1.2 abbreviated handshake, the sessions we
+// decrypted before. It reports whether the session has keys.
+func (d *Decoder) findSecrets(c *tlsConn) bool {
 	c.secrets = d.opts.Keys.lookup(c.cr)
 	if c.secrets == nil {
 		c.secrets = d.tls.dsb.lookup(c.cr)
 	}
 	if c.tls13 {
-		if c.secrets == nil || c.secrets.shs == nil && c.secrets.sts == nil {
-			d.missingKeys(c)
-		}
-		return
+		return c.secrets != nil && (c.secrets.shs != nil || c.secrets.sts != nil)
 	}
 	if c.secrets != nil && c.secrets.master != nil {
 		c.master = c.secrets.master
-	} else if len(sid) > 0 && bytes.Equal(sid, c.clientSID) {
+	} else if len(c.sid) > 0 && bytes.Equal(c.sid, c.clientSID) {
 		// An abbreviated handshake resuming a session (RFC 5246 §7.3).
 		if c.ticket != nil {
 			c.master = d.tls.byTicket[string(c.ticket)]
 		}
 		if c.master == nil {
-			c.master = d.tls.bySID[string(sid)]
+			c.master = d.tls.bySID[string(c.sid)]
 		}
 	}
 	if c.master == nil {
-		d.missingKeys(c)
-		return
+		return false
 	}
-	if len(sid) > 0 && len(d.tls.bySID) < maxTLSResume {
+	if len(c.sid) > 0 && len(d.tls.bySID) < maxTLSResume {
 		if d.tls.bySID == nil {
 			d.tls.bySID = map[string][]byte{}
 		}
-		d.tls.bySID[string(sid)] = c.master
+		d.tls.bySID[string(c.sid)] = c.master
+	}
+	return true
+}
+
+// retryKeys looks again for the keys of a session that had none at its
+// ServerHello, after Options.MoreKeys read more of the key log (a live
+// capture whose peers write the key log as they go).
+func (d *Decoder) retryKeys(c *tlsConn) {
+	if !c.noKeys || d.opts.MoreKeys == nil || !d.opts.MoreKeys() || !d.findSecrets(c) {
+		return
+	}
+	c.noKeys = false
+	d.stats.TLSNoKeys--
+	h := hex.EncodeToString(c.cr[:])
+	for i, m := range d.tls.missing {
+		if m == h {
+			d.tls.missing = append(d.tls.missing[:i], d.tls.missing[i+1:]...)
+			delete(d.tls.named, c.cr)
+			break
+		}
 	}
 }
 
@@ -553,6 +580,7 @@ func (d *Decoder) missingKeys(c *tlsConn) {
 // tlsKeys12 installs the TLS 1.2 keys of dir at its ChangeCipherSpec.
 func (d *Decoder) tlsKeys12(dir *tlsDir) {
 	c := dir.conn
+	d.retryKeys(c)
 	if c.master == nil || c.suite == nil || !dir.known {
 		return
 	}
@@ -571,6 +599,9 @@ func (d *Decoder) tlsKeys12(dir *tlsDir) {
 // traffic keys of dir. It reports whether it changed them.
 func (d *Decoder) tlsKeys13(dir *tlsDir, app bool) bool {
 	c := dir.conn
+	if !app {
+		d.retryKeys(c)
+	}
 	if c.secrets == nil || c.suite == nil || !dir.known {
 		return false
 	}

@@ -37,6 +37,9 @@ type captureOptions struct {
 	quiet      bool
 	links      linkOptions
 	hep        hepOptions
+	// keylog is the --keylog file of TLS secrets, re-read as the
+	// capture meets sessions it has no keys for.
+	keylog string
 }
 
 // captureStatus is what the status line (and the TUI) shows of a running
@@ -96,6 +99,7 @@ kernel drops and database size; kernel drops are also printed at the end.`,
 	f.StringVar(&opts.db, "db", "", "database `PATH` to store dialogs in (created or added to)")
 	f.BoolVar(&opts.stats, "stats", false, "print counters (packets, messages, dialogs, drops) at the end")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no status line or summary on standard error")
+	addKeylogFlag(f, &opts.keylog)
 	addLinkFlags(cmd, &opts.links)
 	return cmd
 }
@@ -346,7 +350,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	pctx := context.WithoutCancel(ctx)
 	var runErr error
 	if st != nil {
-		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true,
+		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true, keylog: opts.keylog,
 			correlate: opts.links.options(), forward: hepForward(sender),
 			onMessage: func(cs correlate.Stats) {
 				msgs.Store(cs.Messages)

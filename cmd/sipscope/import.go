@@ -20,6 +20,8 @@ type importOptions struct {
 	db    string
 	links linkOptions
 	quiet bool
+	// keylog is the --keylog file of TLS secrets.
+	keylog string
 }
 
 func newImportCmd(io *streams) *cobra.Command {
@@ -46,6 +48,7 @@ progress line shows bytes, messages, dialogs, rate and time left.`,
 	cmd.Flags().StringVar(&opts.db, "db", "", "database file at `PATH` to create or add to (required)")
 	addLinkFlags(cmd, &opts.links)
 	cmd.Flags().BoolVarP(&opts.quiet, "quiet", "q", false, "no progress or summary on standard error")
+	addKeylogFlag(cmd.Flags(), &opts.keylog)
 	return cmd
 }
 
@@ -103,7 +106,7 @@ func importInto(ctx context.Context, opts *importOptions, io *streams) (importRe
 		return importResult{}, dbError(opts.db, err)
 	}
 	defer st.Close()
-	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet,
+	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet, keylog: opts.keylog,
 		// Early: a dialog's messages go to the database when it ends, not
 		// after Grace, so memory does not grow with the capture.
 		correlate: opts.links.options()}

@@ -21,6 +21,7 @@ type messagesOptions struct {
 	files  []string
 	format string
 	stats  bool
+	keylog string
 }
 
 func newMessagesCmd(io *streams) *cobra.Command {
@@ -31,7 +32,8 @@ func newMessagesCmd(io *streams) *cobra.Command {
 		Long: `List every SIP message found in the captures, in capture order (several files are
 merged by timestamp). SIP is found on any port by its start line, inside VLANs,
 tunnels (IP-in-IP, GRE, ERSPAN, VXLAN, GTP-U), fragmented IP, TCP streams,
-WebSocket, SCTP and HEP.
+WebSocket, SCTP and HEP; SIP over TLS and WSS with the key log (--keylog, or the
+keys inside a pcapng file).
 
 Formats:
   table  one line per message for people (default)
@@ -44,7 +46,8 @@ Formats:
 expired fragments, TCP gaps) to standard error.`,
 		Example: `  sipscope messages call.pcap
   sipscope messages --format jsonl a.pcap b.pcapng.gz | jq .call_id
-  tcpdump -w - -i any port 5060 | sipscope messages -`,
+  tcpdump -w - -i any port 5060 | sipscope messages -
+  SSLKEYLOGFILE=keys.txt ./softphone & sipscope messages --keylog keys.txt tls.pcap`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.files = args
 			return runMessages(c.Context(), opts, io)
@@ -52,6 +55,7 @@ expired fragments, TCP gaps) to standard error.`,
 	}
 	cmd.Flags().StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or csv")
 	cmd.Flags().BoolVar(&opts.stats, "stats", false, "print decoding counters to standard error")
+	addKeylogFlag(cmd.Flags(), &opts.keylog)
 	return cmd
 }
 
@@ -167,7 +171,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 			werr = table.row(index, m)
 		}
 	}}
-	job := &decodeJob{files: opts.files, stdin: io.In, handler: h}
+	job := &decodeJob{files: opts.files, stdin: io.In, handler: h, keylog: opts.keylog}
 	res, err := job.run(ctx)
 	if cw != nil {
 		cw.Flush()
@@ -190,6 +194,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 	}
 	if opts.stats {
 		printStats(io.ErrOut, res.Stats)
+		printTLSStats(io.ErrOut, res.Stats, res.TLSMissing)
 	}
 	return nil
 }
@@ -200,7 +205,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 func noMessagesNote(files []string, s decode.Stats) string {
 	in := strings.Join(files, ", ")
 	if s.Encrypted > 0 {
-		return fmt.Sprintf("no SIP messages in %s: %d TLS record(s) were seen and not decrypted (sipscope does not decrypt TLS; capture SIP before encryption, e.g. HEP from the proxy)", in, s.Encrypted)
+		return fmt.Sprintf("no SIP messages in %s: %d TLS record(s) were seen and not decrypted (give the TLS key log with --keylog FILE, or capture SIP before encryption, e.g. HEP from the proxy)", in, s.Encrypted)
 	}
 	return fmt.Sprintf("no SIP messages in %s (%d frames read; --stats says what they held)", in, s.Frames)
 }

@@ -27,6 +27,8 @@ type sourceOptions struct {
 	db    string
 	links linkOptions
 	quiet bool
+	// keylog is the --keylog file of TLS secrets.
+	keylog string
 	// decoded is what reading the capture files found (set by
 	// openSource), to explain an empty result.
 	decoded decode.Stats
@@ -36,6 +38,7 @@ func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
 	cmd.Flags().StringVar(&o.db, "db", "", "read the database at `PATH` (made by sipscope import) instead of capture files")
 	addLinkFlags(cmd, &o.links)
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "no progress or warnings on standard error")
+	addKeylogFlag(cmd.Flags(), &o.keylog)
 }
 
 // linkOptions say how legs of one call are linked across Call-IDs.
@@ -111,6 +114,7 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		// dialog is stored when it ends, while the capture is read.
 		correlate: o.links.summaries(mode == dialogsOnly),
 		keep:      keep,
+		keylog:    o.keylog,
 	}
 	res, err := imp.run(ctx)
 	if err != nil {
@@ -185,6 +189,8 @@ type importer struct {
 	// keep, when set, sees each dialog before the store does and may drop
 	// it by returning false.
 	keep func(d *correlate.Dialog, msgs []*correlate.Message) bool
+	// keylog, when set, is the --keylog file of TLS secrets.
+	keylog string
 	// progress, when set, is told now and then how far the import has come
 	// (bytes read of total, messages and dialogs stored): the TUI's feed.
 	progress func(done, total, msgs, dialogs int64)
@@ -287,7 +293,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if imp.io.ErrTTY && !imp.quiet {
 		bar = newProgressBar(imp.io.ErrOut, async.counts)
 	}
-	job := &decodeJob{files: files, stdin: imp.io.In, handler: h, src: imp.src}
+	job := &decodeJob{files: files, stdin: imp.io.In, handler: h, src: imp.src, keylog: imp.keylog}
 	if bar != nil {
 		job.progress = bar.update
 	}

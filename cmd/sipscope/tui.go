@@ -88,6 +88,7 @@ func fileFeed(o *sourceOptions, in io.Reader) tuiFeed {
 			io:        &streams{In: in, Out: io.Discard, ErrOut: io.Discard},
 			correlate: o.links.summaries(false),
 			progress:  progress,
+			keylog:    o.keylog,
 		}
 		_, err := imp.run(ctx)
 		return err
@@ -107,6 +108,7 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 			return err
 		}
 		opts.live.links = o.links
+		opts.live.keylog = o.keylog
 		var err error
 		if st, err = store.OpenTemp("", store.Options{}); err != nil {
 			return err
