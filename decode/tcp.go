@@ -516,6 +516,8 @@ func (d *Decoder) classify(s *tcpStream) bool {
 		return false
 	}
 	switch {
+	case len(b) < 3 && b[0] >= 0x14 && b[0] <= 0x17 && !s.secure:
+		return false // perhaps a TLS record header: wait for the rest of it
 	case tlsStart(b) && !s.secure:
 		d.startTLS(s)
 		return true

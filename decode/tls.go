@@ -63,6 +63,7 @@ type tlsConn struct {
 	suite       *tlsSuite
 	clientSID   []byte
 	sid         []byte // the ServerHello's session ID
+	looked      bool   // the key logs were searched for the session
 	ticket      []byte // the ClientHello's session ticket (RFC 5077)
 	etm         bool
 	master      []byte
@@ -436,6 +437,7 @@ func (d *Decoder) clientHello(c *tlsConn, m []byte) {
 	}
 	copy(c.cr[:], m[2:34])
 	c.haveCR = true
+	defer d.sessionReady(c)
 	r := m[34:]
 	sid, r, ok := vec8(r)
 	if !ok {
@@ -499,10 +501,17 @@ func (d *Decoder) serverHello(c *tlsConn, m []byte) {
 		}
 		return
 	}
-	if !c.haveCR {
+	c.sid = bytes.Clone(sid)
+	d.sessionReady(c)
+}
+
+// sessionReady looks the session's keys up once both hellos are read
+// (whichever came last: the two directions are reassembled apart).
+func (d *Decoder) sessionReady(c *tlsConn) {
+	if !c.haveCR || !c.haveSH || c.suite == nil || c.looked {
 		return
 	}
-	c.sid = bytes.Clone(sid)
+	c.looked = true
 	if !d.findSecrets(c) {
 		d.missingKeys(c)
 	}
