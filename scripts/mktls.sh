@@ -150,3 +150,55 @@ for name in tls13-aes128gcm tls12-ecdhe-aes128gcm; do
 	want "$name" || continue
 	editcap --inject-secrets "tls,$OUT/$name.keys" "$OUT/$name.pcap" "$OUT/$name-dsb.pcapng"
 done
+
+# Calls through Kamailio's tls module (OpenSSL), TLS on both legs: tlspeer client
+# 127.0.0.1 -> Kamailio 127.0.0.1:5061 (TLS 1.2, ECDHE AES-GCM) -> tlspeer server
+# 127.0.0.1:5081 (TLS 1.3, Kamailio as the TLS client). Debian's SIPp is built without
+# OpenSSL ("To use a TLS transport you must compile SIPp with OpenSSL"), so SIPp -t l1
+# cannot be the peer here; the Go peers write the key log of both legs.
+if want kamailio-tls; then
+	if command -v kamailio >/dev/null 2>&1 && [ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ]; then
+		name=kamailio-tls
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/kkey.pem" -out "$WORK/kcert.pem" \
+			-subj /CN=sip.test -days 1 2>/dev/null
+		cat >"$WORK/tls.cfg" <<-TLS
+			[server:default]
+			method = TLSv1.2+
+			verify_certificate = no
+			require_certificate = no
+			private_key = $WORK/kkey.pem
+			certificate = $WORK/kcert.pem
+			[client:default]
+			method = TLSv1.2+
+			verify_certificate = no
+			require_certificate = no
+		TLS
+		sed "s|TLSCFG|$WORK/tls.cfg|" "$ROOT/scripts/kamailio/tls-proxy.cfg" >"$WORK/kam.cfg"
+		mkdir -p "$WORK/kam"
+		: >"$WORK/$name.keys"
+		cap_start "$NS" "$OUT/$name.pcap" tcp port 5061 or tcp port 5081
+		(exec ip netns exec "$NS" kamailio -f "$WORK/kam.cfg" -DD -E -Y "$WORK/kam" >"$WORK/kamailio.log" 2>&1) &
+		KAM_PID=$!
+		BG_PIDS+=("$KAM_PID")
+		wait_listen "$NS" 5061
+		nsx "$NS" "$PEER" -server -addr 127.0.0.1:5081 -keylog "$WORK/$name.keys" -serve 1 >"$WORK/uas.log" 2>&1 &
+		UAS_PID=$!
+		BG_PIDS+=("$UAS_PID")
+		wait_listen "$NS" 5081
+		nsx "$NS" "$PEER" -addr 127.0.0.1:5061 -keylog "$WORK/$name.keys" -tls 1.2 \
+			-suite TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 -calls 2 || echo "kamailio-tls: client failed"
+		sleep 0.5
+		kill "$KAM_PID" 2>/dev/null || true
+		wait "$KAM_PID" 2>/dev/null || true
+		kill "$UAS_PID" 2>/dev/null || true
+		wait "$UAS_PID" 2>/dev/null || true
+		cap_stop
+		cp "$WORK/$name.keys" "$OUT/$name.keys"
+		tshark -r "$OUT/$name.pcap" -o "tls.keylog_file:$OUT/$name.keys" -d tcp.port==5081,tls -d tls.port==5081,sip \
+			-Y 'sip' -T fields -e frame.number -e frame.time_epoch -e sip.Method -e sip.Status-Code \
+			-e sip.CSeq -e sip.Call-ID >"$OUT/$name.tshark.tsv" 2>/dev/null
+		echo "$name: $(wc -l <"$OUT/$name.tshark.tsv") SIP messages (tshark, both legs), $CAP_STATS"
+	else
+		echo "kamailio-tls: skipped (needs kamailio and kamailio-tls-modules)"
+	fi
+fi
