@@ -76,3 +76,29 @@ func (s *TCPSynth) Frames(t time.Time, src, dst netip.AddrPort, payload []byte) 
 	s.seq[key] = seq
 	return out, nil
 }
+
+// TCPEndpoints returns the TCP source and destination of a frame (any link
+// type gopacket reads, VLANs and IP-in-IP included; the innermost IP and
+// TCP headers count), for picking a connection's frames out of a capture.
+func TCPEndpoints(f *Frame) (src, dst netip.AddrPort, ok bool) {
+	p := gopacket.NewPacket(f.Data, layers.LinkType(f.Link), gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+	tcp, _ := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
+	if tcp == nil {
+		return src, dst, false
+	}
+	var sa, da netip.Addr
+	for _, l := range p.Layers() {
+		switch ip := l.(type) {
+		case *layers.IPv4:
+			sa, _ = netip.AddrFromSlice(ip.SrcIP.To4())
+			da, _ = netip.AddrFromSlice(ip.DstIP.To4())
+		case *layers.IPv6:
+			sa, _ = netip.AddrFromSlice(ip.SrcIP)
+			da, _ = netip.AddrFromSlice(ip.DstIP)
+		}
+	}
+	if !sa.IsValid() || !da.IsValid() {
+		return src, dst, false
+	}
+	return netip.AddrPortFrom(sa, uint16(tcp.SrcPort)), netip.AddrPortFrom(da, uint16(tcp.DstPort)), true
+}

@@ -27,6 +27,9 @@ type exportOptions struct {
 	filter filterOptions
 	format string
 	out    string
+	// keepTLS writes TLS calls' original encrypted frames and their keys
+	// (pcapng) instead of the decrypted messages.
+	keepTLS bool
 }
 
 func newExportCmd(io *streams) *cobra.Command {
@@ -48,7 +51,8 @@ Formats:
   pcap      the original frames that carried the messages (every IP fragment and
             TCP segment), in time order; pcapng when link types differ. Messages
             decrypted from TLS or WSS (--keylog) are written decrypted, as clear
-            TCP on the same addresses and ports: readable without the keys
+            TCP on the same addresses and ports: readable without the keys; with
+            --keep-tls, encrypted as captured (whole connections) plus the keys
   pcapng    the same frames, always pcapng
   json      the dialogs, their transactions and messages
 
@@ -70,6 +74,7 @@ keeps its mode; a symlink is written through to its target; a device or FIFO
 	addFilterFlags(cmd, &opts.filter)
 	cmd.Flags().StringVar(&opts.format, "format", "", "output `FORMAT`: "+strings.Join(exportFormats, ", ")+" (default: from the -o extension)")
 	cmd.Flags().StringVarP(&opts.out, "output", "o", "", "write to `FILE`, - for standard output (required)")
+	cmd.Flags().BoolVar(&opts.keepTLS, "keep-tls", false, "pcap: keep TLS calls encrypted: their connections' original frames and the keys in a pcapng Decryption Secrets Block (needs the capture files)")
 	return cmd
 }
 
@@ -111,6 +116,12 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 	filter, err := opts.filter.build()
 	if err != nil {
 		return err
+	}
+	if opts.keepTLS && !strings.HasPrefix(opts.format, "pcap") {
+		return usagef("--keep-tls goes with --format pcap or pcapng")
+	}
+	if opts.keepTLS {
+		opts.format = "pcapng" // the keys need a Decryption Secrets Block
 	}
 	if opts.out == "-" && strings.HasPrefix(opts.format, "pcap") && io.OutTTY {
 		return usagef("not writing a pcap to a terminal: use -o FILE or a pipe")
@@ -181,6 +192,9 @@ func writeExport(ctx context.Context, w, errOut io.Writer, st *store.Store, opts
 		var ids []string
 		for _, g := range groups {
 			ids = append(ids, g...)
+		}
+		if opts.keepTLS {
+			return writeKeepTLS(ctx, w, errOut, st, ids, opts.source.keylog)
 		}
 		return writePcap(ctx, w, st, ids, opts.format == "pcapng")
 	}
