@@ -580,6 +580,16 @@ func (d *Decoder) hunt(s *tcpStream) bool {
 		}
 		start += nl + 1
 	}
+	if !s.secure {
+		// Joined in the middle of a TLS record: resynchronise on the
+		// next two records in a row, to say the session began before
+		// the capture rather than call its bytes "not SIP".
+		if p := tlsResync(b); p >= 0 {
+			s.consume(p)
+			d.startTLS(s)
+			return true
+		}
+	}
 	// No start line yet: keep only the last partial line.
 	drop := start
 	if len(b)-drop > maxStartWait {

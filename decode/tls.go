@@ -683,3 +683,27 @@ func forExt(b []byte, f func(typ uint16, v []byte)) {
 		b = rest
 	}
 }
+
+// tlsResync finds, in bytes joined mid-stream, the first offset where two
+// whole TLS application data records follow each other (RFC 8446 §5.1:
+// type 23, legacy version 3.1-3.3, a length within bounds), or -1. Two in a
+// row keep a 0x17 byte inside a record from passing for a header.
+func tlsResync(b []byte) int {
+	hdr := func(p int) (int, bool) {
+		if p+5 > len(b) || b[p] != tlsAppData || b[p+1] != 3 || b[p+2] < 1 || b[p+2] > 3 {
+			return 0, false
+		}
+		n := int(binary.BigEndian.Uint16(b[p+3 : p+5]))
+		return n, n > 0 && n <= maxTLSRecord
+	}
+	for p := 0; p+10 <= len(b) && p < maxStartWait; p++ {
+		n, ok := hdr(p)
+		if !ok {
+			continue
+		}
+		if _, ok := hdr(p + 5 + n); ok {
+			return p
+		}
+	}
+	return -1
+}

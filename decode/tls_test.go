@@ -2,12 +2,14 @@ package decode
 
 import (
 	"context"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sipscope/sipscope/capture"
 )
@@ -195,5 +197,51 @@ func TestTLSSecretsBlock(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s\nstats %+v", strings.Join(got, "\n"), strings.Join(want, "\n"), d.Stats())
 			}
 		})
+	}
+}
+
+// TestTLSJoinedMidRecord cuts a capture's connection in the middle of a
+// record (as a capture started during a call does): no keys can help, and
+// the decoder says the session began before the capture.
+func TestTLSJoinedMidRecord(t *testing.T) {
+	c, s := tlsSeedStreams(t, filepath.Join("..", "testdata", "tls", "tls13-aes128gcm.pcap"))
+	keys, err := ReadKeyLogFile(filepath.Join("..", "testdata", "tls", "tls13-aes128gcm.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Skip the handshake and 3 bytes into the next record.
+	cut := func(b []byte) []byte {
+		for off := 0; off+5 <= len(b); {
+			n := int(b[off+3])<<8 | int(b[off+4])
+			if b[off] == tlsAppData && off > 600 {
+				return b[off+3:]
+			}
+			off += 5 + n
+		}
+		t.Fatal("no record to cut")
+		return nil
+	}
+	var got int
+	emitHook = func(Transport, netip.AddrPort, netip.AddrPort, []byte, []FrameRef, time.Time, *HEPInfo) { got++ }
+	defer func() { emitHook = nil }()
+	d := New(Options{Keys: keys}, stNopHandler{})
+	cc, ss := cut(c), cut(s)
+	for i, seg := range [][]byte{cc[:300], ss[:300], cc[300:], ss[300:]} {
+		src, dst, sp, dp := stA, stB, uint16(40000), uint16(5061)
+		seq := uint32(1000)
+		if i%2 == 1 {
+			src, dst, sp, dp = stB, stA, 5061, 40000
+			seq = 9000
+		}
+		if i >= 2 {
+			seq += 300
+		}
+		b := stSeg(sp, dp, seq, stACK, string(seg))
+		d.onTCP(stPkt(int64(i+1), src, dst, b), b)
+	}
+	d.Flush()
+	st := d.Stats()
+	if got != 0 || st.TLSMidSession == 0 || st.Encrypted == 0 || st.TLSDecrypted != 0 {
+		t.Errorf("got %d messages, stats %+v; want none, joined mid-session", got, st)
 	}
 }
