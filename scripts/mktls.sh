@@ -71,7 +71,8 @@ go_pair() {
 	# RSA key exchange suites are off by default since Go 1.22: tlsrsakex=1
 	# turns them back on, as old SIP trunks still need them.
 	nsx "$NS" env GODEBUG=tlsrsakex=1,tls3des=1 "$PEER" -server -addr 127.0.0.1:5061 -cert "$cert" \
-		-keylog "$WORK/$name.srv.keys" -serve "$serve" "$([ "$name" = wss ] && echo -ws || echo -ws=false)" &
+		-keylog "$WORK/$name.srv.keys" -serve "$serve" "$([ "$name" = wss ] && echo -ws || echo -ws=false)" \
+		"$([ "$name" = tls13-hrr ] && echo -hrr || echo -hrr=false)" &
 	local spid=$!
 	BG_PIDS+=("$spid")
 	wait_listen "$NS" 5061
@@ -90,6 +91,7 @@ go_pair tls12-rsa-aes128gcm rsa -tls 1.2 -suite TLS_RSA_WITH_AES_128_GCM_SHA256
 go_pair tls12-resumed ecdsa -tls 1.2 -suite TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 -conns 2
 go_pair tls13-resumed ecdsa -tls 1.3 -conns 2
 go_pair wss ecdsa -tls 1.3 -ws
+go_pair tls13-hrr ecdsa -tls 1.3
 
 # sip_text CALLID VIA: one INVITE, as a SIP phone would send it over TLS.
 sip_invite() {

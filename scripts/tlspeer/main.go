@@ -49,6 +49,7 @@ func main() {
 	calls := flag.Int("calls", 1, "calls per connection (client)")
 	conns := flag.Int("conns", 1, "connections, each after the other; later ones resume the session (client)")
 	serve := flag.Int("serve", 1, "connections to serve before exiting (server)")
+	hrr := flag.Bool("hrr", false, "accept only P-384 key shares, which Go clients do not send first: a HelloRetryRequest (server, TLS 1.3)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("tlspeer: ")
@@ -63,7 +64,7 @@ func main() {
 		kl = f
 	}
 	if *server {
-		if err := runServer(*addr, *certKind, kl, *ws, *serve); err != nil {
+		if err := runServer(*addr, *certKind, kl, *ws, *serve, *hrr); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -133,13 +134,18 @@ func selfSigned(kind string) (tls.Certificate, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
-func runServer(addr, kind string, kl io.Writer, ws bool, serve int) error {
+func runServer(addr, kind string, kl io.Writer, ws bool, serve int, hrr bool) error {
 	cert, err := selfSigned(kind)
 	if err != nil {
 		return err
 	}
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, KeyLogWriter: kl, MinVersion: tls.VersionTLS12,
 		CipherSuites: allSuites()}
+	if hrr {
+		// RFC 8446 §4.1.4: the client's key shares do not fit, the
+		// server asks for another (P-384) in a HelloRetryRequest.
+		cfg.CurvePreferences = []tls.CurveID{tls.CurveP384}
+	}
 	ln, err := tls.Listen("tcp", addr, cfg)
 	if err != nil {
 		return err
