@@ -69,7 +69,6 @@ type tlsConn struct {
 	master      []byte
 	secrets     *tlsSecrets
 	dir         [2]*tlsDir // [0] client to server, [1] server to client
-	counted     bool       // counted in TLSSessions
 	noKeys      bool       // counted in TLSNoKeys
 	decrypted   bool       // counted in TLSDecrypted
 	midSession  bool       // counted in TLSMidSession
@@ -141,7 +140,6 @@ func (d *Decoder) startTLS(s *tcpStream) {
 	if c == nil {
 		c = &tlsConn{}
 		d.stats.TLSSessions++
-		c.counted = true
 	}
 	dir := &tlsDir{conn: c, s: s}
 	s.tls = dir

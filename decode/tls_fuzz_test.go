@@ -1,7 +1,9 @@
 package decode
 
 import (
+	"bytes"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -130,6 +132,34 @@ func FuzzTLSRecords(f *testing.F) {
 		}
 		if st.TLSDecrypted > st.TLSSessions || st.TLSNoKeys > st.TLSSessions {
 			t.Fatalf("inconsistent stats %+v", st)
+		}
+	})
+}
+
+// FuzzKeyLog reads arbitrary key log text: lines are taken or counted as
+// skipped, never a panic.
+func FuzzKeyLog(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "tls", "*.keys"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("# comment\r\nCLIENT_RANDOM zz 00\n\nCLIENT_RANDOM 00 00 00\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k := NewKeyLog()
+		if err := k.Read(bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		if k.Len() > k.lines {
+			t.Fatalf("%d sessions from %d lines", k.Len(), k.lines)
+		}
+		for _, s := range k.m {
+			if s.master != nil && len(s.master) != 48 {
+				t.Fatalf("master secret of %d bytes", len(s.master))
+			}
 		}
 	})
 }
