@@ -27,6 +27,9 @@ const (
 	// maxTLSFailures is how many records of a direction may fail to
 	// decrypt before we stop trying (wrong keys).
 	maxTLSFailures = 4
+	// maxTLSSkipped bounds the handshake records of a direction skipped
+	// when the key log has its application secrets only.
+	maxTLSSkipped = 8
 	// maxTLSNamed bounds the client randoms kept to name sessions
 	// without keys.
 	maxTLSNamed = 64
@@ -89,6 +92,8 @@ type tlsDir struct {
 	pending  []byte // TLS 1.3: switch to this secret after this record
 	hs       []byte // handshake bytes not yet parsed
 	failures int
+	skipHS   bool // TLS 1.3 without handshake secrets: skip the records before the first that opens
+	skipped  int
 	plain    *tcpStream // decrypted application data
 }
 
@@ -231,7 +236,13 @@ func (d *Decoder) tlsRecord(s *tcpStream, p *pkt, rec []byte, from int64) {
 				// RFC 8446 §2: everything after the ServerHello is
 				// protected with the handshake traffic keys.
 				dir.enc, dir.seq = true, 0
-				d.tlsKeys13(dir, false)
+				if !d.tlsKeys13(dir, false) && d.tlsKeys13(dir, true) {
+					// A key log with the application secrets
+					// only: the handshake records of this
+					// direction cannot be read, the data after
+					// them can (RFC 8446 §7.3).
+					dir.skipHS = true
+				}
 				break
 			}
 			if !c.haveCR && !c.midSession {
@@ -274,12 +285,19 @@ func (d *Decoder) tlsRecord(s *tcpStream, p *pkt, rec []byte, from int64) {
 		inner = typ
 		pt, err = dir.cipher.open12(d.tls.scratch, typ, ver, body, dir.seq)
 	}
+	if err != nil && dir.skipHS && dir.skipped < maxTLSSkipped {
+		// Still in the handshake we have no keys for: not wrong keys.
+		dir.skipped++
+		d.stats.Encrypted++
+		return
+	}
 	if err != nil {
 		dir.failures++
 		d.stats.TLSBadRecords++
 		d.stats.Encrypted++
 		return
 	}
+	dir.skipHS = false
 	if cap(pt) > cap(d.tls.scratch) {
 		d.tls.scratch = pt[:0]
 	}

@@ -245,3 +245,25 @@ func TestTLSJoinedMidRecord(t *testing.T) {
 		t.Errorf("got %d messages, stats %+v; want none, joined mid-session", got, st)
 	}
 }
+
+// TestTLS13AppSecretsOnly decrypts with a key log that has only the
+// application traffic secrets (some exporters write no handshake secrets):
+// the SIP, all of it, is in the application data.
+func TestTLS13AppSecretsOnly(t *testing.T) {
+	base := filepath.Join("..", "testdata", "tls", "tls13-aes128gcm")
+	b, err := os.ReadFile(base + ".keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := NewKeyLog()
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "_TRAFFIC_SECRET_0 ") {
+			k.line([]byte(line))
+		}
+	}
+	r, d := decodeTLS(t, base+".pcap", k)
+	got, want := ourRows(r), tsharkRows(t, base+".tshark.tsv")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || d.Stats().TLSBadRecords != 0 {
+		t.Errorf("got %d messages, want %d; stats %+v", len(got), len(want), d.Stats())
+	}
+}
