@@ -131,3 +131,17 @@ func printTLSStats(w io.Writer, s decode.Stats, missing []string) {
 		fmt.Fprintf(w, "  no keys for client random %s\n", cr)
 	}
 }
+
+// tlsHint is the short reason TLS records stayed encrypted, for the notes
+// on an empty result.
+func tlsHint(s decode.Stats) string {
+	switch {
+	case s.TLSBadRecords > 0:
+		return "the keys given do not decrypt them"
+	case s.TLSMidSession > 0 && s.TLSNoKeys == 0:
+		return "the capture began after the TLS handshakes"
+	case s.TLSSessions > 0 && s.TLSNoKeys == 0 && s.TLSUnsupported > 0:
+		return "a cipher suite sipscope does not decrypt"
+	}
+	return "give the TLS key log with --keylog FILE, or capture SIP before encryption, e.g. HEP from the proxy"
+}

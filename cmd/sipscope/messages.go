@@ -205,7 +205,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 func noMessagesNote(files []string, s decode.Stats) string {
 	in := strings.Join(files, ", ")
 	if s.Encrypted > 0 {
-		return fmt.Sprintf("no SIP messages in %s: %d TLS record(s) were seen and not decrypted (give the TLS key log with --keylog FILE, or capture SIP before encryption, e.g. HEP from the proxy)", in, s.Encrypted)
+		return fmt.Sprintf("no SIP messages in %s: %d TLS record(s) were seen and not decrypted (%s)", in, s.Encrypted, tlsHint(s))
 	}
 	return fmt.Sprintf("no SIP messages in %s (%d frames read; --stats says what they held)", in, s.Frames)
 }
