@@ -88,6 +88,7 @@ kernel drops and database size; kernel drops are also printed at the end.`,
   sudo sipscope capture -i eth0,eth1 -f 'udp port 5060 or ip[6:2] & 0x1fff != 0' --db calls.db
   sipscope capture --hep-listen udp:0.0.0.0:9060 --db fleet.db
   sudo sipscope capture -i eth0 --hep-send udp:collector:9060 --hep-name edge-1
+  sudo sipscope capture -i eth0 -f 'tcp port 5061' --keylog /tmp/sslkeys.txt --db tls.db
   sipscope calls --db calls.db        # in another terminal, while it runs`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {

@@ -39,6 +39,7 @@ content and skipped. Several files are merged by timestamp. On a terminal a
 progress line shows bytes, messages, dialogs, rate and time left.`,
 		Example: `  sipscope import trace.pcap --db calls.db
   sipscope import day1/*.pcap.gz --db week.db
+  sipscope import trunk-tls.pcap --keylog sslkeys.txt --db calls.db
   sipscope calls --db week.db --state rejected`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.files = args
