@@ -131,7 +131,7 @@ func (d *Decoder) AddSecrets(b []byte) {
 
 // TLSMissing returns the client randoms (hex) of TLS sessions whose keys
 // were not in the key log, at most 64, in the order they were seen: what
-// to look for in a key log (`grep CLIENTRANDOM keys.txt`).
+// to look for in a key log (`grep RANDOM keys.txt`).
 func (d *Decoder) TLSMissing() []string { return d.tls.missing }
 
 // startTLS makes s a TLS direction, sharing the session of the reverse
@@ -155,6 +155,9 @@ func (d *Decoder) startTLS(s *tcpStream) {
 		c.dir[0] = dir
 	} else {
 		c.dir[1] = dir
+	}
+	if o := dir.other(); o != nil && o.known {
+		dir.known, dir.client = true, !o.client
 	}
 }
 
@@ -258,6 +261,11 @@ func (d *Decoder) tlsRecord(s *tcpStream, p *pkt, rec []byte, from int64) {
 		}
 	}
 	if dir.cipher == nil {
+		if !c.haveCR && !c.midSession {
+			// The ClientHello was not captured: no key log can help.
+			c.midSession = true
+			d.stats.TLSMidSession++
+		}
 		d.stats.Encrypted++
 		return
 	}
