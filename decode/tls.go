@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"time"
 )
 
 // SIP over TLS (RFC 3261 §26.3.1, RFC 5630) and WebSocket over TLS
@@ -30,6 +31,9 @@ const (
 	// maxTLSSkipped bounds the handshake records of a direction skipped
 	// when the key log has its application secrets only.
 	maxTLSSkipped = 8
+	// maxTLSStash bounds the bytes of a direction kept while waiting
+	// for the other side's hello.
+	maxTLSStash = 256 << 10
 	// maxTLSNamed bounds the client randoms kept to name sessions
 	// without keys.
 	maxTLSNamed = 64
@@ -67,6 +71,7 @@ type tlsConn struct {
 	clientSID   []byte
 	sid         []byte // the ServerHello's session ID
 	looked      bool   // the key logs were searched for the session
+	hrr         bool   // a HelloRetryRequest was seen
 	ticket      []byte // the ClientHello's session ticket (RFC 5077)
 	etm         bool
 	master      []byte
@@ -92,9 +97,12 @@ type tlsDir struct {
 	pending  []byte // TLS 1.3: switch to this secret after this record
 	hs       []byte // handshake bytes not yet parsed
 	failures int
-	skipHS   bool // TLS 1.3 without handshake secrets: skip the records before the first that opens
-	skipped  int
-	plain    *tcpStream // decrypted application data
+	// stash holds records that came before the other side's hello.
+	stash      []tlsStashed
+	stashBytes int
+	skipHS     bool // TLS 1.3 without handshake secrets: skip the records before the first that opens
+	skipped    int
+	plain      *tcpStream // decrypted application data
 }
 
 // tlsState is the decoder's TLS state beyond single connections.
@@ -213,9 +221,53 @@ func (d *Decoder) drainTLS(s *tcpStream, p *pkt) bool {
 	}
 }
 
+// tlsStashed is a client record that came before the ServerHello it
+// needs, with a copy of the frames that carried it.
+type tlsStashed struct {
+	rec    []byte
+	frames []FrameRef
+	at     time.Time
+}
+
 // tlsRecord handles one whole record at stream offset from.
 func (d *Decoder) tlsRecord(s *tcpStream, p *pkt, rec []byte, from int64) {
 	dir := s.tls
+	c := dir.conn
+	if !dir.enc && dir.known && (len(dir.stash) > 0 || rec[0] != tlsHandshake &&
+		(dir.client && !c.haveSH && !c.hrr || !dir.client && !c.haveCR)) {
+		// This side's records after its hello need the other side's
+		// hello, which the other direction has not delivered yet
+		// (directions are reassembled apart; captures merged from two
+		// taps can misorder them): keep them, in order, until it comes.
+		if dir.stashBytes+len(rec) <= maxTLSStash {
+			frames, at := d.framesFor(s, from, from+int64(len(rec)))
+			st := tlsStashed{rec: bytes.Clone(rec), at: at}
+			for _, f := range frames {
+				f.Data = bytes.Clone(f.Data)
+				st.frames = append(st.frames, f)
+			}
+			dir.stash = append(dir.stash, st)
+			dir.stashBytes += len(rec)
+			return
+		}
+	}
+	d.tlsRecordFrames(dir, p, rec, func() ([]FrameRef, time.Time) {
+		return d.framesFor(s, from, from+int64(len(rec)))
+	})
+}
+
+// replayStash handles the records kept for want of the other hello.
+func (d *Decoder) replayStash(dir *tlsDir) {
+	st := dir.stash
+	dir.stash, dir.stashBytes = nil, 0
+	for _, r := range st {
+		d.tlsRecordFrames(dir, streamPkt(dir.s), r.rec, func() ([]FrameRef, time.Time) { return r.frames, r.at })
+	}
+}
+
+// tlsRecordFrames handles one whole record; frames tells which frames
+// carried it (asked only for application data).
+func (d *Decoder) tlsRecordFrames(dir *tlsDir, p *pkt, rec []byte, frames func() ([]FrameRef, time.Time)) {
 	c := dir.conn
 	typ, ver, body := rec[0], binary.BigEndian.Uint16(rec[1:3]), rec[5:]
 	if !dir.enc {
@@ -318,7 +370,8 @@ func (d *Decoder) tlsRecord(s *tcpStream, p *pkt, rec []byte, from int64) {
 	d.stats.TLSRecords++
 	switch inner {
 	case tlsAppData:
-		d.tlsPlain(dir, p, pt, from, from+int64(len(rec)))
+		fr, at := frames()
+		d.tlsPlain(dir, p, pt, fr, at)
 	case tlsHandshake:
 		d.tlsHandshake(dir, pt)
 	}
@@ -334,11 +387,9 @@ func (d *Decoder) tlsRecord(s *tcpStream, p *pkt, rec []byte, from int64) {
 }
 
 // tlsPlain appends decrypted application data to the direction's plain
-// stream and frames what it can; the frames of the record [from, to)
-// carry it.
-func (d *Decoder) tlsPlain(dir *tlsDir, p *pkt, pt []byte, from, to int64) {
+// stream and frames what it can; frames carried its record.
+func (d *Decoder) tlsPlain(dir *tlsDir, p *pkt, pt []byte, frames []FrameRef, at time.Time) {
 	ps := dir.plainStream()
-	frames, at := d.framesFor(dir.s, from, to)
 	if at.IsZero() && p != nil {
 		at = p.time
 	}
@@ -461,7 +512,10 @@ func (d *Decoder) clientHello(c *tlsConn, m []byte) {
 	}
 	copy(c.cr[:], m[2:34])
 	c.haveCR = true
-	defer d.sessionReady(c)
+	defer func() {
+		d.sessionReady(c)
+		d.replaySide(c, false)
+	}()
 	r := m[34:]
 	sid, r, ok := vec8(r)
 	if !ok {
@@ -494,7 +548,10 @@ func (d *Decoder) serverHello(c *tlsConn, m []byte) {
 	var sr [32]byte
 	copy(sr[:], m[2:34])
 	if sr == hrrRandom {
-		return // a HelloRetryRequest: a second ClientHello and ServerHello follow
+		// A HelloRetryRequest: the client's CCS and second ClientHello
+		// follow, then the real ServerHello.
+		c.hrr = true
+		return
 	}
 	c.sr = sr
 	c.haveSH = true
@@ -527,17 +584,30 @@ func (d *Decoder) serverHello(c *tlsConn, m []byte) {
 	}
 	c.sid = bytes.Clone(sid)
 	d.sessionReady(c)
+	d.replaySide(c, true)
 }
 
 // sessionReady looks the session's keys up once both hellos are read
 // (whichever came last: the two directions are reassembled apart).
 func (d *Decoder) sessionReady(c *tlsConn) {
-	if !c.haveCR || !c.haveSH || c.suite == nil || c.looked {
+	if !c.haveCR || !c.haveSH {
 		return
 	}
-	c.looked = true
-	if !d.findSecrets(c) {
-		d.missingKeys(c)
+	if c.suite != nil && !c.looked {
+		c.looked = true
+		if !d.findSecrets(c) {
+			d.missingKeys(c)
+		}
+	}
+}
+
+// replaySide handles the records the client side (client true) or the
+// server side kept while the other side's hello was missing.
+func (d *Decoder) replaySide(c *tlsConn, client bool) {
+	for _, dir := range c.dir {
+		if dir != nil && dir.known && dir.client == client && len(dir.stash) > 0 {
+			d.replayStash(dir)
+		}
 	}
 }
 
@@ -663,7 +733,13 @@ func (d *Decoder) tlsKeys13(dir *tlsDir, app bool) bool {
 // endTLS ends the decrypted stream of a TLS direction: bytes left over
 // are a truncated message.
 func (d *Decoder) endTLS(s *tcpStream) {
-	if s.tls == nil || s.tls.plain == nil {
+	if s.tls == nil {
+		return
+	}
+	// Records still waiting for a hello that never came.
+	d.stats.Encrypted += int64(len(s.tls.stash))
+	s.tls.stash, s.tls.stashBytes = nil, 0
+	if s.tls.plain == nil {
 		return
 	}
 	ps := s.tls.plain

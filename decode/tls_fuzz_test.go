@@ -81,22 +81,28 @@ func runTLSStreams(keys *KeyLog, client, server []byte, seg int) ([]stMsg, Stats
 	return out, d.Stats()
 }
 
-// TestTLSSeedStreams checks that the fuzz seeds decrypt when delivered as
-// the fuzzer delivers them (so that fuzzing reaches the record ciphers).
+// TestTLSSeedStreams delivers the two directions of real connections in
+// segments of 64 bytes, 1448 bytes and whole streams, alternating between
+// the directions: out of causal order (a side's records before the other
+// side's hello they need), which the record layer must ride out by holding
+// them. Every message of tshark's reading comes out each time. These are
+// also the fuzz seeds: the fuzzer starts from streams that decrypt.
 func TestTLSSeedStreams(t *testing.T) {
 	keys := tlsFuzzKeys(t)
-	for _, name := range []string{"tls13-aes128gcm", "tls12-ecdhe-aes128gcm", "tls12-ecdhe-cbc-sha", "openssl-tls13-chacha20", "wss"} {
-		c, s := tlsSeedStreams(t, filepath.Join("..", "testdata", "tls", name+".pcap"))
-		// Whole streams in one segment each: the client's Finished
-		// comes before the server's hello is read, so deliver in
-		// small steps as a network would.
-		msgs, st := runTLSStreams(keys, c, s, 64)
-		if len(msgs) == 0 || st.TLSBadRecords != 0 {
-			t.Errorf("%s: %d messages, stats %+v", name, len(msgs), st)
-		}
-		for _, m := range msgs {
-			if m.tr != TLS && m.tr != WSS || !isSIPStart([]byte(m.raw)) {
-				t.Errorf("%s: bad message %s %.40q", name, m.tr, m.raw)
+	for _, name := range []string{"tls13-aes128gcm", "tls12-ecdhe-aes128gcm", "tls12-ecdhe-cbc-sha", "openssl-tls13-chacha20",
+		"openssl-tls12-cbc-etm", "wss", "tls13-hrr"} {
+		base := filepath.Join("..", "testdata", "tls", name)
+		c, s := tlsSeedStreams(t, base+".pcap")
+		want := len(tsharkRows(t, base+".tshark.tsv"))
+		for _, seg := range []int{64, 1448, 1 << 20} {
+			msgs, st := runTLSStreams(keys, c, s, seg)
+			if len(msgs) != want || st.TLSBadRecords != 0 || st.Encrypted != 0 {
+				t.Errorf("%s in %d-byte segments: %d messages, want %d; stats %+v", name, seg, len(msgs), want, st)
+			}
+			for _, m := range msgs {
+				if m.tr != TLS && m.tr != WSS || !isSIPStart([]byte(m.raw)) {
+					t.Errorf("%s: bad message %s %.40q", name, m.tr, m.raw)
+				}
 			}
 		}
 	}
@@ -162,4 +168,18 @@ func FuzzKeyLog(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkTLSDecrypt decodes a TLS 1.3 connection (handshake, two calls)
+// delivered in 1448-byte segments: key derivation, AES-GCM and SIP framing.
+func BenchmarkTLSDecrypt(b *testing.B) {
+	keys := tlsFuzzKeys(b)
+	c, s := tlsSeedStreams(b, filepath.Join("..", "testdata", "tls", "tls13-aes128gcm.pcap"))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(c) + len(s)))
+	for b.Loop() {
+		if msgs, _ := runTLSStreams(keys, c, s, 1448); len(msgs) != 12 {
+			b.Fatalf("got %d messages, want 12", len(msgs))
+		}
+	}
 }

@@ -153,7 +153,7 @@ func TestTLSNoKeys(t *testing.T) {
 			if len(r.msgs) != 0 || st.TLSNoKeys == 0 || st.TLSNoKeys != st.TLSSessions || st.Encrypted == 0 {
 				t.Errorf("no keys: %d messages, stats %+v", len(r.msgs), st)
 			}
-			if len(d.TLSMissing()) != int(st.TLSNoKeys) || len(d.TLSMissing()[0]) != 64 {
+			if len(d.TLSMissing()) != int(st.TLSNoKeys) || len(d.TLSMissing()) == 0 || len(d.TLSMissing()[0]) != 64 {
 				t.Errorf("no keys: missing %v, want %d client randoms", d.TLSMissing(), st.TLSNoKeys)
 			}
 			// The right client randoms with damaged secrets: every
