@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
 	"time"
@@ -67,6 +68,7 @@ type tlsConn struct {
 	haveCR      bool
 	haveSH      bool // a ServerHello (not a retry request) was seen
 	tls13       bool
+	version     uint16 // negotiated: 0x0301 TLS 1.0 ... 0x0304 TLS 1.3
 	suite       *tlsSuite
 	clientSID   []byte
 	sid         []byte // the ServerHello's session ID
@@ -555,6 +557,7 @@ func (d *Decoder) serverHello(c *tlsConn, m []byte) {
 	}
 	c.sr = sr
 	c.haveSH = true
+	c.version = binary.BigEndian.Uint16(m[0:2])
 	r := m[34:]
 	sid, r, ok := vec8(r)
 	if !ok || len(r) < 3 {
@@ -568,13 +571,17 @@ func (d *Decoder) serverHello(c *tlsConn, m []byte) {
 		case 43: // supported_versions (RFC 8446 §4.2.1)
 			if len(v) == 2 && binary.BigEndian.Uint16(v) == 0x0304 {
 				c.tls13 = true
+				c.version = 0x0304
 			}
 		case 22: // encrypt_then_mac (RFC 7366 §2)
 			c.etm = true
 		}
 	})
 	c.suite = tlsSuites[id]
-	if c.suite == nil || c.suite.tls13 != c.tls13 {
+	if c.suite != nil && c.version < 0x0303 && (c.suite.kind != kindCBC || c.suite.mac().Size() != sha1.Size) {
+		c.suite = nil // AEAD and SHA-2 MAC suites are TLS 1.2's (RFC 5246 §A.5)
+	}
+	if c.suite == nil || c.suite.tls13 != c.tls13 || c.version < 0x0301 {
 		c.suite = nil
 		if !c.unsupported {
 			c.unsupported = true
@@ -687,7 +694,7 @@ func (d *Decoder) tlsKeys12(dir *tlsDir) {
 	if c.master == nil || c.suite == nil || !dir.known {
 		return
 	}
-	cl, sv, err := ciphers12(c.suite, c.master, c.cr, c.sr, c.etm && c.suite.kind == kindCBC)
+	cl, sv, err := ciphers12(c.suite, c.master, c.cr, c.sr, c.etm && c.suite.kind == kindCBC, c.version)
 	if err != nil {
 		return
 	}

@@ -90,7 +90,7 @@ func runTLSStreams(keys *KeyLog, client, server []byte, seg int) ([]stMsg, Stats
 func TestTLSSeedStreams(t *testing.T) {
 	keys := tlsFuzzKeys(t)
 	for _, name := range []string{"tls13-aes128gcm", "tls12-ecdhe-aes128gcm", "tls12-ecdhe-cbc-sha", "openssl-tls13-chacha20",
-		"openssl-tls12-cbc-etm", "wss", "tls13-hrr"} {
+		"openssl-tls12-cbc-etm", "openssl-tls10-cbc", "openssl-tls10-cbc-mte", "wss", "tls13-hrr"} {
 		base := filepath.Join("..", "testdata", "tls", name)
 		c, s := tlsSeedStreams(t, base+".pcap")
 		want := len(tsharkRows(t, base+".tshark.tsv"))

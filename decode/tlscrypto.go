@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -83,6 +84,19 @@ func prf12(h func() hash.Hash, secret []byte, label string, seed []byte, n int) 
 	return out[:n]
 }
 
+// prf10 is the TLS 1.0 and 1.1 PRF (RFC 2246 §5): P_MD5 over the first
+// half of the secret XOR P_SHA1 over the second half (the halves share a
+// byte when the length is odd).
+func prf10(secret []byte, label string, seed []byte, n int) []byte {
+	h := (len(secret) + 1) / 2
+	a := prf12(md5.New, secret[:h], label, seed, n)
+	b := prf12(sha1.New, secret[len(secret)-h:], label, seed, n)
+	for i := range a {
+		a[i] ^= b[i]
+	}
+	return a
+}
+
 // expandLabel is HKDF-Expand-Label (RFC 8446 §7.1) with an empty context.
 func expandLabel(h func() hash.Hash, secret []byte, label string, n int) []byte {
 	full := "tls13 " + label
@@ -107,8 +121,10 @@ type recordCipher struct {
 	macKey []byte
 	mac    hash.Hash
 	etm    bool // RFC 7366 encrypt-then-MAC
-	nonce  [12]byte
-	hdr    [13]byte
+	// implicitIV: TLS 1.0 CBC, the IV chains from record to record.
+	implicitIV bool
+	nonce      [12]byte
+	hdr        [13]byte
 }
 
 var errDecrypt = errors.New("TLS record does not decrypt")
@@ -146,7 +162,10 @@ func keyUpdate13(s *tlsSuite, secret []byte) []byte {
 // (RFC 5246 §6.3: key_block = PRF(master, "key expansion", server_random +
 // client_random), cut into client MAC key, server MAC key, client key,
 // server key, client IV, server IV).
-func ciphers12(s *tlsSuite, master []byte, cr, sr [32]byte, etm bool) (client, server *recordCipher, err error) {
+//
+// TLS 1.0 and 1.1 (RFC 2246, RFC 4346) cut the key block the same way from
+// their own PRF (prf10); TLS 1.0 also takes the CBC IVs from it.
+func ciphers12(s *tlsSuite, master []byte, cr, sr [32]byte, etm bool, version uint16) (client, server *recordCipher, err error) {
 	macLen, ivLen := 0, 0
 	switch s.kind {
 	case kindGCM:
@@ -158,13 +177,18 @@ func ciphers12(s *tlsSuite, master []byte, cr, sr [32]byte, etm bool) (client, s
 		ivLen = 16 // unused since TLS 1.1 (explicit IVs), still in the block
 	}
 	seed := append(append([]byte{}, sr[:]...), cr[:]...)
-	kb := prf12(s.prf, master, "key expansion", seed, 2*(macLen+s.keyLen+ivLen))
+	var kb []byte
+	if version < 0x0303 {
+		kb = prf10(master, "key expansion", seed, 2*(macLen+s.keyLen+ivLen))
+	} else {
+		kb = prf12(s.prf, master, "key expansion", seed, 2*(macLen+s.keyLen+ivLen))
+	}
 	next := func(n int) []byte { b := kb[:n:n]; kb = kb[n:]; return b }
 	cmac, smac := next(macLen), next(macLen)
 	ckey, skey := next(s.keyLen), next(s.keyLen)
 	civ, siv := next(ivLen), next(ivLen)
 	mk := func(mac, key, iv []byte) (*recordCipher, error) {
-		c := &recordCipher{suite: s, iv: iv, etm: etm}
+		c := &recordCipher{suite: s, iv: iv, etm: etm, implicitIV: version == 0x0301 && s.kind == kindCBC}
 		if s.kind == kindCBC {
 			b, err := aes.NewCipher(key)
 			if err != nil {
@@ -277,11 +301,21 @@ func (c *recordCipher) openCBC(dst, h, body []byte) ([]byte, error) {
 		}
 		body = ct
 	}
-	if len(body) < 2*bs || len(body)%bs != 0 {
+	iv, ct := body[:min(bs, len(body))], body[min(bs, len(body)):]
+	if c.implicitIV {
+		// TLS 1.0 (RFC 2246 §6.2.3.2): no IV in the record; the first
+		// from the key block, then the last ciphertext block of the
+		// record before.
+		iv, ct = c.iv, body
+	}
+	if len(ct) < bs || len(ct)%bs != 0 || len(iv) != bs {
 		return nil, errDecrypt
 	}
-	pt := append(dst[:0], body[bs:]...)
-	cipher.NewCBCDecrypter(c.block, body[:bs]).CryptBlocks(pt, pt)
+	pt := append(dst[:0], ct...)
+	cipher.NewCBCDecrypter(c.block, iv).CryptBlocks(pt, pt)
+	if c.implicitIV {
+		c.iv = append(c.iv[:0], ct[len(ct)-bs:]...)
+	}
 	pad := int(pt[len(pt)-1])
 	if pad+1 > len(pt) {
 		return nil, errDecrypt

@@ -145,6 +145,10 @@ ossl_pair openssl-tls13-chacha20 -- -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_
 ossl_pair openssl-tls13-aes256gcm -- -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384
 # TLS 1.2 CBC between OpenSSLs negotiates encrypt-then-MAC (RFC 7366).
 ossl_pair openssl-tls12-cbc-etm -- -tls1_2 -cipher ECDHE-RSA-AES256-SHA384
+# TLS 1.0 (old SIP phones still speak it): CBC with the IV chained from record to
+# record (RFC 2246 §6.2.3.2), the MD5+SHA-1 PRF; with and without encrypt-then-MAC.
+ossl_pair openssl-tls10-cbc -cipher 'ALL:@SECLEVEL=0' -- -tls1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
+ossl_pair openssl-tls10-cbc-mte -cipher 'ALL:@SECLEVEL=0' -- -tls1 -no_etm -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
 
 # The key log inside the capture: a pcapng Decryption Secrets Block, as Wireshark
 # users share decryptable captures.
