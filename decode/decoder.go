@@ -44,6 +44,17 @@ type Options struct {
 	// datagram are taken for a duplicate frame rather than a resend
 	// (default 100ms; negative turns duplicate detection off). See dup.go.
 	DupWindow time.Duration
+	// Keys, when set, holds the TLS session secrets (an NSS key log,
+	// see KeyLog) to decrypt SIP over TLS and WSS with. The decoder only
+	// reads it. Secrets from pcapng Decryption Secrets Blocks are added
+	// with AddSecrets.
+	Keys *KeyLog
+	// MoreKeys, when set, is called when a TLS session's secrets are
+	// not in Keys, before its records are counted as not decrypted. It
+	// may add to Keys (a live capture re-reading a key log its peers are
+	// still writing) and reports whether it did. It runs on the
+	// decoder's goroutine.
+	MoreKeys func() bool
 }
 
 func (o Options) withDefaults() Options {
@@ -108,8 +119,20 @@ type Stats struct {
 	SCTPChunks       int64 // SCTP DATA chunks decoded
 	HEPPackets       int64 // HEP packets decoded
 	ICMPEvents       int64 // ICMP errors quoting SIP
-	Encrypted        int64 // TLS records on SIP ports (not decodable without keys)
-	Warnings         int64 // messages decoded with a parser leniency
+	Encrypted        int64 // TLS records not decrypted (no keys, wrong keys, joined mid-session)
+	// TLS (tls.go): sessions seen, sessions with at least one record
+	// decrypted, records decrypted, sessions whose keys are not in the
+	// key log (named by TLSMissing), TLS streams joined after their
+	// handshake, records that failed to decrypt (wrong keys) and
+	// sessions with a cipher suite we do not decrypt.
+	TLSSessions    int64
+	TLSDecrypted   int64
+	TLSRecords     int64
+	TLSNoKeys      int64
+	TLSMidSession  int64
+	TLSBadRecords  int64
+	TLSUnsupported int64
+	Warnings       int64 // messages decoded with a parser leniency
 	// Duplicates counts SIP datagrams captured twice within
 	// Options.DupWindow (same addresses, IP ID, bytes): their messages are
 	// delivered with Message.Duplicate set.
@@ -162,6 +185,8 @@ type Decoder struct {
 	// RTP/RTCP datagrams (rtp.go) in dgram, reused.
 	dg    DatagramHandler
 	dgram Datagram
+	// TLS sessions beyond one connection (tls.go)
+	tls tlsState
 }
 
 // New returns a decoder that reports to h.

@@ -53,13 +53,7 @@ func (d *Decoder) drainHTTP(s *tcpStream) bool {
 		ok = upgrade && sip
 		if ok {
 			// The server's answer comes the other way: expect it.
-			rev := flowKey{s.key.dst, s.key.src}
-			r := d.tcp.streams[rev]
-			if r == nil {
-				r = d.newStream(rev)
-				r.last = s.last
-				r.file = s.file
-			}
+			r := d.reverseStream(s)
 			if r.mode == modeUnknown || r.mode == modeHunt {
 				r.mode = modeHTTP
 			}
@@ -266,7 +260,11 @@ func (d *Decoder) wsMessage(p *pkt, s *tcpStream, msg []byte, frames []FrameRef,
 	}
 	m := d.encap.mark()
 	d.encap.push("ws")
-	d.emitStream(p, WS, s.key.src, s.key.dst, msg, frames, at, nil)
+	tr := WS
+	if s.secure {
+		tr = WSS
+	}
+	d.emitStream(p, tr, s.key.src, s.key.dst, msg, frames, at, nil)
 	d.encap.truncate(m)
 }
 

@@ -280,7 +280,7 @@ func noDialogsNote(src *sourceOptions, f *filterOptions) string {
 		return "no dialogs in " + in + " match the filters"
 	}
 	if n := src.decoded.Encrypted; n > 0 && src.decoded.SIPMessages == 0 {
-		return fmt.Sprintf("no SIP dialogs in %s: %d TLS record(s) were seen and not decrypted (sipscope does not decrypt TLS)", in, n)
+		return fmt.Sprintf("no SIP dialogs in %s: %d TLS record(s) were seen and not decrypted (%s)", in, n, tlsHint(src.decoded))
 	}
 	return "no SIP dialogs in " + in + " (`sipscope messages --stats` says what the capture holds)"
 }

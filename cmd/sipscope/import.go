@@ -20,6 +20,8 @@ type importOptions struct {
 	db    string
 	links linkOptions
 	quiet bool
+	// keylog is the --keylog file of TLS secrets.
+	keylog string
 }
 
 func newImportCmd(io *streams) *cobra.Command {
@@ -37,6 +39,7 @@ content and skipped. Several files are merged by timestamp. On a terminal a
 progress line shows bytes, messages, dialogs, rate and time left.`,
 		Example: `  sipscope import trace.pcap --db calls.db
   sipscope import day1/*.pcap.gz --db week.db
+  sipscope import trunk-tls.pcap --keylog sslkeys.txt --db calls.db
   sipscope calls --db week.db --state rejected`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.files = args
@@ -46,6 +49,7 @@ progress line shows bytes, messages, dialogs, rate and time left.`,
 	cmd.Flags().StringVar(&opts.db, "db", "", "database file at `PATH` to create or add to (required)")
 	addLinkFlags(cmd, &opts.links)
 	cmd.Flags().BoolVarP(&opts.quiet, "quiet", "q", false, "no progress or summary on standard error")
+	addKeylogFlag(cmd.Flags(), &opts.keylog)
 	return cmd
 }
 
@@ -129,7 +133,7 @@ func importInto(ctx context.Context, opts *importOptions, io *streams) (importRe
 		return importResult{}, dbError(opts.db, err)
 	}
 	defer st.Close()
-	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet,
+	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet, keylog: opts.keylog,
 		// Early: a dialog's messages go to the database when it ends, not
 		// after Grace, so memory does not grow with the capture.
 		correlate: opts.links.options(), decode: opts.links.limits.decode(), diagnose: true}

@@ -23,6 +23,7 @@ type messagesOptions struct {
 	format string
 	stats  bool
 	limits limitOptions
+	keylog string
 }
 
 func newMessagesCmd(io *streams) *cobra.Command {
@@ -33,7 +34,8 @@ func newMessagesCmd(io *streams) *cobra.Command {
 		Long: `List every SIP message found in the captures, in capture order (several files are
 merged by timestamp). SIP is found on any port by its start line, inside VLANs,
 tunnels (IP-in-IP, GRE, ERSPAN, VXLAN, GTP-U), fragmented IP, TCP streams,
-WebSocket, SCTP and HEP.
+WebSocket, SCTP and HEP; SIP over TLS and WSS with the key log (--keylog, or the
+keys inside a pcapng file).
 
 Formats:
   table  one line per message for people (default)
@@ -47,7 +49,8 @@ expired fragments, TCP gaps) to standard error, and which --limit-* bounds bit a
 how often (each drops the oldest state, or skips the oversized input, and counts it).`,
 		Example: `  sipscope messages call.pcap
   sipscope messages --format jsonl a.pcap b.pcapng.gz | jq .call_id
-  tcpdump -w - -i any port 5060 | sipscope messages -`,
+  tcpdump -w - -i any port 5060 | sipscope messages -
+  SSLKEYLOGFILE=keys.txt ./softphone & sipscope messages --keylog keys.txt tls.pcap`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.files = args
 			return runMessages(c.Context(), opts, io)
@@ -56,6 +59,7 @@ how often (each drops the oldest state, or skips the oversized input, and counts
 	cmd.Flags().StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or csv")
 	cmd.Flags().BoolVar(&opts.stats, "stats", false, "print decoding counters to standard error")
 	addLimitFlags(cmd, &opts.limits)
+	addKeylogFlag(cmd.Flags(), &opts.keylog)
 	return cmd
 }
 
@@ -171,7 +175,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 			werr = table.row(index, m)
 		}
 	}}
-	job := &decodeJob{files: opts.files, stdin: io.In, handler: h, opts: opts.limits.decode()}
+	job := &decodeJob{files: opts.files, stdin: io.In, handler: h, opts: opts.limits.decode(), keylog: opts.keylog}
 	res, err := job.run(ctx)
 	if cw != nil {
 		cw.Flush()
@@ -195,6 +199,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 	if opts.stats {
 		printStats(io.ErrOut, res.Stats)
 		printLimits(io.ErrOut, "", res.Stats.Limits, 0)
+		printTLSStats(io.ErrOut, res.Stats, res.TLSMissing)
 	}
 	return nil
 }
@@ -205,7 +210,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 func noMessagesNote(files []string, s decode.Stats) string {
 	in := strings.Join(files, ", ")
 	if s.Encrypted > 0 {
-		return fmt.Sprintf("no SIP messages in %s: %d TLS record(s) were seen and not decrypted (sipscope does not decrypt TLS; capture SIP before encryption, e.g. HEP from the proxy)", in, s.Encrypted)
+		return fmt.Sprintf("no SIP messages in %s: %d TLS record(s) were seen and not decrypted (%s)", in, s.Encrypted, tlsHint(s))
 	}
 	return fmt.Sprintf("no SIP messages in %s (%d frames read; --stats says what they held)", in, s.Frames)
 }

@@ -30,6 +30,8 @@ type sourceOptions struct {
 	// diagnose runs the rules of `diagnose` on capture files' dialogs as
 	// they are stored (Dialog.Diagnosis, for calls' findings fields).
 	diagnose bool
+	// keylog is the --keylog file of TLS secrets.
+	keylog string
 	// decoded is what reading the capture files found (set by
 	// openSource), to explain an empty result.
 	decoded decode.Stats
@@ -42,6 +44,7 @@ func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
 	cmd.Flags().StringVar(&o.db, "db", "", "read the database at `PATH` (made by sipscope import) instead of capture files")
 	addLinkFlags(cmd, &o.links)
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "no progress or warnings on standard error")
+	addKeylogFlag(cmd.Flags(), &o.keylog)
 }
 
 // linkOptions say how legs of one call are linked across Call-IDs.
@@ -123,6 +126,7 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		keep:      keep,
 		noMedia:   o.noMedia,
 		diagnose:  o.diagnose,
+		keylog:    o.keylog,
 	}
 	res, err := imp.run(ctx)
 	if err != nil {
@@ -204,6 +208,8 @@ type importer struct {
 	// correlator then keeps full copies of the messages, even when
 	// correlate.Summaries is set (only for the dialogs' lifetime).
 	diagnose bool
+	// keylog, when set, is the --keylog file of TLS secrets.
+	keylog string
 	// progress, when set, is told now and then how far the import has come
 	// (bytes read of total, messages and dialogs stored): the TUI's feed.
 	progress func(done, total, msgs, dialogs int64)
@@ -346,7 +352,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if imp.io.ErrTTY && !imp.quiet {
 		bar = newProgressBar(imp.io.ErrOut, async.counts)
 	}
-	job := &decodeJob{files: files, stdin: imp.io.In, handler: h, src: imp.src, opts: imp.decode}
+	job := &decodeJob{files: files, stdin: imp.io.In, handler: h, src: imp.src, opts: imp.decode, keylog: imp.keylog}
 	if bar != nil {
 		job.progress = bar.update
 	}
