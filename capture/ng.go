@@ -18,6 +18,10 @@ const (
 	ngSPB = 3          // simple packet
 	ngISB = 5          // interface statistics
 	ngEPB = 6          // enhanced packet
+	ngDSB = 10         // decryption secrets (§4.7)
+
+	// ngSecretsTLS is the DSB secrets type of an NSS key log ("TLSK").
+	ngSecretsTLS = 0x544c534b
 
 	ngByteOrderMagic = 0x1A2B3C4D
 	ngOptEnd         = 0
@@ -48,6 +52,9 @@ type ngReader struct {
 	blockReader
 	big    bool
 	ifaces []ngIntf
+	// secrets holds the TLS key log lines of the Decryption Secrets
+	// Blocks read and not yet taken (see TLSSecrets).
+	secrets []byte
 }
 
 func (r *ngReader) u16(b []byte) uint16 {
@@ -327,8 +334,43 @@ func (r *ngReader) next(f *Frame) error {
 			if err := r.options(b[12:], nil); err != nil {
 				return err
 			}
+		case ngDSB:
+			// DSB (§4.7): secrets type, secrets length, secrets data.
+			// Other secret types (WireGuard, ZigBee...) are skipped; a
+			// damaged block is skipped too, as an unknown one would be.
+			if len(b) >= 8 && r.u32(b[0:4]) == ngSecretsTLS {
+				if n := int64(r.u32(b[4:8])); n <= int64(len(b)-8) && len(r.secrets)+int(n) <= maxSecrets {
+					r.secrets = append(r.secrets, b[8:8+n]...)
+					r.secrets = append(r.secrets, '\n')
+				}
+			}
 		}
-		// Other blocks (name resolution, decryption secrets, custom,
-		// unknown) are skipped whole.
+		// Other blocks (name resolution, custom, unknown) are skipped
+		// whole.
 	}
+}
+
+// maxSecrets bounds the key log bytes held from DSBs not yet taken.
+const maxSecrets = 16 << 20
+
+// SecretsSource is implemented by sources that can carry TLS session
+// secrets (pcapng Decryption Secrets Blocks, as `editcap --inject-secrets
+// tls,FILE` writes them).
+type SecretsSource interface {
+	// TLSSecrets returns the NSS key log lines read since the last call
+	// (nil when there are none). The caller owns the bytes.
+	TLSSecrets() []byte
+}
+
+// TLSSecrets returns the key log lines of the DSBs read so far and not yet
+// taken, from every input.
+func (s *fileSource) TLSSecrets() []byte {
+	var out []byte
+	for _, in := range s.inputs {
+		if in.ng != nil && len(in.ng.secrets) > 0 {
+			out = append(out, in.ng.secrets...)
+			in.ng.secrets = nil
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -172,4 +173,44 @@ func (w *Writer) Close() error {
 		}
 	}
 	return w.Flush()
+}
+
+// WriteTLSSecrets writes a pcapng Decryption Secrets Block (pcapng §4.7,
+// secrets type 0x544c534b) holding keylog, an NSS key log, so that readers
+// (Wireshark, sipscope) decrypt the TLS of the frames that follow without
+// a key log file. The format must be "pcapng"; link is the link type of
+// the first interface when no frame was written yet.
+func (w *Writer) WriteTLSSecrets(keylog []byte, link LinkType) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.format != "pcapng" {
+		return errors.New("capture: decryption secrets need the pcapng format")
+	}
+	if w.ng == nil {
+		if err := w.start(link); err != nil {
+			w.err = err
+			return err
+		}
+	}
+	// NgWriter buffers in front of w.bw: what it holds goes first.
+	if err := w.ng.Flush(); err != nil {
+		w.err = err
+		return err
+	}
+	pad := (4 - len(keylog)&3) & 3
+	total := 16 + len(keylog) + pad + 4 // type, length, secrets type and length, data, padding, length
+	b := make([]byte, 0, total)
+	b = binary.LittleEndian.AppendUint32(b, ngDSB)
+	b = binary.LittleEndian.AppendUint32(b, uint32(total))
+	b = binary.LittleEndian.AppendUint32(b, ngSecretsTLS)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(keylog)))
+	b = append(b, keylog...)
+	b = append(b, make([]byte, pad)...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(total))
+	if _, err := w.bw.Write(b); err != nil {
+		w.err = err
+		return err
+	}
+	return nil
 }

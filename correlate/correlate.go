@@ -41,6 +41,12 @@ type Options struct {
 	// oldest are forgotten first), about 150 to 300 bytes each for a call
 	// from a SIPp peer. Default 4 MiB.
 	MaxRememberedBytes int
+	// MaxDialogs bounds the dialogs in progress (open, or frozen in Grace)
+	// at once. Default 50000. When a new Call-ID would exceed it, the
+	// dialog due to be handed on first is handed on at once (counted in
+	// Stats.DialogsLimited): a flood of Call-IDs that never end cannot
+	// grow memory without bound, and nothing seen is lost.
+	MaxDialogs int
 	// Summaries makes the correlator keep no messages: Add may be given a
 	// message that aliases decoder buffers (valid only during the call, as
 	// a decode.Handler gets it), the few strings a summary needs are
@@ -94,6 +100,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxRememberedBytes <= 0 {
 		o.MaxRememberedBytes = 4 << 20
 	}
+	if o.MaxDialogs <= 0 {
+		o.MaxDialogs = 50000
+	}
 	return o
 }
 
@@ -121,6 +130,7 @@ type Stats struct {
 	NoCallID        int64 // messages without a Call-ID (each made its own dialog)
 	Events          int64 // events attached to a message
 	EventsUnmatched int64 // events whose dialog or request was not open
+	DialogsLimited  int64 // dialogs handed on before their time because Options.MaxDialogs were open
 }
 
 // Correlator groups messages into dialogs and transactions. It is not safe
@@ -214,6 +224,12 @@ func (c *Correlator) Add(m *decode.Message) error {
 		var t *tomb
 		if t = c.tombs[m.CallID]; t != nil {
 			delete(c.tombs, m.CallID) // its queue entry goes stale
+		}
+		for len(c.open)+len(c.ghosts) >= c.opts.MaxDialogs && len(c.heap) > 0 {
+			c.stats.DialogsLimited++
+			if err := c.expire(heap.Pop(&c.heap).(heapItem)); err != nil {
+				return err
+			}
 		}
 		d = newDialog(c, m.CallID, t)
 		c.open[d.d.CallID] = d // the dialog's own copy: m may alias decoder buffers

@@ -20,13 +20,41 @@ type Handler interface {
 type Options struct {
 	MaxMessage   int           // largest SIP message accepted (default 256 KiB)
 	FragTimeout  time.Duration // capture time an incomplete IP datagram is kept (default 30s)
-	MaxFragBytes int           // bytes held for reassembly across all datagrams (default 64 MiB)
+	MaxFragBytes int           // bytes held for reassembly across all datagrams, frames included (default 24 MiB)
 	TCPTimeout   time.Duration // capture time an idle TCP stream is kept (default 5m)
 	MaxTCPBuffer int           // bytes buffered per TCP direction waiting for a gap (default 1 MiB)
+	// MaxFragDatagrams bounds the incomplete IP datagrams held at once
+	// (default 8192); beyond it the oldest is dropped.
+	MaxFragDatagrams int
+	// MaxTCPStreams bounds the TCP directions followed at once (default
+	// 65536); beyond it an idle one is ended.
+	MaxTCPStreams int
+	// MaxHeaders bounds the header lines of one message or body part
+	// (default 256); a message with more is malformed.
+	MaxHeaders int
+	// MaxLine bounds one start or header line (default 16 KiB).
+	MaxLine int
+	// MaxSDPMedia bounds the m= lines of one SDP body kept (default 64);
+	// further ones are not parsed.
+	MaxSDPMedia int
+	// MaxHEP bounds one HEP packet (default 65535, what HEP3's 16-bit
+	// length allows); a larger one is dropped.
+	MaxHEP int
 	// DupWindow is how far apart in capture time two copies of one UDP
 	// datagram are taken for a duplicate frame rather than a resend
 	// (default 100ms; negative turns duplicate detection off). See dup.go.
 	DupWindow time.Duration
+	// Keys, when set, holds the TLS session secrets (an NSS key log,
+	// see KeyLog) to decrypt SIP over TLS and WSS with. The decoder only
+	// reads it. Secrets from pcapng Decryption Secrets Blocks are added
+	// with AddSecrets.
+	Keys *KeyLog
+	// MoreKeys, when set, is called when a TLS session's secrets are
+	// not in Keys, before its records are counted as not decrypted. It
+	// may add to Keys (a live capture re-reading a key log its peers are
+	// still writing) and reports whether it did. It runs on the
+	// decoder's goroutine.
+	MoreKeys func() bool
 }
 
 func (o Options) withDefaults() Options {
@@ -37,7 +65,28 @@ func (o Options) withDefaults() Options {
 		o.FragTimeout = 30 * time.Second
 	}
 	if o.MaxFragBytes <= 0 {
-		o.MaxFragBytes = 64 << 20
+		// 24 MiB holds ~8000 incomplete 1500-byte fragments: a flood of
+		// first fragments that never complete peaks well under 100 MB of
+		// process memory (issue 13), while real reassembly holds a few.
+		o.MaxFragBytes = 24 << 20
+	}
+	if o.MaxFragDatagrams <= 0 {
+		o.MaxFragDatagrams = 8192
+	}
+	if o.MaxTCPStreams <= 0 {
+		o.MaxTCPStreams = 1 << 16
+	}
+	if o.MaxHeaders <= 0 {
+		o.MaxHeaders = maxHeaders
+	}
+	if o.MaxLine <= 0 {
+		o.MaxLine = maxLine
+	}
+	if o.MaxSDPMedia <= 0 {
+		o.MaxSDPMedia = maxMedia
+	}
+	if o.MaxHEP <= 0 {
+		o.MaxHEP = 65535
 	}
 	if o.TCPTimeout <= 0 {
 		o.TCPTimeout = 5 * time.Minute
@@ -70,8 +119,20 @@ type Stats struct {
 	SCTPChunks       int64 // SCTP DATA chunks decoded
 	HEPPackets       int64 // HEP packets decoded
 	ICMPEvents       int64 // ICMP errors quoting SIP
-	Encrypted        int64 // TLS records on SIP ports (not decodable without keys)
-	Warnings         int64 // messages decoded with a parser leniency
+	Encrypted        int64 // TLS records not decrypted (no keys, wrong keys, joined mid-session)
+	// TLS (tls.go): sessions seen, sessions with at least one record
+	// decrypted, records decrypted, sessions whose keys are not in the
+	// key log (named by TLSMissing), TLS streams joined after their
+	// handshake, records that failed to decrypt (wrong keys) and
+	// sessions with a cipher suite we do not decrypt.
+	TLSSessions    int64
+	TLSDecrypted   int64
+	TLSRecords     int64
+	TLSNoKeys      int64
+	TLSMidSession  int64
+	TLSBadRecords  int64
+	TLSUnsupported int64
+	Warnings       int64 // messages decoded with a parser leniency
 	// Duplicates counts SIP datagrams captured twice within
 	// Options.DupWindow (same addresses, IP ID, bytes): their messages are
 	// delivered with Message.Duplicate set.
@@ -80,6 +141,23 @@ type Stats struct {
 	// same frame (same capture time, addresses, IP ID and bytes): two files
 	// of one capture, such as a capture and an extract of it.
 	Overlaps int64
+	// Limits counts the times each bound of Options bit.
+	Limits LimitStats
+}
+
+// LimitStats counts, per bound of Options, how often it bit: what was
+// dropped (or, for the caches, the oldest state evicted) to stay within it.
+type LimitStats struct {
+	Message       int64 // messages longer than MaxMessage dropped
+	Headers       int64 // messages with more than MaxHeaders header lines
+	Line          int64 // messages with a line longer than MaxLine
+	SDPMedia      int64 // SDP bodies with more than MaxSDPMedia m= lines (the rest not parsed)
+	TCPStreams    int64 // streams ended because MaxTCPStreams were open
+	TCPBuffer     int64 // gaps skipped because MaxTCPBuffer bytes waited behind them
+	FragDatagrams int64 // oldest incomplete datagrams dropped to stay within MaxFragDatagrams
+	FragBytes     int64 // oldest incomplete datagrams dropped to stay within MaxFragBytes
+	FragAge       int64 // incomplete datagrams dropped after FragTimeout
+	HEP           int64 // HEP packets longer than MaxHEP dropped
 }
 
 // Decoder turns captured frames into SIP messages. It is not safe for
@@ -107,6 +185,8 @@ type Decoder struct {
 	// RTP/RTCP datagrams (rtp.go) in dgram, reused.
 	dg    DatagramHandler
 	dgram Datagram
+	// TLS sessions beyond one connection (tls.go)
+	tls tlsState
 }
 
 // New returns a decoder that reports to h.
@@ -121,7 +201,26 @@ func New(opts Options, h Handler) *Decoder {
 	if hf, ok := h.(HandlerFuncs); ok && hf.OnDatagram == nil {
 		d.dg = nil
 	}
+	d.msg.scratch = &scratch{lim: parseLimits{line: d.opts.MaxLine, headers: d.opts.MaxHeaders, media: d.opts.MaxSDPMedia}}
 	return d
+}
+
+// countLimits adds the bounds the last parse into d.msg ran into to
+// Stats.Limits.
+func (d *Decoder) countLimits() {
+	h := d.msg.scratch.hit
+	if h == 0 {
+		return
+	}
+	if h&hitLine != 0 {
+		d.stats.Limits.Line++
+	}
+	if h&hitHeaders != 0 {
+		d.stats.Limits.Headers++
+	}
+	if h&hitMedia != 0 {
+		d.stats.Limits.SDPMedia++
+	}
 }
 
 // Stats returns the counters so far.
@@ -185,7 +284,9 @@ func (d *Decoder) path() string {
 // handler. raw and frames may alias buffers that are reused after emit
 // returns. It reports whether raw parsed as SIP.
 func (d *Decoder) emit(p *pkt, tr Transport, src, dst netip.AddrPort, raw []byte, frames []FrameRef, at time.Time, hep *HEPInfo) bool {
-	if err := Parse(raw, &d.msg); err != nil {
+	err := Parse(raw, &d.msg)
+	d.countLimits()
+	if err != nil {
 		d.stats.Malformed++
 		return false
 	}

@@ -11,6 +11,18 @@
 // bytes. ICMP errors quoting a SIP request become Events. Whatever cannot be
 // decoded is counted in Stats, never logged.
 //
+// SIP over TLS and WSS is decrypted when the session secrets are known
+// (tls.go): an NSS key log in Options.Keys (ReadKeyLogFile), or the
+// Decryption Secrets Blocks of a pcapng file, which Run hands to
+// AddSecrets. Such messages have Transport TLS or WSS; sessions without
+// keys are counted (Stats.TLSNoKeys) and named (TLSMissing).
+//
+//	keys, err := decode.ReadKeyLogFile("sslkeys.txt")
+//	if err != nil {
+//		return err
+//	}
+//	d := decode.New(decode.Options{Keys: keys}, h)
+//
 // Ownership: a *Message handed to a Handler aliases decoder buffers and is
 // valid only until the Handler returns; a stage that keeps it calls Clone,
 // which copies it once. Parse likewise leaves a Message aliasing its input.

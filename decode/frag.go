@@ -3,6 +3,7 @@ package decode
 import (
 	"net/netip"
 	"time"
+	"unsafe"
 )
 
 // maxFragParts bounds the fragments held for one datagram (a real 64 KiB
@@ -29,6 +30,15 @@ type fragBuf struct {
 	bytes  int // memory charged against Options.MaxFragBytes
 }
 
+// fragAge is one entry of the queue of datagrams in order of their first
+// fragment's arrival, so that the oldest is found in O(1) when a limit
+// bites. An entry whose fb is no longer the map's value for key is stale
+// (the datagram completed or was dropped) and is skipped.
+type fragAge struct {
+	key fragKey
+	fb  *fragBuf
+}
+
 type fragPart struct {
 	off  int
 	data []byte
@@ -51,11 +61,7 @@ func (d *Decoder) fragment(p *pkt, key fragKey, off int, more bool, data []byte)
 	}
 	fb := s.frags[key]
 	if fb == nil {
-		fb = &fragBuf{first: p.time, total: -1}
-		s.frags[key] = fb
-		if s.nextSweep.IsZero() || p.time.Add(s.opts.FragTimeout).Before(s.nextSweep) {
-			s.nextSweep = p.time.Add(s.opts.FragTimeout)
-		}
+		fb = d.newFrag(p, key)
 	}
 	if len(fb.parts) >= maxFragParts || (fb.total >= 0 && (end > fb.total || (!more && end != fb.total))) {
 		// Too many pieces, or pieces that contradict the known end:
@@ -64,31 +70,51 @@ func (d *Decoder) fragment(p *pkt, key fragKey, off int, more bool, data []byte)
 		d.stats.Malformed++
 		return nil, nil, false
 	}
-	need := len(data)
-	for _, fr := range p.frames {
+	// The payload is normally a window on the frame that carried it: keep
+	// one copy of the frame and point the part into it, so a fragment
+	// costs its frame once (a flood of first fragments is all frames).
+	need, within := 0, -1
+	for i, fr := range p.frames {
 		need += len(fr.Data)
+		if within < 0 && inside(data, fr.Data) {
+			within = i
+		}
+	}
+	if within < 0 {
+		need += len(data)
 	}
 	if need > s.opts.MaxFragBytes {
 		d.dropFrag(key, fb)
+		d.stats.Limits.FragBytes++
 		return nil, nil, false
 	}
 	for s.fragBytes+need > s.opts.MaxFragBytes && len(s.frags) > 0 {
+		d.stats.Limits.FragBytes++
 		d.evictOldest()
 	}
 	if s.frags[key] != fb { // evicted to make room: start over
-		fb = &fragBuf{first: p.time, total: -1}
-		s.frags[key] = fb
+		fb = d.newFrag(p, key)
 	}
-	// One allocation holds the payload copy and the frame copies.
+	// One allocation holds the frame copies (and the payload, when it is
+	// not inside one of them).
 	buf := make([]byte, 0, need)
-	buf = append(buf, data...)
-	fb.parts = append(fb.parts, fragPart{off: off, data: buf[:len(data):len(data)]})
-	for _, fr := range p.frames {
+	var part []byte
+	for i, fr := range p.frames {
 		n := len(buf)
 		buf = append(buf, fr.Data...)
+		if i == within {
+			at := int(uintptr(unsafe.Pointer(unsafe.SliceData(data))) - uintptr(unsafe.Pointer(unsafe.SliceData(fr.Data))))
+			part = buf[n+at : n+at+len(data) : n+at+len(data)]
+		}
 		fr.Data = buf[n:len(buf):len(buf)]
 		fb.frames = append(fb.frames, fr)
 	}
+	if within < 0 {
+		n := len(buf)
+		buf = append(buf, data...)
+		part = buf[n:len(buf):len(buf)]
+	}
+	fb.parts = append(fb.parts, fragPart{off: off, data: part})
 	fb.bytes += need
 	s.fragBytes += need
 	if !more {
@@ -106,6 +132,33 @@ func (d *Decoder) fragment(p *pkt, key fragKey, off int, more bool, data []byte)
 	delete(s.frags, key)
 	s.fragBytes -= fb.bytes
 	return out, fb.frames, true
+}
+
+// newFrag starts holding a datagram, dropping the oldest one held when
+// Options.MaxFragDatagrams are held already.
+func (d *Decoder) newFrag(p *pkt, key fragKey) *fragBuf {
+	s := d.ip
+	for len(s.frags) >= s.opts.MaxFragDatagrams {
+		d.stats.Limits.FragDatagrams++
+		d.evictOldest()
+	}
+	fb := &fragBuf{first: p.time, total: -1}
+	s.frags[key] = fb
+	s.ages = append(s.ages, fragAge{key: key, fb: fb})
+	if s.nextSweep.IsZero() || p.time.Add(s.opts.FragTimeout).Before(s.nextSweep) {
+		s.nextSweep = p.time.Add(s.opts.FragTimeout)
+	}
+	return fb
+}
+
+// inside reports whether b is a window on the bytes of within.
+func inside(b, within []byte) bool {
+	if len(b) == 0 || len(within) == 0 {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	w := uintptr(unsafe.Pointer(unsafe.SliceData(within)))
+	return p >= w && p+uintptr(len(b)) <= w+uintptr(len(within))
 }
 
 // complete reports whether the parts cover [0, total).
@@ -134,23 +187,41 @@ func (d *Decoder) dropFrag(key fragKey, fb *fragBuf) {
 	delete(s.frags, key)
 }
 
-// evictOldest drops the datagram whose first fragment is oldest, to keep
-// within Options.MaxFragBytes.
+// evictOldest drops the datagram whose first fragment arrived first (the
+// queue is in arrival order, which is capture order), to keep within
+// Options.MaxFragBytes and MaxFragDatagrams. Stale queue entries are
+// skipped, and the queue's storage is reused once it is half stale.
 func (d *Decoder) evictOldest() {
-	var (
-		ok   bool
-		key  fragKey
-		old  *fragBuf
-		kOld fragKey
-	)
-	for k, fb := range d.ip.frags {
-		if !ok || fb.first.Before(old.first) {
-			ok, kOld, old = true, k, fb
+	s := d.ip
+	for s.agesHead < len(s.ages) {
+		a := s.ages[s.agesHead]
+		s.ages[s.agesHead] = fragAge{}
+		s.agesHead++
+		if s.frags[a.key] == a.fb {
+			d.dropFrag(a.key, a.fb)
+			break
 		}
 	}
-	key = kOld
-	if ok {
-		d.dropFrag(key, old)
+	s.compactAges()
+}
+
+// compactAges forgets the consumed head of the age queue and, when most of
+// the queue is stale, the stale entries, so that it stays O(datagrams held).
+func (s *ipState) compactAges() {
+	if s.agesHead > 0 && s.agesHead >= len(s.ages)/2 {
+		n := copy(s.ages, s.ages[s.agesHead:])
+		clear(s.ages[n:])
+		s.ages, s.agesHead = s.ages[:n], 0
+	}
+	if len(s.ages) > 64 && len(s.ages) > 4*len(s.frags) {
+		live := s.ages[:0]
+		for _, a := range s.ages {
+			if s.frags[a.key] == a.fb {
+				live = append(live, a)
+			}
+		}
+		clear(s.ages[len(live):])
+		s.ages = live
 	}
 }
 
@@ -161,17 +232,28 @@ func (s *ipState) expire(d *Decoder, now time.Time) {
 	if len(s.frags) == 0 || now.Before(s.nextSweep) {
 		return
 	}
+	// The queue is in arrival order, that is in capture time (merged
+	// inputs are read in time order): pop from its head while the head is
+	// due, so a sustained flood costs O(1) per fragment, not a scan.
 	s.nextSweep = time.Time{}
-	for k, fb := range s.frags {
-		dl := fb.first.Add(s.opts.FragTimeout)
-		if now.After(dl) {
-			d.dropFrag(k, fb)
+	for s.agesHead < len(s.ages) {
+		a := s.ages[s.agesHead]
+		if s.frags[a.key] != a.fb {
+			s.ages[s.agesHead] = fragAge{}
+			s.agesHead++
 			continue
 		}
-		if s.nextSweep.IsZero() || dl.Before(s.nextSweep) {
+		dl := a.fb.first.Add(s.opts.FragTimeout)
+		if !now.After(dl) {
 			s.nextSweep = dl
+			break
 		}
+		s.ages[s.agesHead] = fragAge{}
+		s.agesHead++
+		d.stats.Limits.FragAge++
+		d.dropFrag(a.key, a.fb)
 	}
+	s.compactAges()
 }
 
 // flushIP expires every incomplete IP datagram.
@@ -179,5 +261,7 @@ func (d *Decoder) flushIP() {
 	for k, fb := range d.ip.frags {
 		d.dropFrag(k, fb)
 	}
+	clear(d.ip.ages)
+	d.ip.ages, d.ip.agesHead = d.ip.ages[:0], 0
 	d.ip.nextSweep = time.Time{}
 }

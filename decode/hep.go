@@ -84,6 +84,10 @@ func (d *Decoder) onHEP(p *pkt, sport, dport uint16, b []byte) bool {
 		return false
 	}
 	d.stats.HEPPackets++
+	if len(b) > d.opts.MaxHEP {
+		d.stats.Limits.HEP++
+		return true
+	}
 	if h.protoType != hepSIP && h.protoType != 0 {
 		return true // RTCP reports, logs, QoS...: not SIP
 	}
@@ -308,6 +312,7 @@ func (d *Decoder) inflate(b []byte) ([]byte, bool) {
 	n, err := st.out.ReadFrom(io.LimitReader(r, int64(d.opts.MaxMessage)+1))
 	if n > int64(d.opts.MaxMessage) {
 		d.stats.Truncated++
+		d.stats.Limits.Message++
 		return nil, false
 	}
 	if err != nil && err != io.ErrUnexpectedEOF || n == 0 {

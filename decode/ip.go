@@ -36,6 +36,8 @@ type ipState struct {
 
 	frags     map[fragKey]*fragBuf
 	fragBytes int       // bytes held by all fragBufs
+	ages      []fragAge // datagrams in order of arrival (frag.go), from agesHead
+	agesHead  int
 	nextSweep time.Time // earliest time a held datagram can expire
 }
 

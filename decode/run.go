@@ -40,12 +40,16 @@ func (h HandlerFuncs) Event(e *Event) {
 	}
 }
 
-// Run decodes every frame of src in order, then flushes the decoder. Every
+// Run decodes every frame of src in order, then flushes the decoder. The
+// TLS secrets of a source that carries them (capture.SecretsSource) are
+// added as they come. Every
 // 4096 frames it checks ctx (returning ctx.Err() without flushing when it is
 // done) and calls tick, when tick is not nil. A read error is returned
 // naming the input it came from.
 func (d *Decoder) Run(ctx context.Context, src capture.Source, tick func()) error {
 	var f capture.Frame
+	// pcapng Decryption Secrets Blocks carry TLS keys (tls.go).
+	secrets, _ := src.(capture.SecretsSource)
 	for n := 0; ; n++ {
 		if n&0xfff == 0 {
 			if err := ctx.Err(); err != nil {
@@ -61,6 +65,11 @@ func (d *Decoder) Run(ctx context.Context, src capture.Source, tick func()) erro
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", f.File, err)
+		}
+		if secrets != nil {
+			if b := secrets.TLSSecrets(); b != nil {
+				d.AddSecrets(b)
+			}
 		}
 		d.Frame(&f)
 	}

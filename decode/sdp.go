@@ -69,8 +69,9 @@ func (p *parser) sdp(body []byte) {
 				md.Connection = addr
 			}
 		case 'm':
-			if len(sc.media) >= maxMedia {
+			if len(sc.media) >= p.maxMedia() {
 				bad = true
+				p.sc.hit |= hitMedia
 				s = "" // stop: later attributes would land on the wrong media
 				md = nil
 				continue

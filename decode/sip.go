@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"fmt"
 	"strings"
 	"unsafe"
 )
@@ -70,6 +71,44 @@ type scratch struct {
 	fold    []byte // folded header values, joined; cap >= len(input) once used
 	sdp     SDP
 	media   []Media
+
+	// lim are the decoder's bounds (zero: the package defaults) and hit
+	// the ones the last parse ran into, for Stats.Limits.
+	lim parseLimits
+	hit limitHit
+}
+
+// parseLimits are the bounds of Options the parser applies.
+type parseLimits struct{ line, headers, media int }
+
+// limitHit says which bounds a parse ran into.
+type limitHit uint8
+
+const (
+	hitLine limitHit = 1 << iota
+	hitHeaders
+	hitMedia
+)
+
+func (p *parser) maxLine() int {
+	if p.sc.lim.line > 0 {
+		return p.sc.lim.line
+	}
+	return maxLine
+}
+
+func (p *parser) maxHeaders() int {
+	if p.sc.lim.headers > 0 {
+		return p.sc.lim.headers
+	}
+	return maxHeaders
+}
+
+func (p *parser) maxMedia() int {
+	if p.sc.lim.media > 0 {
+		return p.sc.lim.media
+	}
+	return maxMedia
 }
 
 func (sc *scratch) reset() {
@@ -78,6 +117,7 @@ func (sc *scratch) reset() {
 	sc.parts = sc.parts[:0]
 	sc.fold = sc.fold[:0]
 	sc.media = sc.media[:0]
+	sc.hit = 0
 }
 
 // str returns the bytes of b as a string without copying. The string is
@@ -131,8 +171,9 @@ func (p *parser) parse() error {
 
 	// Start line (RFC 3261 §7.1, §7.2).
 	line, pos := p.line(start, len(p.s))
-	if len(line) > maxLine {
-		return &SyntaxError{Offset: start, Msg: "start line longer than 16384 bytes"}
+	if len(line) > p.maxLine() {
+		p.sc.hit |= hitLine
+		return &SyntaxError{Offset: start, Msg: fmt.Sprintf("start line longer than %d bytes", p.maxLine())}
 	}
 	if status {
 		m.Version = line[:7]
@@ -277,11 +318,11 @@ func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 			} else if lineEnd < end {
 				p.warn(WarnBareLF)
 			}
-			if valEnd-at > maxLine {
-				return 0, false, &SyntaxError{Offset: at, Msg: "header line longer than 16384 bytes"}
+			if valEnd-at > p.maxLine() {
+				return 0, false, p.tooLong(at)
 			}
-			if len(*hs) >= maxHeaders {
-				return 0, false, &SyntaxError{Offset: at, Msg: "more than 256 header lines"}
+			if len(*hs) >= p.maxHeaders() {
+				return 0, false, p.tooMany(at)
 			}
 			*hs = append(*hs, Header{Name: p.s[pos:i], Value: trimLWS(p.s[i+1 : valEnd])})
 			p.nhdr++
@@ -290,8 +331,8 @@ func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 		}
 		var line string
 		line, pos = p.line(pos, end)
-		if len(line) > maxLine {
-			return 0, false, &SyntaxError{Offset: at, Msg: "header line longer than 16384 bytes"}
+		if len(line) > p.maxLine() {
+			return 0, false, p.tooLong(at)
 		}
 		if line == "" {
 			return pos, true, nil
@@ -329,8 +370,8 @@ func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 			p.warn(WarnBadHeader)
 			continue
 		}
-		if len(*hs) >= maxHeaders {
-			return 0, false, &SyntaxError{Offset: at, Msg: "more than 256 header lines"}
+		if len(*hs) >= p.maxHeaders() {
+			return 0, false, p.tooMany(at)
 		}
 		*hs = append(*hs, Header{Name: name, Value: trimLWS(line[c+1:])})
 		p.nhdr++
@@ -342,6 +383,16 @@ func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 // buffer gets len(input) capacity before its first use in a parse, which is
 // enough for all joined values (joining never lengthens), so it never moves
 // while strings point into it.
+func (p *parser) tooLong(at int) error {
+	p.sc.hit |= hitLine
+	return &SyntaxError{Offset: at, Msg: fmt.Sprintf("header line longer than %d bytes", p.maxLine())}
+}
+
+func (p *parser) tooMany(at int) error {
+	p.sc.hit |= hitHeaders
+	return &SyntaxError{Offset: at, Msg: fmt.Sprintf("more than %d header lines", p.maxHeaders())}
+}
+
 func (p *parser) fold(h *Header, cont string) {
 	if cap(p.sc.fold) < len(p.b) {
 		p.sc.fold = make([]byte, 0, len(p.b))

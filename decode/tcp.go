@@ -23,7 +23,7 @@ import (
 // frames by offset range.
 
 const (
-	// maxTCPStreams bounds the directions tracked at once; beyond it the
+	// maxTCPStreams is the default of Options.MaxTCPStreams: the directions tracked at once; beyond it the
 	// least recently seen of a sample is evicted.
 	maxTCPStreams = 1 << 16
 	// maxOOOSegs bounds the out-of-order segments held per direction.
@@ -47,7 +47,7 @@ const (
 	modeWS                        // WebSocket frames (RFC 6455) carrying SIP (RFC 7118)
 	modeHEP                       // HEP3 records over TCP
 	modeIgnore                    // not SIP: counted and dropped
-	modeTLS                       // TLS records: counted as encrypted and dropped
+	modeTLS                       // TLS records (tls.go): decrypted with a key log, or counted
 )
 
 // segRef records which stream bytes [from, to) one frame contributed.
@@ -83,6 +83,12 @@ type tcpStream struct {
 	finSeen  bool
 	finOff   int64
 	ws       wsState
+	// TLS (tls.go): tls is the record layer of a TLS direction; a
+	// stream of decrypted application data has secure set and tlsOf
+	// naming the direction it was decrypted from.
+	tls    *tlsDir
+	secure bool
+	tlsOf  *tlsDir
 }
 
 // data returns the unconsumed in-order bytes.
@@ -138,6 +144,7 @@ func (s *tcpStream) reset() {
 	s.ooo, s.oooBytes = nil, 0
 	s.ws = wsState{}
 	s.finSeen = false
+	s.tls = nil
 }
 
 // tcpState is the state of the stream layers: TCP directions, SCTP
@@ -222,8 +229,6 @@ func (d *Decoder) onTCP(p *pkt, seg []byte) {
 		switch s.mode {
 		case modeIgnore:
 			d.stats.NonSIP++
-		case modeTLS:
-			d.stats.Encrypted++
 		default:
 			if !s.seqKnown {
 				s.seqKnown = true
@@ -249,7 +254,8 @@ func (d *Decoder) onTCP(p *pkt, seg []byte) {
 // table is full.
 func (d *Decoder) newStream(key flowKey) *tcpStream {
 	t := d.tcp
-	if len(t.streams) >= maxTCPStreams {
+	if len(t.streams) >= d.opts.MaxTCPStreams {
+		d.stats.Limits.TCPStreams++
 		var old *tcpStream
 		n := 0
 		for _, s := range t.streams {
@@ -300,11 +306,12 @@ func (d *Decoder) flushTCP() {
 // endStream drains what can still be framed (skipping holes) and forgets
 // the direction; bytes left over are a truncated message.
 func (d *Decoder) endStream(s *tcpStream) {
-	for len(s.ooo) > 0 && s.mode != modeIgnore && s.mode != modeTLS {
+	for len(s.ooo) > 0 && s.mode != modeIgnore {
 		d.skipGap(s)
 		d.mergeOOO(s)
 		d.drain(s, nil)
 	}
+	d.endTLS(s)
 	if s.ws.inMsg {
 		d.stats.Truncated++
 	} else if b := s.data(); len(b) > 0 && s.mode != modeIgnore && s.mode != modeTLS && s.mode != modeHunt {
@@ -347,6 +354,7 @@ func (d *Decoder) tcpData(s *tcpStream, p *pkt, seq uint32, payload []byte) {
 		s.oooBytes += len(seg.data)
 		for len(s.ooo) > 0 && (s.oooBytes > d.opts.MaxTCPBuffer || len(s.ooo) > maxOOOSegs) {
 			// The hole is not going to be filled: skip it (a lost segment).
+			d.stats.Limits.TCPBuffer++
 			d.skipGap(s)
 			d.mergeOOO(s)
 			d.drain(s, p)
@@ -408,8 +416,9 @@ func (d *Decoder) skipGap(s *tcpStream) {
 	switch s.mode {
 	case modeSIP, modeUnknown:
 		s.mode = modeHunt
-	case modeWS, modeHEP, modeHTTP:
-		// Frame boundaries are lost for good.
+	case modeWS, modeHEP, modeHTTP, modeTLS:
+		// Frame boundaries are lost for good (and for TLS, the record
+		// sequence numbers the keys need).
 		s.mode = modeIgnore
 	}
 }
@@ -457,6 +466,8 @@ func (d *Decoder) drain(s *tcpStream, p *pkt) {
 			more = d.drainWS(s, p)
 		case modeHEP:
 			more = d.drainHEPStream(s, p)
+		case modeTLS:
+			more = d.drainTLS(s, p)
 		default:
 			s.buf, s.head = s.buf[:0], 0
 			s.refs = s.refs[:0]
@@ -507,9 +518,10 @@ func (d *Decoder) classify(s *tcpStream) bool {
 		return false
 	}
 	switch {
-	case tlsStart(b):
-		s.mode = modeTLS
-		d.stats.Encrypted++
+	case len(b) < 3 && b[0] >= 0x14 && b[0] <= 0x17 && !s.secure:
+		return false // perhaps a TLS record header: wait for the rest of it
+	case tlsStart(b) && !s.secure:
+		d.startTLS(s)
 		return true
 	case bytes.HasPrefix(b, []byte("HEP3")):
 		s.mode = modeHEP
@@ -553,9 +565,8 @@ func (d *Decoder) hunt(s *tcpStream) bool {
 	if len(b) == 0 {
 		return false
 	}
-	if tlsStart(b) && s.bufOff() == 0 {
-		s.mode = modeTLS
-		d.stats.Encrypted++
+	if tlsStart(b) && s.bufOff() == 0 && !s.secure {
+		d.startTLS(s)
 		return true
 	}
 	start := 0
@@ -570,6 +581,16 @@ func (d *Decoder) hunt(s *tcpStream) bool {
 			break
 		}
 		start += nl + 1
+	}
+	if !s.secure {
+		// Joined in the middle of a TLS record: resynchronise on the
+		// next two records in a row, to say the session began before
+		// the capture rather than call its bytes "not SIP".
+		if p := tlsResync(b); p >= 0 {
+			s.consume(p)
+			d.startTLS(s)
+			return true
+		}
 	}
 	// No start line yet: keep only the last partial line.
 	drop := start
@@ -601,7 +622,11 @@ func (d *Decoder) drainSIP(s *tcpStream, p *pkt) bool {
 			if at.IsZero() {
 				at = p.time
 			}
-			d.emitStream(p, TCP, s.key.src, s.key.dst, b[:n], frames, at, nil)
+			tr := TCP
+			if s.secure {
+				tr = TLS
+			}
+			d.emitStream(p, tr, s.key.src, s.key.dst, b[:n], frames, at, nil)
 			s.consume(n)
 		case errors.Is(err, ErrTruncated) && len(b) <= d.opts.MaxMessage:
 			return false // wait for more
@@ -609,6 +634,9 @@ func (d *Decoder) drainSIP(s *tcpStream, p *pkt) bool {
 			// Not a SIP message, or one larger than we accept: skip its
 			// start line and look for the next one.
 			d.stats.Malformed++
+			if err == nil && n > d.opts.MaxMessage || errors.Is(err, ErrTruncated) {
+				d.stats.Limits.Message++
+			}
 			nl := bytes.IndexByte(b, '\n')
 			if nl < 0 {
 				nl = len(b) - 1

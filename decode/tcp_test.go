@@ -149,7 +149,8 @@ func TestTCPClassification(t *testing.T) {
 	}{
 		{"http on a SIP port", true, []string{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "more"}, 0, 2, 0},
 		{"binary", true, []string{"\x00\x01\x02garbage\n", "x"}, 0, 2, 0},
-		{"tls", false, []string{"\x17\x03\x01\x00\x20abcdefgh", "\x17\x03\x01\x00\x20ijkl"}, 0, 0, 2},
+		// Encrypted counts whole TLS records not decrypted (tls.go).
+		{"tls", false, []string{"\x17\x03\x03\x00\x08abcdefgh", "\x17\x03\x03\x00\x04ijkl"}, 0, 0, 2},
 		{"mid-stream tail then SIP", false, []string{"o=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\n" + stSIP("BYE", 2, 0)}, 1, 0, 0},
 		{"mid-stream SIP", false, []string{stSIP("BYE", 2, 0)}, 1, 0, 0},
 	}

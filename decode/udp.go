@@ -44,6 +44,7 @@ func (d *Decoder) onUDP(p *pkt, sport, dport uint16, payload []byte) {
 		// of rest and says where the next one starts, so the bytes are
 		// not framed first and parsed again.
 		n, err := parseNext(rest, &d.msg)
+		d.countLimits()
 		if err != nil {
 			d.stats.Malformed++
 			n = udpFrameLen(rest)

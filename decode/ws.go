@@ -53,13 +53,7 @@ func (d *Decoder) drainHTTP(s *tcpStream) bool {
 		ok = upgrade && sip
 		if ok {
 			// The server's answer comes the other way: expect it.
-			rev := flowKey{s.key.dst, s.key.src}
-			r := d.tcp.streams[rev]
-			if r == nil {
-				r = d.newStream(rev)
-				r.last = s.last
-				r.file = s.file
-			}
+			r := d.reverseStream(s)
 			if r.mode == modeUnknown || r.mode == modeHunt {
 				r.mode = modeHTTP
 			}
@@ -178,6 +172,7 @@ func (d *Decoder) drainWS(s *tcpStream, p *pkt) bool {
 			// Larger than any message we accept: drop it as it passes.
 			d.stats.WebSocketFrames++
 			d.stats.Truncated++
+			d.stats.Limits.Message++
 			if op < wsClose {
 				w.inMsg, w.drop = !fin, !fin
 				w.msg = w.msg[:0]
@@ -214,6 +209,7 @@ func (d *Decoder) drainWS(s *tcpStream, p *pkt) bool {
 			}
 			if len(w.msg)+len(payload) > d.opts.MaxMessage {
 				d.stats.Truncated++
+				d.stats.Limits.Message++
 				w.drop = true
 				w.msg = w.msg[:0]
 				if fin {
@@ -264,7 +260,11 @@ func (d *Decoder) wsMessage(p *pkt, s *tcpStream, msg []byte, frames []FrameRef,
 	}
 	m := d.encap.mark()
 	d.encap.push("ws")
-	d.emitStream(p, WS, s.key.src, s.key.dst, msg, frames, at, nil)
+	tr := WS
+	if s.secure {
+		tr = WSS
+	}
+	d.emitStream(p, tr, s.key.src, s.key.dst, msg, frames, at, nil)
 	d.encap.truncate(m)
 }
 

@@ -358,13 +358,15 @@ func codecName(md decode.Media, f string) string {
 
 // clean makes a string safe to draw on one line: bytes that are not UTF-8
 // become U+FFFD (the same in every writer, counted in
-// Ladder.InvalidUTF8), control characters become spaces, runs of spaces
-// collapse, and the ends are trimmed.
+// Ladder.InvalidUTF8), white space (tab, CR, LF, ...) becomes spaces, runs
+// of spaces collapse, the ends are trimmed, and other control characters
+// (ESC, BEL, backspace, C1) are shown escaped (see Sanitize), so that a
+// crafted header cannot drive the terminal.
 func clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return r <= ' ' || r == 0x7f
-	}), " ")
+	return Sanitize(strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return r == ' ' || r >= '\t' && r <= '\r'
+	}), " "))
 }
 
 // Aliases maps endpoints to names: keys are "ip:port" ("[v6]:port") or a

@@ -12,8 +12,10 @@ import (
 // it: a heading line with the number, date and time, delta since the
 // previous message, transport, source and destination (with aliases), the
 // Call-ID when the ladder holds several, and a retransmission mark; then
-// the message as it was on the wire. Line ends are written as LF and
-// control characters other than tab as '.', so the text pastes cleanly.
+// the message as it was on the wire. Line ends are written as LF, control
+// characters other than tab shown escaped ("\x1b", see SanitizeText) and
+// bytes that are not UTF-8 as '.', so the text pastes cleanly and cannot
+// drive a terminal; with opts.Raw the bytes are written as captured.
 func Messages(w io.Writer, l *Ladder, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
 	arrow := "→"
@@ -41,7 +43,14 @@ func Messages(w io.Writer, l *Ladder, opts TextOptions) error {
 		}
 		bw.WriteString(head)
 		bw.WriteString("\n\n")
-		bw.WriteString(rawText(m.Raw, opts.ASCII))
+		if opts.Raw {
+			bw.Write(m.Raw)
+			if len(m.Raw) == 0 || m.Raw[len(m.Raw)-1] != '\n' {
+				bw.WriteByte('\n')
+			}
+		} else {
+			bw.WriteString(rawText(m.Raw, opts.ASCII))
+		}
 		for _, e := range m.Events {
 			fmt.Fprintf(bw, "--- %s %s from %s: %s\n", e.Time.In(l.Zone).Format("15:04:05.000000"), clean(e.Kind), e.From, clean(e.Detail))
 		}
@@ -66,34 +75,36 @@ func endpointText(l *Ladder, col int, addr string) string {
 }
 
 // rawText is a raw message as printable text ending in a newline: CRLF and
-// CR become LF, other control bytes and invalid UTF-8 become '.', and with
-// ascii every non-ASCII byte too.
+// a CR at the end of the message become LF, a CR in mid line is shown "\r"
+// (it would send the cursor back over the line), other control characters
+// are escaped as Sanitize does, invalid UTF-8 becomes '.', and with ascii
+// every non-ASCII byte too.
 func rawText(raw []byte, ascii bool) string {
 	var b strings.Builder
 	b.Grow(len(raw) + 1)
 	for i := 0; i < len(raw); {
 		c := raw[i]
 		switch {
-		case c == '\r':
+		case c == '\r' && (i+1 == len(raw) || raw[i+1] == '\n'):
 			b.WriteByte('\n')
-			if i+1 < len(raw) && raw[i+1] == '\n' {
-				i++
-			}
-			i++
+			i += 2
 			continue
 		case c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f):
 			b.WriteByte(c)
 			i++
 			continue
 		case c < 0x80:
-			b.WriteByte('.')
+			writeEscaped(&b, string(c), false)
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRune(raw[i:])
-		if r == utf8.RuneError || ascii {
+		switch {
+		case r == utf8.RuneError || ascii:
 			b.WriteByte('.')
-		} else {
+		case unsafeRune(r, n):
+			writeEscaped(&b, string(raw[i:i+n]), false)
+		default:
 			b.WriteRune(r)
 		}
 		i += n

@@ -28,6 +28,10 @@ type TextOptions struct {
 	// (column names are still stacked and shortened to fit): the caller
 	// shows the result in a pager that scrolls sideways (less -S).
 	Scroll bool
+	// Raw makes Messages write each message's bytes exactly as captured
+	// (CRLF, control bytes and all) instead of sanitised for a terminal
+	// (see SanitizeText): for a file or pipe, or `show --raw`.
+	Raw bool
 }
 
 // glyphs are the characters a text ladder is drawn with.

@@ -84,7 +84,7 @@ func (s *Store) AddFile(ctx context.Context, name string) (File, error) {
 				return old, fmt.Errorf("%s: %w (as %s on %s)", name, ErrAlreadyImported,
 					old.Name, old.Imported.Format(time.RFC3339))
 			}
-			return old, fmt.Errorf("%s: %w; the store holds part of it (import into a new database)", name, ErrInterrupted)
+			return old, fmt.Errorf("%s: %w; the store holds part of it (ResumeFile completes it)", name, ErrInterrupted)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return f, fmt.Errorf("store: %w", err)
@@ -99,6 +99,37 @@ func (s *Store) AddFile(ctx context.Context, name string) (File, error) {
 	s.files[name] = id
 	s.mu.Unlock()
 	return f, nil
+}
+
+// ResumeFile registers again a capture file whose earlier import was
+// interrupted (AddFile reported ErrInterrupted: the process was killed, the
+// disk filled, the user pressed Ctrl-C), so that importing it once more
+// completes the import: the Writer recognises the messages that the
+// interrupted import committed (same capture time, addresses and bytes, in
+// a stored dialog of the same Call-ID; see Writer.overlap) and stores only
+// the rest, merging each dialog with its stored part. Every batch of the
+// interrupted import was one transaction, so what it left is whole
+// dialogs with their messages. The file's message count is recounted from
+// the messages stored from it.
+func (s *Store) ResumeFile(ctx context.Context, name string) (File, error) {
+	fp, _, err := Fingerprint(name)
+	if err != nil {
+		return File{Name: name}, fmt.Errorf("store: %w", err)
+	}
+	old, err := s.fileByFingerprint(ctx, fp)
+	if err != nil {
+		return File{Name: name}, fmt.Errorf("store: %s: no interrupted import to resume: %w", name, err)
+	}
+	if old.Complete {
+		return old, fmt.Errorf("%s: %w", name, ErrAlreadyImported)
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE files SET messages = (SELECT count(*) FROM messages WHERE file_id = ?) WHERE id = ?`, old.ID, old.ID); err != nil {
+		return old, fmt.Errorf("store: resume %s: %w", name, err)
+	}
+	s.mu.Lock()
+	s.files[name] = old.ID
+	s.mu.Unlock()
+	return old, nil
 }
 
 type execer interface {

@@ -85,9 +85,6 @@ type Store struct {
 	path   string
 	opts   Options
 	remove bool // delete the file on Close (OpenTemp)
-	// created says Open created the database file (not a scratch one):
-	// its first Writer does not sync until it closes (see Writer).
-	created bool
 
 	mu    sync.Mutex
 	files map[string]int64 // input name -> files.id, for Writers
@@ -270,7 +267,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, opts: opts, files: make(map[string]int64), created: isNew && !opts.Scratch}
+	s := &Store{db: db, path: path, opts: opts, files: make(map[string]int64)}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, err

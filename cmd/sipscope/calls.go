@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/render"
 	"github.com/sipscope/sipscope/store"
 )
 
@@ -242,7 +243,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 		defer cw.Flush()
 		write = func(d *correlate.Dialog) error {
 			r := newCallRecord(d)
-			cw.Write(recordCSV(&r, media[d.CallID]))
+			cw.Write(csvSafe(recordCSV(&r, media[d.CallID])))
 			return cw.Error()
 		}
 	default:
@@ -287,7 +288,7 @@ func noDialogsNote(src *sourceOptions, f *filterOptions) string {
 		return "no dialogs in " + in + " match the filters"
 	}
 	if n := src.decoded.Encrypted; n > 0 && src.decoded.SIPMessages == 0 {
-		return fmt.Sprintf("no SIP dialogs in %s: %d TLS record(s) were seen and not decrypted (sipscope does not decrypt TLS)", in, n)
+		return fmt.Sprintf("no SIP dialogs in %s: %d TLS record(s) were seen and not decrypted (%s)", in, n, tlsHint(src.decoded))
 	}
 	return "no SIP dialogs in " + in + " (`sipscope messages --stats` says what the capture holds)"
 }
@@ -381,7 +382,7 @@ func (t *callTable) row(d *correlate.Dialog) error {
 	_, err := fmt.Fprintf(t.w, "%-4d %-23s %-12s %-11s %-26s %-24s %-24s %4d %5d %7s %8s  %-19s %4s  %s\n",
 		t.n, d.Start.UTC().Format("2006-01-02 15:04:05.000"), d.Kind, d.State, clip(final, 26),
 		clip(userAt(d.FromUser(), d.From.URI), 24), clip(userAt(d.ToUser(), d.To.URI), 24),
-		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), worst, fnds, d.CallID)
+		d.Messages, d.Retransmissions, seconds(d.SetupTime), seconds(d.Duration), worst, fnds, render.Sanitize(d.CallID))
 	return err
 }
 
@@ -408,6 +409,7 @@ func seconds(d time.Duration) string {
 }
 
 func clip(s string, n int) string {
+	s = render.Sanitize(s) // strangers' text: no terminal controls
 	r := []rune(s)
 	if len(r) <= n {
 		return s

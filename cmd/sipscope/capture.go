@@ -39,6 +39,9 @@ type captureOptions struct {
 	quiet      bool
 	links      linkOptions
 	hep        hepOptions
+	// keylog is the --keylog file of TLS secrets, re-read as the
+	// capture meets sessions it has no keys for.
+	keylog string
 }
 
 // captureStatus is what the status line (and the TUI) shows of a running
@@ -97,6 +100,7 @@ kernel drops and database size; kernel drops are also printed at the end.`,
   sudo sipscope capture -i any -f 'host 10.0.0.5 and (port 5060 or portrange 10000-20000)' --db calls.db
   sipscope capture --hep-listen udp:0.0.0.0:9060 --db fleet.db
   sudo sipscope capture -i eth0 --hep-send udp:collector:9060 --hep-name edge-1
+  sudo sipscope capture -i eth0 -f 'tcp port 5061' --keylog /tmp/sslkeys.txt --db tls.db
   sipscope calls --db calls.db        # in another terminal, while it runs`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -108,6 +112,7 @@ kernel drops and database size; kernel drops are also printed at the end.`,
 	f.StringVar(&opts.db, "db", "", "database `PATH` to store dialogs in (created or added to)")
 	f.BoolVar(&opts.stats, "stats", false, "print counters (packets, messages, dialogs, drops) at the end")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no status line or summary on standard error")
+	addKeylogFlag(f, &opts.keylog)
 	addLinkFlags(cmd, &opts.links)
 	return cmd
 }
@@ -370,8 +375,8 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	pctx := context.WithoutCancel(ctx)
 	var runErr error
 	if st != nil {
-		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true, diagnose: true,
-			correlate: opts.links.options(), forward: hepForward(sender),
+		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true, diagnose: true, keylog: opts.keylog,
+			correlate: opts.links.options(), forward: hepForward(sender), decode: opts.links.limits.decode(),
 			onMessage: func(cs correlate.Stats) {
 				msgs.Store(cs.Messages)
 				dialogs.Store(cs.Dialogs)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/render"
 )
 
 type diagnoseOptions struct {
@@ -238,18 +239,18 @@ func writeDiagnoses(w io.Writer, ds []diagnosed) error {
 		if d.FinalStatus != 0 {
 			final = " " + strconv.Itoa(d.FinalStatus) + " " + d.FinalReason
 		}
-		fmt.Fprintf(w, "%s  %s %s%s  %s → %s  (%s, %s, %s)\n", d.CallID, d.Kind, d.State, final,
+		fmt.Fprint(w, render.SanitizeText(fmt.Sprintf("%s  %s %s%s  %s → %s  (%s, %s, %s)\n", d.CallID, d.Kind, d.State, final,
 			userAt(d.FromUser(), d.From.URI), userAt(d.ToUser(), d.To.URI),
 			plural(count(x, correlate.SevError), "error", "errors"),
 			plural(count(x, correlate.SevWarning), "warning", "warnings"),
-			plural(count(x, correlate.SevInfo), "info", "info"))
+			plural(count(x, correlate.SevInfo), "info", "info"))))
 		if len(x.findings) == 0 {
 			fmt.Fprintln(w, "  no findings")
 		}
 		for _, f := range x.findings {
-			fmt.Fprintf(w, "  %-7s %s: %s [%s]\n", f.Severity, f.Code, f.Summary, f.RFC)
+			fmt.Fprintf(w, "  %-7s %s: %s [%s]\n", f.Severity, f.Code, render.Sanitize(f.Summary), f.RFC)
 			for _, e := range f.Evidence {
-				if _, err := fmt.Fprintf(w, "          #%-5d %s\n", e, x.lines[e]); err != nil {
+				if _, err := fmt.Fprintf(w, "          #%-5d %s\n", e, render.Sanitize(x.lines[e])); err != nil {
 					return err
 				}
 			}

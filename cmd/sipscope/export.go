@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/render"
 	"github.com/sipscope/sipscope/store"
 )
@@ -26,6 +28,9 @@ type exportOptions struct {
 	filter filterOptions
 	format string
 	out    string
+	// keepTLS writes TLS calls' original encrypted frames and their keys
+	// (pcapng) instead of the decrypted messages.
+	keepTLS bool
 }
 
 func newExportCmd(io *streams) *cobra.Command {
@@ -45,7 +50,10 @@ Formats:
   plantuml  a PlantUML sequence diagram
   txt       every message with time, delta and addresses, raw (for tickets)
   pcap      the original frames that carried the messages (every IP fragment and
-            TCP segment), in time order; pcapng when link types differ
+            TCP segment), in time order; pcapng when link types differ. Messages
+            decrypted from TLS or WSS (--keylog) are written decrypted, as clear
+            TCP on the same addresses and ports: readable without the keys; with
+            --keep-tls, encrypted as captured (whole connections) plus the keys
   pcapng    the same frames, always pcapng
   json      the dialogs, their transactions and messages
   wav       the call's G.711 audio (PCMU, PCMA) from its RTP: 16-bit 8 kHz, left the
@@ -71,6 +79,7 @@ keeps its mode; a symlink is written through to its target; a device or FIFO
 	addFilterFlags(cmd, &opts.filter)
 	cmd.Flags().StringVar(&opts.format, "format", "", "output `FORMAT`: "+strings.Join(exportFormats, ", ")+" (default: from the -o extension)")
 	cmd.Flags().StringVarP(&opts.out, "output", "o", "", "write to `FILE`, - for standard output (required)")
+	cmd.Flags().BoolVar(&opts.keepTLS, "keep-tls", false, "pcap: keep TLS calls encrypted: their connections' original frames and the keys in a pcapng Decryption Secrets Block (needs the capture files)")
 	return cmd
 }
 
@@ -96,6 +105,12 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 	filter, err := opts.filter.build()
 	if err != nil {
 		return err
+	}
+	if opts.keepTLS && !strings.HasPrefix(opts.format, "pcap") {
+		return usagef("--keep-tls goes with --format pcap or pcapng")
+	}
+	if opts.keepTLS {
+		opts.format = "pcapng" // the keys need a Decryption Secrets Block
 	}
 	if opts.out == "-" && strings.HasPrefix(opts.format, "pcap") && io.OutTTY {
 		return usagef("not writing a pcap to a terminal: use -o FILE or a pipe")
@@ -212,6 +227,9 @@ func writeExport(ctx context.Context, w, errOut io.Writer, st *store.Store, opts
 		for _, g := range groups {
 			ids = append(ids, g...)
 		}
+		if opts.keepTLS {
+			return writeKeepTLS(ctx, w, errOut, st, ids, opts.source.keylog)
+		}
 		return writePcap(ctx, w, st, ids, opts.format == "pcapng")
 	}
 	ladders := make([]*render.Ladder, 0, len(groups))
@@ -269,10 +287,14 @@ func writeExport(ctx context.Context, w, errOut io.Writer, st *store.Store, opts
 }
 
 // writePcap writes the frames that carried the calls' messages: as pcap
-// when they share a link type, else (or when ng is set) as pcapng.
+// when they share a link type, else (or when ng is set) as pcapng. The
+// messages of SIP over TLS or WSS are written decrypted (see clearTLS).
 func writePcap(ctx context.Context, w io.Writer, st *store.Store, ids []string, ng bool) error {
 	frames, err := st.Frames(ctx, ids)
 	if err != nil {
+		return err
+	}
+	if frames, err = clearTLS(ctx, st, ids, frames); err != nil {
 		return err
 	}
 	links := make([]capture.LinkType, 0, 2)
@@ -295,4 +317,58 @@ func writePcap(ctx context.Context, w io.Writer, st *store.Store, ids []string, 
 		}
 	}
 	return pw.Close()
+}
+
+// clearTLS replaces the encrypted frames of the messages that came over
+// TLS or WSS with frames carrying each decrypted message as clear TCP
+// between the same addresses and ports, at the message's time. Why clear
+// TCP rather than Wireshark's exported PDUs (link type 252): every reader
+// opens it (Wireshark and tshark without keys, sngrep, sipscope itself,
+// tcpreplay), the addresses stay in real IP headers, and a TCP stream
+// keeps SIP's framing by Content-Length as it was. The original frames
+// could not be decrypted on their own anyway: a per-call export holds
+// neither the handshake nor the other records of the connection, whose
+// sequence numbers the keys need. Wireshark 4 reads the export as SIP
+// without help, on port 5061 too (tested in tls.txtar).
+func clearTLS(ctx context.Context, st *store.Store, ids []string, frames []decode.FrameRef) ([]decode.FrameRef, error) {
+	msgs, err := st.Messages(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	type ref struct {
+		file string
+		n    int64
+	}
+	enc := map[ref]bool{}
+	var clear []*correlate.Message
+	for _, m := range msgs {
+		if m.Transport != decode.TLS && m.Transport != decode.WSS {
+			continue
+		}
+		clear = append(clear, m)
+		for _, f := range m.Frames {
+			enc[ref{f.File, f.Number}] = true
+		}
+	}
+	if len(clear) == 0 {
+		return frames, nil
+	}
+	out := frames[:0:0]
+	for _, f := range frames {
+		if !enc[ref{f.File, f.Number}] {
+			out = append(out, f)
+		}
+	}
+	synth := capture.NewTCPSynth()
+	for _, m := range clear {
+		fs, err := synth.Frames(m.Time, m.Src, m.Dst, m.Raw)
+		if err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+		for _, f := range fs {
+			out = append(out, decode.FrameRef{File: m.File, Time: f.Time, Link: uint16(f.Link), Data: f.Data, OrigLen: f.OrigLen})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out, nil
 }

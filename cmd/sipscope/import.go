@@ -20,6 +20,8 @@ type importOptions struct {
 	db    string
 	links linkOptions
 	quiet bool
+	// keylog is the --keylog file of TLS secrets.
+	keylog string
 }
 
 func newImportCmd(io *streams) *cobra.Command {
@@ -37,6 +39,7 @@ content and skipped. Several files are merged by timestamp. On a terminal a
 progress line shows bytes, messages, dialogs, rate and time left.`,
 		Example: `  sipscope import trace.pcap --db calls.db
   sipscope import day1/*.pcap.gz --db week.db
+  sipscope import trunk-tls.pcap --keylog sslkeys.txt --db calls.db
   sipscope calls --db week.db --state rejected`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.files = args
@@ -46,6 +49,7 @@ progress line shows bytes, messages, dialogs, rate and time left.`,
 	cmd.Flags().StringVar(&opts.db, "db", "", "database file at `PATH` to create or add to (required)")
 	addLinkFlags(cmd, &opts.links)
 	cmd.Flags().BoolVarP(&opts.quiet, "quiet", "q", false, "no progress or summary on standard error")
+	addKeylogFlag(cmd.Flags(), &opts.keylog)
 	return cmd
 }
 
@@ -76,6 +80,9 @@ func runImport(ctx context.Context, opts *importOptions, io *streams) error {
 	_, statErr := os.Lstat(opts.db)
 	created := errors.Is(statErr, fs.ErrNotExist)
 	res, err := importInto(ctx, opts, io)
+	if err != nil && store.IsFull(err) {
+		return diskFull(opts.db, created)
+	}
 	if err != nil {
 		// A new database that failed holds nothing worth keeping, or a
 		// part of a capture that cannot be resumed. An interrupted one
@@ -96,6 +103,29 @@ func runImport(ctx context.Context, opts *importOptions, io *streams) error {
 	return nil
 }
 
+// diskFull is the error of an import that filled the disk. SQLite rolled
+// the last batch back, so the database holds whole dialogs, every batch
+// committed before: they are kept (a new database that holds none is
+// removed, to give the space back), and running the same import again
+// once there is room completes it without storing anything twice.
+func diskFull(db string, created bool) error {
+	n := int64(-1)
+	if st, err := store.Open(db, store.Options{ReadOnly: true}); err == nil {
+		if c, err := st.Counts(context.Background()); err == nil {
+			n = c.Dialogs
+		}
+		st.Close()
+	}
+	switch {
+	case n == 0 && created:
+		removeDB(db)
+		return fmt.Errorf("--db %s: the disk is full: nothing was stored (free space and run the import again)", db)
+	case n < 0:
+		return fmt.Errorf("--db %s: the disk is full: what was stored before is kept; free space and run the same import again to complete it", db)
+	}
+	return fmt.Errorf("--db %s: the disk is full: the %d dialogs stored before are kept; free space and run the same import again to complete it", db, n)
+}
+
 // importInto opens the database and imports the files into it.
 func importInto(ctx context.Context, opts *importOptions, io *streams) (importResult, error) {
 	st, err := store.Open(opts.db, store.Options{})
@@ -103,10 +133,10 @@ func importInto(ctx context.Context, opts *importOptions, io *streams) (importRe
 		return importResult{}, dbError(opts.db, err)
 	}
 	defer st.Close()
-	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet,
+	imp := &importer{store: st, files: opts.files, io: io, quiet: opts.quiet, keylog: opts.keylog,
 		// Early: a dialog's messages go to the database when it ends, not
 		// after Grace, so memory does not grow with the capture.
-		correlate: opts.links.options(), diagnose: true}
+		correlate: opts.links.options(), decode: opts.links.limits.decode(), diagnose: true}
 	res, err := imp.run(ctx)
 	if err != nil {
 		return res, err

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+
+	"github.com/sipscope/sipscope/render"
 )
 
 // Exit codes (cli/cli convention).
@@ -47,6 +49,12 @@ func systemStreams() *streams {
 func run(args []string, io *streams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return runContext(ctx, args, io)
+}
+
+// runContext is run with the context given (tests bound it with a
+// deadline).
+func runContext(ctx context.Context, args []string, io *streams) int {
 	root := newRootCmd(io)
 	root.SetArgs(args)
 	root.SetIn(io.In)
@@ -62,10 +70,10 @@ func run(args []string, io *streams) int {
 		fmt.Fprintln(io.ErrOut, "sipscope: interrupted")
 		return exitInterrupted
 	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command"):
-		fmt.Fprintf(io.ErrOut, "sipscope: %v\n", err)
+		fmt.Fprintf(io.ErrOut, "sipscope: %s\n", render.Sanitize(err.Error()))
 		return exitUsage
 	default:
-		fmt.Fprintf(io.ErrOut, "sipscope: %v\n", err)
+		fmt.Fprintf(io.ErrOut, "sipscope: %s\n", render.Sanitize(err.Error()))
 		return exitError
 	}
 }

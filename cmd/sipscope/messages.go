@@ -16,12 +16,15 @@ import (
 
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
+	"github.com/sipscope/sipscope/render"
 )
 
 type messagesOptions struct {
 	files  []string
 	format string
 	stats  bool
+	limits limitOptions
+	keylog string
 }
 
 func newMessagesCmd(io *streams) *cobra.Command {
@@ -32,7 +35,8 @@ func newMessagesCmd(io *streams) *cobra.Command {
 		Long: `List every SIP message found in the captures, in capture order (several files are
 merged by timestamp). SIP is found on any port by its start line, inside VLANs,
 tunnels (IP-in-IP, GRE, ERSPAN, VXLAN, GTP-U), fragmented IP, TCP streams,
-WebSocket, SCTP and HEP.
+WebSocket, SCTP and HEP; SIP over TLS and WSS with the key log (--keylog, or the
+keys inside a pcapng file).
 
 Formats:
   table  one line per message for people (default)
@@ -42,10 +46,12 @@ Formats:
   csv    the same fields as jsonl with a header line
 
 --stats prints what could not be decoded (non-SIP payloads, malformed, truncated,
-expired fragments, TCP gaps) to standard error.`,
+expired fragments, TCP gaps) to standard error, and which --limit-* bounds bit and
+how often (each drops the oldest state, or skips the oversized input, and counts it).`,
 		Example: `  sipscope messages call.pcap
   sipscope messages --format jsonl a.pcap b.pcapng.gz | jq .call_id
-  tcpdump -w - -i any port 5060 | sipscope messages -`,
+  tcpdump -w - -i any port 5060 | sipscope messages -
+  SSLKEYLOGFILE=keys.txt ./softphone & sipscope messages --keylog keys.txt tls.pcap`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.files = args
 			return runMessages(c.Context(), opts, io)
@@ -53,6 +59,8 @@ expired fragments, TCP gaps) to standard error.`,
 	}
 	cmd.Flags().StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or csv")
 	cmd.Flags().BoolVar(&opts.stats, "stats", false, "print decoding counters to standard error")
+	addLimitFlags(cmd, &opts.limits)
+	addKeylogFlag(cmd.Flags(), &opts.keylog)
 	return cmd
 }
 
@@ -168,12 +176,12 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 			werr = pipe.Add(index, m)
 		case "csv":
 			r := newMessageRecord(index, m)
-			werr = cw.Write(r.csv())
+			werr = cw.Write(csvSafe(r.csv()))
 		case "table":
 			werr = table.row(index, m)
 		}
 	}}
-	job := &decodeJob{files: opts.files, stdin: io.In, handler: h}
+	job := &decodeJob{files: opts.files, stdin: io.In, handler: h, opts: opts.limits.decode(), keylog: opts.keylog}
 	res, err := job.run(ctx)
 	if pipe != nil {
 		if cerr := pipe.Close(); werr == nil || errors.Is(werr, errWriterFailed) {
@@ -201,6 +209,8 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 	}
 	if opts.stats {
 		printStats(io.ErrOut, res.Stats)
+		printLimits(io.ErrOut, "", res.Stats.Limits, 0)
+		printTLSStats(io.ErrOut, res.Stats, res.TLSMissing)
 	}
 	return nil
 }
@@ -211,7 +221,7 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 func noMessagesNote(files []string, s decode.Stats) string {
 	in := strings.Join(files, ", ")
 	if s.Encrypted > 0 {
-		return fmt.Sprintf("no SIP messages in %s: %d TLS record(s) were seen and not decrypted (sipscope does not decrypt TLS; capture SIP before encryption, e.g. HEP from the proxy)", in, s.Encrypted)
+		return fmt.Sprintf("no SIP messages in %s: %d TLS record(s) were seen and not decrypted (%s)", in, s.Encrypted, tlsHint(s))
 	}
 	return fmt.Sprintf("no SIP messages in %s (%d frames read; --stats says what they held)", in, s.Frames)
 }
@@ -253,7 +263,7 @@ func (t *messageTable) row(index int64, m *decode.Message) error {
 	cseq := strconv.FormatUint(uint64(m.CSeq), 10) + " " + m.CSeqMethod
 	_, err := fmt.Fprintf(t.w, "%-6d %-15s %-10s %-22s -> %-22s %-5s %-28s %-14s %s\n",
 		index, ts.Format("15:04:05.000000"), humanDelta(delta),
-		m.Src, m.Dst, m.Transport, what, cseq, m.CallID)
+		m.Src, m.Dst, m.Transport, what, clip(cseq, 30), render.Sanitize(m.CallID))
 	return err
 }
 
@@ -285,7 +295,7 @@ func humanDelta(d time.Duration) string {
 
 func printWarnings(w io.Writer, warnings []string) {
 	for _, s := range warnings {
-		fmt.Fprintf(w, "sipscope: warning: %s\n", s)
+		fmt.Fprintf(w, "sipscope: warning: %s\n", render.Sanitize(s))
 	}
 }
 

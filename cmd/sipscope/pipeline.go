@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/sipscope/sipscope/capture"
@@ -19,12 +20,16 @@ type decodeJob struct {
 	opts     decode.Options
 	handler  decode.Handler
 	progress func(done, total int64) // called now and then when set
+	// keylog, when set, is the --keylog file of TLS secrets.
+	keylog string
 }
 
 // decodeResult is what a run of the front half of the pipeline found.
 type decodeResult struct {
 	Stats    decode.Stats
 	Warnings []string // problems that did not stop reading, each naming its file
+	// TLSMissing names (by client random) the TLS sessions without keys.
+	TLSMissing []string
 }
 
 // run decodes every frame of every file in capture order. It stops early
@@ -46,6 +51,19 @@ func (j *decodeJob) run(ctx context.Context) (decodeResult, error) {
 		}
 		defer src.Close()
 	}
+	var keyWarn string
+	if j.keylog != "" {
+		kr, warn, err := openKeylog(j.keylog)
+		if err != nil {
+			return res, err
+		}
+		keyWarn = warn
+		j.opts.Keys = kr.keys
+		if j.src != nil {
+			// Live: the peers append to the key log as they connect.
+			j.opts.MoreKeys = func() bool { ok, _ := kr.more(); return ok }
+		}
+	}
 	d := decode.New(j.opts, j.handler)
 	var tick func()
 	if prog, ok := src.(capture.Progresser); ok && j.progress != nil {
@@ -56,5 +74,28 @@ func (j *decodeJob) run(ctx context.Context) (decodeResult, error) {
 	}
 	res.Stats = d.Stats()
 	res.Warnings = src.Warnings()
+	if keyWarn != "" {
+		res.Warnings = append(res.Warnings, keyWarn)
+	}
+	res.TLSMissing = d.TLSMissing()
+	// The TLS notes are about the whole run: they name its captures, as
+	// every warning names the file it is about.
+	for _, n := range tlsNotes(res.Stats, res.TLSMissing, j.keylog) {
+		res.Warnings = append(res.Warnings, inputsName(j.files)+": "+n)
+	}
 	return res, nil
+}
+
+// inputsName names a run's captures in a warning: the file, the first of
+// several, or standard input.
+func inputsName(files []string) string {
+	switch {
+	case len(files) == 0:
+		return "live capture"
+	case len(files) == 1 && files[0] == "-":
+		return "standard input"
+	case len(files) == 1:
+		return files[0]
+	}
+	return fmt.Sprintf("%s (and %d more)", files[0], len(files)-1)
 }

@@ -12,6 +12,7 @@ import (
 type showOptions struct {
 	source ladderSource
 	ladder ladderOptions
+	raw    bool
 }
 
 func newShowCmd(io *streams) *cobra.Command {
@@ -21,7 +22,12 @@ func newShowCmd(io *streams) *cobra.Command {
 		Short: "Print every message of a dialog, raw, with time, delta and addresses",
 		Long: `Print every SIP message of the dialog exactly as it was on the wire, each headed by
 its time, the delta since the previous message, source and destination and
-transport: the text to paste into a ticket. --linked adds the linked legs.`,
+transport: the text to paste into a ticket. --linked adds the linked legs.
+
+On a terminal the messages are shown sanitised: line ends as LF, and control
+characters a crafted message could use to drive the terminal (ESC, BEL, backspace,
+a CR in mid line, C1) shown escaped, as \x1b. Piped or redirected to a file, or
+with --raw, the bytes are written exactly as captured (CRLF included).`,
 		Example: `  sipscope show 85216695-42dcdb1d@192.168.1.2 aaa.pcap
   sipscope show --db calls.db --linked A-LEG-ID > ticket.txt`,
 		Args: func(c *cobra.Command, args []string) error {
@@ -38,6 +44,7 @@ transport: the text to paste into a ticket. --linked adds the linked legs.`,
 	}
 	addSourceFlags(cmd, &opts.source.sourceOptions)
 	cmd.Flags().BoolVar(&opts.ladder.linked, "linked", false, "add every leg linked to the dialog")
+	cmd.Flags().BoolVar(&opts.raw, "raw", false, "write the messages' bytes as captured even on a terminal (control characters included)")
 	return cmd
 }
 
@@ -48,7 +55,9 @@ func runShow(ctx context.Context, opts *showOptions, io *streams) error {
 	}
 	defer release()
 	out := bufio.NewWriter(io.Out)
-	if err := render.Messages(out, l, render.TextOptions{}); err != nil {
+	// Raw bytes go to files and pipes, where nothing interprets them; a
+	// terminal gets them sanitised unless --raw insists.
+	if err := render.Messages(out, l, render.TextOptions{Raw: opts.raw || !io.OutTTY}); err != nil {
 		return err
 	}
 	return out.Flush()

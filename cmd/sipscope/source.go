@@ -30,6 +30,8 @@ type sourceOptions struct {
 	// diagnose runs the rules of `diagnose` on capture files' dialogs as
 	// they are stored (Dialog.Diagnosis, for calls' findings fields).
 	diagnose bool
+	// keylog is the --keylog file of TLS secrets.
+	keylog string
 	// decoded is what reading the capture files found (set by
 	// openSource), to explain an empty result.
 	decoded decode.Stats
@@ -42,12 +44,15 @@ func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
 	cmd.Flags().StringVar(&o.db, "db", "", "read the database at `PATH` (made by sipscope import) instead of capture files")
 	addLinkFlags(cmd, &o.links)
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "no progress or warnings on standard error")
+	addKeylogFlag(cmd.Flags(), &o.keylog)
 }
 
 // linkOptions say how legs of one call are linked across Call-IDs.
 type linkOptions struct {
 	headers  []string
 	suffixes []string
+	// limits ride along: every command that correlates takes them.
+	limits limitOptions
 }
 
 func addLinkFlags(cmd *cobra.Command, o *linkOptions) {
@@ -55,12 +60,13 @@ func addLinkFlags(cmd *cobra.Command, o *linkOptions) {
 		"`HEADER` naming another leg's Call-ID (repeatable; default X-Call-ID, X-CID)")
 	cmd.Flags().StringSliceVar(&o.suffixes, "link-suffix", nil,
 		"B2BUA Call-ID `SUFFIX` linking a leg to the Call-ID without it (repeatable; default _b2b-1, -b2b_1)")
+	addLimitFlags(cmd, &o.limits)
 }
 
 // options returns the correlator options for these links, handing dialogs on
 // as soon as they end (Early) so memory does not grow with the capture.
 func (o *linkOptions) options() correlate.Options {
-	return correlate.Options{LinkHeaders: o.headers, LinkSuffixes: o.suffixes, Early: true}
+	return o.limits.correlate(correlate.Options{LinkHeaders: o.headers, LinkSuffixes: o.suffixes, Early: true})
 }
 
 // summaries is options() for an analysis that needs dialog rows only: the
@@ -116,9 +122,11 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		// summaries and the decoder's messages are not copied. Early: a
 		// dialog is stored when it ends, while the capture is read.
 		correlate: o.links.summaries(mode == dialogsOnly),
+		decode:    o.links.limits.decode(),
 		keep:      keep,
 		noMedia:   o.noMedia,
 		diagnose:  o.diagnose,
+		keylog:    o.keylog,
 	}
 	res, err := imp.run(ctx)
 	if err != nil {
@@ -200,9 +208,13 @@ type importer struct {
 	// correlator then keeps full copies of the messages, even when
 	// correlate.Summaries is set (only for the dialogs' lifetime).
 	diagnose bool
+	// keylog, when set, is the --keylog file of TLS secrets.
+	keylog string
 	// progress, when set, is told now and then how far the import has come
 	// (bytes read of total, messages and dialogs stored): the TUI's feed.
 	progress func(done, total, msgs, dialogs int64)
+	// decode bounds the decoder (the --limit-* flags).
+	decode decode.Options
 }
 
 type importResult struct {
@@ -221,6 +233,18 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 			break
 		}
 		if _, err := imp.store.AddFile(ctx, f); err != nil {
+			if errors.Is(err, store.ErrInterrupted) {
+				// Killed, out of disk, Ctrl-C: what was committed is
+				// whole dialogs; read the file again and store the rest.
+				if _, err := imp.store.ResumeFile(ctx, f); err != nil {
+					return res, err
+				}
+				if !imp.quiet {
+					fmt.Fprintf(imp.io.ErrOut, "sipscope: %s: completing an interrupted import (what it stored is kept, not stored twice)\n", f)
+				}
+				files = append(files, f)
+				continue
+			}
 			if errors.Is(err, store.ErrAlreadyImported) {
 				res.skipped = append(res.skipped, f)
 				if !imp.quiet {
@@ -328,7 +352,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if imp.io.ErrTTY && !imp.quiet {
 		bar = newProgressBar(imp.io.ErrOut, async.counts)
 	}
-	job := &decodeJob{files: files, stdin: imp.io.In, handler: h, src: imp.src}
+	job := &decodeJob{files: files, stdin: imp.io.In, handler: h, src: imp.src, opts: imp.decode, keylog: imp.keylog}
 	if bar != nil {
 		job.progress = bar.update
 	}
@@ -381,6 +405,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	res.writer = w.Stats()
 	if !imp.quiet {
 		printWarnings(imp.io.ErrOut, res.decode.Warnings)
+		printLimits(imp.io.ErrOut, "sipscope: warning: ", res.decode.Stats.Limits, res.correlate.DialogsLimited)
 	}
 	return res, nil
 }

@@ -100,7 +100,9 @@ func fileFeed(o *sourceOptions, in io.Reader) tuiFeed {
 			store: st, files: o.files, quiet: true,
 			io:        &streams{In: in, Out: io.Discard, ErrOut: io.Discard},
 			correlate: o.links.summaries(false),
+			decode:    o.links.limits.decode(),
 			progress:  progress,
+			keylog:    o.keylog,
 		}
 		_, err := imp.run(ctx)
 		return err
@@ -127,6 +129,7 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 			return err
 		}
 		opts.live.links = o.links
+		opts.live.keylog = o.keylog
 		var err error
 		if st, err = store.OpenTemp("", store.Options{}); err != nil {
 			return err

@@ -1013,7 +1013,7 @@ var callColors = []tcell.Color{tcell.ColorTeal, tcell.ColorOlive, tcell.ColorPur
 // it returns the x after the last cell written.
 func (a *App) put(x, y, w, skip int, s string, st tcell.Style) int {
 	end := x + w
-	for _, r := range s {
+	for _, r := range render.Sanitize(s) { // strangers' text: no terminal controls (issue 13)
 		if skip > 0 {
 			skip--
 			continue

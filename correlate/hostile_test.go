@@ -1,0 +1,34 @@
+package correlate
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestHostileMaxDialogs floods the correlator with INVITEs of new Call-IDs
+// that are never answered: with MaxDialogs 10 no more than 10 are in
+// progress at once, each one beyond is counted, and every dialog still
+// reaches the sink (handed on early, not lost).
+func TestHostileMaxDialogs(t *testing.T) {
+	var sink countSink
+	c := New(Options{MaxDialogs: 10}, &sink)
+	const n = 100
+	for i := range n {
+		if err := c.Add(msg(t, fmt.Sprintf("%d a>b INVITE/1 br%d cid=flood-%d", i, i, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	if st.MaxOpen > 10 {
+		t.Errorf("got %d dialogs open at most, want <= 10", st.MaxOpen)
+	}
+	if st.DialogsLimited != n-10 {
+		t.Errorf("got DialogsLimited %d, want %d", st.DialogsLimited, n-10)
+	}
+	if sink.dialogs != n {
+		t.Errorf("got %d dialogs handed on, want %d", sink.dialogs, n)
+	}
+}

@@ -1,0 +1,117 @@
+package decode
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipscope/sipscope/capture"
+)
+
+// udpSIP wraps a SIP message in Ethernet/IPv4/UDP.
+func udpSIP(id uint16, sip string) []byte {
+	return tEth(0x0800, tIPv4(17, id, false, 0, tUDP(5060, 5060, []byte(sip))))
+}
+
+// TestHostileLimits checks that each parser bound of Options bites at the
+// value given, is counted in Stats.Limits, and lets the next message
+// through.
+func TestHostileLimits(t *testing.T) {
+	base := string(tSIP("lim"))
+	head, _, _ := strings.Cut(base, "Content-Length")
+	many := head + strings.Repeat("X-A: 1\r\n", 20) + "Content-Length: 0\r\n\r\n"
+	long := head + "X-Long: " + strings.Repeat("y", 3000) + "\r\nContent-Length: 0\r\n\r\n"
+	sdp := "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" +
+		strings.Repeat("m=audio 4000 RTP/AVP 0\r\n", 6)
+	media := head + "Content-Type: application/sdp\r\nContent-Length: " + itoa(len(sdp)) + "\r\n\r\n" + sdp
+	cases := []struct {
+		name  string
+		opts  Options
+		sip   string
+		msgs  int64 // messages decoded of the two sent
+		limit func(LimitStats) int64
+	}{
+		{"headers", Options{MaxHeaders: 10}, many, 1, func(l LimitStats) int64 { return l.Headers }},
+		{"headers default", Options{}, many, 2, func(l LimitStats) int64 { return l.Headers }},
+		{"line", Options{MaxLine: 1024}, long, 1, func(l LimitStats) int64 { return l.Line }},
+		{"line default", Options{}, long, 2, func(l LimitStats) int64 { return l.Line }},
+		{"sdp media", Options{MaxSDPMedia: 4}, media, 2, func(l LimitStats) int64 { return l.SDPMedia }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := &recorder{}
+			d := New(c.opts, r)
+			d.Frame(frameOf(1, capture.LinkEthernet, udpSIP(1, c.sip), t0))
+			d.Frame(frameOf(2, capture.LinkEthernet, udpSIP(2, base), t0.Add(time.Millisecond)))
+			st := d.Stats()
+			if st.SIPMessages != c.msgs {
+				t.Errorf("got %d messages, want %d", st.SIPMessages, c.msgs)
+			}
+			want := 2 - c.msgs
+			if c.name == "sdp media" {
+				want = 1
+				var m Message
+				if err := Parse([]byte(r.msgs[0].Raw), &m); err != nil || m.SDP == nil {
+					t.Fatalf("reparse: %v", err)
+				}
+				if n := len(m.SDP.Media); n != 6 {
+					t.Errorf("Parse (package defaults) kept %d media, want 6", n)
+				}
+			}
+			if got := c.limit(st.Limits); got != want {
+				t.Errorf("limit counted %d times, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestHostileFragDatagrams holds at most MaxFragDatagrams incomplete
+// datagrams, drops the oldest first, and still completes the newest.
+func TestHostileFragDatagrams(t *testing.T) {
+	r := &recorder{}
+	d := New(Options{MaxFragDatagrams: 5}, r)
+	var last [][]byte
+	for id := uint16(1); id <= 50; id++ {
+		frs := fragments(id, tSIP("flood"), 64)
+		d.Frame(frameOf(int64(id), capture.LinkEthernet, frs[0], t0.Add(time.Duration(id)*time.Millisecond)))
+		if len(d.ip.frags) > 5 {
+			t.Fatalf("held %d datagrams, bound 5", len(d.ip.frags))
+		}
+		last = frs
+	}
+	if len(d.ip.ages) > 4*5+64 {
+		t.Errorf("age queue holds %d entries for 5 datagrams", len(d.ip.ages))
+	}
+	for i, f := range last[1:] {
+		d.Frame(frameOf(int64(100+i), capture.LinkEthernet, f, t0.Add(time.Second)))
+	}
+	st := d.Stats()
+	if st.Limits.FragDatagrams != 45 {
+		t.Errorf("got %d datagrams dropped by the limit, want 45", st.Limits.FragDatagrams)
+	}
+	if st.SIPMessages != 1 {
+		t.Errorf("the newest datagram did not complete: %d messages", st.SIPMessages)
+	}
+	// The payload of a fragment is kept inside its frame's copy: a
+	// fragment costs its frame once.
+	d.Flush()
+	d.Frame(frameOf(200, capture.LinkEthernet, last[0], t0.Add(2*time.Second)))
+	if want := len(last[0]); d.ip.fragBytes != want {
+		t.Errorf("one fragment of a %d-byte frame holds %d bytes", want, d.ip.fragBytes)
+	}
+}
+
+// TestHostileFragAgeQueue: expiry by capture time pops the oldest
+// datagrams and counts them under FragAge.
+func TestHostileFragAgeQueue(t *testing.T) {
+	d := New(Options{FragTimeout: time.Second}, &recorder{})
+	for id := uint16(1); id <= 100; id++ {
+		frs := fragments(id, tSIP("age"), 64)
+		d.Frame(frameOf(int64(id), capture.LinkEthernet, frs[0], t0.Add(time.Duration(id)*100*time.Millisecond)))
+	}
+	// At t0+10s the datagrams begun before t0+9s are due.
+	st := d.Stats()
+	if st.Limits.FragAge < 85 || len(d.ip.frags) > 15 {
+		t.Errorf("expired %d, held %d: want the ones older than 1 s gone", st.Limits.FragAge, len(d.ip.frags))
+	}
+}
