@@ -2,10 +2,10 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
