@@ -60,11 +60,10 @@ func (o *limitOptions) correlate(c correlate.Options) correlate.Options {
 
 // printLimits says, after --stats, which limits bit and how often, naming
 // the flag that raises each; nothing when none did.
-func printLimits(w io.Writer, prefix string, s decode.LimitStats, dialogs int64) {
-	rows := []struct {
-		flag, what string
-		n          int64
-	}{
+// extra are rows of limits outside the decoder and correlator (a HEP
+// listener's), printed after theirs.
+func printLimits(w io.Writer, prefix string, s decode.LimitStats, dialogs int64, extra ...limitRow) {
+	rows := []limitRow{
 		{"--limit-message", "messages too large, skipped", s.Message},
 		{"--limit-headers", "messages with too many headers", s.Headers},
 		{"--limit-line", "messages with a line too long", s.Line},
@@ -77,11 +76,18 @@ func printLimits(w io.Writer, prefix string, s decode.LimitStats, dialogs int64)
 		{"--limit-hep", "HEP packets too large, dropped", s.HEP},
 		{"--limit-dialogs", "dialogs stored early (oldest)", dialogs},
 	}
-	for _, r := range rows {
+	for _, r := range append(rows, extra...) {
 		if r.n > 0 {
 			fmt.Fprintf(w, "%slimit %-22s %d %s\n", prefix, r.flag, r.n, r.what)
 		}
 	}
+}
+
+// limitRow is one line of printLimits: the flag, what biting it did, how
+// often.
+type limitRow struct {
+	flag, what string
+	n          int64
 }
 
 // sizeValue is a flag holding a byte count written 64K, 16M, 1G or plain.
