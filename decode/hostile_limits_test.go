@@ -115,3 +115,66 @@ func TestHostileFragAgeQueue(t *testing.T) {
 		t.Errorf("expired %d, held %d: want the ones older than 1 s gone", st.Limits.FragAge, len(d.ip.frags))
 	}
 }
+
+// TestHostileTCPLongLine: Options.MaxLine (--limit-line) bounds TCP
+// framing too. A header line longer than it is counted as soon as it has
+// grown past the bound, without waiting for its end (or for MaxMessage),
+// and the next message on the stream is read; a bound above the line lets
+// it through whole, a long Request-URI included.
+func TestHostileTCPLongLine(t *testing.T) {
+	head, _, _ := strings.Cut(stSIP("INVITE", 1, 0), "Content-Length")
+	longHdr := head + "X-Long: " + strings.Repeat("y", 20000) + "\r\nContent-Length: 0\r\n\r\n"
+	longURI := "INVITE sip:" + strings.Repeat("u", 20000) + "@example.com SIP/2.0\r\n" +
+		strings.SplitN(stSIP("INVITE", 1, 0), "\r\n", 2)[1]
+	next := stSIP("BYE", 2, 0)
+	cases := []struct {
+		name     string
+		maxLine  int
+		first    string
+		msgs     int64 // messages decoded of the two
+		early    bool  // Line counted after the first 8 KiB of the first message
+		lineHits int64
+	}{
+		{"header over 4K", 4 << 10, longHdr, 1, true, 1},
+		{"header default 16K", 0, longHdr, 1, false, 1},
+		{"header under 32K", 32 << 10, longHdr, 2, false, 0},
+		{"URI under 32K", 32 << 10, longURI, 2, false, 0},
+		{"URI over 4K", 4 << 10, longURI, 1, true, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := &recorder{}
+			d := New(Options{MaxLine: c.maxLine}, r)
+			const isn = 1000
+			d.onTCP(stPkt(1, stA, stB, nil), stSeg(40000, 5060, isn, stSYN, ""))
+			stream := c.first + next
+			n := int64(2)
+			for off := 0; off < len(stream); off += 1400 {
+				end := min(off+1400, len(stream))
+				d.onTCP(stPkt(n, stA, stB, nil), stSeg(40000, 5060, uint32(isn+1+off), stACK, stream[off:end]))
+				n++
+				if end >= 8<<10 && end-1400 < 8<<10 {
+					if got := d.Stats().Limits.Line; c.early && got != 1 {
+						t.Errorf("after 8 KiB of the first message: Line counted %d times, want 1 (no wait for the line's end)", got)
+					}
+				}
+			}
+			st := d.Stats()
+			if st.SIPMessages != c.msgs {
+				t.Errorf("got %d messages, want %d", st.SIPMessages, c.msgs)
+			}
+			if st.Limits.Line != c.lineHits {
+				t.Errorf("Line counted %d times, want %d", st.Limits.Line, c.lineHits)
+			}
+			if st.Limits.Message != 0 {
+				t.Errorf("Message counted %d times, want 0", st.Limits.Message)
+			}
+			if len(r.msgs) == 0 || !strings.HasPrefix(r.msgs[len(r.msgs)-1].Raw, "BYE ") {
+				t.Errorf("the BYE after the long line was not read")
+			}
+			if c.msgs == 2 && len(r.msgs[0].Raw) != len(c.first) {
+				t.Errorf("first message: %d bytes, want %d (whole)", len(r.msgs[0].Raw), len(c.first))
+			}
+		})
+	}
+}
