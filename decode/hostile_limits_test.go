@@ -31,7 +31,7 @@ func TestHostileLimits(t *testing.T) {
 		msgs  int64 // messages decoded of the two sent
 		limit func(LimitStats) int64
 	}{
-		{"headers", Options{MaxHeaders: 10}, many, 1, func(l LimitStats) int64 { return l.Headers }},
+		{"headers", Options{MaxHeaders: 10}, many, 2, func(l LimitStats) int64 { return l.Headers }},
 		{"headers default", Options{}, many, 2, func(l LimitStats) int64 { return l.Headers }},
 		{"line", Options{MaxLine: 1024}, long, 1, func(l LimitStats) int64 { return l.Line }},
 		{"line default", Options{}, long, 2, func(l LimitStats) int64 { return l.Line }},
@@ -48,6 +48,9 @@ func TestHostileLimits(t *testing.T) {
 				t.Errorf("got %d messages, want %d", st.SIPMessages, c.msgs)
 			}
 			want := 2 - c.msgs
+			if c.name == "headers" {
+				want = 1 // kept, with its first headers, and counted
+			}
 			if c.name == "sdp media" {
 				want = 1
 				var m Message
@@ -176,5 +179,49 @@ func TestHostileTCPLongLine(t *testing.T) {
 				t.Errorf("first message: %d bytes, want %d (whole)", len(r.msgs[0].Raw), len(c.first))
 			}
 		})
+	}
+}
+
+// TestHostileManyHeaders: a message over MaxHeaders (--limit-headers) is
+// delivered, not dropped: its first headers, the few that place it in a
+// dialog even when they come after the padding, WarnTooManyHeaders, and
+// Raw whole; the limit is counted once. A folded continuation of a skipped
+// header is not glued onto a kept one.
+func TestHostileManyHeaders(t *testing.T) {
+	body := "v=0\r\n"
+	sip := "INVITE sip:bob@example.com SIP/2.0\r\nSubject: first\r\n" +
+		strings.Repeat("X-Pad: 1\r\n", 40) + "X-Pad: folded\r\n  continued\r\n" +
+		"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKmany\r\nCall-ID: many@10.0.0.1\r\n" +
+		"From: <sip:alice@example.com>;tag=a\r\nTo: <sip:bob@example.com>\r\nCSeq: 7 INVITE\r\n" +
+		"Content-Type: application/sdp\r\nContent-Length: " + itoa(len(body)) + "\r\n\r\n" + body
+	var m Message
+	d := New(Options{MaxHeaders: 10}, HandlerFuncs{OnMessage: func(got *Message) { m = *got.Clone() }})
+	d.Frame(frameOf(1, capture.LinkEthernet, udpSIP(1, sip), t0))
+	st := d.Stats()
+	if st.SIPMessages != 1 || st.Malformed != 0 {
+		t.Fatalf("got %d messages, %d malformed, want 1 and 0", st.SIPMessages, st.Malformed)
+	}
+	if st.Limits.Headers != 1 {
+		t.Errorf("Headers limit counted %d times, want 1", st.Limits.Headers)
+	}
+	if m.Warnings&WarnTooManyHeaders == 0 {
+		t.Errorf("warnings %v, want TooManyHeaders", m.Warnings)
+	}
+	if string(m.Raw) != sip {
+		t.Errorf("Raw: %d bytes, want the %d sent", len(m.Raw), len(sip))
+	}
+	if m.CallID != "many@10.0.0.1" || m.CSeq != 7 || m.CSeqMethod != "INVITE" || m.From.Tag != "a" || len(m.Via) != 1 {
+		t.Errorf("got Call-ID %q CSeq %d %s From tag %q %d Via, want many@10.0.0.1 7 INVITE a 1", m.CallID, m.CSeq, m.CSeqMethod, m.From.Tag, len(m.Via))
+	}
+	if string(m.Body) != body {
+		t.Errorf("body %q, want %q", m.Body, body)
+	}
+	if n := len(m.Headers); n != 10+7 {
+		t.Errorf("%d headers kept, want the first 10 and 7 past the limit", n)
+	}
+	for _, h := range m.Headers {
+		if strings.Contains(h.Value, "continued") {
+			t.Errorf("header %s: %q, want the skipped header's continuation dropped", h.Name, h.Value)
+		}
 	}
 }

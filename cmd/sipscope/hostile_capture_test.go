@@ -82,7 +82,7 @@ func TestHostileCaptureLimits(t *testing.T) {
 		t.Fatalf("capture: %v\n%s", err, errOut.String())
 	}
 	out := errOut.String()
-	for _, re := range []string{`(?m)^limit --limit-headers +1 messages with too many headers$`,
+	for _, re := range []string{`(?m)^limit --limit-headers +1 messages with too many headers \(the first kept\)$`,
 		`(?m)^limit --limit-hep-conns +2 HEP TCP connections refused$`} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("capture --stats: no line matching %s in:\n%s", re, out)

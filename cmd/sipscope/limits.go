@@ -65,7 +65,7 @@ func (o *limitOptions) correlate(c correlate.Options) correlate.Options {
 func printLimits(w io.Writer, prefix string, s decode.LimitStats, dialogs int64, extra ...limitRow) {
 	rows := []limitRow{
 		{"--limit-message", "messages too large, skipped", s.Message},
-		{"--limit-headers", "messages with too many headers", s.Headers},
+		{"--limit-headers", "messages with too many headers (the first kept)", s.Headers},
 		{"--limit-line", "messages with a line too long", s.Line},
 		{"--limit-sdp-media", "SDP bodies with too many m= lines", s.SDPMedia},
 		{"--limit-tcp-streams", "TCP streams dropped (oldest)", s.TCPStreams},
