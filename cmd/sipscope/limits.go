@@ -29,7 +29,7 @@ func addLimitFlags(cmd *cobra.Command, o *limitOptions) {
 	o.message, o.line, o.tcpBuffer, o.fragBytes, o.hep = 256<<10, 16<<10, 1<<20, 24<<20, 65535
 	f := cmd.Flags()
 	f.Var(&o.message, "limit-message", "largest SIP message `SIZE` read (bigger ones are skipped)")
-	f.IntVar(&o.headers, "limit-headers", 256, "header lines a message may have (`N`)")
+	f.IntVar(&o.headers, "limit-headers", 256, "header lines kept of a message (`N`; it is read with its first ones and a warning beyond)")
 	f.Var(&o.line, "limit-line", "longest start or header line (`SIZE`)")
 	f.IntVar(&o.tcpStreams, "limit-tcp-streams", 1<<16, "TCP directions followed at once (`N`; an idle one is dropped beyond)")
 	f.Var(&o.tcpBuffer, "limit-tcp-buffer", "bytes held per TCP direction behind a gap (`SIZE`)")
