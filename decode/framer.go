@@ -1,11 +1,19 @@
 package decode
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+)
+
+// errLineTooLong is frameLen's answer, on a stream, when a start or header
+// line is (or has grown, still without its LF) longer than the line limit:
+// the message cannot be parsed, so its end is not waited for.
+var errLineTooLong = errors.New("line too long")
 
 // Framing limits shared by frameLen, isSIPStart and Parse.
 const (
-	// maxLine bounds one line (start line or one physical header line).
-	// Real Via and Record-Route lines reach ~9 KB (zeek's
+	// maxLine is the default bound of one line (start line or one
+	// physical header line; Options.MaxLine, --limit-line). Real Via and Record-Route lines reach ~9 KB (zeek's
 	// sip-long-request-response-paths.pcap), so 16 KiB leaves room.
 	maxLine = 16 << 10
 	// maxMethod bounds the method token of a request line.
@@ -49,19 +57,34 @@ var tokenChar = func() (t [256]bool) {
 // the start line is whole: a header section without its empty line, or a
 // Content-Length longer than the datagram, yields len(b) and Parse records
 // the warning. frameLen does not allocate.
-func frameLen(b []byte, stream bool) (int, error) {
+//
+// maxLine bounds a line (Options.MaxLine): on a stream a longer line, or a
+// partial one already longer, gives errLineTooLong; on a datagram Parse
+// applies it.
+func frameLen(b []byte, stream bool, maxLine int) (int, error) {
 	nl := bytes.IndexByte(b, '\n')
 	if !isSIPStart(b) {
-		if nl < 0 && len(b) <= maxLine && startPrefix(b) {
-			return 0, ErrTruncated
+		if nl < 0 && startPrefix(b) {
+			if len(b) <= maxLine {
+				return 0, ErrTruncated
+			}
+			if stream {
+				return 0, errLineTooLong
+			}
 		}
 		return 0, ErrNotSIP
 	}
 	if nl < 0 {
 		if stream {
+			if len(b) > maxLine {
+				return 0, errLineTooLong
+			}
 			return 0, ErrTruncated
 		}
 		return len(b), nil
+	}
+	if stream && nl > maxLine+1 {
+		return 0, errLineTooLong
 	}
 	cl := -1
 	seen := false
@@ -70,6 +93,9 @@ func frameLen(b []byte, stream bool) (int, error) {
 		i := bytes.IndexByte(b[pos:], '\n')
 		if i < 0 {
 			if stream {
+				if len(b)-pos > maxLine+1 {
+					return 0, errLineTooLong
+				}
 				return 0, ErrTruncated
 			}
 			return len(b), nil
@@ -78,6 +104,9 @@ func frameLen(b []byte, stream bool) (int, error) {
 		pos += i + 1
 		if len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1]
+		}
+		if stream && len(line) > maxLine {
+			return 0, errLineTooLong
 		}
 		if len(line) == 0 {
 			break // end of the header section
@@ -190,7 +219,10 @@ func isRequestLine(b []byte) bool {
 		return false
 	}
 	j := i + 1
-	for j < len(b) && j <= maxLine && b[j] > ' ' && b[j] != 0x7f {
+	// No bound on the Request-URI here but len(b): the parser applies
+	// Options.MaxLine and counts it, which a fixed bound here would hide
+	// (the message would read as not SIP).
+	for j < len(b) && b[j] > ' ' && b[j] != 0x7f {
 		j++
 	}
 	if j == i+1 || j >= len(b) || b[j] != ' ' {

@@ -74,7 +74,7 @@ func TestFrameLen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n, err := frameLen([]byte(tt.in), tt.stream)
+			n, err := frameLen([]byte(tt.in), tt.stream, maxLine)
 			if n != tt.want || !errors.Is(err, tt.err) {
 				t.Errorf("got %d, %v; want %d, %v", n, err, tt.want, tt.err)
 			}
@@ -96,7 +96,7 @@ func TestFramerAllocs(t *testing.T) {
 		if !isSIPStart(b) {
 			t.Fatal("not SIP")
 		}
-		if n, err := frameLen(b, true); err != nil || n != len(b) {
+		if n, err := frameLen(b, true, maxLine); err != nil || n != len(b) {
 			t.Fatalf("got %d, %v", n, err)
 		}
 	})

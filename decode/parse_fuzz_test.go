@@ -248,8 +248,8 @@ func FuzzFrameLen(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ns, errS := frameLen(b, true)
-		nd, errD := frameLen(b, false)
+		ns, errS := frameLen(b, true, maxLine)
+		nd, errD := frameLen(b, false, maxLine)
 		if ns < 0 || ns > len(b) || nd < 0 || nd > len(b) {
 			t.Fatalf("got lengths %d, %d for %d bytes", ns, nd, len(b))
 		}

@@ -293,7 +293,16 @@ func (p *parser) line(pos, end int) (string, int) {
 // headers reads header lines from pos into *hs through the empty line,
 // reading no further than end. It returns the offset after the empty line
 // and whether there was one.
+//
+// Parse liberally but bounded: header lines past the limit (Options
+// MaxHeaders, --limit-headers) are read over but not kept, so the message
+// is delivered with its first ones and WarnTooManyHeaders; its Raw bytes
+// stay whole. skipping drops the folded continuations of a skipped line.
+// The headers that make a message placeable (keepOver) are still kept, a
+// few, so that padding cannot hide its Call-ID or CSeq.
 func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
+	skipping := false
+	extra := 0 // headers kept past the limit by keepOver
 	for pos < end {
 		at := pos
 		// Fast path, the usual line "Token: value": the name is read by a
@@ -321,9 +330,13 @@ func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 			if valEnd-at > p.maxLine() {
 				return 0, false, p.tooLong(at)
 			}
-			if len(*hs) >= p.maxHeaders() {
-				return 0, false, p.tooMany(at)
+			if len(*hs) >= p.maxHeaders() && !p.keepOver(p.s[pos:i], &extra) {
+				p.tooMany()
+				skipping = true
+				pos = next
+				continue
 			}
+			skipping = false
 			*hs = append(*hs, Header{Name: p.s[pos:i], Value: trimLWS(p.s[i+1 : valEnd])})
 			p.nhdr++
 			pos = next
@@ -341,6 +354,9 @@ func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 			// RFC 3261 §7.3.1: a line starting with white space continues
 			// the previous header; the line break and white space count
 			// as one SP.
+			if skipping {
+				continue // the rest of a header over the limit
+			}
 			if len(*hs) == 0 {
 				p.warn(WarnBadHeader)
 				continue
@@ -370,9 +386,12 @@ func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 			p.warn(WarnBadHeader)
 			continue
 		}
-		if len(*hs) >= p.maxHeaders() {
-			return 0, false, p.tooMany(at)
+		if len(*hs) >= p.maxHeaders() && !p.keepOver(name, &extra) {
+			p.tooMany()
+			skipping = true
+			continue
 		}
+		skipping = false
 		*hs = append(*hs, Header{Name: name, Value: trimLWS(line[c+1:])})
 		p.nhdr++
 	}
@@ -388,9 +407,32 @@ func (p *parser) tooLong(at int) error {
 	return &SyntaxError{Offset: at, Msg: fmt.Sprintf("header line longer than %d bytes", p.maxLine())}
 }
 
-func (p *parser) tooMany(at int) error {
+// maxOverHeaders bounds the headers keepOver keeps past the limit.
+const maxOverHeaders = 16
+
+// keepOver reports whether a header past the limit is still kept: the
+// ones RFC 3261 §8.1.1 makes every request carry (To, From, CSeq, Call-ID,
+// Max-Forwards, Via) and those that frame the body (Content-Length,
+// Content-Type), at most maxOverHeaders of them. It counts them in *extra.
+func (p *parser) keepOver(name string, extra *int) bool {
+	if *extra >= maxOverHeaders {
+		p.tooMany()
+		return false
+	}
+	switch CanonicalName(name) {
+	case "Via", "Call-ID", "CSeq", "From", "To", "Max-Forwards", "Content-Length", "Content-Type":
+		p.tooMany() // the limit bit, though this one is kept
+		*extra++
+		return true
+	}
+	return false
+}
+
+// tooMany notes a header line past the limit: warned on the message and
+// counted in Stats.Limits (once per message).
+func (p *parser) tooMany() {
 	p.sc.hit |= hitHeaders
-	return &SyntaxError{Offset: at, Msg: fmt.Sprintf("more than %d header lines", p.maxHeaders())}
+	p.warn(WarnTooManyHeaders)
 }
 
 func (p *parser) fold(h *Header, cont string) {

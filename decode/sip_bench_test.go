@@ -30,7 +30,7 @@ func BenchmarkFrameLen(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
-		if _, err := frameLen(buf, true); err != nil {
+		if _, err := frameLen(buf, true, maxLine); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -529,8 +529,14 @@ func (d *Decoder) classify(s *tcpStream) bool {
 	}
 	nl := bytes.IndexByte(b, '\n')
 	if nl < 0 {
-		if len(b) < maxStartWait && lineText(b) {
+		if lineText(b) && (len(b) < maxStartWait || len(b) <= d.opts.MaxLine && startPrefix(b)) {
 			return false // wait for the whole first line
+		}
+		if startPrefix(b) {
+			// A start line longer than MaxLine (--limit-line):
+			// drainSIP counts it and looks for the next message.
+			s.mode = modeSIP
+			return true
 		}
 	} else if isSIPStart(b) {
 		s.mode = modeSIP
@@ -614,7 +620,7 @@ func (d *Decoder) drainSIP(s *tcpStream, p *pkt) bool {
 		if len(b) == 0 {
 			return false
 		}
-		n, err := frameLen(b, true)
+		n, err := frameLen(b, true, d.opts.MaxLine)
 		switch {
 		case err == nil && n > 0 && n <= d.opts.MaxMessage:
 			from := s.bufOff()
@@ -634,7 +640,12 @@ func (d *Decoder) drainSIP(s *tcpStream, p *pkt) bool {
 			// Not a SIP message, or one larger than we accept: skip its
 			// start line and look for the next one.
 			d.stats.Malformed++
-			if err == nil && n > d.opts.MaxMessage || errors.Is(err, ErrTruncated) {
+			switch {
+			case errors.Is(err, errLineTooLong):
+				// --limit-line: a line that cannot be parsed is not
+				// waited for up to the message limit.
+				d.stats.Limits.Line++
+			case err == nil && n > d.opts.MaxMessage || errors.Is(err, ErrTruncated):
 				d.stats.Limits.Message++
 			}
 			nl := bytes.IndexByte(b, '\n')

@@ -59,7 +59,7 @@ func (d *Decoder) onUDP(p *pkt, sport, dport uint16, payload []byte) {
 // line, belong to its first message: the framing of a message Parse
 // rejected, so that the messages after it in the datagram are still read.
 func udpFrameLen(rest []byte) int {
-	n, err := frameLen(rest, false)
+	n, err := frameLen(rest, false, maxLine) // a datagram: the bound is not used
 	if err != nil || n <= 0 || n > len(rest) {
 		// Content-Length beyond the datagram, or no end of headers:
 		// RFC 3261 §18.3 says discard, we keep what there is.

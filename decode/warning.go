@@ -53,6 +53,10 @@ const (
 	// case (RFC 3261 §7.1 says it is case-insensitive but MUST be sent in
 	// upper case).
 	WarnBadVersion
+	// WarnTooManyHeaders: more header lines than the limit (Options
+	// MaxHeaders, --limit-headers; RFC 3261 sets none); only the first
+	// ones were kept in Headers, Raw holds them all.
+	WarnTooManyHeaders
 
 	warnEnd // one past the last warning
 )
@@ -72,6 +76,7 @@ var warnNames = [...]string{
 	"ExtraData",
 	"BadMultipart",
 	"BadVersion",
+	"TooManyHeaders",
 }
 
 // String lists the names of the warnings in w, comma-separated without

@@ -47,18 +47,22 @@ type captureOptions struct {
 // captureStatus is what the status line (and the TUI) shows of a running
 // capture.
 type captureStatus struct {
-	Elapsed     time.Duration
-	Packets     int64    // frames read from the interfaces
-	Messages    int64    // SIP messages decoded
-	Dialogs     int64    // dialog records handed to the store
-	Open        int      // dialogs in progress
-	KernelDrops int64    // packets the kernel dropped (ring full)
-	QueuePeak   int64    // most bytes packets waited in between the rings and decoding (--queue)
-	Queued      int64    // bytes packets wait in now
-	HEPPackets  int64    // HEP packets received by --hep-listen
-	HEPDropped  int64    // HEP packets dropped: not HEP, wrong password, or a flood
-	DBSize      int64    // database file and its WAL, bytes (0 without --db)
-	Files       []string // -w files written so far
+	Elapsed        time.Duration
+	Packets        int64             // frames read from the interfaces
+	Messages       int64             // SIP messages decoded
+	Dialogs        int64             // dialog records handed to the store
+	Open           int               // dialogs in progress
+	KernelDrops    int64             // packets the kernel dropped (ring full)
+	QueuePeak      int64             // most bytes packets waited in between the rings and decoding (--queue)
+	Queued         int64             // bytes packets wait in now
+	HEPPackets     int64             // HEP packets received by --hep-listen
+	HEPDropped     int64             // HEP packets dropped: not HEP, wrong password, or a flood
+	DBSize         int64             // database file and its WAL, bytes (0 without --db)
+	HEPQueued      int64             // HEP packets dropped over --limit-hep-queue (a flood)
+	HEPRefused     int64             // HEP TCP connections refused over --limit-hep-conns
+	Limits         decode.LimitStats // the decoder's --limit-* counts, at the end
+	DialogsLimited int64             // dialogs stored early over --limit-dialogs, at the end
+	Files          []string          // -w files written so far
 
 	started bool // the interfaces were opened
 }
@@ -219,6 +223,11 @@ func runCaptureCmd(ctx context.Context, opts *captureOptions, io *streams) error
 		if len(s.Files) > 0 {
 			fmt.Fprintf(io.ErrOut, "wrote %s\n", strings.Join(s.Files, ", "))
 		}
+		// As messages --stats: which limits bit, naming the flag, the
+		// HEP listeners' own among them.
+		printLimits(io.ErrOut, "", s.Limits, s.DialogsLimited,
+			limitRow{"--limit-hep-queue", "HEP packets dropped, decoding behind (flood)", s.HEPQueued},
+			limitRow{"--limit-hep-conns", "HEP TCP connections refused", s.HEPRefused})
 	}
 	return err
 }
@@ -337,6 +346,8 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 				hs := l.Stats()
 				s.HEPPackets += int64(hs.Packets)
 				s.HEPDropped += int64(hs.Bad + hs.BadPassword + hs.Dropped)
+				s.HEPQueued += int64(hs.Dropped)
+				s.HEPRefused += int64(hs.Refused)
 			}
 		}
 		if opts.db != "" {
@@ -374,6 +385,8 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 	}()
 	pctx := context.WithoutCancel(ctx)
 	var runErr error
+	var limits decode.LimitStats
+	var dialogsLimited int64
 	if st != nil {
 		imp := &importer{store: st, src: src, io: &streams{ErrOut: io.Discard}, quiet: true, live: true, diagnose: true, keylog: opts.keylog,
 			correlate: opts.links.options(), forward: hepForward(sender), decode: opts.links.limits.decode(),
@@ -384,7 +397,9 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 				// in Grace for late retransmissions only.
 				open.Store(int64(cs.Open - cs.Frozen))
 			}}
-		_, runErr = imp.run(pctx)
+		var res importResult
+		res, runErr = imp.run(pctx)
+		limits, dialogsLimited = res.decode.Stats.Limits, res.correlate.DialogsLimited
 	} else {
 		// Only -w: no decoding.
 		var f capture.Frame
@@ -411,6 +426,7 @@ func runCapture(ctx context.Context, opts *captureOptions, st *store.Store, stat
 		runErr = err
 	}
 	final = snapshot()
+	final.Limits, final.DialogsLimited = limits, dialogsLimited
 	final.started = true
 	if status != nil {
 		status(final)

@@ -29,6 +29,14 @@ type liveEnv struct {
 
 func newLiveEnv(t *testing.T, name string) *liveEnv {
 	t.Helper()
+	// The pid keeps test runs of several worktrees (which share these
+	// tests) from deleting each other's namespaces.
+	return newLiveEnvNS(t, fmt.Sprintf("live-%s-%d", name, os.Getpid()))
+}
+
+// newLiveEnvNS is newLiveEnv with the namespace named ns.
+func newLiveEnvNS(t *testing.T, ns string) *liveEnv {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("live capture tests need root (network namespace, AF_PACKET socket)")
 	}
@@ -37,9 +45,7 @@ func newLiveEnv(t *testing.T, name string) *liveEnv {
 			t.Skipf("live capture tests need %s (apt-get install iproute2 sip-tester)", tool)
 		}
 	}
-	// The pid keeps test runs of several worktrees (which share these
-	// tests) from deleting each other's namespaces.
-	e := &liveEnv{t: t, ns: fmt.Sprintf("live-%s-%d", name, os.Getpid()), dir: t.TempDir()}
+	e := &liveEnv{t: t, ns: ns, dir: t.TempDir()}
 	e.sipp, _ = filepath.Abs(filepath.Join("..", "..", "scripts", "sipp"))
 	// ip netns exec needs a program to run: build one (cached by go).
 	e.bin = filepath.Join(e.dir, "sipscope")

@@ -19,6 +19,8 @@ type hepOptions struct {
 	id       uint32   // --hep-id
 	name     string   // --hep-name
 	password string   // --hep-password, both directions
+	queue    int      // --limit-hep-queue: packets waiting for decoding
+	conns    int      // --limit-hep-conns: TCP connections per listener
 }
 
 // addHEPFlags registers the HEP flags on fs.
@@ -31,6 +33,11 @@ func addHEPFlags(fs *pflag.FlagSet, o *hepOptions) {
 	fs.StringVar(&o.name, "hep-name", "", "capture node `NAME` in sent HEP (default: none)")
 	fs.StringVar(&o.password, "hep-password", "",
 		"HEP auth key (`SECRET`): required on received packets, added to sent ones")
+	// Bounds of the listeners (issue 13): what a flood of senders may make
+	// capture hold. Over them packets are dropped, connections refused,
+	// and --stats counts both.
+	fs.IntVar(&o.queue, "limit-hep-queue", 8192, "received HEP packets waiting for decoding (`N`; more are dropped)")
+	fs.IntVar(&o.conns, "limit-hep-conns", 256, "HEP TCP connections open at once per listener (`N`; more are refused)")
 }
 
 // listeners opens every --hep-listen address. On an error the ones already
@@ -42,7 +49,7 @@ func (o *hepOptions) listeners(ctx context.Context) ([]capture.Source, error) {
 			closeAll(out)
 			return nil, usagef("--hep-listen %q: want udp:ADDR:PORT or tcp:ADDR:PORT", spec)
 		}
-		src, err := capture.ListenHEP(ctx, spec, capture.HEPOptions{Password: o.password})
+		src, err := capture.ListenHEP(ctx, spec, capture.HEPOptions{Password: o.password, Queue: o.queue, MaxConns: o.conns})
 		if err != nil {
 			closeAll(out)
 			return nil, fmt.Errorf("--hep-listen: %w", err)

@@ -29,7 +29,7 @@ func addLimitFlags(cmd *cobra.Command, o *limitOptions) {
 	o.message, o.line, o.tcpBuffer, o.fragBytes, o.hep = 256<<10, 16<<10, 1<<20, 24<<20, 65535
 	f := cmd.Flags()
 	f.Var(&o.message, "limit-message", "largest SIP message `SIZE` read (bigger ones are skipped)")
-	f.IntVar(&o.headers, "limit-headers", 256, "header lines a message may have (`N`)")
+	f.IntVar(&o.headers, "limit-headers", 256, "header lines kept of a message (`N`; it is read with its first ones and a warning beyond)")
 	f.Var(&o.line, "limit-line", "longest start or header line (`SIZE`)")
 	f.IntVar(&o.tcpStreams, "limit-tcp-streams", 1<<16, "TCP directions followed at once (`N`; an idle one is dropped beyond)")
 	f.Var(&o.tcpBuffer, "limit-tcp-buffer", "bytes held per TCP direction behind a gap (`SIZE`)")
@@ -60,13 +60,12 @@ func (o *limitOptions) correlate(c correlate.Options) correlate.Options {
 
 // printLimits says, after --stats, which limits bit and how often, naming
 // the flag that raises each; nothing when none did.
-func printLimits(w io.Writer, prefix string, s decode.LimitStats, dialogs int64) {
-	rows := []struct {
-		flag, what string
-		n          int64
-	}{
+// extra are rows of limits outside the decoder and correlator (a HEP
+// listener's), printed after theirs.
+func printLimits(w io.Writer, prefix string, s decode.LimitStats, dialogs int64, extra ...limitRow) {
+	rows := []limitRow{
 		{"--limit-message", "messages too large, skipped", s.Message},
-		{"--limit-headers", "messages with too many headers", s.Headers},
+		{"--limit-headers", "messages with too many headers (the first kept)", s.Headers},
 		{"--limit-line", "messages with a line too long", s.Line},
 		{"--limit-sdp-media", "SDP bodies with too many m= lines", s.SDPMedia},
 		{"--limit-tcp-streams", "TCP streams dropped (oldest)", s.TCPStreams},
@@ -77,11 +76,18 @@ func printLimits(w io.Writer, prefix string, s decode.LimitStats, dialogs int64)
 		{"--limit-hep", "HEP packets too large, dropped", s.HEP},
 		{"--limit-dialogs", "dialogs stored early (oldest)", dialogs},
 	}
-	for _, r := range rows {
+	for _, r := range append(rows, extra...) {
 		if r.n > 0 {
 			fmt.Fprintf(w, "%slimit %-22s %d %s\n", prefix, r.flag, r.n, r.what)
 		}
 	}
+}
+
+// limitRow is one line of printLimits: the flag, what biting it did, how
+// often.
+type limitRow struct {
+	flag, what string
+	n          int64
 }
 
 // sizeValue is a flag holding a byte count written 64K, 16M, 1G or plain.
