@@ -252,7 +252,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 			if err != nil {
 				return err
 			}
-			diagnoseDialog(d, msgs)
+			d.Diagnosis = correlate.Summarize(allFindings(d, msgs, media[d.CallID], handoffRules, handoffMedia))
 		}
 		if err := write(d); err != nil {
 			return fmt.Errorf("write output: %w", err)

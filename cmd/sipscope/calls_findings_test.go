@@ -49,7 +49,7 @@ type brief struct {
 // every capture of testdata and on corpus captures.
 func TestCallsFindings(t *testing.T) {
 	var paths []string
-	for _, g := range []string{"../../testdata/sipp/*.pcap", "../../testdata/encap/*.pcap*"} {
+	for _, g := range []string{"../../testdata/sipp/*.pcap", "../../testdata/encap/*.pcap*", "../../testdata/media/*.pcap"} {
 		m, _ := filepath.Glob(g)
 		paths = append(paths, m...)
 	}

@@ -36,6 +36,9 @@ type sourceOptions struct {
 	// noMedia leaves RTP alone (no streams stored): the benchmark's
 	// baseline for what media analysis costs.
 	noMedia bool
+	// inband looks for DTMF tones in G.711 audio (correlate.InbandDTMF,
+	// for the dtmf-mismatch rule), as a diagnosing import does.
+	inband bool
 }
 
 func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
@@ -119,6 +122,7 @@ func openSource(ctx context.Context, o *sourceOptions, mode storeMode, keep func
 		keep:      keep,
 		noMedia:   o.noMedia,
 		diagnose:  o.diagnose,
+		inband:    o.inband,
 	}
 	res, err := imp.run(ctx)
 	if err != nil {
@@ -191,6 +195,7 @@ type importer struct {
 	quiet     bool
 	correlate correlate.Options
 	noMedia   bool // no media tracker (see sourceOptions.noMedia)
+	inband    bool // in-band DTMF detection (see sourceOptions.inband; also with diagnose)
 	// keep, when set, sees each dialog before the store does and may drop
 	// it by returning false.
 	keep func(d *correlate.Dialog, msgs []*correlate.Message) bool
@@ -268,6 +273,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	copts := imp.correlate
 	wire := async.encoder != nil // the store reads the wire fields only
 	pool := &msgPool{}
+	// The media rules run once the streams are final, at the end, on
+	// what each call's hand-off kept of its SDP (mediaViews).
+	views := newMediaViews()
 	if imp.diagnose {
 		copts.Summaries = false
 		if async.encoder == nil && imp.keep == nil {
@@ -275,10 +283,15 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 			// wire copies again on the writer's goroutine, and keeps
 			// an earlier part's messages a while for its continuation
 			// (then gives them back to the pool).
-			async.diagnose, async.retains, wire = newHandoff(pool.put).dialog, true, true
+			h := newHandoff(pool.put)
+			h.view = views.add
+			async.diagnose, async.retains, wire = h.dialog, true, true
 		} else {
 			// The rules read the parsed headers (Via, SDP...).
-			async.diagnose, wire = diagnoseDialog, false
+			async.diagnose, wire = func(d *correlate.Dialog, msgs []*correlate.Message) {
+				diagnoseDialog(d, msgs)
+				views.add(d, msgs)
+			}, false
 		}
 	}
 	if wire {
@@ -294,7 +307,16 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	corr := correlate.New(copts, async)
 	// RTP/RTCP streams of the calls (media.go), their RFC 4733 digits.
 	dtmf := correlate.NewDTMF()
-	media := correlate.NewMedia(correlate.MediaOptions{Sink: dtmf.Packet})
+	packets := dtmf.Packet
+	var inband *correlate.InbandDTMF
+	if imp.diagnose || imp.inband {
+		// Tones in the audio, for dtmf-mismatch: eight Goertzel
+		// filters per G.711 sample (about 4 µs per 30 ms packet), paid
+		// only when the rules run.
+		inband = correlate.NewInbandDTMF()
+		packets = func(p *correlate.RTPPacket) { dtmf.Packet(p); inband.Packet(p) }
+	}
+	media := correlate.NewMedia(correlate.MediaOptions{Sink: packets})
 	var failed error
 	onDatagram := media.Datagram
 	if imp.noMedia {
@@ -365,15 +387,30 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	}
 	ss := media.Streams()
 	dtmf.Apply(ss)
+	if inband != nil {
+		inband.Apply(ss)
+	}
 	correlate.ScoreStreams(ss, correlate.EModelOptions{}) // G.107 R and MOS
 	if err := imp.store.AddStreams(ctx, ss); err != nil {
 		return res, err
 	}
 	res.media = media.Stats()
 	if imp.diagnose {
+		byCall := make(map[string][]correlate.Stream)
+		for _, s := range ss {
+			if s.CallID != "" {
+				byCall[s.CallID] = append(byCall[s.CallID], s)
+			}
+		}
 		// Dialogs merged from several parts were left undiagnosed by
-		// the Writer: their rules run now on all their stored messages.
-		if err := rediagnose(ctx, imp.store); err != nil {
+		// the Writer: their rules run now on all their stored messages
+		// and their streams.
+		again, err := rediagnose(ctx, imp.store, byCall)
+		if err != nil {
+			return res, err
+		}
+		// The others' media findings join what their hand-off stored.
+		if err := imp.store.SetDiagnoses(ctx, views.finish(byCall, again)); err != nil {
 			return res, err
 		}
 	}
