@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unique"
 )
 
 // The media rules look at a call's RTP streams next to its SDP. They
@@ -79,8 +80,9 @@ func DiagnoseMedia(d *Dialog, msgs []*Message, streams []Stream, o MediaDiagnose
 type MediaView struct {
 	callID   string
 	answered bool
-	caller   *party
-	callee   *party
+	caller   *party // &parties[0]
+	callee   *party // &parties[1]
+	parties  [2]party
 	infos    []int64 // SIP INFO requests carrying DTMF
 	infoDTMF []DTMFEvent
 }
@@ -171,51 +173,65 @@ func NewMediaView(d *Dialog, msgs []*Message) *MediaView {
 	if !sdp {
 		return nil // no rule has evidence to cite
 	}
-	dx := newDiag(d, msgs, DefaultDiagnoseOptions())
-	x := &MediaView{callID: strings.Clone(d.CallID), answered: dx.answered(),
-		caller: &party{name: "caller"}, callee: &party{name: "callee"}}
+	x := &MediaView{callID: strings.Clone(d.CallID)}
+	x.parties[0].name, x.parties[1].name = "caller", "callee"
+	x.caller, x.callee = &x.parties[0], &x.parties[1]
 	// The caller is the From of the request that opened the dialog: its
 	// requests carry that From tag, and responses to them come from the
 	// callee (RFC 3261 §12.1: From/To stay as the dialog's creator set
 	// them in each direction's requests).
 	callerTag := ""
-	for _, m := range dx.msgs {
-		if m.Request && m.Method == "INVITE" {
+	for _, m := range msgs {
+		if m != nil && m.Message != nil && m.Request && m.Method == "INVITE" {
 			callerTag = m.From.Tag
 			break
 		}
 	}
-	seen := map[string]bool{}
-	for _, m := range dx.msgs {
-		if e, ok := InfoDTMF(m.Message); ok && !m.Retransmission {
+	type sdpKey struct {
+		p       *party
+		cseq    uint32
+		method  string
+		request bool
+	}
+	var seen []sdpKey
+	for _, m := range msgs {
+		// Retransmissions and the same message captured twice say
+		// nothing new (Diagnose's rules see them as newDiag does).
+		if m == nil || m.Message == nil || m.Retransmission || m.Duplicate {
+			continue
+		}
+		if !m.Request && m.CSeqMethod == "INVITE" && m.Status >= 200 && m.Status < 300 {
+			x.answered = true // as diag.answered
+		}
+		if e, ok := InfoDTMF(m.Message); ok {
 			e.Digit = strings.Clone(e.Digit)
 			e.Source = strings.Clone(e.Source)
 			x.infos = append(x.infos, idx(m))
 			x.infoDTMF = append(x.infoDTMF, e)
 		}
-		if m.SDP == nil || m.Retransmission {
+		if m.SDP == nil {
 			continue
 		}
 		p := x.callee
 		if m.Request == (m.From.Tag == callerTag) {
 			p = x.caller
 		}
-		key := fmt.Sprintf("%s %d %s %v", p.name, m.CSeq, m.CSeqMethod, m.Request)
-		if seen[key] {
+		key := sdpKey{p, m.CSeq, m.CSeqMethod, m.Request}
+		if slices.Contains(seen, key) {
 			continue // a retransmitted 2xx the correlator did not mark
 		}
-		seen[key] = true
+		seen = append(seen, key)
 		p.sdps = append(p.sdps, idx(m))
 		for _, md := range m.SDP.Media {
 			if md.Type != "audio" {
 				continue
 			}
-			p.dir = strings.Clone(md.Direction)
+			p.dir = intern(md.Direction)
 			if len(md.Formats) > 0 {
-				p.firstPTs = append(p.firstPTs, strings.Clone(md.Formats[0]))
+				p.firstPTs = append(p.firstPTs, intern(md.Formats[0]))
 			}
 			for _, rm := range md.RTPMap {
-				p.rtpmap = append(p.rtpmap, ptEncoding{rm.Payload, strings.Clone(rm.Encoding)})
+				p.rtpmap = append(p.rtpmap, ptEncoding{rm.Payload, intern(rm.Encoding)})
 				if strings.EqualFold(rm.Encoding, "telephone-event") {
 					p.events = true
 				}
@@ -233,6 +249,10 @@ func NewMediaView(d *Dialog, msgs []*Message) *MediaView {
 	}
 	return x
 }
+
+// intern copies s once for all views ("PCMA", "sendrecv", "8" recur in
+// every call): a view keeps no byte of its messages.
+func intern(s string) string { return unique.Make(s).Value() }
 
 // sorted is the indexes of several lists, in capture order.
 func sorted(ls ...[]int64) []int64 {
