@@ -106,7 +106,10 @@ func (v *MediaView) Diagnose(streams []Stream, o MediaDiagnoseOptions) []Finding
 	}
 	x := &mediaDiag{MediaView: v, o: o}
 	for _, s := range streams {
-		if s.CallID == v.callID {
+		// Branch rtp stores the SIP INFO digits of a call as a pseudo
+		// stream (Link "info", no packets): not RTP, and the rules read
+		// INFO from the messages.
+		if s.CallID == v.callID && s.Link != Link("info") {
 			x.streams = append(x.streams, s)
 		}
 	}

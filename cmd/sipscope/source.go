@@ -411,8 +411,14 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	}
 	res.media = media.Stats()
 	if imp.diagnose {
+		// The streams as stored, however they got there (at the end
+		// here; as each ends where the tracker hands them on).
+		stored, err := imp.store.Streams(ctx, nil)
+		if err != nil {
+			return res, err
+		}
 		byCall := make(map[string][]correlate.Stream)
-		for _, s := range ss {
+		for _, s := range stored {
 			if s.CallID != "" {
 				byCall[s.CallID] = append(byCall[s.CallID], s)
 			}
