@@ -250,6 +250,13 @@ func (s *storeSource) Dialogs(ctx context.Context, q tui.Query, offset, limit in
 	return s.st.Page(ctx, f, offset, limit)
 }
 
+// storeSource gives the TUI the calls' streams: bands, media findings, mos.
+var _ tui.MediaSource = (*storeSource)(nil)
+
+func (s *storeSource) Streams(ctx context.Context, callIDs []string) ([]correlate.Stream, error) {
+	return s.st.Streams(ctx, callIDs)
+}
+
 func (s *storeSource) Messages(ctx context.Context, callIDs []string) ([]*correlate.Message, error) {
 	return s.st.Messages(ctx, callIDs)
 }
