@@ -56,8 +56,10 @@ type mediaView struct {
 	g correlate.Diagnosis // as stored for the dialog
 }
 
-// maxViews bounds the calls mediaViews keeps.
-const maxViews = 1 << 20
+// maxViews bounds the calls mediaViews keeps (about 0.6 KB each), so that
+// memory stays flat on a long capture, as handoff's maxDialogs does: the
+// 65,536 calls handed on last get their media findings.
+var maxViews = 1 << 16
 
 func newMediaViews() *mediaViews { return &mediaViews{views: map[string]mediaView{}} }
 
