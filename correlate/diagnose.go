@@ -117,6 +117,14 @@ func Diagnose(d *Dialog, msgs []*Message, o DiagnoseOptions) []Finding {
 	return out
 }
 
+// SortFindings orders fs worst first, keeping the order of findings of one
+// severity (a stable sort), as Diagnose and DiagnoseMedia return them: the
+// findings of both appended are sorted by it. It returns fs.
+func SortFindings(fs []Finding) []Finding {
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Severity.rank() < fs[j].Severity.rank() })
+	return fs
+}
+
 // Worst returns the worst severity among fs and the code of the first
 // finding with it ("" when fs is empty).
 func Worst(fs []Finding) (Severity, string) {

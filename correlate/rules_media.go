@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unique"
 )
 
 // The media rules look at a call's RTP streams next to its SDP. They
@@ -63,8 +64,36 @@ func MediaRuleCodes() []string {
 // DiagnoseMedia runs the media rules over a dialog, its messages (as for
 // Diagnose) and the RTP streams of its call (others are ignored), and
 // returns the findings, worst first. Zero thresholds take the defaults.
-// It does not modify its arguments.
+// It does not modify its arguments. It is NewMediaView(d, msgs).Diagnose.
 func DiagnoseMedia(d *Dialog, msgs []*Message, streams []Stream, o MediaDiagnoseOptions) []Finding {
+	return NewMediaView(d, msgs).Diagnose(streams, o)
+}
+
+// MediaView is what the media rules need of a dialog's signalling: who
+// offered and answered which audio addresses and codecs, the SIP INFO
+// digits, whether the call was answered, with the indexes of the messages
+// that said so. It holds no message (its strings are copies), so that an
+// importer can keep one per call from the dialog's hand-off, while its
+// messages are whole, until the capture ends and the call's RTP streams
+// are final, and run the media rules then. A nil *MediaView is a dialog
+// on which no media rule can find anything (not a call, or no SDP).
+type MediaView struct {
+	callID   string
+	answered bool
+	caller   *party // &parties[0]
+	callee   *party // &parties[1]
+	parties  [2]party
+	infos    []int64 // SIP INFO requests carrying DTMF
+	infoDTMF []DTMFEvent
+}
+
+// Diagnose runs the media rules with the streams of v's call (others are
+// ignored) and returns the findings, worst first; nil when v is nil.
+// Zero thresholds take the defaults. Safe for concurrent use.
+func (v *MediaView) Diagnose(streams []Stream, o MediaDiagnoseOptions) []Finding {
+	if v == nil {
+		return nil
+	}
 	def := DefaultMediaDiagnoseOptions()
 	if o.PacketLossPct <= 0 {
 		o.PacketLossPct = def.PacketLossPct
@@ -75,9 +104,14 @@ func DiagnoseMedia(d *Dialog, msgs []*Message, streams []Stream, o MediaDiagnose
 	if o.MinMOS <= 0 {
 		o.MinMOS = def.MinMOS
 	}
-	x := newMediaDiag(d, msgs, streams, o)
-	if x.kind != KindCall {
-		return nil
+	x := &mediaDiag{MediaView: v, o: o}
+	for _, s := range streams {
+		// Branch rtp stores the SIP INFO digits of a call as a pseudo
+		// stream (Link "info", no packets): not RTP, and the rules read
+		// INFO from the messages.
+		if s.CallID == v.callID && s.Link != Link("info") {
+			x.streams = append(x.streams, s)
+		}
 	}
 	var out []Finding
 	for _, r := range mediaRules {
@@ -95,77 +129,112 @@ func DiagnoseMedia(d *Dialog, msgs []*Message, streams []Stream, o MediaDiagnose
 
 // party is what one side of the call said in its SDP.
 type party struct {
-	name     string // "caller", "callee"
-	sdps     []*Message
+	name     string
+	sdps     []int64          // indexes of its messages with SDP
 	audio    []netip.AddrPort // every audio address:port it announced (port > 0)
 	dir      string           // direction of its last audio m= ("sendrecv" when absent)
 	events   bool             // it offered or accepted telephone-event (RFC 4733 §7.1.1)
-	rtpmap   map[int]string   // payload type -> encoding, from all its SDPs
+	rtpmap   []ptEncoding     // payload type -> encoding, from all its SDPs (last wins)
 	firstPTs []string         // first audio format of each SDP, in order
 }
 
-type mediaDiag struct {
-	*diag
-	kind     Kind
-	o        MediaDiagnoseOptions
-	streams  []Stream
-	caller   *party
-	callee   *party
-	answered bool
-	infos    []*Message // SIP INFO requests carrying DTMF
-	infoDTMF []DTMFEvent
+type ptEncoding struct {
+	pt  int
+	enc string
 }
 
-func newMediaDiag(d *Dialog, msgs []*Message, streams []Stream, o MediaDiagnoseOptions) *mediaDiag {
-	x := &mediaDiag{diag: newDiag(d, msgs, DefaultDiagnoseOptions()), kind: d.Kind, o: o,
-		caller: &party{name: "caller", rtpmap: map[int]string{}},
-		callee: &party{name: "callee", rtpmap: map[int]string{}}}
-	for _, s := range streams {
-		if s.CallID == d.CallID {
-			x.streams = append(x.streams, s)
+// encoding returns the encoding p's SDPs gave pt.
+func (p *party) encoding(pt int) (string, bool) {
+	for i := len(p.rtpmap) - 1; i >= 0; i-- {
+		if p.rtpmap[i].pt == pt {
+			return p.rtpmap[i].enc, true
 		}
 	}
-	x.answered = x.diag.answered()
+	return "", false
+}
+
+type mediaDiag struct {
+	*MediaView
+	o       MediaDiagnoseOptions
+	streams []Stream
+}
+
+// NewMediaView reads what the media rules need from a dialog and its
+// messages (as Diagnose takes them); nil when d is not a call or no
+// message of it carries SDP. It does not keep msgs.
+func NewMediaView(d *Dialog, msgs []*Message) *MediaView {
+	if d.Kind != KindCall {
+		return nil
+	}
+	sdp := false
+	for _, m := range msgs {
+		if m != nil && m.Message != nil && m.SDP != nil {
+			sdp = true
+			break
+		}
+	}
+	if !sdp {
+		return nil // no rule has evidence to cite
+	}
+	x := &MediaView{callID: strings.Clone(d.CallID)}
+	x.parties[0].name, x.parties[1].name = "caller", "callee"
+	x.caller, x.callee = &x.parties[0], &x.parties[1]
 	// The caller is the From of the request that opened the dialog: its
 	// requests carry that From tag, and responses to them come from the
 	// callee (RFC 3261 §12.1: From/To stay as the dialog's creator set
 	// them in each direction's requests).
 	callerTag := ""
-	for _, m := range x.msgs {
-		if m.Request && m.Method == "INVITE" {
+	for _, m := range msgs {
+		if m != nil && m.Message != nil && m.Request && m.Method == "INVITE" {
 			callerTag = m.From.Tag
 			break
 		}
 	}
-	seen := map[string]bool{}
-	for _, m := range x.msgs {
-		if e, ok := InfoDTMF(m.Message); ok && !m.Retransmission {
-			x.infos = append(x.infos, m)
+	type sdpKey struct {
+		p       *party
+		cseq    uint32
+		method  string
+		request bool
+	}
+	var seen []sdpKey
+	for _, m := range msgs {
+		// Retransmissions and the same message captured twice say
+		// nothing new (Diagnose's rules see them as newDiag does).
+		if m == nil || m.Message == nil || m.Retransmission || m.Duplicate {
+			continue
+		}
+		if !m.Request && m.CSeqMethod == "INVITE" && m.Status >= 200 && m.Status < 300 {
+			x.answered = true // as diag.answered
+		}
+		if e, ok := InfoDTMF(m.Message); ok {
+			e.Digit = strings.Clone(e.Digit)
+			e.Source = strings.Clone(e.Source)
+			x.infos = append(x.infos, idx(m))
 			x.infoDTMF = append(x.infoDTMF, e)
 		}
-		if m.SDP == nil || m.Retransmission {
+		if m.SDP == nil {
 			continue
 		}
 		p := x.callee
 		if m.Request == (m.From.Tag == callerTag) {
 			p = x.caller
 		}
-		key := fmt.Sprintf("%s %d %s %v", p.name, m.CSeq, m.CSeqMethod, m.Request)
-		if seen[key] {
+		key := sdpKey{p, m.CSeq, m.CSeqMethod, m.Request}
+		if slices.Contains(seen, key) {
 			continue // a retransmitted 2xx the correlator did not mark
 		}
-		seen[key] = true
-		p.sdps = append(p.sdps, m)
+		seen = append(seen, key)
+		p.sdps = append(p.sdps, idx(m))
 		for _, md := range m.SDP.Media {
 			if md.Type != "audio" {
 				continue
 			}
-			p.dir = md.Direction
+			p.dir = intern(md.Direction)
 			if len(md.Formats) > 0 {
-				p.firstPTs = append(p.firstPTs, md.Formats[0])
+				p.firstPTs = append(p.firstPTs, intern(md.Formats[0]))
 			}
 			for _, rm := range md.RTPMap {
-				p.rtpmap[rm.Payload] = rm.Encoding
+				p.rtpmap = append(p.rtpmap, ptEncoding{rm.Payload, intern(rm.Encoding)})
 				if strings.EqualFold(rm.Encoding, "telephone-event") {
 					p.events = true
 				}
@@ -184,8 +253,22 @@ func newMediaDiag(d *Dialog, msgs []*Message, streams []Stream, o MediaDiagnoseO
 	return x
 }
 
+// intern copies s once for all views ("PCMA", "sendrecv", "8" recur in
+// every call): a view keeps no byte of its messages.
+func intern(s string) string { return unique.Make(s).Value() }
+
+// sorted is the indexes of several lists, in capture order.
+func sorted(ls ...[]int64) []int64 {
+	var out []int64
+	for _, l := range ls {
+		out = append(out, l...)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // sdpEvidence is every SDP of both parties, in capture order.
-func (x *mediaDiag) sdpEvidence() []int64 { return idxs(x.caller.sdps, x.callee.sdps) }
+func (x *mediaDiag) sdpEvidence() []int64 { return sorted(x.caller.sdps, x.callee.sdps) }
 
 func (x *mediaDiag) sender(s *Stream) *party {
 	switch s.Direction {
@@ -307,7 +390,7 @@ func ruleMediaAddressMismatch(x *mediaDiag) []Finding {
 				break
 			}
 		}
-		out = append(out, Finding{Severity: SevWarning, RFC: "RFC 3264 §5, RFC 4961", Evidence: idxs(p.sdps),
+		out = append(out, Finding{Severity: SevWarning, RFC: "RFC 3264 §5, RFC 4961", Evidence: sorted(p.sdps),
 			Summary: fmt.Sprintf("The %s's RTP comes from %s, an %s its SDP did not announce (it said %s): NAT between it and the capture%s.",
 				p.name, s.Src, what, addrList(p.audio), back)})
 	}
@@ -375,7 +458,7 @@ func ruleLowMOS(x *mediaDiag) []Finding {
 // 4733 events or RFC 3389 comfort noise (PT 13 or rtpmap CN).
 func (x *mediaDiag) isMediaPT(pt int) bool {
 	for _, p := range []*party{x.caller, x.callee} {
-		if enc, ok := p.rtpmap[pt]; ok {
+		if enc, ok := p.encoding(pt); ok {
 			return !strings.EqualFold(enc, "telephone-event") && !strings.EqualFold(enc, "CN")
 		}
 	}
@@ -386,7 +469,7 @@ func (x *mediaDiag) isMediaPT(pt int) bool {
 // or "100 (in no SDP)" for a payload type neither side offered.
 func (x *mediaDiag) ptName(pt int) string {
 	for _, p := range []*party{x.caller, x.callee} {
-		if enc, ok := p.rtpmap[pt]; ok {
+		if enc, ok := p.encoding(pt); ok {
 			return fmt.Sprintf("%d (%s)", pt, enc)
 		}
 	}
@@ -418,7 +501,7 @@ func ruleCodecChanged(x *mediaDiag) []Finding {
 	for _, p := range []*party{x.caller, x.callee} {
 		for i := 1; i < len(p.firstPTs); i++ {
 			if p.firstPTs[i] != p.firstPTs[0] {
-				out = append(out, Finding{Severity: SevInfo, RFC: "RFC 3264 §8.3.2", Evidence: idxs(p.sdps),
+				out = append(out, Finding{Severity: SevInfo, RFC: "RFC 3264 §8.3.2", Evidence: sorted(p.sdps),
 					Summary: fmt.Sprintf("The %s's SDP changed its preferred codec from payload type %s to %s during the call.", p.name, p.firstPTs[0], p.firstPTs[i])})
 				break
 			}
@@ -452,7 +535,7 @@ func ruleDTMFMismatch(x *mediaDiag) []Finding {
 		}
 	}
 	if both && len(x.infos) > 0 {
-		out = append(out, Finding{Severity: SevWarning, RFC: "RFC 4733 §7.1.1, RFC 6086", Evidence: idxs(x.caller.sdps, x.callee.sdps, x.infos),
+		out = append(out, Finding{Severity: SevWarning, RFC: "RFC 4733 §7.1.1, RFC 6086", Evidence: sorted(x.caller.sdps, x.callee.sdps, x.infos),
 			Summary: fmt.Sprintf("Both SDPs negotiated telephone-event (RFC 4733) but DTMF %q went as %s: a side that listens for RTP events misses them.",
 				Digits(x.infoDTMF), plural(len(x.infos), "SIP INFO", "SIP INFOs"))})
 	}

@@ -170,3 +170,39 @@ func TestMediaRulesThresholds(t *testing.T) {
 		t.Errorf("MediaRuleCodes %v", got)
 	}
 }
+
+// TestMediaViewKeepsNoMessage: a MediaView made at hand-off gives the same
+// findings once the messages it was read from are overwritten (an importer
+// reuses them), and is nil where no media rule has evidence.
+func TestMediaViewKeepsNoMessage(t *testing.T) {
+	for _, f := range []string{"lossy.pcap", "dtmf-info.pcap", "nat.pcap", "codec-switch.pcap"} {
+		d, msgs, ss := mediaCall(t, filepath.Join("..", "testdata", "media", f))
+		want := DiagnoseMedia(d, msgs, ss, MediaDiagnoseOptions{})
+		v := NewMediaView(d, msgs)
+		for i := range ss {
+			ss[i].CallID = strings.Clone(ss[i].CallID) // the test's streams may share the bytes
+		}
+		for _, m := range msgs {
+			for i := range m.Raw {
+				m.Raw[i] = 'x'
+			}
+			*m.Message = decode.Message{}
+		}
+		got := v.Diagnose(ss, MediaDiagnoseOptions{})
+		if len(want) == 0 || !slices.EqualFunc(got, want, func(a, b Finding) bool {
+			return a.Code == b.Code && a.Summary == b.Summary && slices.Equal(a.Evidence, b.Evidence)
+		}) {
+			t.Errorf("%s: view after the messages were overwritten: %+v, want %+v", f, got, want)
+		}
+	}
+	d, msgs, _ := mediaCall(t, filepath.Join("..", "testdata", "media", "clean.pcap"))
+	var noSDP []*Message
+	for _, m := range msgs {
+		if m.SDP == nil {
+			noSDP = append(noSDP, m)
+		}
+	}
+	if v := NewMediaView(d, noSDP); v != nil || v.Diagnose(nil, MediaDiagnoseOptions{}) != nil {
+		t.Errorf("a call without SDP: view %+v, want nil", v)
+	}
+}

@@ -78,23 +78,47 @@ func (s *Store) Rediagnose(ctx context.Context, diagnose func(d *correlate.Dialo
 			results = append(results, result{id, g})
 		}
 	}
+	gs := make(map[string]correlate.Diagnosis, len(results))
+	for _, r := range results {
+		gs[r.id] = r.g
+	}
+	if err := s.SetDiagnoses(ctx, gs); err != nil {
+		return 0, err
+	}
+	return len(results), nil
+}
+
+// SetDiagnoses replaces the findings in brief of the dialogs named by
+// Call-ID, in one transaction (a Call-ID not stored is left alone): the
+// importer's, once the media rules ran on the calls' final streams. Each
+// must be Done. The Store must be writable and no Writer open on it.
+func (s *Store) SetDiagnoses(ctx context.Context, gs map[string]correlate.Diagnosis) error {
+	if len(gs) == 0 {
+		return nil
+	}
+	if s.opts.ReadOnly {
+		return fmt.Errorf("store: set diagnoses %s: opened read-only", s.path)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("store: rediagnose: %w", err)
+		return fmt.Errorf("store: set diagnoses: %w", err)
 	}
 	defer tx.Rollback()
 	st, err := tx.PrepareContext(ctx, `UPDATE dialogs SET findings = ?, worst = ?, worst_severity = ? WHERE call_id = ?`)
 	if err != nil {
-		return 0, fmt.Errorf("store: rediagnose: %w", err)
+		return fmt.Errorf("store: set diagnoses: %w", err)
 	}
 	defer st.Close()
-	for _, r := range results {
-		if _, err := st.ExecContext(ctx, int64(r.g.Findings), r.g.Worst, string(r.g.Severity), r.id); err != nil {
-			return 0, fmt.Errorf("store: rediagnose %q: %w", r.id, err)
+	for id, g := range gs {
+		if !g.Done {
+			return fmt.Errorf("store: set diagnoses %q: the diagnosis is not done", id)
+		}
+		if _, err := st.ExecContext(ctx, int64(g.Findings), g.Worst, string(g.Severity), id); err != nil {
+			return fmt.Errorf("store: set diagnoses %q: %w", id, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: rediagnose: %w", err)
+		return fmt.Errorf("store: set diagnoses: %w", err)
 	}
-	return len(results), nil
+	return nil
 }

@@ -253,6 +253,9 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	n := 0
 	err = eachDialog(ctx, st, filter, func(d *correlate.Dialog) error {
 		n++
+		if g, ok := opts.source.diagnoses[d.CallID]; ok {
+			d.Diagnosis = g // with the media findings (importer.overlay)
+		}
 		if !d.Diagnosis.Done && !opts.noFindings {
 			// A database whose importer did not run the rules (a live
 			// capture's, or one upgraded from before schema 8 and not
@@ -261,7 +264,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 			if err != nil {
 				return err
 			}
-			diagnoseDialog(d, msgs)
+			d.Diagnosis = correlate.Summarize(allFindings(d, msgs, media[d.CallID], handoffRules, handoffMedia))
 		}
 		if err := write(d); err != nil {
 			return fmt.Errorf("write output: %w", err)

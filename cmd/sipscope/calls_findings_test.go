@@ -49,7 +49,7 @@ type brief struct {
 // every capture of testdata and on corpus captures.
 func TestCallsFindings(t *testing.T) {
 	var paths []string
-	for _, g := range []string{"../../testdata/sipp/*.pcap", "../../testdata/encap/*.pcap*"} {
+	for _, g := range []string{"../../testdata/sipp/*.pcap", "../../testdata/encap/*.pcap*", "../../testdata/media/*.pcap"} {
 		m, _ := filepath.Glob(g)
 		paths = append(paths, m...)
 	}
@@ -194,5 +194,26 @@ func TestCallsFindingsUndiagnosed(t *testing.T) {
 	}
 	if errors == 0 {
 		t.Error("no dialog with an error: the failed SIPp calls were not diagnosed")
+	}
+}
+
+// TestMediaViewsBudget: past maxViews the oldest calls' media findings are
+// dropped (flat memory), the newest kept; the SIP findings stay.
+func TestMediaViewsBudget(t *testing.T) {
+	p := "../../testdata/sipp/udp-basic.pcap" // three answered calls, no RTP: no-media each
+	old := maxViews
+	maxViews = 1
+	got := runJSONL(t, "calls", "-q", "--format", "jsonl", p)
+	maxViews = old
+	var media []string
+	for _, r := range got {
+		if r["worst"] == "no-media" {
+			media = append(media, r["call_id"].(string))
+		} else if r["worst"] != "" || r["findings"].(float64) != 0 {
+			t.Errorf("%s: worst %v findings %v, want none without its view", r["call_id"], r["worst"], r["findings"])
+		}
+	}
+	if len(got) != 3 || len(media) != 1 || media[0] != "3-8338@127.0.0.1" {
+		t.Errorf("%d calls, no-media on %v; want 3, only the last one's", len(got), media)
 	}
 }

@@ -22,10 +22,11 @@ type diagnoseOptions struct {
 	calls  []string
 	format string
 	rules  correlate.DiagnoseOptions
+	media  correlate.MediaDiagnoseOptions
 }
 
 func newDiagnoseCmd(io *streams) *cobra.Command {
-	opts := &diagnoseOptions{rules: correlate.DefaultDiagnoseOptions()}
+	opts := &diagnoseOptions{rules: correlate.DefaultDiagnoseOptions(), media: correlate.DefaultMediaDiagnoseOptions()}
 	cmd := &cobra.Command{
 		Use:   "diagnose [FILE...|-|--db PATH] [--call ID] [FILTERS]",
 		Short: "Say per dialog what went wrong, citing the messages that prove it",
@@ -36,7 +37,12 @@ the messages that prove it (their index, as in "sipscope messages").
 Codes: no-response, unreachable, timeout, busy, rejected, cancelled, redirected,
 auth-failed, no-ack, retransmissions, unanswered-bye, not-ended,
 call-does-not-exist, glare, server-error, loop, codec-mismatch, private-address,
-oversized-udp, slow-setup, malformed, missing-prack, session-timer. Severities: error (the call failed),
+oversized-udp, slow-setup, malformed, missing-prack, session-timer; and from
+the calls' RTP streams: no-media (answered with SDP, no RTP: a warning, as a
+capture filter may leave RTP out), one-way-media, media-address-mismatch (RTP
+from an address the SDP did not give: NAT), packet-loss, high-jitter, low-mos,
+codec-changed, dtmf-mismatch (telephone-event negotiated, DTMF sent in-band or
+by INFO). Severities: error (the call failed),
 warning (it worked, or failed for a reason that is nobody's fault, but look),
 info. A healthy call has no error; not-ended is info since captures stop.
 
@@ -51,7 +57,8 @@ Formats:
 		Example: `  sipscope diagnose trace.pcap
   sipscope diagnose --call 85216695-42dcdb1d@192.168.1.2 aaa.pcap
   sipscope diagnose --db calls.db --kind call --state rejected,no-response --format jsonl
-  sipscope diagnose --slow-setup 3s --max-udp 1400 trace.pcap`,
+  sipscope diagnose --slow-setup 3s --max-udp 1400 trace.pcap
+  sipscope diagnose --max-loss 3 --max-jitter 40 --min-mos 3.1 call-with-rtp.pcap`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.source.files = args
 			return runDiagnose(c.Context(), opts, io)
@@ -67,6 +74,9 @@ Formats:
 	fl.IntVar(&opts.rules.MaxUDP, "max-udp", opts.rules.MaxUDP, "UDP message size above which oversized-udp is reported (RFC 3261 §18.1.1)")
 	fl.DurationVar(&opts.rules.T1, "t1", opts.rules.T1, "RFC 3261 T1: a request unanswered for 64*T1 timed out")
 	fl.IntVar(&opts.rules.Retransmissions, "min-retransmissions", opts.rules.Retransmissions, "retransmissions in a dialog before the retransmissions rule speaks")
+	fl.Float64Var(&opts.media.PacketLossPct, "max-loss", opts.media.PacketLossPct, "lost `PERCENT` of a stream's expected RTP packets above which packet-loss is reported")
+	fl.Float64Var(&opts.media.JitterMs, "max-jitter", opts.media.JitterMs, "mean RFC 3550 jitter in `MS` above which high-jitter is reported")
+	fl.Float64Var(&opts.media.MinMOS, "min-mos", opts.media.MinMOS, "E-model `MOS` under which low-mos is reported")
 	return cmd
 }
 
@@ -97,6 +107,12 @@ func runDiagnose(ctx context.Context, opts *diagnoseOptions, io *streams) error 
 		return usagef("--max-udp must be above 0, not %d", r.MaxUDP)
 	case r.Retransmissions <= 0:
 		return usagef("--min-retransmissions must be 1 or more, not %d", r.Retransmissions)
+	case !(opts.media.PacketLossPct > 0 && opts.media.PacketLossPct <= 100):
+		return usagef("--max-loss must be above 0 and at most 100, not %g", opts.media.PacketLossPct)
+	case !(opts.media.JitterMs > 0):
+		return usagef("--max-jitter must be above 0, not %g", opts.media.JitterMs)
+	case !(opts.media.MinMOS > 1 && opts.media.MinMOS <= 5):
+		return usagef("--min-mos must be above 1 and at most 5 (the MOS scale), not %g", opts.media.MinMOS)
 	}
 	filter, err := opts.filter.build()
 	if err != nil {
@@ -109,6 +125,7 @@ func runDiagnose(ctx context.Context, opts *diagnoseOptions, io *streams) error 
 	if len(opts.calls) > 0 {
 		keep = keepCalls(opts.calls, false)
 	}
+	opts.source.inband = true // dtmf-mismatch looks for tones in the audio
 	st, release, err := openSource(ctx, &opts.source, keepEverything, keep, io)
 	if err != nil {
 		return err
@@ -133,6 +150,7 @@ func runDiagnose(ctx context.Context, opts *diagnoseOptions, io *streams) error 
 	enc.SetEscapeHTML(false)
 	var text []diagnosed
 	var byCall map[string][]*correlate.Message
+	var streams map[string][]correlate.Stream
 	for i, d := range dialogs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -151,9 +169,18 @@ func runDiagnose(ctx context.Context, opts *diagnoseOptions, io *streams) error 
 			for _, m := range msgs {
 				byCall[m.CallID] = append(byCall[m.CallID], m)
 			}
+			// The calls' RTP streams, for the media rules (issue 11).
+			ss, err := st.Streams(ctx, ids)
+			if err != nil {
+				return err
+			}
+			streams = make(map[string][]correlate.Stream, len(ids))
+			for _, s := range ss {
+				streams[s.CallID] = append(streams[s.CallID], s)
+			}
 		}
 		msgs := byCall[d.CallID]
-		fs := correlate.Diagnose(d, msgs, opts.rules)
+		fs := allFindings(d, msgs, streams[d.CallID], opts.rules, opts.media)
 		if fs == nil {
 			fs = []correlate.Finding{}
 		}
@@ -174,6 +201,17 @@ func runDiagnose(ctx context.Context, opts *diagnoseOptions, io *streams) error 
 		}
 	}
 	return out.Flush()
+}
+
+// allFindings is what diagnose says of a dialog: the findings of the
+// signalling rules and of the media rules on its call's streams, worst
+// first (a stable sort: on a tie the signalling's first).
+func allFindings(d *correlate.Dialog, msgs []*correlate.Message, streams []correlate.Stream, o correlate.DiagnoseOptions, mo correlate.MediaDiagnoseOptions) []correlate.Finding {
+	fs := correlate.Diagnose(d, msgs, o)
+	if mf := correlate.DiagnoseMedia(d, msgs, streams, mo); len(mf) > 0 {
+		fs = correlate.SortFindings(append(fs, mf...))
+	}
+	return fs
 }
 
 // diagnoseBatch is how many dialogs' messages one store query reads.

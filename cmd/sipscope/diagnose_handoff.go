@@ -13,6 +13,10 @@ import (
 // `diagnose` (its flags change what diagnose prints, not what is stored).
 var handoffRules = correlate.DefaultDiagnoseOptions()
 
+// handoffMedia are the thresholds of the media rules for the stored
+// findings: diagnose's defaults too.
+var handoffMedia = correlate.DefaultMediaDiagnoseOptions()
+
 // diagnoseDialog runs the rules of `diagnose` on d and its messages and
 // records the result on d (Dialog.Diagnosis).
 func diagnoseDialog(d *correlate.Dialog, msgs []*correlate.Message) {
@@ -21,12 +25,89 @@ func diagnoseDialog(d *correlate.Dialog, msgs []*correlate.Message) {
 
 // rediagnose diagnoses the dialogs of st whose findings are not known
 // (continuations merged into a stored dialog, rows from before schema 8)
-// from their stored messages. A dialogs-only store has none to do.
-func rediagnose(ctx context.Context, st *store.Store) error {
+// from their stored messages and their calls' streams (by Call-ID), and
+// returns their Call-IDs. A dialogs-only store has none to do.
+func rediagnose(ctx context.Context, st *store.Store, streams map[string][]correlate.Stream) (map[string]bool, error) {
+	done := map[string]bool{}
 	_, err := st.Rediagnose(ctx, func(d *correlate.Dialog, msgs []*correlate.Message) correlate.Diagnosis {
-		return correlate.Summarize(correlate.Diagnose(d, msgs, handoffRules))
+		done[d.CallID] = true
+		return correlate.Summarize(allFindings(d, msgs, streams[d.CallID], handoffRules, handoffMedia))
 	})
-	return err
+	return done, err
+}
+
+// mediaViews keeps, from each call's hand-off (when its messages are
+// whole and its findings are made) to the end of the capture (when its RTP
+// streams are final: the tracker hands them over then), what the media
+// rules need of its signalling (correlate.MediaView: no messages, a few
+// hundred bytes) and the findings in brief it was stored with; finish then
+// runs the media rules and says which stored findings change. Only calls
+// with SDP are kept; past maxViews the oldest are dropped (a long live
+// capture), so their media findings are not known. Not safe for
+// concurrent use: one goroutine hands dialogs to it.
+type mediaViews struct {
+	views   map[string]mediaView
+	order   []string // Call-IDs in views, oldest first (stale entries skipped)
+	dropped int
+}
+
+type mediaView struct {
+	v *correlate.MediaView
+	g correlate.Diagnosis // as stored for the dialog
+}
+
+// maxViews bounds the calls mediaViews keeps (about 0.6 KB each), so that
+// memory stays flat on a long capture, as handoff's maxDialogs does: the
+// 65,536 calls handed on last get their media findings.
+var maxViews = 1 << 16
+
+func newMediaViews() *mediaViews { return &mediaViews{views: map[string]mediaView{}} }
+
+// add keeps d's view; d.Diagnosis is what the store gets for it. A later
+// part of the dialog (Dialog.Part) replaces an earlier one's: handoff
+// diagnosed it with the earlier messages when it still had them.
+func (mv *mediaViews) add(d *correlate.Dialog, msgs []*correlate.Message) {
+	v := correlate.NewMediaView(d, msgs)
+	if v == nil {
+		if e, ok := mv.views[d.CallID]; ok {
+			e.g = d.Diagnosis // an earlier part had SDP: keep its view
+			mv.views[d.CallID] = e
+		}
+		return
+	}
+	if _, ok := mv.views[d.CallID]; !ok {
+		mv.order = append(mv.order, d.CallID)
+	}
+	mv.views[d.CallID] = mediaView{v: v, g: d.Diagnosis}
+	for len(mv.views) > maxViews && len(mv.order) > 0 {
+		id := mv.order[0]
+		mv.order = mv.order[1:]
+		if _, ok := mv.views[id]; ok {
+			delete(mv.views, id)
+			mv.dropped++
+		}
+	}
+}
+
+// finish runs the media rules of every kept call with its streams and
+// returns the new findings in brief of those with media findings, except
+// the Call-IDs in skip (diagnosed again from the store, media included).
+// Calls without media findings keep what was stored.
+func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[string]bool) map[string]correlate.Diagnosis {
+	out := map[string]correlate.Diagnosis{}
+	for id, e := range mv.views {
+		if skip[id] || !e.g.Done {
+			continue
+		}
+		fs := e.v.Diagnose(streams[id], handoffMedia)
+		if len(fs) == 0 {
+			continue
+		}
+		// Diagnose's findings then the media ones, worst first (stable):
+		// the worst of the two, the signalling's on a tie, as diagnose.
+		out[id] = e.g.Combine(correlate.Summarize(fs))
+	}
+	return out
 }
 
 // handoff diagnoses dialogs for a store that keeps no messages (`calls` on
@@ -50,6 +131,10 @@ func rediagnose(ctx context.Context, st *store.Store) error {
 // goroutine, into scratch messages it reuses, and keeps the wire copies
 // (which the caller must then not recycle).
 type handoff struct {
+	// view, when set, sees each dialog and its parsed messages once
+	// diagnosed (mediaViews.add).
+	view func(d *correlate.Dialog, msgs []*correlate.Message)
+
 	scratch []*decode.Message
 	wrap    []correlate.Message
 	ptrs    []*correlate.Message
@@ -120,10 +205,14 @@ func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
 		wire = append(append(h.joined[:0], prev.wire...), msgs...)
 		h.joined = wire
 	}
-	diagnoseDialog(d, h.parsed(wire))
+	parsed := h.parsed(wire)
+	diagnoseDialog(d, parsed)
 	if d.Part > 0 && prev != nil && prev.wire == nil {
 		// The earlier messages were dropped: add up.
 		d.Diagnosis = prev.g.Combine(d.Diagnosis)
+	}
+	if h.view != nil {
+		h.view(d, parsed)
 	}
 	if prev != nil {
 		h.bytes -= prev.bytes

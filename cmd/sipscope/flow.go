@@ -87,6 +87,8 @@ type flowOptions struct {
 type ladderSource struct{ sourceOptions }
 
 func (s *ladderSource) open(ctx context.Context, o *ladderOptions, io *streams) (*store.Store, func(), error) {
+	// The findings block's dtmf-mismatch looks for tones in the audio.
+	s.inband = true
 	return openSource(ctx, &s.sourceOptions, keepEverything, keepCalls(o.calls, o.linked), io)
 }
 

@@ -12,18 +12,23 @@ import (
 )
 
 // ladderFindings diagnoses each dialog of a ladder (the rules of `sipscope
-// diagnose`, default thresholds) from the messages the ladder holds.
+// diagnose`, default thresholds, media rules included) from the messages
+// and the RTP streams the ladder holds.
 func ladderFindings(l *render.Ladder) map[string][]correlate.Finding {
 	byCall := map[string][]*correlate.Message{}
 	for _, m := range l.Messages {
 		byCall[m.CallID] = append(byCall[m.CallID], m)
+	}
+	streams := make([]correlate.Stream, len(l.Media))
+	for i := range l.Media {
+		streams[i] = l.Media[i].Stream
 	}
 	out := map[string][]correlate.Finding{}
 	for _, c := range l.Calls {
 		if c.Dialog == nil {
 			continue
 		}
-		if fs := correlate.Diagnose(c.Dialog, byCall[c.CallID], correlate.DefaultDiagnoseOptions()); len(fs) > 0 {
+		if fs := allFindings(c.Dialog, byCall[c.CallID], streams, handoffRules, handoffMedia); len(fs) > 0 {
 			out[c.CallID] = fs
 		}
 	}

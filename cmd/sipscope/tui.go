@@ -44,7 +44,7 @@ format of "sipscope export" (the file name's extension picks it).
 
 --columns chooses the call list's columns: the fields
   start date kind state final status from to src dst transport msgs retrans
-  pdd answer duration ua callid
+  pdd answer duration mos ua callid (mos: the worst RTP stream's E-model MOS)
 and any SIP header name (read from the dialog's first request); c changes
 them in the UI, o sorts by the next column, O reverses.
 
@@ -251,6 +251,13 @@ func (s *storeSource) Dialogs(ctx context.Context, q tui.Query, offset, limit in
 		return nil, err
 	}
 	return s.st.Page(ctx, f, offset, limit)
+}
+
+// storeSource gives the TUI the calls' streams: bands, media findings, mos.
+var _ tui.MediaSource = (*storeSource)(nil)
+
+func (s *storeSource) Streams(ctx context.Context, callIDs []string) ([]correlate.Stream, error) {
+	return s.st.Streams(ctx, callIDs)
 }
 
 func (s *storeSource) Messages(ctx context.Context, callIDs []string) ([]*correlate.Message, error) {

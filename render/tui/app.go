@@ -240,6 +240,16 @@ func (a *App) fetch() {
 				hdrs = firstRequestHeaders(msgs, names)
 			}
 		}
+		if ms, ok := a.src.(MediaSource); ok && err == nil && hasMOS(cols) && len(rows) > 0 {
+			ids := make([]string, len(rows))
+			for i, d := range rows {
+				ids[i] = d.CallID
+			}
+			var ss []correlate.Stream
+			if ss, err = ms.Streams(ctx, ids); err == nil {
+				hdrs = addMOS(hdrs, ss)
+			}
+		}
 		select {
 		case a.results <- func() { a.listLoaded(gen, off, total, rows, hdrs, err) }:
 		case <-a.ctx.Done():
@@ -632,6 +642,10 @@ func (a *App) openFlow(ds []*correlate.Dialog, linked bool) {
 		if err == nil {
 			msgs, err = a.src.Messages(ctx, allIDs)
 		}
+		var streams []correlate.Stream // the RTP bands below the ladder
+		if ms, ok := a.src.(MediaSource); ok && err == nil {
+			streams, err = ms.Streams(ctx, allIDs)
+		}
 		apply := func() {
 			if err != nil {
 				a.status = err.Error()
@@ -641,7 +655,7 @@ func (a *App) openFlow(ds []*correlate.Dialog, linked bool) {
 			if len(all) > 1 {
 				name = fmt.Sprintf("%d dialogs", len(all))
 			}
-			a.flow = newFlowView(render.Layout(all, msgs, render.LayoutOptions{}), a.flowOpts)
+			a.flow = newFlowView(render.Layout(all, msgs, render.LayoutOptions{Streams: streams}), a.flowOpts)
 			a.flowCall, a.flowIDs = name, allIDs
 			a.flow.selectArrow(0, a.flowHeight())
 			if a.top() != screenFlow {

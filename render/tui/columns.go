@@ -59,6 +59,9 @@ var fields = []field{
 	{key: "pdd", title: "PDD", w: 9, sort: "setup", cell: func(d *correlate.Dialog) string { return msText(d.SetupTime) }},
 	{key: "answer", title: "ANSWER", w: 9, sort: "answer", cell: func(d *correlate.Dialog) string { return msText(d.AnswerTime) }},
 	{key: "duration", title: "DURATION", w: 10, sort: "duration", cell: func(d *correlate.Dialog) string { return msText(d.Duration) }},
+	// mos is the worst scored RTP stream's E-model MOS (the Source's
+	// streams, fetched per page: see addMOS).
+	{key: "mos", title: "MOS", w: 5},
 	{key: "ua", title: "USER-AGENT", cell: func(d *correlate.Dialog) string { return d.UserAgent }},
 	{key: "callid", title: "CALL-ID", sort: "call_id", cell: func(d *correlate.Dialog) string { return d.CallID }},
 }
@@ -212,10 +215,51 @@ func columnWidths(cols []field, w int) []int {
 // cellText is what column c shows for d; hdrs holds the first request's
 // header values of the visible dialogs, by Call-ID then header name.
 func cellText(c field, d *correlate.Dialog, hdrs map[string]map[string]string) string {
+	if c.key == "mos" {
+		return hdrs[d.CallID][mosKey]
+	}
 	if c.header != "" {
 		return hdrs[d.CallID][strings.ToLower(c.header)]
 	}
 	return c.cell(d)
+}
+
+// mosKey holds the mos column's text among a row's header values: a
+// colon is no header name's (RFC 3261 §25.1 token), so it cannot clash.
+const mosKey = ":mos"
+
+func hasMOS(cols []field) bool {
+	for _, c := range cols {
+		if c.key == "mos" {
+			return true
+		}
+	}
+	return false
+}
+
+// addMOS records in hdrs the lowest MOS among each call's scored streams,
+// as `sipscope calls` gives its mos field; calls without one show nothing.
+func addMOS(hdrs map[string]map[string]string, ss []correlate.Stream) map[string]map[string]string {
+	if hdrs == nil {
+		hdrs = map[string]map[string]string{}
+	}
+	worst := map[string]float64{}
+	for i := range ss {
+		s := &ss[i]
+		if s.CallID == "" || s.MOS == nil {
+			continue
+		}
+		if w, ok := worst[s.CallID]; !ok || *s.MOS < w {
+			worst[s.CallID] = *s.MOS
+		}
+	}
+	for id, m := range worst {
+		if hdrs[id] == nil {
+			hdrs[id] = map[string]string{}
+		}
+		hdrs[id][mosKey] = strconv.FormatFloat(m, 'f', 2, 64)
+	}
+	return hdrs
 }
 
 // headerNames are the header columns' names.

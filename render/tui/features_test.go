@@ -271,13 +271,15 @@ func TestSDPDetail(t *testing.T) {
 	}
 }
 
-// TestFindingLines: the findings above the ladder are correlate.Diagnose's,
-// one line each with the evidence.
+// TestFindingLines: the findings above the ladder are correlate.Diagnose's
+// and correlate.DiagnoseMedia's (no streams here: an answered call gets
+// no-media), one line each with the evidence.
 func TestFindingLines(t *testing.T) {
 	ds, msgs := loadCaptures(t, "retransmissions.pcap", "busy.pcap")
 	for _, d := range ds {
 		l := render.Layout([]*correlate.Dialog{d}, msgs[d.CallID], render.LayoutOptions{})
-		fs := correlate.Diagnose(d, msgs[d.CallID], correlate.DefaultDiagnoseOptions())
+		fs := correlate.SortFindings(append(correlate.Diagnose(d, msgs[d.CallID], correlate.DefaultDiagnoseOptions()),
+			correlate.DiagnoseMedia(d, msgs[d.CallID], nil, correlate.DefaultMediaDiagnoseOptions())...))
 		lines := findingLines(l)
 		if len(fs) == 0 || len(lines) != len(fs) {
 			t.Fatalf("%s: got %d lines for %d findings", d.CallID, len(lines), len(fs))

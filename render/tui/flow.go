@@ -71,7 +71,13 @@ func newFlowView(l *render.Ladder, o flowOptions) *flowView {
 		v.findings = findingLines(l)
 	}
 	v.lines = append(slices.Clone(v.findings), lines...)
-	v.base = max(len(v.lines)-2*len(l.Arrows)-1, 0)
+	// After the arrows: a spacer and two lines per band when there are
+	// bands (render's textBands), then the closing line.
+	tail := 1
+	if len(l.Media) > 0 {
+		tail += 1 + 2*len(l.Media)
+	}
+	v.base = max(len(v.lines)-2*len(l.Arrows)-tail, 0)
 	v.retime()
 	for _, s := range v.lines {
 		v.width = max(v.width, len([]rune(s)))
@@ -157,9 +163,9 @@ func sdpLabels(l *render.Ladder) *render.Ladder {
 	return &c
 }
 
-// findingLines are the diagnose findings (correlate.Diagnose, default
-// thresholds: what `sipscope flow` prints above its ladder) of each call
-// of l, one line each with the evidence by message index; "[N]" names the
+// findingLines are the diagnose findings (correlate.Diagnose and, on the
+// ladder's RTP streams, correlate.DiagnoseMedia, default thresholds: what
+// `sipscope flow` prints above its ladder) of each call of l, one line each with the evidence by message index; "[N]" names the
 // call in a ladder of several. One line per finding, no heading: on 24
 // lines the ladder still shows its first arrows.
 func findingLines(l *render.Ladder) []string {
@@ -167,12 +173,21 @@ func findingLines(l *render.Ladder) []string {
 	for _, m := range l.Messages {
 		byCall[m.CallID] = append(byCall[m.CallID], m)
 	}
+	streams := make([]correlate.Stream, len(l.Media))
+	for i := range l.Media {
+		streams[i] = l.Media[i].Stream
+	}
 	var out []string
 	for i, c := range l.Calls {
 		if c.Dialog == nil {
 			continue
 		}
-		for _, f := range correlate.Diagnose(c.Dialog, byCall[c.CallID], correlate.DefaultDiagnoseOptions()) {
+		msgs := byCall[c.CallID]
+		fs := correlate.Diagnose(c.Dialog, msgs, correlate.DefaultDiagnoseOptions())
+		if mf := correlate.DiagnoseMedia(c.Dialog, msgs, streams, correlate.DefaultMediaDiagnoseOptions()); len(mf) > 0 {
+			fs = correlate.SortFindings(append(fs, mf...))
+		}
+		for _, f := range fs {
 			ev := make([]string, len(f.Evidence))
 			for i, e := range f.Evidence {
 				ev[i] = "#" + strconv.FormatInt(e, 10)

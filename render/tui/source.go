@@ -35,6 +35,15 @@ type Source interface {
 	Tally(ctx context.Context, q Query) (Tally, error)
 }
 
+// MediaSource is a Source that also has the calls' RTP streams: the call
+// flow draws them as bands below the ladder and diagnoses them (the media
+// findings), and the mos column shows the worst stream's score. The UI
+// works without it (no bands, mos empty). Called like Source's methods.
+type MediaSource interface {
+	// Streams returns the RTP streams of these Call-IDs' calls.
+	Streams(ctx context.Context, callIDs []string) ([]correlate.Stream, error)
+}
+
 // Tally is the stats screen: dialogs by state and kind, messages by
 // request method and response status, over the dialogs a query selects.
 type Tally struct {
