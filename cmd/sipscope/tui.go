@@ -79,29 +79,41 @@ NO_COLOR turns colours off.`,
 // IFACE`) and a HEP listener (`--hep-listen ADDR`) plug in here as two more
 // tuiFeed values that run the same importer over their frame source until
 // ctx ends; runTUI does not change.
-type tuiFeed func(ctx context.Context, st *store.Store, progress func(done, total, msgs, dialogs int64)) error
+type tuiFeed func(ctx context.Context, st *store.Store, progress func(tui.Progress)) error
 
 // captureFeed captures live (interfaces, HEP listeners) until the UI quits,
-// storing each dialog as it ends; the UI shows messages and dialogs so far.
+// storing each dialog as it ends; the status line shows the capture's own
+// counters, those of `sipscope capture`'s status line (a capture has no
+// bytes of a file to count).
 func captureFeed(o *captureOptions) tuiFeed {
-	return func(ctx context.Context, st *store.Store, progress func(done, total, msgs, dialogs int64)) error {
+	return func(ctx context.Context, st *store.Store, progress func(tui.Progress)) error {
 		_, err := runCapture(ctx, o, st, func(s captureStatus) {
-			progress(0, 0, s.Messages, s.Dialogs)
+			progress(liveProgress(s))
 		})
 		return err
 	}
 }
 
+// liveProgress is the UI's view of a capture's status.
+func liveProgress(s captureStatus) tui.Progress {
+	return tui.Progress{Messages: s.Messages, Dialogs: s.Dialogs, Live: &tui.LiveProgress{
+		Packets: s.Packets + s.HEPPackets, SIP: s.Messages, Dialogs: s.Dialogs, InProgress: int64(s.Open),
+		Drops: s.KernelDrops, HEPDropped: s.HEPDropped,
+	}}
+}
+
 // fileFeed imports capture files, quietly: the UI owns the terminal, so
 // warnings and progress go to the UI, never to standard error.
 func fileFeed(o *sourceOptions, in io.Reader) tuiFeed {
-	return func(ctx context.Context, st *store.Store, progress func(done, total, msgs, dialogs int64)) error {
+	return func(ctx context.Context, st *store.Store, progress func(tui.Progress)) error {
 		imp := &importer{
 			store: st, files: o.files, quiet: true,
 			io:        &streams{In: in, Out: io.Discard, ErrOut: io.Discard},
 			correlate: o.links.summaries(false),
 			decode:    o.links.limits.decode(),
-			progress:  progress,
+			progress: func(done, total, msgs, dialogs int64) {
+				progress(tui.Progress{Done: done, Total: total, Messages: msgs, Dialogs: dialogs})
+			},
 		}
 		_, err := imp.run(ctx)
 		return err
@@ -177,6 +189,9 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 		title = strings.Join(o.files, " ")
 	}
 	src := &storeSource{st: st}
+	// The search lines, read ahead so that the first / key is as quick
+	// as the next (about a second at 100,000 dialogs).
+	go st.PrepareSearch(ctx) //nolint:errcheck // a failure shows at the search
 	app := tui.New(src, tui.Options{NoColor: os.Getenv("NO_COLOR") != "", Title: title,
 		Columns: columns, Save: src.save, SaveFormats: exportFormats})
 	ctx, cancel := context.WithCancel(ctx)
@@ -188,8 +203,8 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 			defer wg.Done()
 			var last time.Time
 			var prog tui.Progress
-			err := feed(ctx, st, func(done, total, msgs, dialogs int64) {
-				prog = tui.Progress{Done: done, Total: total, Messages: msgs, Dialogs: dialogs}
+			err := feed(ctx, st, func(p tui.Progress) {
+				prog = p
 				// A few redraws a second: each one re-queries the store.
 				if now := time.Now(); now.Sub(last) >= 250*time.Millisecond {
 					last = now
@@ -226,10 +241,15 @@ func (s *storeSource) filter(q tui.Query) (store.Filter, error) {
 		// a filter brings its own sort=).
 		f.Sort = q.Sort
 	}
-	if q.Search != "" {
-		// The search matches the raw text of any message: Call-ID, users
-		// and every header, case-insensitive. It replaces a grep~ term.
+	switch {
+	case q.Search != "" && q.Deep:
+		// The deep search matches the raw text of any message (every
+		// header, the body), case-insensitive. It replaces a grep~ term.
 		f.Grep = regexp.MustCompile("(?i)" + regexp.QuoteMeta(q.Search))
+	case q.Search != "":
+		// Call-ID, users, URIs, User-Agent, addresses: the store's
+		// search table (migration 0010), milliseconds.
+		f.Search = q.Search
 	}
 	return f, nil
 }

@@ -59,7 +59,7 @@ var fields = []field{
 	{key: "pdd", title: "PDD", w: 9, sort: "setup", cell: func(d *correlate.Dialog) string { return msText(d.SetupTime) }},
 	{key: "answer", title: "ANSWER", w: 9, sort: "answer", cell: func(d *correlate.Dialog) string { return msText(d.AnswerTime) }},
 	{key: "duration", title: "DURATION", w: 10, sort: "duration", cell: func(d *correlate.Dialog) string { return msText(d.Duration) }},
-	{key: "ua", title: "USER-AGENT", cell: func(d *correlate.Dialog) string { return d.UserAgent }},
+	{key: "ua", title: "USER-AGENT", sort: "user_agent", cell: func(d *correlate.Dialog) string { return d.UserAgent }},
 	{key: "callid", title: "CALL-ID", sort: "call_id", cell: func(d *correlate.Dialog) string { return d.CallID }},
 }
 
