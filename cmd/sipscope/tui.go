@@ -220,11 +220,15 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 	} else {
 		app.Progress(tui.Progress{Finished: true})
 	}
-	err = app.RunTerminal(ctx)
+	err = tuiRun(ctx, app)
 	cancel()
 	wg.Wait() // the importer's Writer is closed before the store is
 	return err
 }
+
+// tuiRun shows the UI: on the terminal, or, in tests, on a simulation
+// screen.
+var tuiRun = func(ctx context.Context, app *tui.App) error { return app.RunTerminal(ctx) }
 
 // storeSource is the UI's view of a store: it parses the filter line with
 // store.ParseFilter (the one parser of that language) and pages through

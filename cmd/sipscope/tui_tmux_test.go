@@ -104,6 +104,33 @@ func TestTUIInTmux(t *testing.T) {
 	}
 	s.send("Enter", "F5")
 	s.waitFor("3 dialogs")
+	// Typed key by key, the search narrows the list: "1-" is in every
+	// Call-ID, "1-8" in two, "1-88" in one.
+	s.send("/", "1-")
+	s.waitFor("3 dialogs", "search: 1-")
+	s.send("8")
+	scr = s.waitFor("2 dialogs", "search: 1-8", "busy", "cancelled")
+	if strings.Contains(scr, "completed") {
+		t.Errorf("search 1-8 still lists the completed call:\n%s", scr)
+	}
+	s.send("8")
+	scr = s.waitFor("1 dialogs", "search: 1-88", "cancelled")
+	if strings.Contains(scr, "486 Busy") {
+		t.Errorf("search 1-88 still lists the busy call:\n%s", scr)
+	}
+	// A reason phrase is in no summary field: the fields find nothing,
+	// Tab searches every message (on Enter) and finds the busy call.
+	s.send("C-u", "Busy Here")
+	s.waitFor("0 dialogs", "search: Busy Here")
+	s.send("Tab")
+	s.waitFor("search every message, on Enter")
+	s.send("Enter")
+	scr = s.waitFor("1 dialogs", "search messages: Busy Here", "486 Busy Here")
+	if strings.Contains(scr, "cancelled") {
+		t.Errorf("message search Busy Here lists the cancelled call:\n%s", scr)
+	}
+	s.send("F5")
+	s.waitFor("3 dialogs")
 	s.send("f", "status>=400 state=cancelled", "Enter")
 	scr = s.waitFor("1 dialogs", "cancelled", "487")
 	if strings.Contains(scr, "486 Busy") {
