@@ -36,7 +36,9 @@ func newTUICmd(io *streams) *cobra.Command {
 		Long: `Open the interactive terminal UI (sngrep's workflow). The call list fills in while
 the capture loads; Enter shows the selected dialog's ladder (the same one
 "sipscope flow" prints) with the raw text of the selected message below it;
-Enter again shows the whole message. / searches (Call-ID, users, any header),
+Enter again shows the whole message. / searches as you type (Call-ID, From/To
+users and URIs, User-Agent, addresses); Tab in its prompt searches every
+message instead (any header, the body: slower, on Enter, Esc stops it).
 f opens the filter line, h lists every key, q goes back and quits.
 Space marks dialogs, x shows the marked ones (or one call and its linked
 legs) in one ladder, s saves the current, marked or filtered dialogs in any
@@ -46,7 +48,8 @@ format of "sipscope export" (the file name's extension picks it).
   start date kind state final status from to src dst transport msgs retrans
   pdd answer duration ua callid
 and any SIP header name (read from the dialog's first request); c changes
-them in the UI, o sorts by the next column, O reverses.
+them in the UI, o sorts by the next column, O reverses (User-Agent is the ua
+field and sorts; other header columns do not).
 
 The filter line speaks the same language everywhere:
   state=busy,rejected from~alice status>=400 kind=call sort=-duration
