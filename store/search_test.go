@@ -115,3 +115,43 @@ func TestSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchScratchWithPageIndexes: a scratch store has no search
+// triggers (OpenTemp drops them) until AddPageIndexes puts them back, as
+// the terminal UI does before it writes; then dialogs written are in the
+// search table and found through it.
+func TestSearchScratchWithPageIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenTemp(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.hasSearch() {
+		t.Fatal("a scratch store keeps the search triggers")
+	}
+	if err := s.AddPageIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !s.hasSearch() || !s.hasIndex("dialogs_page_ua") {
+		t.Fatal("AddPageIndexes did not add the search triggers and the ua index")
+	}
+	if err := s.PrepareSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ds []*correlate.Dialog
+	var ms [][]*correlate.Message
+	for i := range 5 {
+		d, m := makeCall(t, callSpec{callID: fmt.Sprintf("s%d@x", i), from: []string{"alice", "bob"}[i%2], to: "dave", final: 200,
+			start: t0.Add(time.Duration(i) * time.Second), seq: int64(i * 10)})
+		ds, ms = append(ds, d), append(ms, m)
+	}
+	writeAll(t, s, ds, ms)
+	var rows int
+	if err := s.db.QueryRow(`SELECT count(*) FROM dialog_search`).Scan(&rows); err != nil || rows != 5 {
+		t.Fatalf("dialog_search has %d rows (%v), want 5", rows, err)
+	}
+	if n, err := s.Count(ctx, Filter{Search: "BOB"}); err != nil || n != 2 {
+		t.Errorf("search BOB: %d (%v), want 2", n, err)
+	}
+}
