@@ -17,7 +17,7 @@ import (
 // SQLite: a screen shows "row N of M" without reading M rows.
 func (s *Store) Count(ctx context.Context, f Filter) (int64, error) {
 	f.Limit, f.Sort = 0, ""
-	if onlySearch(f) && s.hasSearch() {
+	if onlySearch(f) {
 		// The in-memory match: no scan of 100,000 lines in SQL.
 		ids, err := s.searchIDs(ctx, foldCase(f.Search))
 		return int64(len(ids)), err
@@ -234,11 +234,11 @@ func (s *Store) hasIndex(name string) bool {
 	return err == nil && n == 1
 }
 
-// AddPageIndexes creates migration 0009's and 0010's page indexes and
-// 0010's search triggers when they are missing, as in a scratch store
-// (OpenTemp), which leaves them out for commands that read every dialog
-// once. The terminal UI pages and searches through the store while it
-// fills and wants them: call it before writing.
+// AddPageIndexes creates migration 0009's and 0010's page indexes when
+// they are missing, as in a scratch store (OpenTemp), which leaves them
+// out for commands that read every dialog once. The terminal UI pages
+// through the store while it fills and wants them: call it before
+// writing.
 func (s *Store) AddPageIndexes(ctx context.Context) error {
 	for _, name := range []string{"0009_tui_sort_indexes.sql", "0010_tui_search.sql"} {
 		b, err := migrationFS.ReadFile("migrations/" + name)
@@ -265,9 +265,11 @@ func pageOrder(sort, order string) string {
 	return order
 }
 
-// searchFields is the text of migration 0010's dialog_search line for the
-// dialogs row p ("d." or "new."), before lower(): the fields joined by a
-// unit separator, so that a search matches within one field.
+// searchFields is the SQL of a dialog's search line, before lower(): its
+// Call-ID, From and To (display name, URI, and user when the URI lacks
+// it), User-Agent and addresses, joined by a unit separator so that a
+// search matches within one field; p is the table alias ("d."). What a
+// user types to find a call; state and status are the filter line's.
 func searchFields(p string) string {
 	f := func(c string) string { return p + c }
 	user := func(side string) string {
@@ -279,25 +281,15 @@ func searchFields(p string) string {
 }
 
 // searchCond is the WHERE term of Filter.Search: a substring of the
-// dialog's search line. With the triggers of migration 0010 the store
-// matches dialog_search in memory (searchIDs) and names the few dialogs
-// that match, or, when many match, probes each row's line as a page walks
-// its index (which stops after a screenful). A store without the triggers
-// (a scratch store drops them) builds the line from the row. A pattern
-// with non-ASCII letters folds both sides in Go (sipscope_fold), as
-// partyCond does.
+// dialog's search line (searchFields, lower case). The store matches the
+// lines in memory (searchIDs) and names the few dialogs that match; when
+// many match, the page probes each row's line as it walks its index,
+// which stops after a screenful. A pattern with non-ASCII letters folds
+// both sides in Go (sipscope_fold), as partyCond does.
 func (s *Store) searchCond(ctx context.Context, pat string, args *[]any) (cond string, folded bool, err error) {
 	p := foldCase(pat)
 	if strings.ContainsRune(p, 0x1f) {
 		return "0", false, nil // the separator: within no one field
-	}
-	if !s.hasSearch() {
-		text := "lower(" + searchFields("d.") + ")"
-		if !isASCII(pat) {
-			text, folded = "sipscope_fold("+text+")", true
-		}
-		*args = append(*args, p)
-		return "instr(" + text + ", ?)", folded, nil
 	}
 	ids, err := s.searchIDs(ctx, p)
 	if err != nil {
@@ -315,27 +307,20 @@ func (s *Store) searchCond(ctx context.Context, pat string, args *[]any) (cond s
 		*args = append(*args, string(append(b, ']')))
 		return "d.id IN (SELECT value FROM json_each(?))", false, nil
 	}
-	text := "s.text"
+	text := "lower(" + searchFields("d.") + ")"
 	if !isASCII(pat) {
-		text, folded = "sipscope_fold(s.text)", true
+		text, folded = "sipscope_fold("+text+")", true
 	}
 	*args = append(*args, p)
-	return "EXISTS (SELECT 1 FROM dialog_search s WHERE s.dialog_id = d.id AND instr(" + text + ", ?))", folded, nil
+	return "instr(" + text + ", ?)", folded, nil
 }
 
-// hasSearch reports whether migration 0010's triggers fill dialog_search
-// in this database (a scratch store drops them unless AddPageIndexes put
-// them back).
-func (s *Store) hasSearch() bool {
-	var n int
-	err := s.db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name IN ('dialogs_search_insert', 'dialogs_search_update')`).Scan(&n)
-	return err == nil && n == 2
-}
-
-// searchCache is dialog_search in memory: the lines in one arena, read
-// once and then only the rows added since (a store that fills while the
-// UI searches), and the last search's matches, which the next key's
-// longer pattern only narrows.
+// searchCache is every dialog's search line in memory (about 130 bytes
+// a dialog), in one arena: read once and then only the rows added since
+// (a store that fills while the UI searches), and the last search's
+// matches, which the next key's longer pattern only narrows. A row that
+// a merge changes after it was read keeps its old line (the fields in it
+// are those a continuation does not change).
 type searchCache struct {
 	mu    sync.Mutex
 	ids   []int64 // ascending dialog ids
@@ -354,9 +339,6 @@ type searchCache struct {
 // that the first key typed is answered as fast as the next ones. The UI
 // calls it in the background when it opens.
 func (s *Store) PrepareSearch(ctx context.Context) error {
-	if !s.hasSearch() {
-		return nil
-	}
 	_, err := s.searchIDs(ctx, "")
 	return err
 }
@@ -370,7 +352,7 @@ func (s *Store) searchIDs(ctx context.Context, pat string) ([]int64, error) {
 	c := &s.search
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rows, err := s.db.QueryContext(ctx, `SELECT dialog_id, text FROM dialog_search WHERE dialog_id > ? ORDER BY dialog_id`, c.maxID)
+	rows, err := s.db.QueryContext(ctx, `SELECT d.id, lower(`+searchFields("d.")+`) FROM dialogs d WHERE d.id > ? ORDER BY d.id`, c.maxID)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}

@@ -44,10 +44,10 @@ type Filter struct {
 	// with the driver, so only matching dialogs leave the database.
 	Grep *regexp.Regexp
 	// Search selects dialogs whose summary fields hold it, case-
-	// insensitively: Call-ID, From and To (display name, URI, user, tag),
-	// User-Agent, addresses, transport, state, kind, final reason. It reads
-	// migration 0010's search table (one narrow line per dialog), not the
-	// messages: milliseconds where Grep takes seconds.
+	// insensitively: Call-ID, From and To (display name, URI, user),
+	// User-Agent and addresses. The store matches those fields in memory
+	// (read once, then only new dialogs), not the messages: milliseconds
+	// where Grep takes seconds.
 	Search string
 	// Sort is a comma-separated list of keys (start, end, duration,
 	// messages, retransmissions, from, to, status, state, kind, call_id,

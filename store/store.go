@@ -89,7 +89,7 @@ type Store struct {
 	mu    sync.Mutex
 	files map[string]int64 // input name -> files.id, for Writers
 
-	search searchCache // Filter.Search's lines, read on the first search
+	search searchCache // Filter.Search's lines, read on the first search (or PrepareSearch)
 }
 
 // Version is the newest schema version this package knows: the number of
@@ -305,14 +305,6 @@ func OpenTemp(dir string, opts Options) (*Store, error) {
 	for _, ix := range append([]string{"dialogs_kind", "dialogs_state", "dialogs_final_status",
 		"dialogs_from_user", "dialogs_to_user"}, pageIndexNames()...) {
 		if _, err := s.db.Exec("DROP INDEX IF EXISTS " + ix); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("store: %w", err)
-		}
-	}
-	// Nor does it search (migration 0010): Filter.Search then reads the
-	// dialogs rows themselves.
-	for _, tr := range []string{"dialogs_search_insert", "dialogs_search_update", "dialogs_search_delete"} {
-		if _, err := s.db.Exec("DROP TRIGGER IF EXISTS " + tr); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("store: %w", err)
 		}

@@ -254,8 +254,8 @@ func (s *storeSource) filter(q tui.Query) (store.Filter, error) {
 		// header, the body), case-insensitive. It replaces a grep~ term.
 		f.Grep = regexp.MustCompile("(?i)" + regexp.QuoteMeta(q.Search))
 	case q.Search != "":
-		// Call-ID, users, URIs, User-Agent, addresses: the store's
-		// search table (migration 0010), milliseconds.
+		// Call-ID, users, URIs, User-Agent, addresses: matched in the
+		// store's memory, milliseconds.
 		f.Search = q.Search
 	}
 	return f, nil

@@ -15,8 +15,8 @@ type Query struct {
 	Filter string
 	// Search is the "/" search text, matched case-insensitively against
 	// the dialog's summary fields (Call-ID, From/To users, URIs and
-	// display names, User-Agent, addresses): answered from the store's
-	// search table in milliseconds; "" matches all.
+	// display names, User-Agent, addresses), answered in milliseconds;
+	// "" matches all.
 	Search string
 	// Deep searches the raw text of every message instead (any header,
 	// the body): seconds over a large store, so the UI runs it on Enter,
