@@ -11,6 +11,9 @@
 #   env BENCHTIME=N    runs per measurement (default 20x)
 #   env BASELINE=1     also measure a copy without migration 0009's indexes (what
 #                      deep sorted pages cost before them)
+#   env FIRST=CAPTURE  also time `sipscope tui CAPTURE`'s first screen with a dialog row
+#                      and how the list fills in (TestTUIFirstScreen; e.g. the 500,000-call
+#                      capture of scripts/mkbench.sh)
 #
 # Runs BenchmarkTUIKeys (cmd/sipscope/tui_bench_test.go) and prints one line per
 # measurement in milliseconds per key.
@@ -67,4 +70,9 @@ for (name,) in c.execute("SELECT name FROM sqlite_schema WHERE type='index' AND 
 c.commit()
 PY
 	run "baseline: migration 0009's indexes dropped" "$TMP/base.db" || true
+fi
+if [ -n "${FIRST:-}" ]; then
+	echo "== first screen of sipscope tui $FIRST"
+	SIPSCOPE_TUI_PCAP=$FIRST go test -count 1 -run '^TestTUIFirstScreen$' -v -timeout 15m ./cmd/sipscope |
+		sed -n 's/^ *tui_bench_test.go:[0-9]*: /  /p'
 fi

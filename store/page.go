@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sipscope/sipscope/correlate"
 )
@@ -14,7 +17,12 @@ import (
 // SQLite: a screen shows "row N of M" without reading M rows.
 func (s *Store) Count(ctx context.Context, f Filter) (int64, error) {
 	f.Limit, f.Sort = 0, ""
-	q, args, _, cleanup, err := s.dialogQuery(f)
+	if onlySearch(f) {
+		// The in-memory match: no scan of 100,000 lines in SQL.
+		ids, err := s.searchIDs(ctx, foldCase(f.Search))
+		return int64(len(ids)), err
+	}
+	q, args, _, cleanup, err := s.dialogQuery(ctx, f)
 	if err != nil {
 		return 0, err
 	}
@@ -31,6 +39,12 @@ func (s *Store) Count(ctx context.Context, f Filter) (int64, error) {
 		return 0, fmt.Errorf("store: count: %w", err)
 	}
 	return n, nil
+}
+
+// onlySearch reports whether f selects by Search alone.
+func onlySearch(f Filter) bool {
+	return f.Search != "" && len(f.Kind) == 0 && len(f.State) == 0 && f.Status == "" && f.From == "" && f.To == "" &&
+		f.Since.IsZero() && f.Until.IsZero() && f.Grep == nil && f.CallIDs == nil && f.Limit == 0
 }
 
 // Page returns at most limit dialogs that f selects, in f's order, skipping
@@ -89,7 +103,7 @@ type Tally struct {
 // GROUP BY queries: no dialog or message is read into Go.
 func (s *Store) Tally(ctx context.Context, f Filter) (Tally, error) {
 	f.Limit, f.Sort = 0, ""
-	q, args, _, cleanup, err := s.dialogQuery(f)
+	q, args, _, cleanup, err := s.dialogQuery(ctx, f)
 	if err != nil {
 		return Tally{}, err
 	}
@@ -147,7 +161,7 @@ func (s *Store) Tally(ctx context.Context, f Filter) (Tally, error) {
 // LIMIT and OFFSET.
 func (s *Store) pageQuery(ctx context.Context, f Filter, offset, limit int) (string, []any, bool, func(), error) {
 	f.Limit = 0
-	q, args, goFuncs, cleanup, err := s.dialogQuery(f)
+	q, args, goFuncs, cleanup, err := s.dialogQuery(ctx, f)
 	if err != nil {
 		return "", nil, false, cleanup, err
 	}
@@ -200,7 +214,7 @@ func (s *Store) fewMatches(ctx context.Context, f Filter, q string, args []any) 
 var pageIndexes = map[string]string{
 	"start": "dialogs_page_start", "duration": "dialogs_page_duration", "messages": "dialogs_page_messages",
 	"retransmissions": "dialogs_page_retransmissions", "setup": "dialogs_page_setup", "answer": "dialogs_page_answer",
-	"from": "dialogs_page_from", "to": "dialogs_page_to",
+	"from": "dialogs_page_from", "to": "dialogs_page_to", "user_agent": "dialogs_page_ua",
 }
 
 // pageIndexNames lists pageIndexes' names, for OpenTemp to drop.
@@ -220,18 +234,21 @@ func (s *Store) hasIndex(name string) bool {
 	return err == nil && n == 1
 }
 
-// AddPageIndexes creates migration 0009's page indexes when they are
-// missing, as in a scratch store (OpenTemp), which leaves them out for
-// commands that read every dialog once. The terminal UI pages through
-// the store while it fills and wants them: call it before writing.
+// AddPageIndexes creates migration 0009's and 0010's page indexes when
+// they are missing, as in a scratch store (OpenTemp), which leaves them
+// out for commands that read every dialog once. The terminal UI pages
+// through the store while it fills and wants them: call it before
+// writing.
 func (s *Store) AddPageIndexes(ctx context.Context) error {
-	b, err := migrationFS.ReadFile("migrations/0009_tui_sort_indexes.sql")
-	if err != nil {
-		return fmt.Errorf("store: page indexes: %w", err)
-	}
-	ddl := strings.ReplaceAll(string(b), "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ")
-	if _, err := s.db.ExecContext(ctx, ddl); err != nil {
-		return fmt.Errorf("store: page indexes: %w", err)
+	for _, name := range []string{"0009_tui_sort_indexes.sql", "0010_tui_search.sql"} {
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return fmt.Errorf("store: page indexes: %w", err)
+		}
+		ddl := strings.ReplaceAll(string(b), "CREATE INDEX dialogs_page_", "CREATE INDEX IF NOT EXISTS dialogs_page_")
+		if _, err := s.db.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("store: page indexes: %w", err)
+		}
 	}
 	return nil
 }
@@ -246,4 +263,148 @@ func pageOrder(sort, order string) string {
 		}
 	}
 	return order
+}
+
+// searchFields is the SQL of a dialog's search line, before lower(): its
+// Call-ID, From and To (display name, URI, and user when the URI lacks
+// it), User-Agent and addresses, joined by a unit separator so that a
+// search matches within one field; p is the table alias ("d."). What a
+// user types to find a call; state and status are the filter line's.
+func searchFields(p string) string {
+	f := func(c string) string { return p + c }
+	user := func(side string) string {
+		return "CASE WHEN instr(" + f(side+"_uri") + ", " + f(side+"_user") + ") THEN '' ELSE " + f(side+"_user") + " END"
+	}
+	parts := []string{f("call_id"), f("from_display"), f("from_uri"), user("from"), f("to_display"), f("to_uri"), user("to"),
+		f("user_agent"), f("src"), f("dst")}
+	return strings.Join(parts, " || char(31) || ")
+}
+
+// searchCond is the WHERE term of Filter.Search: a substring of the
+// dialog's search line (searchFields, lower case). The store matches the
+// lines in memory (searchIDs) and names the few dialogs that match; when
+// many match, the page probes each row's line as it walks its index,
+// which stops after a screenful. A pattern with non-ASCII letters folds
+// both sides in Go (sipscope_fold), as partyCond does.
+func (s *Store) searchCond(ctx context.Context, pat string, args *[]any) (cond string, folded bool, err error) {
+	p := foldCase(pat)
+	if strings.ContainsRune(p, 0x1f) {
+		return "0", false, nil // the separator: within no one field
+	}
+	ids, err := s.searchIDs(ctx, p)
+	if err != nil {
+		return "", false, err
+	}
+	if len(ids) <= fewMatchesLimit {
+		b := make([]byte, 0, 8*len(ids)+2)
+		b = append(b, '[')
+		for i, id := range ids {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
+		}
+		*args = append(*args, string(append(b, ']')))
+		return "d.id IN (SELECT value FROM json_each(?))", false, nil
+	}
+	text := "lower(" + searchFields("d.") + ")"
+	if !isASCII(pat) {
+		text, folded = "sipscope_fold("+text+")", true
+	}
+	*args = append(*args, p)
+	return "instr(" + text + ", ?)", folded, nil
+}
+
+// searchCache is every dialog's search line in memory (about 130 bytes
+// a dialog), in one arena: read once and then only the rows added since
+// (a store that fills while the UI searches), and the last search's
+// matches, which the next key's longer pattern only narrows. A row that
+// a merge changes after it was read keeps its old line (the fields in it
+// are those a continuation does not change).
+type searchCache struct {
+	mu    sync.Mutex
+	ids   []int64 // ascending dialog ids
+	ends  []int   // line i is text[ends[i-1]:ends[i]]
+	text  []byte
+	maxID int64
+	// last and lastIDs are the previous search: a pattern that contains
+	// it can only match among lastIDs (positions in ids).
+	last    string
+	lastPos []int
+	lastMax int64
+}
+
+// PrepareSearch reads the search lines into memory ahead of the first
+// Filter.Search (about a second at 100,000 dialogs on a slow machine), so
+// that the first key typed is answered as fast as the next ones. The UI
+// calls it in the background when it opens.
+func (s *Store) PrepareSearch(ctx context.Context) error {
+	_, err := s.searchIDs(ctx, "")
+	return err
+}
+
+// searchIDs returns the ids of the dialogs whose search line holds pat
+// (already folded), ascending.
+func (s *Store) searchIDs(ctx context.Context, pat string) ([]int64, error) {
+	if strings.ContainsRune(pat, 0x1f) {
+		return nil, nil // the separator: within no one field
+	}
+	c := &s.search
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rows, err := s.db.QueryContext(ctx, `SELECT d.id, lower(`+searchFields("d.")+`) FROM dialogs d WHERE d.id > ? ORDER BY d.id`, c.maxID)
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	var line sql.RawBytes
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id, &line); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: search: %w", err)
+		}
+		c.text = append(c.text, foldCase(string(line))...)
+		c.ids = append(c.ids, id)
+		c.ends = append(c.ends, len(c.text))
+		c.maxID = id
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	if pat == "" {
+		return nil, nil // PrepareSearch
+	}
+	b := []byte(pat)
+	match := func(i int) bool {
+		start := 0
+		if i > 0 {
+			start = c.ends[i-1]
+		}
+		return bytes.Contains(c.text[start:c.ends[i]], b)
+	}
+	var pos []int
+	from := 0
+	if c.last != "" && strings.Contains(pat, c.last) {
+		// Narrowing: only the last matches, then the lines added since.
+		for _, i := range c.lastPos {
+			if match(i) {
+				pos = append(pos, i)
+			}
+		}
+		from = sort.Search(len(c.ids), func(i int) bool { return c.ids[i] > c.lastMax })
+	}
+	for i := from; i < len(c.ids); i++ {
+		if match(i) {
+			pos = append(pos, i)
+		}
+	}
+	c.last, c.lastPos, c.lastMax = pat, pos, c.maxID
+	out := make([]int64, len(pos))
+	for k, i := range pos {
+		out[k] = c.ids[i]
+	}
+	return out, nil
 }

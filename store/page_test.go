@@ -111,7 +111,7 @@ func TestPageUsesIndex(t *testing.T) {
 		}
 		return strings.Join(plan, "; ")
 	}
-	for _, k := range []string{"start", "duration", "messages", "retransmissions", "status", "state", "kind", "from", "to", "setup", "answer", "call_id"} {
+	for _, k := range []string{"start", "duration", "messages", "retransmissions", "status", "state", "kind", "from", "to", "setup", "answer", "call_id", "user_agent"} {
 		for _, sort := range []string{k, "-" + k} {
 			if p := plan(Filter{Sort: sort}); strings.Contains(p, "TEMP B-TREE") {
 				t.Errorf("sort %s sorts every dialog: %s", sort, p)

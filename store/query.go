@@ -43,9 +43,15 @@ type Filter struct {
 	// matches. It is evaluated inside SQLite by a Go function registered
 	// with the driver, so only matching dialogs leave the database.
 	Grep *regexp.Regexp
+	// Search selects dialogs whose summary fields hold it, case-
+	// insensitively: Call-ID, From and To (display name, URI, user),
+	// User-Agent and addresses. The store matches those fields in memory
+	// (read once, then only new dialogs), not the messages: milliseconds
+	// where Grep takes seconds.
+	Search string
 	// Sort is a comma-separated list of keys (start, end, duration,
 	// messages, retransmissions, from, to, status, state, kind, call_id,
-	// setup, answer), each with an optional "-" prefix for descending.
+	// setup, answer, user_agent), each with an optional "-" prefix for descending.
 	// Default "start". Ties are broken by insertion order.
 	Sort string
 	// Limit caps the number of dialogs; 0 means no cap.
@@ -76,6 +82,7 @@ var sortKeys = map[string]string{
 	"call_id":         "d.call_id",
 	"setup":           "d.setup_ns",
 	"answer":          "d.answer_ns",
+	"user_agent":      "d.user_agent COLLATE NOCASE",
 }
 
 // SortKeys lists the keys Filter.Sort accepts.
@@ -355,7 +362,7 @@ func splitLinked(s sql.NullString) []string {
 //	}
 func (s *Store) Dialogs(ctx context.Context, f Filter) iter.Seq2[*correlate.Dialog, error] {
 	return func(yield func(*correlate.Dialog, error) bool) {
-		q, args, goFuncs, cleanup, err := s.dialogQuery(f)
+		q, args, goFuncs, cleanup, err := s.dialogQuery(ctx, f)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -423,7 +430,7 @@ func (s *Store) dialogsSQL(ctx context.Context, q string, args []any, row func(s
 // dialogQuery builds the SQL of a Dialogs query. goFuncs reports that it
 // calls Go functions registered with the driver (grep, Unicode folding),
 // which only database/sql connections know.
-func (s *Store) dialogQuery(f Filter) (q string, args []any, goFuncs bool, cleanup func(), err error) {
+func (s *Store) dialogQuery(ctx context.Context, f Filter) (q string, args []any, goFuncs bool, cleanup func(), err error) {
 	cleanup = func() {}
 	if err := f.Check(); err != nil {
 		return "", nil, false, cleanup, fmt.Errorf("store: %w", err)
@@ -475,6 +482,19 @@ func (s *Store) dialogQuery(f Filter) (q string, args []any, goFuncs bool, clean
 		b, _ := json.Marshal(f.CallIDs)
 		where = append(where, "d.call_id IN (SELECT value FROM json_each(?))")
 		args = append(args, string(b))
+	}
+	if f.Search != "" {
+		cond, folded, err := s.searchCond(ctx, f.Search, &args)
+		if err != nil {
+			return "", nil, false, cleanup, err
+		}
+		if folded {
+			if err := registerFold(); err != nil {
+				return "", nil, false, cleanup, fmt.Errorf("store: %w", err)
+			}
+			goFuncs = true
+		}
+		where = append(where, cond)
 	}
 	if f.Grep != nil {
 		if s.opts.DialogsOnly {

@@ -88,6 +88,8 @@ type Store struct {
 
 	mu    sync.Mutex
 	files map[string]int64 // input name -> files.id, for Writers
+
+	search searchCache // Filter.Search's lines, read on the first search (or PrepareSearch)
 }
 
 // Version is the newest schema version this package knows: the number of

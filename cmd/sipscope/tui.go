@@ -36,7 +36,9 @@ func newTUICmd(io *streams) *cobra.Command {
 		Long: `Open the interactive terminal UI (sngrep's workflow). The call list fills in while
 the capture loads; Enter shows the selected dialog's ladder (the same one
 "sipscope flow" prints) with the raw text of the selected message below it;
-Enter again shows the whole message. / searches (Call-ID, users, any header),
+Enter again shows the whole message. / searches as you type (Call-ID, From/To
+users and URIs, User-Agent, addresses); Tab in its prompt searches every
+message instead (any header, the body: slower, on Enter, Esc stops it).
 f opens the filter line, h lists every key, q goes back and quits.
 Space marks dialogs, x shows the marked ones (or one call and its linked
 legs) in one ladder, s saves the current, marked or filtered dialogs in any
@@ -46,7 +48,8 @@ format of "sipscope export" (the file name's extension picks it).
   start date kind state final status from to src dst transport msgs retrans
   pdd answer duration mos ua callid (mos: the worst RTP stream's E-model MOS)
 and any SIP header name (read from the dialog's first request); c changes
-them in the UI, o sorts by the next column, O reverses.
+them in the UI, o sorts by the next column, O reverses (User-Agent is the ua
+field and sorts; other header columns do not).
 
 The filter line speaks the same language everywhere:
   state=busy,rejected from~alice status>=400 kind=call sort=-duration
@@ -79,30 +82,42 @@ NO_COLOR turns colours off.`,
 // IFACE`) and a HEP listener (`--hep-listen ADDR`) plug in here as two more
 // tuiFeed values that run the same importer over their frame source until
 // ctx ends; runTUI does not change.
-type tuiFeed func(ctx context.Context, st *store.Store, progress func(done, total, msgs, dialogs int64)) error
+type tuiFeed func(ctx context.Context, st *store.Store, progress func(tui.Progress)) error
 
 // captureFeed captures live (interfaces, HEP listeners) until the UI quits,
-// storing each dialog as it ends; the UI shows messages and dialogs so far.
+// storing each dialog as it ends; the status line shows the capture's own
+// counters, those of `sipscope capture`'s status line (a capture has no
+// bytes of a file to count).
 func captureFeed(o *captureOptions) tuiFeed {
-	return func(ctx context.Context, st *store.Store, progress func(done, total, msgs, dialogs int64)) error {
+	return func(ctx context.Context, st *store.Store, progress func(tui.Progress)) error {
 		_, err := runCapture(ctx, o, st, func(s captureStatus) {
-			progress(0, 0, s.Messages, s.Dialogs)
+			progress(liveProgress(s))
 		})
 		return err
 	}
 }
 
+// liveProgress is the UI's view of a capture's status.
+func liveProgress(s captureStatus) tui.Progress {
+	return tui.Progress{Messages: s.Messages, Dialogs: s.Dialogs, Live: &tui.LiveProgress{
+		Packets: s.Packets + s.HEPPackets, SIP: s.Messages, Dialogs: s.Dialogs, InProgress: int64(s.Open),
+		Drops: s.KernelDrops, HEPDropped: s.HEPDropped,
+	}}
+}
+
 // fileFeed imports capture files, quietly: the UI owns the terminal, so
 // warnings and progress go to the UI, never to standard error.
 func fileFeed(o *sourceOptions, in io.Reader) tuiFeed {
-	return func(ctx context.Context, st *store.Store, progress func(done, total, msgs, dialogs int64)) error {
+	return func(ctx context.Context, st *store.Store, progress func(tui.Progress)) error {
 		imp := &importer{
 			store: st, files: o.files, quiet: true,
 			io:        &streams{In: in, Out: io.Discard, ErrOut: io.Discard},
 			correlate: o.links.summaries(false),
 			decode:    o.links.limits.decode(),
-			progress:  progress,
-			keylog:    o.keylog,
+			progress: func(done, total, msgs, dialogs int64) {
+				progress(tui.Progress{Done: done, Total: total, Messages: msgs, Dialogs: dialogs})
+			},
+			keylog: o.keylog,
 		}
 		_, err := imp.run(ctx)
 		return err
@@ -179,6 +194,9 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 		title = strings.Join(o.files, " ")
 	}
 	src := &storeSource{st: st}
+	// The search lines, read ahead so that the first / key is as quick
+	// as the next (about a second at 100,000 dialogs).
+	go st.PrepareSearch(ctx) //nolint:errcheck // a failure shows at the search
 	app := tui.New(src, tui.Options{NoColor: os.Getenv("NO_COLOR") != "", Title: title,
 		Columns: columns, Save: src.save, SaveFormats: exportFormats})
 	ctx, cancel := context.WithCancel(ctx)
@@ -190,8 +208,8 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 			defer wg.Done()
 			var last time.Time
 			var prog tui.Progress
-			err := feed(ctx, st, func(done, total, msgs, dialogs int64) {
-				prog = tui.Progress{Done: done, Total: total, Messages: msgs, Dialogs: dialogs}
+			err := feed(ctx, st, func(p tui.Progress) {
+				prog = p
 				// A few redraws a second: each one re-queries the store.
 				if now := time.Now(); now.Sub(last) >= 250*time.Millisecond {
 					last = now
@@ -207,11 +225,15 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 	} else {
 		app.Progress(tui.Progress{Finished: true})
 	}
-	err = app.RunTerminal(ctx)
+	err = tuiRun(ctx, app)
 	cancel()
 	wg.Wait() // the importer's Writer is closed before the store is
 	return err
 }
+
+// tuiRun shows the UI: on the terminal, or, in tests, on a simulation
+// screen.
+var tuiRun = func(ctx context.Context, app *tui.App) error { return app.RunTerminal(ctx) }
 
 // storeSource is the UI's view of a store: it parses the filter line with
 // store.ParseFilter (the one parser of that language) and pages through
@@ -228,10 +250,15 @@ func (s *storeSource) filter(q tui.Query) (store.Filter, error) {
 		// a filter brings its own sort=).
 		f.Sort = q.Sort
 	}
-	if q.Search != "" {
-		// The search matches the raw text of any message: Call-ID, users
-		// and every header, case-insensitive. It replaces a grep~ term.
+	switch {
+	case q.Search != "" && q.Deep:
+		// The deep search matches the raw text of any message (every
+		// header, the body), case-insensitive. It replaces a grep~ term.
 		f.Grep = regexp.MustCompile("(?i)" + regexp.QuoteMeta(q.Search))
+	case q.Search != "":
+		// Call-ID, users, URIs, User-Agent, addresses: matched in the
+		// store's memory, milliseconds.
+		f.Search = q.Search
 	}
 	return f, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -222,6 +223,57 @@ func BenchmarkTUIKeys(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*b.N), "ns/key")
 	})
+	// "/" search: each key of a Call-ID typed (incremental, narrowing),
+	// timed from the key to the frame that shows its count; then a term
+	// that is in every dialog's From and one in none.
+	searchCount := func(s string) int {
+		n, err := st.Count(ctx, store.Filter{Search: s})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return int(n)
+	}
+	var cid string
+	for d, err := range st.Dialogs(ctx, store.Filter{Sort: "-start", Limit: 1}) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		cid = d.CallID
+	}
+	terms := []string{cid, "alice", "zzz-none"}
+	for _, term := range terms {
+		counts := make([]int, len(term))
+		for i := range term {
+			counts[i] = searchCount(term[:i+1])
+		}
+		b.Run("search-key/"+term, func(b *testing.B) {
+			setFilter(b, "", total)
+			b.ResetTimer()
+			keysTimed := 0
+			for b.Loop() {
+				b.StopTimer()
+				keys("/")
+				key(tcell.KeyCtrlU)
+				scr.waitFrame(b, "the search prompt", func(ls []string) bool { return strings.HasPrefix(ls[h-1], "search [Tab") })
+				b.StartTimer()
+				for i, r := range term {
+					keys(string(r))
+					want := counts[i]
+					scr.waitFrame(b, "search "+term[:i+1], func(ls []string) bool {
+						return strings.Contains(ls[0], fmt.Sprintf(" %d dialogs", want)) && strings.Contains(ls[0], "search: "+term[:i+1]) &&
+							(want == 0 || strings.HasPrefix(ls[2], "1 "))
+					})
+					keysTimed++
+				}
+				b.StopTimer()
+				key(tcell.KeyEscape)
+				key(tcell.KeyF5)
+				scr.waitFrame(b, "the list", loaded(1, total, ""))
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(keysTimed), "ns/key")
+		})
+	}
 	for _, expr := range []string{"state=completed", "from~alice", "status>=300", "kind=call sort=-duration"} {
 		want := countOf(expr)
 		b.Run("filter/"+expr, func(b *testing.B) {
@@ -230,4 +282,63 @@ func BenchmarkTUIKeys(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestTUIFirstScreen times `sipscope tui $SIPSCOPE_TUI_PCAP` (issue 8: a
+// 500,000-call capture shows its first screen within a second and fills
+// in while it loads) on an 80x24 simulation screen: from runTUI's start
+// to the first frame with a dialog row, then how the count grows, until
+// the load ends. scripts/bench-tui.sh runs it with FIRST=CAPTURE.
+func TestTUIFirstScreen(t *testing.T) {
+	pcap := os.Getenv("SIPSCOPE_TUI_PCAP")
+	if pcap == "" {
+		t.Skip("SIPSCOPE_TUI_PCAP not set: a big capture to open")
+	}
+	scr := &frameScreen{SimulationScreen: tcell.NewSimulationScreen("UTF-8"), w: 80, h: 24, frames: make(chan struct{}, 1), ready: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	run := tuiRun
+	defer func() { tuiRun = run }()
+	tuiRun = func(ctx context.Context, app *tui.App) error { return app.Run(ctx, scr) }
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		done <- runTUI(ctx, &tuiOptions{source: sourceOptions{files: []string{pcap}}}, &streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
+	}()
+	<-scr.ready
+	var first time.Duration
+	next := time.Second
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("the UI ended: %v", err)
+		case <-scr.frames:
+		case <-time.After(100 * time.Millisecond):
+		}
+		ls := scr.lines()
+		el := time.Since(start)
+		if first == 0 && len(ls) > 2 && strings.HasPrefix(ls[2], "1 ") && !strings.HasSuffix(ls[2], "…") {
+			first = el
+			t.Logf("first frame with a dialog row after %v: %s | %s", el.Round(time.Millisecond), ls[0], ls[len(ls)-1])
+		}
+		if el >= next {
+			t.Logf("%5.1f s: %s | %s", el.Seconds(), ls[0], ls[len(ls)-1])
+			next += 5 * time.Second
+		}
+		if first > 0 && strings.Contains(ls[len(ls)-1], "q quit") {
+			t.Logf("loaded after %v: %s", el.Round(time.Millisecond), ls[0])
+			break
+		}
+		if el > 10*time.Minute {
+			t.Fatal("not loaded after 10 minutes")
+		}
+	}
+	// The end of the load brings one more count.
+	time.Sleep(2 * time.Second)
+	t.Logf("2 s later: %s", scr.lines()[0])
+	if first > time.Second {
+		t.Errorf("first screen with a row after %v, want within 1 s", first)
+	}
+	cancel()
+	<-done
 }

@@ -105,6 +105,33 @@ func TestTUIInTmux(t *testing.T) {
 	}
 	s.send("Enter", "F5")
 	s.waitFor("3 dialogs")
+	// Typed key by key, the search narrows the list: "1-" is in every
+	// Call-ID, "1-8" in two, "1-88" in one.
+	s.send("/", "1-")
+	s.waitFor("3 dialogs", "search: 1-")
+	s.send("8")
+	scr = s.waitFor("2 dialogs", "search: 1-8", "busy", "cancelled")
+	if strings.Contains(scr, "completed") {
+		t.Errorf("search 1-8 still lists the completed call:\n%s", scr)
+	}
+	s.send("8")
+	scr = s.waitFor("1 dialogs", "search: 1-88", "cancelled")
+	if strings.Contains(scr, "486 Busy") {
+		t.Errorf("search 1-88 still lists the busy call:\n%s", scr)
+	}
+	// A reason phrase is in no summary field: the fields find nothing,
+	// Tab searches every message (on Enter) and finds the busy call.
+	s.send("C-u", "Busy Here")
+	s.waitFor("0 dialogs", "search: Busy Here")
+	s.send("Tab")
+	s.waitFor("search every message, on Enter")
+	s.send("Enter")
+	scr = s.waitFor("1 dialogs", "search messages: Busy Here", "486 Busy Here")
+	if strings.Contains(scr, "cancelled") {
+		t.Errorf("message search Busy Here lists the cancelled call:\n%s", scr)
+	}
+	s.send("F5")
+	s.waitFor("3 dialogs")
 	s.send("f", "status>=400 state=cancelled", "Enter")
 	scr = s.waitFor("1 dialogs", "cancelled", "487")
 	if strings.Contains(scr, "486 Busy") {
@@ -204,4 +231,49 @@ func TestBareFilePiped(t *testing.T) {
 	if bare.String() != calls.String() || !strings.Contains(bare.String(), "486 Busy Here") {
 		t.Errorf("sipscope FILE piped printed\n%s\nwant the calls table\n%s", bare.String(), calls.String())
 	}
+}
+
+// TestTUILiveInTmux: `sipscope tui --hep-listen` shows the capture's own
+// progress on the status line (packets, SIP messages, dialogs, calls in
+// progress, drops), not bytes of a file, while sngrep replays a capture
+// to it as HEP; the call shows up in the list once it ends.
+func TestTUILiveInTmux(t *testing.T) {
+	for _, tool := range []string{"tmux", "sngrep"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed: skipping the live terminal UI test", tool)
+		}
+	}
+	if testing.Short() {
+		t.Skip("builds the binary: skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "sipscope")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("tui-live-test-%d", os.Getpid()), name: "tui"}
+	cmd := fmt.Sprintf("%s tui --hep-listen udp:127.0.0.1:%d; echo EXIT=$?; sleep 60", bin, port)
+	s.tmux("new-session", "-d", "-s", s.name, "-x", "100", "-y", "24", "env", "TERM=xterm-256color", "sh", "-c", cmd)
+	t.Cleanup(func() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	scr := s.waitFor("capturing  0 packets  0 SIP  0 dialogs  0 in progress  0 drops")
+	if strings.Contains(scr, " B/s") || strings.Contains(scr, "0 B") {
+		t.Errorf("live status line counts bytes:\n%s", scr)
+	}
+	waitBoundUDP(t, port)
+	file := filepath.Join("..", "..", "testdata", "sipp", "busy.pcap")
+	sngrep := exec.Command("sngrep", "-N", "-q", "-I", file, "-H", fmt.Sprintf("udp:127.0.0.1:%d", port))
+	sngrep.Env = append(os.Environ(), "TERM=dumb")
+	if out, err := sngrep.CombinedOutput(); err != nil {
+		t.Fatalf("sngrep: %v: %s", err, out)
+	}
+	// busy.pcap: INVITE, 100, 486, ACK. The call is stored at its final
+	// response; the ACK's part is still in progress (stored when it times
+	// out), so the in-progress count is not checked.
+	scr = s.waitFor("capturing  4 packets  4 SIP  1 dialogs  ", " in progress  0 drops", "1 dialogs", "486 Busy Here")
+	if strings.Contains(scr, " B/s") {
+		t.Errorf("live status line counts bytes:\n%s", scr)
+	}
+	s.send("q")
+	s.waitFor("EXIT=0")
 }

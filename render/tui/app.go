@@ -76,6 +76,10 @@ type App struct {
 	gen     int // query generation; results of older ones are dropped
 	list    listModel
 	loading bool // a list query is running
+	// loadStart is when it started: a search that takes long says so.
+	loadStart time.Time
+	// deepEdit: the search prompt searches every message (Tab).
+	deepEdit bool
 	// cancelQuery stops the running list query.
 	cancelQuery context.CancelFunc
 	dirty       bool // another one is needed after it
@@ -204,6 +208,7 @@ func (a *App) fetch() {
 		return
 	}
 	a.loading, a.dirty = true, false
+	a.loadStart = time.Now()
 	q, gen, recount := a.query, a.gen, a.recount || a.list.total == 0
 	a.recount = false
 	off, n := a.list.top, a.list.height
@@ -392,6 +397,14 @@ func (a *App) listKey(ev *tcell.EventKey) {
 	case ev.Key() == tcell.KeyF3 || ev.Rune() == '/':
 		a.in = inputSearch
 		a.edit.set(a.query.Search)
+		a.deepEdit = a.query.Deep
+	case ev.Key() == tcell.KeyEscape && a.loading && a.query.Deep:
+		// Esc stops a search of every message (seconds over a large
+		// store) instead of quitting.
+		q := a.query
+		q.Search, q.Deep = "", false
+		a.setQuery(q)
+		a.status = "search stopped"
 	case ev.Key() == tcell.KeyF5:
 		a.marks.clear()
 		a.setQuery(Query{Sort: a.query.Sort})
@@ -475,16 +488,26 @@ func (a *App) editKey(ev *tcell.EventKey) {
 					q.Sort = "" // the filter's sort= replaces o's
 				}
 			} else {
-				q.Search = a.edit.String()
+				q.Search, q.Deep = a.edit.String(), a.deepEdit && a.edit.String() != ""
 			}
 			a.setQuery(q)
 		}
 		return
 	case tcell.KeyTab:
-		if a.in == inputSave {
+		switch a.in {
+		case inputSave:
 			a.save.next()
+			return
+		case inputSearch:
+			// Summary fields as you type, or every message on Enter.
+			a.deepEdit = !a.deepEdit
+			if a.deepEdit {
+				return
+			}
+			// Back to the fields: search them now.
+		default:
+			return
 		}
-		return
 	case tcell.KeyCtrlT:
 		if a.in == inputSave {
 			a.edit.set(nextFormat(a.edit.String(), a.opts.SaveFormats))
@@ -507,9 +530,11 @@ func (a *App) editKey(ev *tcell.EventKey) {
 	default:
 		return
 	}
-	if a.in == inputSearch {
+	if a.in == inputSearch && !a.deepEdit {
+		// Incremental over the summary fields: milliseconds a key. The
+		// deep search (every message) waits for Enter.
 		q := a.query
-		q.Search = a.edit.String()
+		q.Search, q.Deep = a.edit.String(), false
 		a.setQuery(q)
 	}
 }
@@ -953,7 +978,10 @@ Call list
   Enter           call flow of the selected dialog
   x, F4           extended flow: the marked dialogs, or this one and its linked legs,
                   in one ladder (one colour per Call-ID)
-  /, F3           search (Call-ID, users, any header), as you type; Enter keeps it, Esc leaves it
+  /, F3           search as you type: Call-ID, From/To users, URIs and names, User-Agent,
+                  addresses (milliseconds); Enter keeps it, Esc leaves it; Tab in the prompt:
+                  search every message instead (any header, the body: slow), on Enter,
+                  in the background ("searching…"); Esc stops it
   f, F7           filter line, applied on Enter, e.g.
                     state=busy,rejected from~alice status>=400 kind=call
                   keys: kind state status from to since until grep sort call
@@ -964,6 +992,7 @@ Call list
                   fields: start date kind state final status from to src dst transport
                           msgs retrans pdd answer duration ua callid
                   any other name: that SIP header of the dialog's first request
+                  (shown, not sortable: o skips it; User-Agent is the ua field and sorts)
   s, F2           save (export) to a file: see Save below
   S, F6           stats: dialogs by state and kind, messages by method and status
   F5              clear filter, search and marks
@@ -1088,7 +1117,11 @@ func (a *App) drawList() {
 		title += "  filter: " + a.query.Filter
 	}
 	if a.query.Search != "" {
-		title += "  search: " + a.query.Search
+		if a.query.Deep {
+			title += "  search messages: " + a.query.Search
+		} else {
+			title += "  search: " + a.query.Search
+		}
 	}
 	if a.query.Sort != "" {
 		title += "  sort: " + a.query.Sort
@@ -1313,7 +1346,10 @@ func (a *App) drawStatus() {
 		case inputFilter:
 			p = "filter: "
 		case inputSearch:
-			p = "search: "
+			p = "search [Tab: messages]: "
+			if a.deepEdit {
+				p = "search every message, on Enter [Tab: fields]: "
+			}
 		case inputColumns:
 			p = "columns: "
 		case inputSave:
@@ -1332,8 +1368,22 @@ func (a *App) drawStatus() {
 	switch {
 	case a.status != "":
 		s = a.status
+	case a.loading && a.query.Search != "" && time.Since(a.loadStart) > 200*time.Millisecond:
+		s = fmt.Sprintf("searching… %.0f s", time.Since(a.loadStart).Seconds())
+		if a.query.Deep {
+			s = fmt.Sprintf("searching every message… %.0f s  (Esc stops)", time.Since(a.loadStart).Seconds())
+		}
 	case p.Err != nil:
 		s = "load failed: " + p.Err.Error()
+	case !p.Finished && p.Live != nil:
+		l := p.Live
+		s = fmt.Sprintf("capturing  %d packets  %d SIP  %d dialogs  %d in progress  %d drops", l.Packets, l.SIP, l.Dialogs, l.InProgress, l.Drops)
+		if l.HEPDropped > 0 {
+			s += fmt.Sprintf("  %d HEP refused", l.HEPDropped)
+		}
+		if el := time.Since(started).Seconds(); el > 0.5 {
+			s += fmt.Sprintf("  %.0f pkt/s", float64(l.Packets)/el)
+		}
 	case !p.Finished && (p.Done > 0 || p.Messages > 0):
 		s = "loading"
 		if p.Total > 0 {

@@ -62,7 +62,7 @@ var fields = []field{
 	// mos is the worst scored RTP stream's E-model MOS (the Source's
 	// streams, fetched per page: see addMOS).
 	{key: "mos", title: "MOS", w: 5},
-	{key: "ua", title: "USER-AGENT", cell: func(d *correlate.Dialog) string { return d.UserAgent }},
+	{key: "ua", title: "USER-AGENT", sort: "user_agent", cell: func(d *correlate.Dialog) string { return d.UserAgent }},
 	{key: "callid", title: "CALL-ID", sort: "call_id", cell: func(d *correlate.Dialog) string { return d.CallID }},
 }
 

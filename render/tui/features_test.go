@@ -88,13 +88,15 @@ func TestColumnWidthsSets(t *testing.T) {
 }
 
 func TestNextSort(t *testing.T) {
-	cols, _ := parseColumns("start,state,User-Agent,pdd")
+	cols, _ := parseColumns("start,state,X-Account,User-Agent,pdd")
 	for _, tc := range []struct{ cur, want string }{
 		{"", "-start"},
 		{"start", "-start"},
 		{"-start", "state"},
 		{"state", "-state"},
-		{"-state", "setup"}, // the header column is skipped: the store cannot sort by it
+		{"-state", "user_agent"}, // X-Account is skipped: the store cannot sort by it; User-Agent is the dialog's ua
+		{"user_agent", "-user_agent"},
+		{"-user_agent", "setup"},
 		{"-setup", "start"},
 		{"status", "start"}, // not a shown column: back to the first
 	} {

@@ -62,9 +62,19 @@ type fakeSource struct {
 	msgs     map[string][]*correlate.Message
 	maxLimit int
 	pages    int
+	// deepGate, when set, holds every Deep query until it is closed or
+	// the query is cancelled: a search of every message that takes long.
+	deepGate chan struct{}
 }
 
-func (f *fakeSource) match(q Query) ([]*correlate.Dialog, error) {
+func (f *fakeSource) match(ctx context.Context, q Query) ([]*correlate.Dialog, error) {
+	if q.Deep && f.deepGate != nil {
+		select {
+		case <-f.deepGate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var state, call string
@@ -85,7 +95,12 @@ func (f *fakeSource) match(q Query) ([]*correlate.Dialog, error) {
 		if state != "" && string(d.State) != state || call != "" && d.CallID != call {
 			continue
 		}
-		if q.Search != "" && !strings.Contains(strings.ToLower(d.CallID+" "+d.From.User+" "+d.To.User), strings.ToLower(q.Search)) {
+		if q.Search != "" && !q.Deep && !strings.Contains(strings.ToLower(d.CallID+" "+d.From.User+" "+d.To.User), strings.ToLower(q.Search)) {
+			continue
+		}
+		if q.Search != "" && q.Deep && !slices.ContainsFunc(f.msgs[d.CallID], func(m *correlate.Message) bool {
+			return strings.Contains(strings.ToLower(string(m.Raw)), strings.ToLower(q.Search))
+		}) {
 			continue
 		}
 		out = append(out, d)
@@ -93,13 +108,13 @@ func (f *fakeSource) match(q Query) ([]*correlate.Dialog, error) {
 	return out, nil
 }
 
-func (f *fakeSource) Count(_ context.Context, q Query) (int, error) {
-	ds, err := f.match(q)
+func (f *fakeSource) Count(ctx context.Context, q Query) (int, error) {
+	ds, err := f.match(ctx, q)
 	return len(ds), err
 }
 
-func (f *fakeSource) Dialogs(_ context.Context, q Query, offset, limit int) ([]*correlate.Dialog, error) {
-	ds, err := f.match(q)
+func (f *fakeSource) Dialogs(ctx context.Context, q Query, offset, limit int) ([]*correlate.Dialog, error) {
+	ds, err := f.match(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +131,7 @@ func (f *fakeSource) Dialogs(_ context.Context, q Query, offset, limit int) ([]*
 // Tally counts states and kinds of the dialogs q selects and methods and
 // statuses of their messages.
 func (f *fakeSource) Tally(ctx context.Context, q Query) (Tally, error) {
-	ds, err := f.match(q)
+	ds, err := f.match(ctx, q)
 	if err != nil {
 		return Tally{}, err
 	}

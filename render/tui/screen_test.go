@@ -195,3 +195,66 @@ func TestPanicRestores(t *testing.T) {
 type panicScreen struct{ *sizedScreen }
 
 func (p *panicScreen) Show() { panic("boom") }
+
+// TestDeepSearch: Tab in the search prompt searches every message (here
+// a Via branch, in no summary field), on Enter only; while it runs the
+// status line says so and Esc stops it (the list comes back, the UI does
+// not quit); let run, it finds the one dialog.
+func TestDeepSearch(t *testing.T) {
+	src := sippSource(t)
+	src.deepGate = make(chan struct{})
+	d := src.dialogs[2]
+	raw := string(src.msgs[d.CallID][0].Raw)
+	i := strings.Index(raw, "branch=")
+	if i < 0 {
+		t.Fatal("test data: no branch in the first message")
+	}
+	branch := raw[i+len("branch=") : i+len("branch=")+strings.IndexAny(raw[i+len("branch="):], ";\r\n")]
+	for _, o := range src.dialogs {
+		if strings.Contains(o.CallID+o.From.User+o.To.User, branch) {
+			t.Fatalf("test data: %s is in a summary field", branch)
+		}
+	}
+	all := fmt.Sprintf("%d dialogs", len(src.dialogs))
+	s := startSim(t, src, 80, 24, Options{})
+	s.waitFor(all)
+	s.keys("/")
+	s.key(tcell.KeyTab)
+	s.waitFor("search every message, on Enter")
+	s.keys(branch)
+	s.waitFor(branch)
+	s.key(tcell.KeyEnter)
+	s.waitFor("searching every message")
+	s.waitFor("(Esc stops)")
+	s.key(tcell.KeyEscape)
+	s.waitFor("search stopped")
+	s.waitFor(all)
+	close(src.deepGate)
+	s.keys("/")
+	s.key(tcell.KeyTab)
+	s.waitFor("search every message, on Enter")
+	s.key(tcell.KeyCtrlU)
+	s.keys(branch)
+	s.key(tcell.KeyEnter)
+	s.waitFor("search messages: " + branch)
+	s.waitFor("1 dialogs")
+	s.waitFor(d.CallID[:len(d.CallID)/2]) // the column may cut it
+	s.keys("/")
+	s.waitFor("search every message, on Enter") // the prompt keeps the mode
+	s.key(tcell.KeyTab)                         // back to the summary fields, searched at once
+	s.waitFor("search [Tab: messages]: " + branch)
+	s.waitFor("0 dialogs")
+}
+
+// TestLiveStatus: a live capture's progress shows its own counters on
+// the status line (packets, SIP messages, dialogs, calls in progress,
+// drops), not bytes of a file.
+func TestLiveStatus(t *testing.T) {
+	src := sippSource(t)
+	s := startSim(t, src, 100, 24, Options{})
+	s.app.Progress(Progress{Messages: 40, Dialogs: 5, Live: &LiveProgress{Packets: 1234, SIP: 40, Dialogs: 5, InProgress: 3, Drops: 7}})
+	s.waitFor("capturing  1234 packets  40 SIP  5 dialogs  3 in progress  7 drops")
+	if strings.Contains(strings.Join(s.text(), "\n"), "0 B") {
+		t.Errorf("live status shows bytes:\n%s", strings.Join(s.text(), "\n"))
+	}
+}

@@ -14,8 +14,14 @@ type Query struct {
 	// status>=400 kind=call"; "" selects everything.
 	Filter string
 	// Search is the "/" search text, matched case-insensitively against
-	// the dialog's messages (Call-ID, users, any header); "" matches all.
+	// the dialog's summary fields (Call-ID, From/To users, URIs and
+	// display names, User-Agent, addresses), answered in milliseconds;
+	// "" matches all.
 	Search string
+	// Deep searches the raw text of every message instead (any header,
+	// the body): seconds over a large store, so the UI runs it on Enter,
+	// in the background, and says so.
+	Deep bool
 	// Sort is a sort key list such as "start" or "-duration" ("" is start).
 	Sort string
 }
@@ -77,7 +83,21 @@ type Saver func(ctx context.Context, r SaveRequest) (dialogs int, format string,
 type Progress struct {
 	Done, Total       int64
 	Messages, Dialogs int64
+	// Live is set by a live capture, which has no bytes to count: the
+	// status line shows its own counters instead, as "sipscope capture"'s
+	// status line does.
+	Live *LiveProgress
 	// Finished is set once the feed has ended; Err is why, when it failed.
 	Finished bool
 	Err      error
+}
+
+// LiveProgress is a live capture's status: packets seen, SIP messages
+// decoded, dialogs stored, calls in progress (not yet ended, so not in
+// the list), and packets lost (the kernel's drops and the queue's).
+type LiveProgress struct {
+	Packets, SIP, Dialogs, InProgress, Drops int64
+	// HEPDropped counts HEP packets refused (not HEP, a wrong password, a
+	// flood), apart from the kernel's drops.
+	HEPDropped int64
 }
