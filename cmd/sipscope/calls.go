@@ -196,18 +196,9 @@ func recordCSV(c *callRecord, media []correlate.Stream) []string {
 }
 
 func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
-	switch opts.format {
-	case "table", "jsonl", "csv":
-	default:
-		return usagef("unknown --format %q: want table, jsonl or csv", opts.format)
-	}
-	filter, err := opts.filter.build()
+	filter, mode, err := listingFilter(opts.format, &opts.filter)
 	if err != nil {
 		return err
-	}
-	mode := dialogsOnly
-	if filter.Grep != nil {
-		mode = keepEverything
 	}
 	opts.source.diagnose = !opts.noFindings
 	st, release, err := openSource(ctx, &opts.source, mode, nil, io)
@@ -418,4 +409,24 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// listingFilter checks a listing's --format (table, jsonl or csv) and
+// builds its filter, with what the source must keep for it: dialogs only,
+// or every message when --grep reads them. calls and media share it.
+func listingFilter(format string, f *filterOptions) (store.Filter, storeMode, error) {
+	switch format {
+	case "table", "jsonl", "csv":
+	default:
+		return store.Filter{}, 0, usagef("unknown --format %q: want table, jsonl or csv", format)
+	}
+	filter, err := f.build()
+	if err != nil {
+		return store.Filter{}, 0, err
+	}
+	mode := dialogsOnly
+	if filter.Grep != nil {
+		mode = keepEverything
+	}
+	return filter, mode, nil
 }

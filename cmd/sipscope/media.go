@@ -71,18 +71,9 @@ Formats:
 }
 
 func runMedia(ctx context.Context, opts *mediaOptions, io *streams) error {
-	switch opts.format {
-	case "table", "jsonl", "csv":
-	default:
-		return usagef("unknown --format %q: want table, jsonl or csv", opts.format)
-	}
-	filter, err := opts.filter.build()
+	filter, mode, err := listingFilter(opts.format, &opts.filter)
 	if err != nil {
 		return err
-	}
-	mode := dialogsOnly
-	if filter.Grep != nil {
-		mode = keepEverything
 	}
 	st, release, err := openSource(ctx, &opts.source, mode, nil, io)
 	if err != nil {
