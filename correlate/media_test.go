@@ -63,7 +63,7 @@ func TestMediaLinks(t *testing.T) {
 	}
 	for i := uint16(0); i < 50; i++ {
 		at = at.Add(20 * time.Millisecond) // one packet each way every 20 ms
-		if i != 10 && i != 11 { // two lost
+		if i != 10 && i != 11 {            // two lost
 			send(caller, callee, 100+i, 0xAA)
 		}
 		send(callee, caller, 500+i, 0xAA) // the same SSRC back (SIPp replays one recording)

@@ -243,6 +243,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	// Two stages on two cores: this goroutine decodes and correlates, the
 	// store writes finished dialogs in another (see asyncSink).
 	async := newAsyncSink(sink, cancel)
+	async.stream = w.Stream
 	if imp.live {
 		async.live, async.flush = true, w.Flush
 	}
@@ -265,10 +266,30 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		// keep sees whole messages.
 		copts.Keep = (*decode.Message).Clone
 	}
-	corr := correlate.New(copts, async)
-	// RTP/RTCP streams of the calls (media.go), their RFC 4733 digits.
+	// RTP/RTCP streams of the calls (media.go), their RFC 4733 digits and
+	// the digits sent in SIP INFO. Each stream is stored as soon as it
+	// ends (its call ended and it went quiet, see MediaOptions.Handoff),
+	// through the writer like the dialogs, so the tracker holds only the
+	// streams in progress and a live capture's database shows a call's
+	// media once the call is over.
 	dtmf := correlate.NewDTMF()
-	media := correlate.NewMedia(correlate.MediaOptions{Sink: dtmf.Packet})
+	info := correlate.NewInfoDigits()
+	media := correlate.NewMedia(correlate.MediaOptions{Sink: dtmf.Packet, Handoff: func(s *correlate.Stream) {
+		// The digits of this stream only: the next call may reuse its
+		// 5-tuple and SSRC (Take forgets them).
+		s.DTMFEvents = dtmf.Take(correlate.StreamKey{Src: s.Src, Dst: s.Dst, SSRC: s.SSRC})
+		s.DTMF = correlate.Digits(s.DTMFEvents)
+		one := []correlate.Stream{*s}
+		correlate.ScoreStreams(one, correlate.EModelOptions{}) // G.107 R and MOS
+		async.Stream(&one[0])
+	}})
+	corr := correlate.New(copts, correlate.SinkFunc(func(d *correlate.Dialog, msgs []*correlate.Message) error {
+		media.End(d.CallID, d.End)
+		for _, s := range info.Take(d) {
+			async.Stream(&s)
+		}
+		return async.Dialog(d, msgs)
+	}))
 	var failed error
 	onDatagram := media.Datagram
 	if imp.noMedia {
@@ -284,6 +305,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 				imp.forward(m)
 			}
 			media.Message(m)
+			info.Message(m)
 			if err := corr.Add(m); err != nil {
 				failed = err
 				cancel(err)
@@ -319,6 +341,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if err == nil {
 		err = corr.Flush()
 	}
+	if err == nil {
+		media.Flush() // the streams still in progress at the end
+	}
 	// Wait for the writer in every case: it must be idle before the
 	// Writer is closed or aborted.
 	if werr := async.close(); werr != nil {
@@ -335,12 +360,6 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		return res, err
 	}
 	if err := w.Close(); err != nil {
-		return res, err
-	}
-	ss := media.Streams()
-	dtmf.Apply(ss)
-	correlate.ScoreStreams(ss, correlate.EModelOptions{}) // G.107 R and MOS
-	if err := imp.store.AddStreams(ctx, ss); err != nil {
 		return res, err
 	}
 	res.media = media.Stats()
@@ -369,6 +388,8 @@ type asyncSink struct {
 	// sending goroutine, and write stores them instead of sink.
 	encoder *store.Encoder
 	write   func(d *correlate.Dialog, msgs []*correlate.Message, enc *store.Encoded) error
+	// stream stores a media stream (Stream).
+	stream func(s *correlate.Stream) error
 	// pool, when set, gets the messages of each dialog once stored.
 	pool *msgPool
 	// live sends every dialog at once; flush, when set, is called when
@@ -391,6 +412,8 @@ type asyncItem struct {
 	d    *correlate.Dialog
 	msgs []*correlate.Message
 	enc  *store.Encoded
+	// stream, when set, is a media stream to store instead of a dialog.
+	stream *correlate.Stream
 }
 
 // errWriterFailed stands for the writer's error until close returns it.
@@ -411,6 +434,15 @@ func (s *asyncSink) loop() {
 		}
 		for _, it := range b {
 			var err error
+			if it.stream != nil {
+				if err = s.stream(it.stream); err != nil {
+					s.err = err
+					s.failed.Store(true)
+					s.cancel(err)
+					break
+				}
+				continue
+			}
 			if s.write != nil {
 				err = s.write(it.d, it.msgs, it.enc)
 			} else {
@@ -494,12 +526,25 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 	if s.encoder != nil {
 		enc = s.encoder.Encode(d, msgs)
 	}
-	s.batch = append(s.batch, asyncItem{d, msgs, enc})
+	s.batch = append(s.batch, asyncItem{d: d, msgs: msgs, enc: enc})
 	if len(s.batch) >= asyncBatch || s.live {
 		s.ch <- s.batch
 		s.batch = make([]asyncItem, 0, asyncBatch)
 	}
 	return nil
+}
+
+// Stream queues a media stream for the writer; s is not used after by
+// the caller.
+func (s *asyncSink) Stream(st *correlate.Stream) {
+	if s.failed.Load() {
+		return
+	}
+	s.batch = append(s.batch, asyncItem{stream: st})
+	if len(s.batch) >= asyncBatch || s.live {
+		s.ch <- s.batch
+		s.batch = make([]asyncItem, 0, asyncBatch)
+	}
 }
 
 // close sends what is queued, waits for the writer to finish and returns
