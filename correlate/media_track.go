@@ -104,6 +104,8 @@ type Media struct {
 	rtp       decode.RTP
 	rtcp      decode.RTCP
 	pkt       RTPPacket
+	// dgCall is the call of the last datagram (DatagramCall).
+	dgCall *callMedia
 	// last caches the stream of the previous packet: packets of a stream
 	// come in runs, and the map lookup is most of the per-packet cost.
 	last *streamState
@@ -319,6 +321,7 @@ func (md *Media) announce(k netip.AddrPort, ep *endpoint) {
 // buffers; nothing of it is kept.
 func (md *Media) Datagram(dg *decode.Datagram) {
 	b := dg.Payload
+	md.dgCall = nil
 	md.advance(dg.Time)
 	if decode.IsRTCP(b) {
 		md.onRTCP(dg)
@@ -365,6 +368,7 @@ func (md *Media) Datagram(dg *decode.Datagram) {
 		st = md.newStream(key, ep, by, link, dg.Time)
 	}
 	md.last = st
+	md.dgCall = st.call
 	md.stats.RTP++
 	if st.call != nil {
 		md.stats.Linked++
@@ -583,6 +587,7 @@ func (md *Media) onRTCP(dg *decode.Datagram) {
 		return
 	}
 	md.stats.RTCP++
+	defer md.rtcpCall(dg) // once the reports are attached
 	rc := &md.rtcp
 	for i := range rc.SR {
 		sr := &rc.SR[i]
@@ -636,6 +641,46 @@ func (md *Media) onRTCP(dg *decode.Datagram) {
 			LossRatePct: float64(v.LossRate) * 100 / 256, DiscardRatePct: float64(v.DiscardRate) * 100 / 256,
 			RoundTripMs: int(v.RoundTrip), EndSystemMs: int(v.EndSystem), RFactor: int(v.RFactor),
 			MOSLQ: float64(v.MOSLQ) / 10, MOSCQ: float64(v.MOSCQ) / 10, JitterBufMs: int(v.JBNominal),
+		}
+	}
+}
+
+// DatagramCall returns the Call-ID of the call the last datagram given to
+// Datagram belongs to: the call of the stream an RTP packet was counted
+// in; for RTCP, the call of a stream its reports are about, else of the
+// SDP address it was sent to or came from (port+1, a=rtcp, rtcp-mux). ""
+// when it belongs to none (a heuristic stream, RTCP about no known
+// stream, not RTP). It lets a per-call export pick the call's frames.
+func (md *Media) DatagramCall() string {
+	if md.dgCall == nil {
+		return ""
+	}
+	return md.dgCall.callID
+}
+
+// rtcpCall sets dgCall for an RTCP datagram: the call of a stream whose
+// report was read, else of the SDP address it was sent to or came from.
+func (md *Media) rtcpCall(dg *decode.Datagram) {
+	if md.dgCall != nil {
+		return
+	}
+	rc := &md.rtcp
+	for i := range rc.SR {
+		if st := md.rtcpStream(rc.SR[i].SSRC, dg.Src.Addr(), dg.Src.Port()); st != nil && st.call != nil {
+			md.dgCall = st.call
+			return
+		}
+	}
+	for i := range rc.Blocks {
+		if st := md.rtcpStream(rc.Blocks[i].SSRC, dg.Src.Addr(), 0); st != nil && st.call != nil {
+			md.dgCall = st.call
+			return
+		}
+	}
+	for _, k := range []netip.AddrPort{dg.Dst, dg.Src} {
+		if ep := md.endpoints[k]; ep != nil && !ep.notRTP {
+			md.dgCall = ep.call
+			return
 		}
 	}
 }

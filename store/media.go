@@ -110,15 +110,34 @@ func nullFloat(p *float64) any {
 	return *p
 }
 
-// Streams returns the stored streams of the given calls (every stream,
-// those without a call included, when callIDs is nil), in order of start.
+// Streams returns the stored RTP streams of the given calls (every
+// stream, those without a call included, when callIDs is nil), in order
+// of start.
 func (s *Store) Streams(ctx context.Context, callIDs []string) ([]correlate.Stream, error) {
+	return s.streams(ctx, callIDs, false)
+}
+
+// InfoDTMF returns the SIP INFO digits of the given calls (of every call
+// when callIDs is nil): one correlate.LinkInfo row per call and direction
+// that sent some (correlate.InfoDigits), in order of the first digit.
+// They are stored in the streams table (link 'info', no packets) and left
+// out of Streams.
+func (s *Store) InfoDTMF(ctx context.Context, callIDs []string) ([]correlate.Stream, error) {
+	return s.streams(ctx, callIDs, true)
+}
+
+func (s *Store) streams(ctx context.Context, callIDs []string, info bool) ([]correlate.Stream, error) {
 	q := `SELECT call_id, src, dst, ssrc, payload_type, codec, clock_rate, payload_types, direction, link,
 		packets, bytes, expected, lost, out_of_order, duplicates, cycles, jitter_mean_ms, jitter_max_ms, max_delta_ms,
-		start_ns, end_ns, rtcp, r_factor, mos, dtmf, dtmf_events FROM streams`
-	var args []any
+		start_ns, end_ns, rtcp, r_factor, mos, dtmf, dtmf_events FROM streams WHERE link `
+	if info {
+		q += `= ?`
+	} else {
+		q += `<> ?`
+	}
+	args := []any{string(correlate.LinkInfo)}
 	if callIDs != nil {
-		q += ` WHERE call_id IN (SELECT value FROM json_each(?))`
+		q += ` AND call_id IN (SELECT value FROM json_each(?))`
 		args = append(args, jsonArg(callIDs))
 	}
 	q += ` ORDER BY start_ns, id`

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -106,6 +107,27 @@ func runMedia(ctx context.Context, opts *mediaOptions, io *streams) error {
 	if err != nil {
 		return err
 	}
+	infos, err := st.InfoDTMF(ctx, ids)
+	if err != nil {
+		return err
+	}
+	// The INFO digits of each call and direction, for the streams the same
+	// party sent.
+	type callDir struct {
+		call string
+		dir  correlate.Direction
+	}
+	info := make(map[callDir]string, len(infos))
+	for _, s := range infos {
+		info[callDir{s.CallID, s.Direction}] += s.DTMF
+	}
+	record := func(s *correlate.Stream) *mediaRecord {
+		r := streamRecord(s)
+		if s.CallID != "" && s.Direction != correlate.DirectionUnknown {
+			r.InfoDTMF = info[callDir{s.CallID, s.Direction}]
+		}
+		return r
+	}
 	out := bufio.NewWriterSize(io.Out, 64<<10)
 	defer out.Flush()
 	switch opts.format {
@@ -113,7 +135,7 @@ func runMedia(ctx context.Context, opts *mediaOptions, io *streams) error {
 		enc := json.NewEncoder(out)
 		enc.SetEscapeHTML(false)
 		for i := range streams {
-			if err := enc.Encode(streamRecord(&streams[i])); err != nil {
+			if err := enc.Encode(record(&streams[i])); err != nil {
 				return fmt.Errorf("write output: %w", err)
 			}
 		}
@@ -121,7 +143,7 @@ func runMedia(ctx context.Context, opts *mediaOptions, io *streams) error {
 		cw := csv.NewWriter(out)
 		cw.Write(streamCSVHeader)
 		for i := range streams {
-			cw.Write(streamCSV(streamRecord(&streams[i])))
+			cw.Write(streamCSV(record(&streams[i])))
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -180,6 +202,10 @@ type mediaRecord struct {
 	PayloadTypes []int       `json:"payload_types"`
 	Bytes        int         `json:"bytes"`
 	DTMFEvents   []dtmfEvent `json:"dtmf_events"`
+	// InfoDTMF is the digits the party sending this stream sent in SIP
+	// INFO requests during the call (correlate.InfoDigits): DTMF out of
+	// band, not carried in the stream.
+	InfoDTMF string `json:"info_dtmf"`
 }
 
 // dtmfEvent is one RFC 4733 digit of a stream, with its time.
@@ -263,7 +289,7 @@ func streamRecord(s *correlate.Stream) *mediaRecord {
 var streamCSVHeader = []string{"call_id", "src", "dst", "ssrc", "payload_type", "codec", "packets", "expected", "lost",
 	"lost_pct", "out_of_order", "duplicates", "jitter_mean_ms", "jitter_max_ms", "max_delta_ms", "start", "end",
 	"r_factor", "mos", "dtmf", "rtcp_fraction_lost_pct", "rtcp_jitter_ms", "direction", "link", "clock_rate",
-	"payload_types", "bytes"}
+	"payload_types", "bytes", "info_dtmf"}
 
 func streamCSV(r *mediaRecord) []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -284,7 +310,7 @@ func streamCSV(r *mediaRecord) []string {
 	return []string{r.CallID, r.Src, r.Dst, r.SSRC, strconv.Itoa(r.PayloadType), r.Codec, strconv.Itoa(r.Packets),
 		strconv.Itoa(r.Expected), strconv.Itoa(r.Lost), f(r.LostPct), strconv.Itoa(r.OutOfOrder), strconv.Itoa(r.Duplicates),
 		f(r.JitterMeanMs), f(r.JitterMaxMs), f(r.MaxDeltaMs), r.Start, r.End, opt(r.RFactor), opt(r.MOS), r.DTMF,
-		rl, rj, r.Direction, r.Link, strconv.Itoa(r.ClockRate), strings.Join(pts, " "), strconv.Itoa(r.Bytes)}
+		rl, rj, r.Direction, r.Link, strconv.Itoa(r.ClockRate), strings.Join(pts, " "), strconv.Itoa(r.Bytes), r.InfoDTMF}
 }
 
 // writeStreamTable writes the human table of `media`.
@@ -315,12 +341,18 @@ func writeStreamTable(w io.Writer, streams []correlate.Stream) {
 }
 
 // streamsByCall loads the stored streams and groups them by Call-ID, for
-// the media and mos fields of `calls`.
+// the media and mos fields of `calls`; the call's SIP INFO digits come
+// with them (correlate.LinkInfo rows, for info_dtmf).
 func streamsByCall(ctx context.Context, st *store.Store) (map[string][]correlate.Stream, error) {
 	all, err := st.Streams(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
+	infos, err := st.InfoDTMF(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	all = append(all, infos...)
 	by := make(map[string][]correlate.Stream)
 	for _, s := range all {
 		if s.CallID != "" {
@@ -351,6 +383,9 @@ func callMediaFields(streams []correlate.Stream) ([]callMedia, *float64) {
 	var worst *float64
 	for i := range streams {
 		s := &streams[i]
+		if s.Link == correlate.LinkInfo {
+			continue // info_dtmf
+		}
 		r := streamRecord(s)
 		out = append(out, callMedia{Src: r.Src, Dst: r.Dst, SSRC: r.SSRC, Codec: r.Codec, Packets: r.Packets,
 			Lost: r.Lost, LostPct: r.LostPct, JitterMeanMs: r.JitterMeanMs, MOS: r.MOS, Direction: r.Direction})
@@ -367,20 +402,56 @@ type callRecord struct {
 	correlate.Record
 	Media []callMedia `json:"media"`
 	MOS   *float64    `json:"mos"`
+	// InfoDTMF is the digits the call's parties sent in SIP INFO requests
+	// (application/dtmf-relay or application/dtmf bodies), in order, both
+	// directions; InfoDTMFEvents has each with its time and sender.
+	InfoDTMF       string          `json:"info_dtmf"`
+	InfoDTMFEvents []infoDTMFEvent `json:"info_dtmf_events"`
+}
+
+// infoDTMFEvent is one digit a party sent in a SIP INFO.
+type infoDTMFEvent struct {
+	Digit      string  `json:"digit"`
+	Start      string  `json:"start"`
+	DurationMs float64 `json:"duration_ms"`
+	Direction  string  `json:"direction"`
+	Src        string  `json:"src"`
+	Dst        string  `json:"dst"`
 }
 
 func callWithMedia(d *correlate.Dialog, streams []correlate.Stream) callRecord {
-	r := callRecord{Record: d.Record()}
+	r := callRecord{Record: d.Record(), InfoDTMFEvents: []infoDTMFEvent{}}
 	r.Media, r.MOS = callMediaFields(streams)
+	type sent struct {
+		e correlate.DTMFEvent
+		s *correlate.Stream
+	}
+	var all []sent
+	for i := range streams {
+		if s := &streams[i]; s.Link == correlate.LinkInfo {
+			for _, e := range s.DTMFEvents {
+				all = append(all, sent{e, s})
+			}
+		}
+	}
+	// Both directions in time order.
+	slices.SortStableFunc(all, func(a, b sent) int { return a.e.Start.Compare(b.e.Start) })
+	evs := make([]correlate.DTMFEvent, 0, len(all))
+	for _, x := range all {
+		evs = append(evs, x.e)
+		r.InfoDTMFEvents = append(r.InfoDTMFEvents, infoDTMFEvent{Digit: x.e.Digit, Start: correlate.FormatTime(x.e.Start),
+			DurationMs: float64(x.e.Duration.Microseconds()) / 1e3, Direction: string(x.s.Direction), Src: x.s.Src.String(), Dst: x.s.Dst.String()})
+	}
+	r.InfoDTMF = correlate.Digits(evs)
 	return r
 }
 
 // mediaCSV is the streams and mos columns of `calls --format csv`.
 func mediaCSV(streams []correlate.Stream) []string {
-	_, mos := callMediaFields(streams)
+	media, mos := callMediaFields(streams)
 	m := ""
 	if mos != nil {
 		m = strconv.FormatFloat(*mos, 'f', -1, 64)
 	}
-	return []string{strconv.Itoa(len(streams)), m}
+	return []string{strconv.Itoa(len(media)), m}
 }

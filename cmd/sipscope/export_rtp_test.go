@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// sipscope runs the command line in-process and returns its exit code,
+// standard output and standard error.
+func sipscope(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, &streams{In: bytes.NewReader(nil), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+// tsharkRTPStreams is tshark's RTP streams table of a capture, a row per
+// stream without its start and end (relative to the first frame, which an
+// export changes), sorted.
+func tsharkRTPStreams(t *testing.T, path string) []string {
+	t.Helper()
+	out, err := exec.Command("tshark", "-n", "-q", "-o", "rtp.heuristic_rtp:TRUE", "-z", "rtp,streams", "-r", path).Output()
+	if err != nil {
+		t.Fatalf("tshark %s: %v", path, err)
+	}
+	var rows []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) > 7 && strings.HasPrefix(f[6], "0x") {
+			rows = append(rows, strings.Join(f[2:], " "))
+		}
+	}
+	slices.Sort(rows)
+	return rows
+}
+
+// tsharkCount counts the frames of path that match a display filter.
+func tsharkCount(t *testing.T, path, filter string) int {
+	t.Helper()
+	out, err := exec.Command("tshark", "-n", "-o", "rtp.heuristic_rtp:TRUE", "-r", path, "-Y", filter, "-T", "fields", "-e", "frame.number").Output()
+	if err != nil {
+		t.Fatalf("tshark %s: %v", path, err)
+	}
+	return len(strings.Fields(string(out)))
+}
+
+// mediaCalls returns the Call-IDs `media` ties streams to in a capture,
+// and how many streams each has.
+func mediaCalls(t *testing.T, args ...string) map[string]int {
+	calls := map[string]int{}
+	for id, ss := range mediaStreams(t, args...) {
+		calls[id] = len(ss)
+	}
+	return calls
+}
+
+// mediaStreams returns the src and dst of the streams `media` ties to each
+// call.
+func mediaStreams(t *testing.T, args ...string) map[string][][2]netip.AddrPort {
+	t.Helper()
+	code, out, errOut := sipscope(t, append([]string{"media", "--format", "jsonl", "-q"}, args...)...)
+	if code != 0 {
+		t.Fatalf("media %v: exit %d: %s", args, code, errOut)
+	}
+	calls := map[string][][2]netip.AddrPort{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct {
+			CallID   string `json:"call_id"`
+			Src, Dst string
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("media line %q: %v", line, err)
+		}
+		if r.CallID != "" {
+			calls[r.CallID] = append(calls[r.CallID], [2]netip.AddrPort{netip.MustParseAddrPort(r.Src), netip.MustParseAddrPort(r.Dst)})
+		}
+	}
+	return calls
+}
+
+// TestExportRTP: `export --call ID --rtp` writes the call's SIP, RTP and
+// RTCP frames; tshark reads in it the same RTP streams as in the source
+// capture (the source's streams of that call: every stream, for the SIPp
+// captures), and the same RTCP packets.
+func TestExportRTP(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed: cannot read the exported pcap as Wireshark does")
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "media", "*.pcap"))
+	corpus := filepath.Join("..", "..", "..", "shared", "corpus", "heplify", "rtp_rtcp_sip_ipv4_udp.pcap")
+	if _, err := os.Stat(corpus); err == nil {
+		files = append(files, corpus)
+	} else {
+		t.Logf("corpus capture %s not available (%v): SIPp captures only", corpus, err)
+	}
+	for _, src := range files {
+		t.Run(filepath.Base(src), func(t *testing.T) {
+			want := tsharkRTPStreams(t, src)
+			calls := mediaStreams(t, src)
+			if len(calls) == 0 {
+				t.Fatalf("no stream of %s has a call", src)
+			}
+			var got []string
+			for id, ss := range calls {
+				n := len(ss)
+				out := filepath.Join(t.TempDir(), "call.pcap")
+				if code, _, errOut := sipscope(t, "export", "-q", "--call", id, "--rtp", "-o", out, src); code != 0 {
+					t.Fatalf("export --rtp: exit %d: %s", code, errOut)
+				}
+				rows := tsharkRTPStreams(t, out)
+				if len(rows) != n {
+					t.Errorf("call %s: tshark finds %d streams in the export, want the %d sipscope tied to it", id, len(rows), n)
+				}
+				got = append(got, rows...)
+				if sip := tsharkCount(t, out, "sip"); sip == 0 {
+					t.Errorf("call %s: no SIP in the export", id)
+				}
+				// RTCP (RFC 3550 §11: on the next port up) between the
+				// call's RTP addresses is the call's; a B2BUA's report on
+				// its other leg about an SSRC of this call may be too.
+				if all := tsharkCount(t, src, "rtcp"); all > 0 {
+					var f []string
+					for _, s := range ss {
+						f = append(f, fmt.Sprintf("(ip.src==%s && udp.srcport==%d && ip.dst==%s && udp.dstport==%d)",
+							s[0].Addr(), s[0].Port()+1, s[1].Addr(), s[1].Port()+1))
+					}
+					mine := tsharkCount(t, src, "rtcp && ("+strings.Join(f, " || ")+")")
+					n := tsharkCount(t, out, "rtcp")
+					t.Logf("call %s: %d RTCP packets exported; the source has %d, %d between the call's RTP addresses", id, n, all, mine)
+					if mine == 0 || n < mine || n > all {
+						t.Errorf("call %s: got %d RTCP packets, want at least the %d between its RTP addresses (of %d)", id, n, mine, all)
+					}
+				}
+			}
+			slices.Sort(got)
+			for _, r := range got {
+				if !slices.Contains(want, r) {
+					t.Errorf("stream in the exports not in the source (or with other figures):\n%s\nsource:\n%s", r, strings.Join(want, "\n"))
+				}
+			}
+			if filepath.Dir(src) != filepath.Dir(corpus) && !slices.Equal(got, want) {
+				t.Errorf("streams of the exports:\n%s\nwant those of the source:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// TestExportRTPDB: with --db the RTP comes from the capture file the
+// database was imported from; once that file is gone, a one-line error
+// says so. --rtp with a format other than pcap is a usage error.
+func TestExportRTPDB(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed: cannot read the exported pcap as Wireshark does")
+	}
+	dir := t.TempDir()
+	orig := filepath.Join("..", "..", "testdata", "media", "dtmf-rfc4733.pcap")
+	b, err := os.ReadFile(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "trace.pcap")
+	if err := os.WriteFile(src, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "calls.db")
+	if code, _, errOut := sipscope(t, "import", "-q", "--db", db, src); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	var id string
+	for id = range mediaCalls(t, "--db", db) {
+	}
+	out := filepath.Join(dir, "call.pcap")
+	if code, _, errOut := sipscope(t, "export", "--db", db, "--call", id, "--rtp", "-o", out); code != 0 {
+		t.Fatalf("export --db --rtp: exit %d: %s", code, errOut)
+	}
+	if got, want := tsharkRTPStreams(t, out), tsharkRTPStreams(t, orig); !slices.Equal(got, want) {
+		t.Errorf("streams of the export:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if err := os.Remove(src); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := sipscope(t, "export", "--db", db, "--call", id, "--rtp", "-o", out)
+	if code != 1 || !strings.Contains(errOut, "is gone") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Errorf("export --db --rtp without the capture: got exit %d, %q; want 1 and one line saying the file is gone", code, errOut)
+	}
+	if code, _, errOut := sipscope(t, "export", "--db", db, "--call", id, "--rtp", "-o", filepath.Join(dir, "x.html")); code != 2 {
+		t.Errorf("--rtp with html: got exit %d (%q), want 2", code, errOut)
+	}
+}
