@@ -197,3 +197,58 @@ func TestExportRTPDB(t *testing.T) {
 		t.Errorf("--rtp with html: got exit %d (%q), want 2", code, errOut)
 	}
 }
+
+// TestInfoDTMF: the digits testdata/media/dtmf-info.pcap's caller sends in
+// SIP INFO (README there: 1 then 5) reach calls (info_dtmf, with each
+// digit's sender) and media (info_dtmf on the caller's stream only), from
+// the capture and from a database.
+func TestInfoDTMF(t *testing.T) {
+	file := filepath.Join("..", "..", "testdata", "media", "dtmf-info.pcap")
+	db := filepath.Join(t.TempDir(), "calls.db")
+	if code, _, errOut := sipscope(t, "import", "-q", "--db", db, file); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	for _, src := range [][]string{{file}, {"--db", db}} {
+		code, out, errOut := sipscope(t, append([]string{"calls", "--format", "jsonl", "-q"}, src...)...)
+		if code != 0 {
+			t.Fatalf("calls %v: exit %d: %s", src, code, errOut)
+		}
+		var c struct {
+			InfoDTMF string `json:"info_dtmf"`
+			Events   []struct {
+				Digit, Direction string
+				DurationMs       float64 `json:"duration_ms"`
+			} `json:"info_dtmf_events"`
+			Media []json.RawMessage `json:"media"`
+		}
+		if err := json.Unmarshal([]byte(out), &c); err != nil {
+			t.Fatalf("calls %v: %v in %q", src, err, out)
+		}
+		if c.InfoDTMF != "15" || len(c.Events) != 2 || c.Events[0].Direction != "from-caller" || c.Events[0].DurationMs != 160 || len(c.Media) != 2 {
+			t.Errorf("calls %v: got info_dtmf %q, events %+v, %d streams; want \"15\", the caller's 1 (160 ms) and 5, 2 streams", src, c.InfoDTMF, c.Events, len(c.Media))
+		}
+		code, out, errOut = sipscope(t, append([]string{"media", "--format", "jsonl", "-q"}, src...)...)
+		if code != 0 {
+			t.Fatalf("media %v: exit %d: %s", src, code, errOut)
+		}
+		n := 0
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var s struct {
+				Direction string `json:"direction"`
+				InfoDTMF  string `json:"info_dtmf"`
+				DTMF      string `json:"dtmf"`
+			}
+			if err := json.Unmarshal([]byte(line), &s); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			want := map[string]string{"from-caller": "15", "from-callee": ""}[s.Direction]
+			if s.InfoDTMF != want || s.DTMF != "" {
+				t.Errorf("media %v: stream %s: got info_dtmf %q, dtmf %q; want %q, \"\" (no RFC 4733)", src, s.Direction, s.InfoDTMF, s.DTMF, want)
+			}
+		}
+		if n != 2 {
+			t.Errorf("media %v: got %d streams, want 2 (the INFO digits are no stream)", src, n)
+		}
+	}
+}
