@@ -121,7 +121,9 @@ Formats:
          duration_ms (null when they do not apply), q850_cause, user_agent,
          linked, legs, events, media (the call's RTP streams: src, dst, ssrc,
          codec, packets, lost, lost_pct, jitter_mean_ms, mos, direction), mos
-         (the worst stream's, null when none was scored)
+         (the worst stream's, null when none was scored), info_dtmf (digits
+         sent in SIP INFO) and info_dtmf_events (digit, start, duration_ms,
+         direction, src, dst)
   csv    the same fields with a header line`,
 		Example: `  sipscope calls trace.pcap
   sipscope calls --kind call --state rejected,busy trace.pcap

@@ -53,8 +53,13 @@ Formats:
          without RTCP; else the peer's reports: rr, sr, xr, fraction_lost_pct,
          cumulative_lost, jitter_ms, max_fraction_lost_pct, max_jitter_ms,
          rtt_ms), and also direction, link, clock_rate, payload_types, bytes,
-         dtmf_events (digit, start, duration_ms)
-  csv    the same fields with a header line (rtcp as its loss and jitter)`,
+         dtmf_events (digit, start, duration_ms), info_dtmf (the digits the
+         stream's sender sent in SIP INFO during the call)
+  csv    the same fields with a header line (rtcp as its loss and jitter)
+
+Streams are stored as they end (their call ended and they went quiet for 2 s),
+so on a database a live capture fills, the media of ended calls is there while
+the capture runs.`,
 		Example: `  sipscope media call.pcap
   sipscope media --call 1-4242@10.0.0.1 call.pcap
   sipscope media --db calls.db --state completed --format jsonl
