@@ -77,6 +77,8 @@ type MediaStats struct {
 	HandedOn   int64 // streams given to MediaOptions.Handoff
 	Live       int   // streams in progress now (tracked, not yet ended)
 	Calls      int   // calls whose SDP the tracker remembers now
+	MaxLive    int   // the most streams in progress at once
+	MaxCalls   int   // the most calls remembered at once
 }
 
 // Media links RTP and RTCP to calls through their SDP offers and answers
@@ -190,6 +192,7 @@ func (md *Media) Message(m *decode.Message) {
 		}
 		cm = &callMedia{callID: strings.Clone(m.CallID), callerTag: strings.Clone(m.From.Tag)}
 		md.calls[cm.callID] = cm
+		md.stats.MaxCalls = max(md.stats.MaxCalls, len(md.calls))
 	}
 	if m.SDP == nil {
 		return
@@ -443,6 +446,7 @@ func (md *Media) newStream(key StreamKey, ep *endpoint, by Direction, link Link,
 		st.call.streams = append(st.call.streams, st)
 	}
 	md.streams[key] = st
+	md.stats.MaxLive = max(md.stats.MaxLive, len(md.streams))
 	md.bySSRC[key.SSRC] = append(md.bySSRC[key.SSRC], st)
 	md.all++
 	return st
