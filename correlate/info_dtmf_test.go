@@ -31,7 +31,7 @@ func TestInfoDigits(t *testing.T) {
 	at := t0
 	x.Message(infoMsg(t, "caller", "callee", 2, "Signal=1\r\nDuration=160\r\n", at))
 	x.Message(infoMsg(t, "caller", "callee", 2, "Signal=1\r\nDuration=160\r\n", at.Add(500*time.Millisecond))) // retransmitted
-	x.Message(infoMsg(t, "callee", "caller", 1, "Signal=#\r\n", at.Add(time.Second)))                        // the callee's, its own CSeq space
+	x.Message(infoMsg(t, "callee", "caller", 1, "Signal=#\r\n", at.Add(time.Second)))                          // the callee's, its own CSeq space
 	x.Message(infoMsg(t, "caller", "callee", 3, "Signal=5\r\n", at.Add(2*time.Second)))
 	got := x.Take(&Dialog{CallID: "c1", From: decode.NameAddr{Tag: "caller"}})
 	if len(got) != 2 {
