@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -251,4 +252,109 @@ func TestInfoDTMF(t *testing.T) {
 			t.Errorf("media %v: got %d streams, want 2 (the INFO digits are no stream)", src, n)
 		}
 	}
+}
+
+// TestMediaCLITshark is the held-out check run on the command line: for
+// every capture of testdata/media and the corpus captures with RTP,
+// `sipscope media --format jsonl` (streams handed on as calls end and
+// read back from the store) lists the streams tshark does, with the same
+// packets and lost and jitter within 15% or 1 ms.
+func TestMediaCLITshark(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed: cannot compare with Wireshark's RTP analysis")
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "media", "*.pcap"))
+	for _, name := range []string{"heplify/rtp_rtcp_sip_ipv4_udp.pcap", "heplify/sip_ipv4_tcp.pcap", "sipp/g711a.pcap",
+		"sipp/dtmf_2833_1.pcap", "nDPI/rtp.pcapng", "sngrep/aaa.pcap", "arkime/arkime-gtp-iphone.pcap"} {
+		p := filepath.Join("..", "..", "..", "shared", "corpus", name)
+		if _, err := os.Stat(p); err != nil {
+			t.Logf("corpus capture %s not available: skipped", name)
+			continue
+		}
+		files = append(files, p)
+	}
+	near := func(got, want float64) bool {
+		d := got - want
+		if d < 0 {
+			d = -d
+		}
+		return d <= 1 || d <= 0.15*want
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			code, out, errOut := sipscope(t, "media", "--format", "jsonl", "-q", path)
+			if code != 0 {
+				t.Fatalf("media: exit %d: %s", code, errOut)
+			}
+			type rec struct {
+				Src, Dst, SSRC   string
+				Packets, Lost    int
+				JitterMean, JMax float64
+			}
+			ours := map[string]rec{}
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				var r struct {
+					Src        string  `json:"src"`
+					Dst        string  `json:"dst"`
+					SSRC       string  `json:"ssrc"`
+					Packets    int     `json:"packets"`
+					Lost       int     `json:"lost"`
+					JitterMean float64 `json:"jitter_mean_ms"`
+					JitterMax  float64 `json:"jitter_max_ms"`
+				}
+				if err := json.Unmarshal([]byte(line), &r); err != nil {
+					t.Fatalf("line %q: %v", line, err)
+				}
+				k := r.Src + ">" + r.Dst + "/" + strings.ToLower(r.SSRC)
+				if _, dup := ours[k]; dup {
+					t.Errorf("%s: listed twice", k)
+				}
+				ours[k] = rec{r.Src, r.Dst, r.SSRC, r.Packets, r.Lost, r.JitterMean, r.JitterMax}
+			}
+			rows := tsharkRTPStreams(t, path)
+			if len(rows) != len(ours) {
+				t.Errorf("got %d streams, want %d (tshark)", len(ours), len(rows))
+			}
+			for _, row := range rows {
+				f := strings.Fields(row) // src port dst port ssrc payload... pkts lost (pct) 6 numbers [X]
+				if f[len(f)-1] == "X" {
+					f = f[:len(f)-1]
+				}
+				n := len(f)
+				k := netip.AddrPortFrom(netip.MustParseAddr(f[0]), uint16(atoi(t, f[1]))).String() + ">" +
+					netip.AddrPortFrom(netip.MustParseAddr(f[2]), uint16(atoi(t, f[3]))).String() + "/" + strings.ToLower(f[4])
+				r, ok := ours[k]
+				if !ok {
+					t.Errorf("tshark's stream %s: not listed", k)
+					continue
+				}
+				pk, lost := atoi(t, f[n-9]), atoi(t, f[n-8])
+				jmean, jmax := atof(t, f[n-2]), atof(t, f[n-1])
+				if r.Packets != pk || r.Lost != lost {
+					t.Errorf("%s: got %d packets, %d lost; want %d, %d (tshark)", k, r.Packets, r.Lost, pk, lost)
+				}
+				if atof(t, f[n-3]) >= 0 && (!near(r.JitterMean, jmean) || !near(r.JMax, jmax)) {
+					t.Errorf("%s: got jitter %.3f/%.3f ms, want %.3f/%.3f (tshark)", k, r.JitterMean, r.JMax, jmean, jmax)
+				}
+			}
+		})
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("tshark field %q: %v", s, err)
+	}
+	return v
+}
+
+func atof(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatalf("tshark field %q: %v", s, err)
+	}
+	return v
 }
