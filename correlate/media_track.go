@@ -296,7 +296,9 @@ func rtpTypes(sm *decode.Media) []payloadType {
 func (md *Media) announce(k netip.AddrPort, ep *endpoint) {
 	md.epQ = append(md.epQ, epRef{k, ep})
 	md.endpoints[k] = ep
-	ep.call.eps = append(ep.call.eps, k)
+	if cm := ep.call; !slices.Contains(cm.eps, k) { // a re-INVITE repeats them
+		cm.eps = append(cm.eps, k)
+	}
 	for len(md.endpoints) > md.opts.MaxEndpoints && md.epH < len(md.epQ) {
 		r := md.epQ[md.epH]
 		md.epQ[md.epH] = epRef{}
