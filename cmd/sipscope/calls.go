@@ -145,7 +145,7 @@ Formats:
 var callCSVHeader = []string{"call_id", "kind", "state", "final_status", "final_reason", "from", "to", "from_user",
 	"to_user", "src", "dst", "transport", "messages", "retransmissions", "start", "end", "setup_ms", "answer_ms",
 	"duration_ms", "q850_cause", "user_agent", "linked", "legs", "events", "duplicates",
-	"streams", "mos"} // issue 11 (media.go)
+	"streams", "mos", "info_dtmf"} // issue 11 (media.go)
 
 // recordCSV is r as a CSV row in callCSVHeader order.
 func recordCSV(r *correlate.Record) []string {

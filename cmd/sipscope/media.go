@@ -425,8 +425,15 @@ type infoDTMFEvent struct {
 }
 
 func callWithMedia(d *correlate.Dialog, streams []correlate.Stream) callRecord {
-	r := callRecord{Record: d.Record(), InfoDTMFEvents: []infoDTMFEvent{}}
+	r := callRecord{Record: d.Record()}
 	r.Media, r.MOS = callMediaFields(streams)
+	r.InfoDTMF, r.InfoDTMFEvents = infoDTMF(streams)
+	return r
+}
+
+// infoDTMF returns the SIP INFO digits among a call's stored streams (its
+// correlate.LinkInfo rows), both directions in time order.
+func infoDTMF(streams []correlate.Stream) (string, []infoDTMFEvent) {
 	type sent struct {
 		e correlate.DTMFEvent
 		s *correlate.Stream
@@ -442,21 +449,23 @@ func callWithMedia(d *correlate.Dialog, streams []correlate.Stream) callRecord {
 	// Both directions in time order.
 	slices.SortStableFunc(all, func(a, b sent) int { return a.e.Start.Compare(b.e.Start) })
 	evs := make([]correlate.DTMFEvent, 0, len(all))
+	out := make([]infoDTMFEvent, 0, len(all))
 	for _, x := range all {
 		evs = append(evs, x.e)
-		r.InfoDTMFEvents = append(r.InfoDTMFEvents, infoDTMFEvent{Digit: x.e.Digit, Start: correlate.FormatTime(x.e.Start),
+		out = append(out, infoDTMFEvent{Digit: x.e.Digit, Start: correlate.FormatTime(x.e.Start),
 			DurationMs: float64(x.e.Duration.Microseconds()) / 1e3, Direction: string(x.s.Direction), Src: x.s.Src.String(), Dst: x.s.Dst.String()})
 	}
-	r.InfoDTMF = correlate.Digits(evs)
-	return r
+	return correlate.Digits(evs), out
 }
 
-// mediaCSV is the streams and mos columns of `calls --format csv`.
+// mediaCSV is the streams, mos and info_dtmf columns of `calls --format
+// csv`.
 func mediaCSV(streams []correlate.Stream) []string {
 	media, mos := callMediaFields(streams)
 	m := ""
 	if mos != nil {
 		m = strconv.FormatFloat(*mos, 'f', -1, 64)
 	}
-	return []string{strconv.Itoa(len(media)), m}
+	digits, _ := infoDTMF(streams)
+	return []string{strconv.Itoa(len(media)), m, digits}
 }
