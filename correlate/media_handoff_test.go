@@ -199,3 +199,32 @@ func TestMediaHandoffTshark(t *testing.T) {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// BenchmarkMediaHandoff: calls one after another (new ports and SSRCs
+// each), 20 packets each way, handed on as they end; reports the most
+// streams and calls tracked at once, which stay at one or two calls'
+// worth however many calls b.N makes.
+func BenchmarkMediaHandoff(b *testing.B) {
+	b.ReportAllocs()
+	md := NewMedia(MediaOptions{Handoff: func(*Stream) {}})
+	at := t0
+	i := 0
+	for b.Loop() {
+		cid := "call-" + itoa(i)
+		a := netip.AddrPortFrom(caller.Addr(), uint16(10000+2*(i%20000)))
+		c := netip.AddrPortFrom(callee.Addr(), uint16(30000+2*(i%10000)))
+		md.Message(sdpMsg(b, cid, false, at, callerSig, a))
+		md.Message(sdpMsg(b, cid, true, at, calleeSig, c))
+		for j := uint16(0); j < 20; j++ {
+			at = at.Add(20 * time.Millisecond)
+			md.Datagram(&decode.Datagram{Time: at, Src: a, Dst: c, Payload: rtpBytes(8, j, uint32(j)*160, uint32(2*i))})
+			md.Datagram(&decode.Datagram{Time: at, Src: c, Dst: a, Payload: rtpBytes(8, j, uint32(j)*160, uint32(2*i+1))})
+		}
+		md.End(cid, at)
+		at = at.Add(3 * time.Second)
+		i++
+	}
+	st := md.Stats()
+	b.ReportMetric(float64(st.MaxLive), "max-streams")
+	b.ReportMetric(float64(st.MaxCalls), "max-calls")
+}
