@@ -186,3 +186,12 @@ func (d *InbandDTMF) Apply(ss []Stream) {
 		ss[i].DTMFEvents = append(ss[i].DTMFEvents, d.Events(StreamKey{Src: ss[i].Src, Dst: ss[i].Dst, SSRC: ss[i].SSRC})...)
 	}
 }
+
+// Take returns the in-band digits found in one stream and forgets the
+// stream, as DTMF.Take does: the stream was handed on, and the next call
+// may reuse its 5-tuple and SSRC.
+func (d *InbandDTMF) Take(k StreamKey) []DTMFEvent {
+	ev := d.Events(k)
+	delete(d.streams, k)
+	return ev
+}

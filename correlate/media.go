@@ -41,6 +41,11 @@ const (
 	// header alone (version 2, a sequence that advances, as
 	// tshark -o rtp.heuristic_rtp:TRUE) and has no call (CallID "").
 	LinkHeuristic Link = "heuristic"
+	// LinkInfo: not an RTP stream but the DTMF digits one party of the
+	// call sent in SIP INFO requests (InfoDigits): Src and Dst are the
+	// INFO's addresses, SSRC and Packets 0, PayloadType -1, DTMFEvents
+	// the digits (Source "info"), Start and End the first and last.
+	LinkInfo Link = "info"
 )
 
 // Stream is one RTP stream (one SSRC from one 5-tuple) and its statistics,

@@ -22,7 +22,7 @@ func rtpBytes(pt uint8, seq uint16, ts, ssrc uint32) []byte {
 
 // sdpMsg is an INVITE (or its 200 when resp) of call cid whose SDP
 // announces addr for PCMA and telephone-event, sent from sig.
-func sdpMsg(t *testing.T, cid string, resp bool, at time.Time, sig netip.AddrPort, addr netip.AddrPort) *decode.Message {
+func sdpMsg(t testing.TB, cid string, resp bool, at time.Time, sig netip.AddrPort, addr netip.AddrPort) *decode.Message {
 	t.Helper()
 	start := "INVITE sip:b@x SIP/2.0\r\n"
 	if resp {

@@ -25,6 +25,24 @@ type MediaOptions struct {
 	// MaxEndpoints bounds the SDP addresses remembered (default 262144);
 	// the oldest are forgotten first.
 	MaxEndpoints int
+	// Handoff, when set, gets each stream as it ends, summarised, and the
+	// tracker forgets it: memory then holds only the streams in progress,
+	// however long the capture (a live one too). A stream ends when its
+	// call ended (End) and it has been silent for Linger, when a later
+	// call's SDP takes its addresses, when a stream no SDP announced has
+	// been silent for Idle, or at Flush. Without Handoff ended streams are
+	// kept for Streams. Handoff runs on the goroutine that feeds the
+	// tracker, before any later packet with the same key is read; s is
+	// the caller's to keep.
+	Handoff func(s *Stream)
+	// Linger is the capture time a stream of an ended call must be silent
+	// before it is handed on (default 2s): RTP still in flight when the
+	// BYE was sent belongs to the stream, not to a new one.
+	Linger time.Duration
+	// Idle is the capture time after which a stream no SDP announced, and
+	// silent since, is handed on (default 5 min, the correlator's idle
+	// time for a dialog without messages).
+	Idle time.Duration
 }
 
 func (o MediaOptions) withDefaults() MediaOptions {
@@ -33,6 +51,12 @@ func (o MediaOptions) withDefaults() MediaOptions {
 	}
 	if o.MaxEndpoints <= 0 {
 		o.MaxEndpoints = 1 << 18
+	}
+	if o.Linger <= 0 {
+		o.Linger = 2 * time.Second
+	}
+	if o.Idle <= 0 {
+		o.Idle = 5 * time.Minute
 	}
 	return o
 }
@@ -50,6 +74,11 @@ type MediaStats struct {
 	Streams    int   // streams tracked
 	SDPs       int64 // SDP bodies read
 	Superseded int64 // streams ended because a later call's SDP claimed their addresses
+	HandedOn   int64 // streams given to MediaOptions.Handoff
+	Live       int   // streams in progress now (tracked, not yet ended)
+	Calls      int   // calls whose SDP the tracker remembers now
+	MaxLive    int   // the most streams in progress at once
+	MaxCalls   int   // the most calls remembered at once
 }
 
 // Media links RTP and RTCP to calls through their SDP offers and answers
@@ -60,18 +89,25 @@ type MediaStats struct {
 type Media struct {
 	opts      MediaOptions
 	endpoints map[netip.AddrPort]*endpoint
-	epQ       []netip.AddrPort // in order of announcement, to forget the oldest
+	epQ       []epRef // in order of announcement, to forget the oldest
 	epH       int
 	epoch     uint64 // bumped on every SDP, so streams re-check their call
 	calls     map[string]*callMedia
 	streams   map[StreamKey]*streamState
 	bySSRC    map[uint32][]*streamState
-	done      []*streamState // superseded streams, kept for Streams
+	done      []*streamState // ended streams, kept for Streams (no Handoff)
 	all       int            // streams made
+	// clock is the capture time of the latest packet or message; ended
+	// calls are swept once a second of it (sweep).
+	clock     time.Time
+	nextSweep time.Time
+	endedQ    []*callMedia // calls End named, until their streams are handed on
 	stats     MediaStats
 	rtp       decode.RTP
 	rtcp      decode.RTCP
 	pkt       RTPPacket
+	// dgCall is the call of the last datagram (DatagramCall).
+	dgCall *callMedia
 	// last caches the stream of the previous packet: packets of a stream
 	// come in runs, and the map lookup is most of the per-packet cost.
 	last *streamState
@@ -82,6 +118,20 @@ type callMedia struct {
 	callID    string
 	callerTag string // From tag of the first message seen: the caller's
 	seen      bool
+	// ended is when End said the call's dialog ended (zero: in progress).
+	ended  time.Time
+	queued bool
+	// streams are the call's streams in progress; eps the addresses its
+	// SDPs announced, forgotten with the call.
+	streams []*streamState
+	eps     []netip.AddrPort
+}
+
+// epRef is an announced address and the endpoint announced there; the
+// queue keeps superseded entries, which eviction skips.
+type epRef struct {
+	k  netip.AddrPort
+	ep *endpoint
 }
 
 // endpoint is an address and port an SDP announced for receiving media
@@ -121,6 +171,8 @@ func (md *Media) Stats() MediaStats {
 	s := md.stats
 	s.Endpoints = len(md.endpoints)
 	s.Streams = md.all
+	s.Live = len(md.streams)
+	s.Calls = len(md.calls)
 	return s
 }
 
@@ -132,6 +184,7 @@ func (md *Media) Message(m *decode.Message) {
 	if m == nil || m.CallID == "" {
 		return
 	}
+	md.advance(m.Time)
 	cm := md.calls[m.CallID]
 	if cm == nil {
 		if m.SDP == nil {
@@ -139,6 +192,7 @@ func (md *Media) Message(m *decode.Message) {
 		}
 		cm = &callMedia{callID: strings.Clone(m.CallID), callerTag: strings.Clone(m.From.Tag)}
 		md.calls[cm.callID] = cm
+		md.stats.MaxCalls = max(md.stats.MaxCalls, len(md.calls))
 	}
 	if m.SDP == nil {
 		return
@@ -240,17 +294,31 @@ func rtpTypes(sm *decode.Media) []payloadType {
 // announce remembers ep at k, forgetting the oldest endpoint beyond
 // MaxEndpoints.
 func (md *Media) announce(k netip.AddrPort, ep *endpoint) {
-	if _, ok := md.endpoints[k]; !ok {
-		md.epQ = append(md.epQ, k)
-	}
+	md.epQ = append(md.epQ, epRef{k, ep})
 	md.endpoints[k] = ep
-	for len(md.endpoints) > md.opts.MaxEndpoints && md.epH < len(md.epQ) {
-		delete(md.endpoints, md.epQ[md.epH])
-		md.epH++
+	if cm := ep.call; !slices.Contains(cm.eps, k) { // a re-INVITE repeats them
+		cm.eps = append(cm.eps, k)
 	}
-	if md.epH > 1024 && md.epH*2 > len(md.epQ) {
-		md.epQ = append(md.epQ[:0], md.epQ[md.epH:]...)
-		md.epH = 0
+	for len(md.endpoints) > md.opts.MaxEndpoints && md.epH < len(md.epQ) {
+		r := md.epQ[md.epH]
+		md.epQ[md.epH] = epRef{}
+		md.epH++
+		if md.endpoints[r.k] == r.ep {
+			delete(md.endpoints, r.k)
+		}
+	}
+	// The queue holds an entry per announcement, most of them superseded
+	// or forgotten with their call: keep only the live ones once they
+	// are fewer than half, so it stays proportional to the endpoints.
+	if n := len(md.epQ) - md.epH; n > 1024 && n > 2*len(md.endpoints) {
+		live := md.epQ[:0]
+		for _, r := range md.epQ[md.epH:] {
+			if md.endpoints[r.k] == r.ep {
+				live = append(live, r)
+			}
+		}
+		clear(md.epQ[len(live):])
+		md.epQ, md.epH = live, 0
 	}
 }
 
@@ -258,6 +326,8 @@ func (md *Media) announce(k netip.AddrPort, ep *endpoint) {
 // buffers; nothing of it is kept.
 func (md *Media) Datagram(dg *decode.Datagram) {
 	b := dg.Payload
+	md.dgCall = nil
+	md.advance(dg.Time)
 	if decode.IsRTCP(b) {
 		md.onRTCP(dg)
 		return
@@ -279,6 +349,7 @@ func (md *Media) Datagram(dg *decode.Datagram) {
 		st.epoch = md.epoch
 		st.blocked = md.blocked(key.Dst)
 		if ep, by, link := md.lookup(key); ep != nil && ep.call != st.call && ep.since.After(st.start) {
+			md.stats.Superseded++
 			md.retire(st)
 			st = md.newStream(key, ep, by, link, dg.Time)
 		}
@@ -302,6 +373,7 @@ func (md *Media) Datagram(dg *decode.Datagram) {
 		st = md.newStream(key, ep, by, link, dg.Time)
 	}
 	md.last = st
+	md.dgCall = st.call
 	md.stats.RTP++
 	if st.call != nil {
 		md.stats.Linked++
@@ -372,20 +444,144 @@ func (md *Media) newStream(key StreamKey, ep *endpoint, by Direction, link Link,
 			st.back = back.types
 		}
 	}
+	if st.call != nil {
+		st.call.streams = append(st.call.streams, st)
+	}
 	md.streams[key] = st
+	md.stats.MaxLive = max(md.stats.MaxLive, len(md.streams))
 	md.bySSRC[key.SSRC] = append(md.bySSRC[key.SSRC], st)
 	md.all++
 	return st
 }
 
-// retire ends a stream whose addresses a later call took over.
+// retire ends a stream: handed on (MediaOptions.Handoff) or kept for
+// Streams, and forgotten by every index.
 func (md *Media) retire(st *streamState) {
-	delete(md.streams, st.key)
-	md.done = append(md.done, st)
-	md.stats.Superseded++
+	if md.streams[st.key] == st {
+		delete(md.streams, st.key)
+	}
+	if l := md.bySSRC[st.key.SSRC]; len(l) == 1 && l[0] == st {
+		delete(md.bySSRC, st.key.SSRC)
+	} else if i := slices.Index(l, st); i >= 0 {
+		md.bySSRC[st.key.SSRC] = slices.Delete(l, i, i+1)
+	}
+	if cm := st.call; cm != nil {
+		if i := slices.Index(cm.streams, st); i >= 0 {
+			cm.streams = slices.Delete(cm.streams, i, i+1)
+		}
+	}
 	if md.last == st {
 		md.last = nil
 	}
+	if md.opts.Handoff == nil {
+		md.done = append(md.done, st)
+		return
+	}
+	md.stats.HandedOn++
+	s := st.summary()
+	md.opts.Handoff(&s)
+}
+
+// End says the dialog of callID ended at t (its BYE was answered, it
+// failed, or the correlator gave up on it): its streams are handed on
+// once they have been silent for Linger, and the call and the addresses
+// its SDPs announced are then forgotten, so that the tracker's memory
+// follows the calls in progress. RTP that goes on after that to the same
+// addresses is a new stream, found by the heuristic. A call the tracker
+// does not know (no SDP) is ignored. Without Handoff, End changes
+// nothing.
+func (md *Media) End(callID string, t time.Time) {
+	if md.opts.Handoff == nil {
+		return
+	}
+	cm := md.calls[callID]
+	if cm == nil {
+		return
+	}
+	if t.IsZero() || t.Before(md.clock) {
+		t = md.clock
+	}
+	cm.ended = t
+	if !cm.queued {
+		cm.queued = true
+		md.endedQ = append(md.endedQ, cm)
+	}
+}
+
+// advance moves the capture clock to t (never back) and, once a second of
+// it, hands on the streams that ended.
+func (md *Media) advance(t time.Time) {
+	if !t.After(md.clock) {
+		return
+	}
+	md.clock = t
+	if md.opts.Handoff == nil || t.Before(md.nextSweep) {
+		return
+	}
+	md.nextSweep = t.Add(time.Second)
+	md.sweep()
+}
+
+// sweep hands on the streams of ended calls silent for Linger, forgets
+// the calls whose streams are all gone, and hands on streams no SDP
+// announced that have been silent for Idle.
+func (md *Media) sweep() {
+	q := md.endedQ[:0]
+	for _, cm := range md.endedQ {
+		if md.clock.Sub(cm.ended) < md.opts.Linger {
+			q = append(q, cm)
+			continue
+		}
+		for i := 0; i < len(cm.streams); {
+			if st := cm.streams[i]; md.clock.Sub(st.end) >= md.opts.Linger {
+				md.retire(st) // removes it from cm.streams
+				continue
+			}
+			i++
+		}
+		if len(cm.streams) > 0 {
+			q = append(q, cm) // still sending after its BYE
+			continue
+		}
+		md.forget(cm)
+	}
+	clear(md.endedQ[len(q):])
+	md.endedQ = q
+	for _, st := range md.streams {
+		if st.call == nil && md.clock.Sub(st.end) >= md.opts.Idle {
+			md.retire(st)
+		}
+	}
+}
+
+// forget drops an ended call and the addresses its SDPs announced (those
+// no later call has taken over).
+func (md *Media) forget(cm *callMedia) {
+	cm.queued = false
+	if md.calls[cm.callID] == cm {
+		delete(md.calls, cm.callID)
+	}
+	for _, k := range cm.eps {
+		if ep := md.endpoints[k]; ep != nil && ep.call == cm {
+			delete(md.endpoints, k)
+		}
+	}
+	cm.eps = nil
+}
+
+// Flush hands on every stream in progress (with Handoff; without it,
+// Streams lists them): the input has ended.
+func (md *Media) Flush() {
+	if md.opts.Handoff == nil {
+		return
+	}
+	for _, st := range md.sorted(nil) {
+		md.retire(st)
+	}
+	for _, cm := range md.endedQ {
+		md.forget(cm)
+	}
+	md.endedQ = nil
 }
 
 // onRTCP attaches the reports of an RTCP compound packet to the streams
@@ -397,6 +593,7 @@ func (md *Media) onRTCP(dg *decode.Datagram) {
 		return
 	}
 	md.stats.RTCP++
+	defer md.rtcpCall(dg) // once the reports are attached
 	rc := &md.rtcp
 	for i := range rc.SR {
 		sr := &rc.SR[i]
@@ -454,6 +651,46 @@ func (md *Media) onRTCP(dg *decode.Datagram) {
 	}
 }
 
+// DatagramCall returns the Call-ID of the call the last datagram given to
+// Datagram belongs to: the call of the stream an RTP packet was counted
+// in; for RTCP, the call of a stream its reports are about, else of the
+// SDP address it was sent to or came from (port+1, a=rtcp, rtcp-mux). ""
+// when it belongs to none (a heuristic stream, RTCP about no known
+// stream, not RTP). It lets a per-call export pick the call's frames.
+func (md *Media) DatagramCall() string {
+	if md.dgCall == nil {
+		return ""
+	}
+	return md.dgCall.callID
+}
+
+// rtcpCall sets dgCall for an RTCP datagram: the call of a stream whose
+// report was read, else of the SDP address it was sent to or came from.
+func (md *Media) rtcpCall(dg *decode.Datagram) {
+	if md.dgCall != nil {
+		return
+	}
+	rc := &md.rtcp
+	for i := range rc.SR {
+		if st := md.rtcpStream(rc.SR[i].SSRC, dg.Src.Addr(), dg.Src.Port()); st != nil && st.call != nil {
+			md.dgCall = st.call
+			return
+		}
+	}
+	for i := range rc.Blocks {
+		if st := md.rtcpStream(rc.Blocks[i].SSRC, dg.Src.Addr(), 0); st != nil && st.call != nil {
+			md.dgCall = st.call
+			return
+		}
+	}
+	for _, k := range []netip.AddrPort{dg.Dst, dg.Src} {
+		if ep := md.endpoints[k]; ep != nil && !ep.notRTP {
+			md.dgCall = ep.call
+			return
+		}
+	}
+}
+
 // rtcpStream finds the stream with ssrc that host sent (srcPort != 0: an
 // SR) or received (srcPort 0: a report block). With several candidates
 // (one SSRC relayed on two legs) the host decides; with one it is taken.
@@ -484,8 +721,19 @@ func (md *Media) rtcpStream(ssrc uint32, host netip.Addr, srcPort uint16) *strea
 // addresses). It may be called once the input has ended; the tracker can
 // go on after it.
 func (md *Media) Streams() []Stream {
-	states := make([]*streamState, 0, len(md.streams)+len(md.done))
-	states = append(states, md.done...)
+	states := md.sorted(md.done)
+	out := make([]Stream, 0, len(states))
+	for _, st := range states {
+		out = append(out, st.summary())
+	}
+	return out
+}
+
+// sorted returns done and the streams in progress, ordered by start time
+// (then addresses and SSRC).
+func (md *Media) sorted(done []*streamState) []*streamState {
+	states := make([]*streamState, 0, len(md.streams)+len(done))
+	states = append(states, done...)
 	for _, st := range md.streams {
 		states = append(states, st)
 	}
@@ -501,11 +749,7 @@ func (md *Media) Streams() []Stream {
 		}
 		return cmp.Compare(a.key.SSRC, b.key.SSRC)
 	})
-	out := make([]Stream, 0, len(states))
-	for _, st := range states {
-		out = append(out, st.summary())
-	}
-	return out
+	return states
 }
 
 // cutSpace splits s at its first space.

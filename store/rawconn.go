@@ -207,6 +207,8 @@ func (st *rawStmt) bind(args []any) error {
 			rc = sqlite3.Xsqlite3_bind_int64(c.tls, st.p, idx, v)
 		case int:
 			rc = sqlite3.Xsqlite3_bind_int64(c.tls, st.p, idx, int64(v))
+		case float64: // streams rows (Writer.Stream)
+			rc = sqlite3.Xsqlite3_bind_double(c.tls, st.p, idx, v)
 		case bool:
 			var x int64
 			if v {

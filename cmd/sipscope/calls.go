@@ -124,6 +124,8 @@ Formats:
          linked, legs, events, duplicates, media (the call's RTP streams: src,
          dst, ssrc, codec, packets, lost, lost_pct, jitter_mean_ms, mos,
          direction), mos (the worst stream's, null when none was scored),
+         info_dtmf (digits sent in SIP INFO) and info_dtmf_events (digit,
+         start, duration_ms, direction, src, dst),
          worst (code of the worst finding of "sipscope diagnose", "" when
          none), worst_severity (error, warning, info or ""), findings (how
          many; -1 with --no-findings)
@@ -152,7 +154,7 @@ The findings are those of "sipscope diagnose" with its default thresholds.`,
 var callCSVHeader = []string{"call_id", "kind", "state", "final_status", "final_reason", "from", "to", "from_user",
 	"to_user", "src", "dst", "transport", "messages", "retransmissions", "start", "end", "setup_ms", "answer_ms",
 	"duration_ms", "q850_cause", "user_agent", "linked", "legs", "events", "duplicates",
-	"streams", "mos", "worst", "worst_severity",
+	"streams", "mos", "info_dtmf", "worst", "worst_severity",
 	"findings"}
 
 // callRecord is one line of `calls --format jsonl`: the dialog's Record and
@@ -162,6 +164,11 @@ type callRecord struct {
 	// Media and MOS are the call's RTP streams and the worst one's score (issue 11, media.go).
 	Media []callMedia `json:"media"`
 	MOS   *float64    `json:"mos"`
+	// InfoDTMF is the digits the call's parties sent in SIP INFO requests
+	// (application/dtmf-relay or application/dtmf bodies), in order, both
+	// directions; InfoDTMFEvents has each with its time and sender.
+	InfoDTMF       string          `json:"info_dtmf"`
+	InfoDTMFEvents []infoDTMFEvent `json:"info_dtmf_events"`
 	// Worst is the code of the worst finding of `diagnose`, "" when none.
 	Worst string `json:"worst"`
 	// WorstSeverity is Worst's severity, "" when none.
@@ -188,11 +195,12 @@ func recordCSV(c *callRecord, media []correlate.Stream) []string {
 		}
 		return strconv.FormatFloat(*p, 'f', -1, 64)
 	}
-	return []string{r.CallID, r.Kind, r.State, strconv.Itoa(r.FinalStatus), r.FinalReason, r.From, r.To,
+	row := []string{r.CallID, r.Kind, r.State, strconv.Itoa(r.FinalStatus), r.FinalReason, r.From, r.To,
 		r.FromUser, r.ToUser, r.Src, r.Dst, r.Transport, strconv.Itoa(r.Messages), strconv.Itoa(r.Retransmissions),
 		r.Start, r.End, opt(r.SetupMS), opt(r.AnswerMS), opt(r.DurationMS), strconv.Itoa(r.Q850Cause),
-		r.UserAgent, strings.Join(r.Linked, " "), strings.Join(r.Legs, " "), strconv.Itoa(r.Events), strconv.Itoa(r.Duplicates),
-		strconv.Itoa(len(media)), mosCSV(media), c.Worst, c.WorstSeverity, strconv.Itoa(c.Findings)}
+		r.UserAgent, strings.Join(r.Linked, " "), strings.Join(r.Legs, " "), strconv.Itoa(r.Events), strconv.Itoa(r.Duplicates)}
+	row = append(row, mediaCSV(media)...) // streams, mos, info_dtmf
+	return append(row, c.Worst, c.WorstSeverity, strconv.Itoa(c.Findings))
 }
 
 func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {

@@ -25,6 +25,7 @@ var exportFormats = []string{"html", "svg", "mermaid", "plantuml", "txt", "pcap"
 type exportOptions struct {
 	source sourceOptions
 	ladder ladderOptions
+	rtp    bool // pcap: the calls' RTP and RTCP too (export_rtp.go)
 	filter filterOptions
 	format string
 	out    string
@@ -67,6 +68,7 @@ keeps its mode; a symlink is written through to its target; a device or FIFO
 		Example: `  sipscope export --call 85216695-42dcdb1d@192.168.1.2 --format html -o call.html aaa.pcap
   sipscope export --db calls.db --state rejected --format html -o rejected.html
   sipscope export --db calls.db --call ID --linked --format pcap -o call.pcap
+  sipscope export --call ID --rtp -o call-with-audio.pcap trace.pcap
   sipscope export --call ID --format mermaid -o - trace.pcap
   sipscope export --call ID --format wav -o call.wav trace.pcap`,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -77,6 +79,7 @@ keeps its mode; a symlink is written through to its target; a device or FIFO
 	addSourceFlags(cmd, &opts.source)
 	addLadderFlags(cmd, &opts.ladder)
 	addFilterFlags(cmd, &opts.filter)
+	cmd.Flags().BoolVar(&opts.rtp, "rtp", false, rtpHelp)
 	cmd.Flags().StringVar(&opts.format, "format", "", "output `FORMAT`: "+strings.Join(exportFormats, ", ")+" (default: from the -o extension)")
 	cmd.Flags().StringVarP(&opts.out, "output", "o", "", "write to `FILE`, - for standard output (required)")
 	cmd.Flags().BoolVar(&opts.keepTLS, "keep-tls", false, "pcap: keep TLS calls encrypted: their connections' original frames and the keys in a pcapng Decryption Secrets Block (needs the capture files)")
@@ -96,6 +99,9 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 		return runExportWAV(ctx, opts, io) // export_media.go
 	}
 	byCall := len(opts.ladder.calls) > 0
+	if err := checkRTPExport(opts); err != nil { // export_rtp.go
+		return err
+	}
 	if byCall && opts.filter.active() {
 		return usagef("give --call or filters, not both")
 	}
@@ -222,6 +228,14 @@ func exportFile(ctx context.Context, st *store.Store, opts *exportOptions, group
 func writeExport(ctx context.Context, w, errOut io.Writer, st *store.Store, opts *exportOptions, groups [][]string) error {
 	lopt := opts.ladder
 	lopt.linked = false // already resolved into groups
+	// pcap with the calls' RTP (export_rtp.go)
+	if opts.rtp {
+		var ids []string
+		for _, g := range groups {
+			ids = append(ids, g...)
+		}
+		return writePcapRTP(ctx, w, st, opts, ids)
+	}
 	if opts.format == "pcap" || opts.format == "pcapng" {
 		var ids []string
 		for _, g := range groups {

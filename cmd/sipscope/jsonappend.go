@@ -438,11 +438,11 @@ func appendJSONStrings(dst []byte, l []string) []byte {
 
 // appendCallJSON appends the JSON Lines record of `calls` (callRecord, the
 // contract of issues 3, 11 and 16) with its newline, as encoding/json
-// writes it. A call with RTP streams is rare in the volume that matters
+// writes it. A call with RTP streams (or SIP INFO digits) is rare in the volume that matters
 // and its media objects have many floats: that record goes through
 // encoding/json.
 func appendCallJSON(dst []byte, r *callRecord) ([]byte, error) {
-	if len(r.Media) > 0 {
+	if len(r.Media) > 0 || len(r.InfoDTMFEvents) > 0 {
 		b := bytes.NewBuffer(dst)
 		enc := json.NewEncoder(b)
 		enc.SetEscapeHTML(false)
@@ -506,6 +506,13 @@ func appendCallJSON(dst []byte, r *callRecord) ([]byte, error) {
 	}
 	dst = append(dst, `,"mos":`...)
 	dst = appendJSONOptFloat(dst, r.MOS)
+	dst = append(dst, `,"info_dtmf":`...)
+	dst = appendJSONString(dst, r.InfoDTMF)
+	if r.InfoDTMFEvents == nil {
+		dst = append(dst, `,"info_dtmf_events":null`...)
+	} else {
+		dst = append(dst, `,"info_dtmf_events":[]`...)
+	}
 	dst = append(dst, `,"worst":`...)
 	dst = appendJSONString(dst, r.Worst)
 	dst = append(dst, `,"worst_severity":`...)

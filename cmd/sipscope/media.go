@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,8 +53,13 @@ Formats:
          without RTCP; else the peer's reports: rr, sr, xr, fraction_lost_pct,
          cumulative_lost, jitter_ms, max_fraction_lost_pct, max_jitter_ms,
          rtt_ms), and also direction, link, clock_rate, payload_types, bytes,
-         dtmf_events (digit, start, duration_ms)
-  csv    the same fields with a header line (rtcp as its loss and jitter)`,
+         dtmf_events (digit, start, duration_ms), info_dtmf (the digits the
+         stream's sender sent in SIP INFO during the call)
+  csv    the same fields with a header line (rtcp as its loss and jitter)
+
+Streams are stored as they end (their call ended and they went quiet for 2 s),
+so on a database a live capture fills, the media of ended calls is there while
+the capture runs.`,
 		Example: `  sipscope media call.pcap
   sipscope media --call 1-4242@10.0.0.1 call.pcap
   sipscope media --db calls.db --state completed --format jsonl
@@ -97,6 +103,27 @@ func runMedia(ctx context.Context, opts *mediaOptions, io *streams) error {
 	if err != nil {
 		return err
 	}
+	infos, err := st.InfoDTMF(ctx, ids)
+	if err != nil {
+		return err
+	}
+	// The INFO digits of each call and direction, for the streams the same
+	// party sent.
+	type callDir struct {
+		call string
+		dir  correlate.Direction
+	}
+	info := make(map[callDir]string, len(infos))
+	for _, s := range infos {
+		info[callDir{s.CallID, s.Direction}] += s.DTMF
+	}
+	record := func(s *correlate.Stream) *mediaRecord {
+		r := streamRecord(s)
+		if s.CallID != "" && s.Direction != correlate.DirectionUnknown {
+			r.InfoDTMF = info[callDir{s.CallID, s.Direction}]
+		}
+		return r
+	}
 	out := bufio.NewWriterSize(io.Out, 64<<10)
 	defer out.Flush()
 	switch opts.format {
@@ -104,7 +131,7 @@ func runMedia(ctx context.Context, opts *mediaOptions, io *streams) error {
 		enc := json.NewEncoder(out)
 		enc.SetEscapeHTML(false)
 		for i := range streams {
-			if err := enc.Encode(streamRecord(&streams[i])); err != nil {
+			if err := enc.Encode(record(&streams[i])); err != nil {
 				return fmt.Errorf("write output: %w", err)
 			}
 		}
@@ -112,7 +139,7 @@ func runMedia(ctx context.Context, opts *mediaOptions, io *streams) error {
 		cw := csv.NewWriter(out)
 		cw.Write(streamCSVHeader)
 		for i := range streams {
-			cw.Write(streamCSV(streamRecord(&streams[i])))
+			cw.Write(streamCSV(record(&streams[i])))
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -171,6 +198,10 @@ type mediaRecord struct {
 	PayloadTypes []int       `json:"payload_types"`
 	Bytes        int         `json:"bytes"`
 	DTMFEvents   []dtmfEvent `json:"dtmf_events"`
+	// InfoDTMF is the digits the party sending this stream sent in SIP
+	// INFO requests during the call (correlate.InfoDigits): DTMF out of
+	// band, not carried in the stream.
+	InfoDTMF string `json:"info_dtmf"`
 }
 
 // dtmfEvent is one RFC 4733 digit of a stream, with its time.
@@ -254,7 +285,7 @@ func streamRecord(s *correlate.Stream) *mediaRecord {
 var streamCSVHeader = []string{"call_id", "src", "dst", "ssrc", "payload_type", "codec", "packets", "expected", "lost",
 	"lost_pct", "out_of_order", "duplicates", "jitter_mean_ms", "jitter_max_ms", "max_delta_ms", "start", "end",
 	"r_factor", "mos", "dtmf", "rtcp_fraction_lost_pct", "rtcp_jitter_ms", "direction", "link", "clock_rate",
-	"payload_types", "bytes"}
+	"payload_types", "bytes", "info_dtmf"}
 
 func streamCSV(r *mediaRecord) []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -275,7 +306,7 @@ func streamCSV(r *mediaRecord) []string {
 	return []string{r.CallID, r.Src, r.Dst, r.SSRC, strconv.Itoa(r.PayloadType), r.Codec, strconv.Itoa(r.Packets),
 		strconv.Itoa(r.Expected), strconv.Itoa(r.Lost), f(r.LostPct), strconv.Itoa(r.OutOfOrder), strconv.Itoa(r.Duplicates),
 		f(r.JitterMeanMs), f(r.JitterMaxMs), f(r.MaxDeltaMs), r.Start, r.End, opt(r.RFactor), opt(r.MOS), r.DTMF,
-		rl, rj, r.Direction, r.Link, strconv.Itoa(r.ClockRate), strings.Join(pts, " "), strconv.Itoa(r.Bytes)}
+		rl, rj, r.Direction, r.Link, strconv.Itoa(r.ClockRate), strings.Join(pts, " "), strconv.Itoa(r.Bytes), r.InfoDTMF}
 }
 
 // writeStreamTable writes the human table of `media`.
@@ -306,12 +337,18 @@ func writeStreamTable(w io.Writer, streams []correlate.Stream) {
 }
 
 // streamsByCall loads the stored streams and groups them by Call-ID, for
-// the media and mos fields of `calls`.
+// the media and mos fields of `calls`; the call's SIP INFO digits come
+// with them (correlate.LinkInfo rows, for info_dtmf).
 func streamsByCall(ctx context.Context, st *store.Store) (map[string][]correlate.Stream, error) {
 	all, err := st.Streams(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
+	infos, err := st.InfoDTMF(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	all = append(all, infos...)
 	by := make(map[string][]correlate.Stream)
 	for _, s := range all {
 		if s.CallID != "" {
@@ -342,6 +379,9 @@ func callMediaFields(streams []correlate.Stream) ([]callMedia, *float64) {
 	var worst *float64
 	for i := range streams {
 		s := &streams[i]
+		if s.Link == correlate.LinkInfo {
+			continue // info_dtmf
+		}
 		r := streamRecord(s)
 		out = append(out, callMedia{Src: r.Src, Dst: r.Dst, SSRC: r.SSRC, Codec: r.Codec, Packets: r.Packets,
 			Lost: r.Lost, LostPct: r.LostPct, JitterMeanMs: r.JitterMeanMs, MOS: r.MOS, Direction: r.Direction})
@@ -352,20 +392,60 @@ func callMediaFields(streams []correlate.Stream) ([]callMedia, *float64) {
 	return out, worst
 }
 
+// infoDTMFEvent is one digit a party sent in a SIP INFO.
+type infoDTMFEvent struct {
+	Digit      string  `json:"digit"`
+	Start      string  `json:"start"`
+	DurationMs float64 `json:"duration_ms"`
+	Direction  string  `json:"direction"`
+	Src        string  `json:"src"`
+	Dst        string  `json:"dst"`
+}
+
 // callWithMedia is a line of `calls --format jsonl`: the dialog's Record,
 // its findings and its media (issue 11).
 func callWithMedia(d *correlate.Dialog, streams []correlate.Stream) callRecord {
 	r := newCallRecord(d)
 	r.Media, r.MOS = callMediaFields(streams)
+	r.InfoDTMF, r.InfoDTMFEvents = infoDTMF(streams)
 	return r
 }
 
-// mosCSV is the mos column of `calls --format csv`.
-func mosCSV(streams []correlate.Stream) string {
-	_, mos := callMediaFields(streams)
+// infoDTMF returns the SIP INFO digits among a call's stored streams (its
+// correlate.LinkInfo rows), both directions in time order.
+func infoDTMF(streams []correlate.Stream) (string, []infoDTMFEvent) {
+	type sent struct {
+		e correlate.DTMFEvent
+		s *correlate.Stream
+	}
+	var all []sent
+	for i := range streams {
+		if s := &streams[i]; s.Link == correlate.LinkInfo {
+			for _, e := range s.DTMFEvents {
+				all = append(all, sent{e, s})
+			}
+		}
+	}
+	// Both directions in time order.
+	slices.SortStableFunc(all, func(a, b sent) int { return a.e.Start.Compare(b.e.Start) })
+	evs := make([]correlate.DTMFEvent, 0, len(all))
+	out := make([]infoDTMFEvent, 0, len(all))
+	for _, x := range all {
+		evs = append(evs, x.e)
+		out = append(out, infoDTMFEvent{Digit: x.e.Digit, Start: correlate.FormatTime(x.e.Start),
+			DurationMs: float64(x.e.Duration.Microseconds()) / 1e3, Direction: string(x.s.Direction), Src: x.s.Src.String(), Dst: x.s.Dst.String()})
+	}
+	return correlate.Digits(evs), out
+}
+
+// mediaCSV is the streams, mos and info_dtmf columns of `calls --format
+// csv`.
+func mediaCSV(streams []correlate.Stream) []string {
+	media, mos := callMediaFields(streams)
 	m := ""
 	if mos != nil {
 		m = strconv.FormatFloat(*mos, 'f', -1, 64)
 	}
-	return m
+	digits, _ := infoDTMF(streams)
+	return []string{strconv.Itoa(len(media)), m, digits}
 }

@@ -302,6 +302,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	} else {
 		async = newAsyncSink(sink, cancel)
 	}
+	async.stream = w.Stream
 	if imp.keep == nil && !imp.correlate.Summaries {
 		// The rows' values are made on this goroutine, which has time to
 		// spare: the writer only binds them (see store.Encoder).
@@ -343,8 +344,12 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		// keep (and the rules) see whole messages.
 		copts.Keep = (*decode.Message).Clone
 	}
-	corr := correlate.New(copts, async)
-	// RTP/RTCP streams of the calls (media.go), their RFC 4733 digits.
+	// RTP/RTCP streams of the calls (media.go), their RFC 4733 digits and
+	// the digits sent in SIP INFO. Each stream is stored as soon as it
+	// ends (its call ended and it went quiet, see MediaOptions.Handoff),
+	// through the writer like the dialogs, so the tracker holds only the
+	// streams in progress and a live capture's database shows a call's
+	// media once the call is over.
 	dtmf := correlate.NewDTMF()
 	packets := dtmf.Packet
 	var inband *correlate.InbandDTMF
@@ -355,7 +360,27 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		inband = correlate.NewInbandDTMF()
 		packets = func(p *correlate.RTPPacket) { dtmf.Packet(p); inband.Packet(p) }
 	}
-	media := correlate.NewMedia(correlate.MediaOptions{Sink: packets})
+	info := correlate.NewInfoDigits()
+	media := correlate.NewMedia(correlate.MediaOptions{Sink: packets, Handoff: func(s *correlate.Stream) {
+		// The digits of this stream only: the next call may reuse its
+		// 5-tuple and SSRC (Take forgets them).
+		k := correlate.StreamKey{Src: s.Src, Dst: s.Dst, SSRC: s.SSRC}
+		s.DTMFEvents = dtmf.Take(k)
+		s.DTMF = correlate.Digits(s.DTMFEvents)
+		if inband != nil {
+			s.DTMFEvents = append(s.DTMFEvents, inband.Take(k)...) // Source "inband"; DTMF stays RFC 4733's
+		}
+		one := []correlate.Stream{*s}
+		correlate.ScoreStreams(one, correlate.EModelOptions{}) // G.107 R and MOS
+		async.Stream(&one[0])
+	}})
+	corr := correlate.New(copts, correlate.SinkFunc(func(d *correlate.Dialog, msgs []*correlate.Message) error {
+		media.End(d.CallID, d.End)
+		for _, s := range info.Take(d) {
+			async.Stream(&s)
+		}
+		return async.Dialog(d, msgs)
+	}))
 	var failed error
 	onDatagram := media.Datagram
 	if imp.noMedia {
@@ -371,6 +396,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 				imp.forward(m)
 			}
 			media.Message(m)
+			info.Message(m)
 			if err := corr.Add(m); err != nil {
 				failed = err
 				cancel(err)
@@ -406,6 +432,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if err == nil {
 		err = corr.Flush()
 	}
+	if err == nil {
+		media.Flush() // the streams still in progress at the end
+	}
 	// Wait for the writer in every case: it must be idle before the
 	// Writer is closed or aborted.
 	if werr := async.close(); werr != nil {
@@ -422,15 +451,6 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		return res, err
 	}
 	if err := w.Close(); err != nil {
-		return res, err
-	}
-	ss := media.Streams()
-	dtmf.Apply(ss)
-	if inband != nil {
-		inband.Apply(ss)
-	}
-	correlate.ScoreStreams(ss, correlate.EModelOptions{}) // G.107 R and MOS
-	if err := imp.store.AddStreams(ctx, ss); err != nil {
 		return res, err
 	}
 	res.media = media.Stats()
@@ -495,6 +515,8 @@ type asyncSink struct {
 	// them back).
 	diagnose func(d *correlate.Dialog, msgs []*correlate.Message)
 	retains  bool
+	// stream stores a media stream (Stream).
+	stream func(s *correlate.Stream) error
 	// pool, when set, gets the messages of each dialog once stored.
 	pool *msgPool
 	// liveq, when set (a live capture), replaces ch and batch: see
@@ -517,6 +539,8 @@ type asyncItem struct {
 	d    *correlate.Dialog
 	msgs []*correlate.Message
 	enc  *store.Encoded
+	// stream, when set, is a media stream to store instead of a dialog.
+	stream *correlate.Stream
 }
 
 // errWriterFailed stands for the writer's error until close returns it.
@@ -551,6 +575,9 @@ func (s *asyncSink) loop() {
 
 // write1 stores one dialog (on the writer goroutine).
 func (s *asyncSink) write1(it asyncItem) error {
+	if it.stream != nil {
+		return s.stream(it.stream)
+	}
 	var err error
 	if s.diagnose != nil && s.encoder == nil {
 		s.diagnose(it.d, it.msgs)
@@ -632,15 +659,32 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 		enc = s.encoder.Encode(d, msgs)
 	}
 	if s.liveq != nil {
-		s.liveDialog(asyncItem{d, msgs, enc})
+		s.liveDialog(asyncItem{d: d, msgs: msgs, enc: enc})
 		return nil
 	}
-	s.batch = append(s.batch, asyncItem{d, msgs, enc})
+	s.batch = append(s.batch, asyncItem{d: d, msgs: msgs, enc: enc})
 	if len(s.batch) >= asyncBatch {
 		s.ch <- s.batch
 		s.batch = make([]asyncItem, 0, asyncBatch)
 	}
 	return nil
+}
+
+// Stream queues a media stream for the writer; s is not used after by
+// the caller.
+func (s *asyncSink) Stream(st *correlate.Stream) {
+	if s.failed.Load() {
+		return
+	}
+	if s.liveq != nil {
+		s.liveDialog(asyncItem{stream: st})
+		return
+	}
+	s.batch = append(s.batch, asyncItem{stream: st})
+	if len(s.batch) >= asyncBatch {
+		s.ch <- s.batch
+		s.batch = make([]asyncItem, 0, asyncBatch)
+	}
 }
 
 // close sends what is queued, waits for the writer to finish and returns
