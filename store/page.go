@@ -210,11 +210,12 @@ func (s *Store) fewMatches(ctx context.Context, f Filter, q string, args []any) 
 	return n < fewMatchesLimit
 }
 
-// pageIndexes are migration 0009's indexes, by the sort key each serves.
+// pageIndexes are migrations 0009, 0010 and 0011's indexes, by the sort key each serves.
 var pageIndexes = map[string]string{
 	"start": "dialogs_page_start", "duration": "dialogs_page_duration", "messages": "dialogs_page_messages",
 	"retransmissions": "dialogs_page_retransmissions", "setup": "dialogs_page_setup", "answer": "dialogs_page_answer",
 	"from": "dialogs_page_from", "to": "dialogs_page_to", "user_agent": "dialogs_page_ua",
+	"src": "dialogs_page_src", "dst": "dialogs_page_dst", "transport": "dialogs_page_transport",
 }
 
 // pageIndexNames lists pageIndexes' names, for OpenTemp to drop.
@@ -234,13 +235,13 @@ func (s *Store) hasIndex(name string) bool {
 	return err == nil && n == 1
 }
 
-// AddPageIndexes creates migration 0009's and 0010's page indexes when
+// AddPageIndexes creates migrations 0009, 0010 and 0011's page indexes when
 // they are missing, as in a scratch store (OpenTemp), which leaves them
 // out for commands that read every dialog once. The terminal UI pages
 // through the store while it fills and wants them: call it before
 // writing.
 func (s *Store) AddPageIndexes(ctx context.Context) error {
-	for _, name := range []string{"0009_tui_sort_indexes.sql", "0010_tui_search.sql"} {
+	for _, name := range []string{"0009_tui_sort_indexes.sql", "0010_tui_search.sql", "0011_tui_addr_sort.sql"} {
 		b, err := migrationFS.ReadFile("migrations/" + name)
 		if err != nil {
 			return fmt.Errorf("store: page indexes: %w", err)

@@ -83,6 +83,9 @@ var sortKeys = map[string]string{
 	"setup":           "d.setup_ns",
 	"answer":          "d.answer_ns",
 	"user_agent":      "d.user_agent COLLATE NOCASE",
+	"src":             "d.src",
+	"dst":             "d.dst",
+	"transport":       "d.transport",
 }
 
 // SortKeys lists the keys Filter.Sort accepts.

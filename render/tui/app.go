@@ -992,7 +992,8 @@ Call list
                   fields: start date kind state final status from to src dst transport
                           msgs retrans pdd answer duration ua callid
                   any other name: that SIP header of the dialog's first request
-                  (shown, not sortable: o skips it; User-Agent is the ua field and sorts)
+                  (shown, not yet sortable: o skips it; User-Agent is the ua field
+                  and sorts, as do src, dst and transport)
   s, F2           save (export) to a file: see Save below
   S, F6           stats: dialogs by state and kind, messages by method and status
   F5              clear filter, search and marks
