@@ -125,6 +125,7 @@ capture redirect-302 5060 "-sf $SC/uas-302.xml $UAS4 -m 1" "-sf $SC/uac-reject.x
 capture bye-481 5060 "-sf $SC/uas-481.xml $UAS4 -m 1" "-sf $SC/uac-bye-unknown.xml $UAC4 -m 1"
 capture glare-491 5060 "-sf $SC/uas-glare.xml $UAS4 -m 1" "-sf $SC/uac-glare.xml $UAC4 -m 1"
 capture register-401-loop 5060 "-sf $SC/uas-register-fail.xml $UAS4 -m 1" "-sf $SC/uac-register-fail.xml $UAC4 -m 1"
+capture x-account 5060 "-sf $SC/uas-basic.xml $UAS4 -m 6" "-sf $SC/uac-account.xml -inf $SC/accounts.csv $UAC4 -m 6"
 capture prack-missing 5060 "-sf $SC/uas-100rel.xml $UAS4 -m 1" "-sf $SC/uac-basic.xml $UAC4 -m 1"
 capture session-timer 5060 "-sf $SC/uas-timer.xml $UAS4 -m 1" "-sf $SC/uac-basic.xml $V4:5060 -i $V4 -p 15060 -s bob -l 1 -r 5 -d 4000 -m 1"
 

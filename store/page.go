@@ -60,20 +60,58 @@ func (s *Store) Page(ctx context.Context, f Filter, offset, limit int) ([]*corre
 	if offset < 0 || limit <= 0 {
 		return nil, nil
 	}
+	if err := f.Check(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if name, desc, ok := headerSort(f.Sort); ok {
+		ids, err := s.headerPage(ctx, f, name, desc, offset, limit)
+		if err != nil || len(ids) == 0 {
+			return nil, err
+		}
+		// The page's rows by id, put in the index's order.
+		got, ds, err := s.page(ctx, Filter{ids: ids}, 0, len(ids))
+		if err != nil {
+			return nil, err
+		}
+		pos := make(map[int64]int, len(ids))
+		for i, id := range ids {
+			pos[id] = i
+		}
+		byID := make([]*correlate.Dialog, len(ids))
+		for k, d := range ds {
+			if i, ok := pos[got[k]]; ok {
+				byID[i] = d
+			}
+		}
+		out := byID[:0]
+		for _, d := range byID {
+			if d != nil { // gone since the index read it (a merge)
+				out = append(out, d)
+			}
+		}
+		return out, nil
+	}
+	_, out, err := s.page(ctx, f, offset, limit)
+	return out, err
+}
+
+// page is Page by a column's order, with the dialogs' ids.
+func (s *Store) page(ctx context.Context, f Filter, offset, limit int) ([]int64, []*correlate.Dialog, error) {
 	q, args, goFuncs, cleanup, err := s.pageQuery(ctx, f, offset, limit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer cleanup()
 	var out []*correlate.Dialog
+	var ids []int64
 	row := func(sc scanner) (bool, error) {
 		var linked sql.NullString
-		_, d, err := scanDialog(sc, &linked)
+		id, d, err := scanDialog(sc, &linked)
 		if err != nil {
 			return false, err
 		}
 		d.Linked = splitLinked(linked)
-		out = append(out, d)
+		out, ids = append(out, d), append(ids, id)
 		return true, nil
 	}
 	// Go functions (grep, Unicode case folding) exist only on the
@@ -84,9 +122,9 @@ func (s *Store) Page(ctx context.Context, f Filter, offset, limit int) ([]*corre
 		err = s.dialogsSQL(ctx, q, args, row)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: page: %w", err)
+		return nil, nil, fmt.Errorf("store: page: %w", err)
 	}
-	return out, nil
+	return ids, out, nil
 }
 
 // Tally is what a stats screen shows of the dialogs a filter selects:
@@ -178,7 +216,7 @@ func (s *Store) pageQuery(ctx context.Context, f Filter, offset, limit int) (str
 	if key == "" {
 		key = "start"
 	}
-	if ix, ok := pageIndexes[key]; ok && !strings.Contains(f.Sort, ",") && s.hasIndex(ix) && !s.fewMatches(ctx, f, q, args) {
+	if ix, ok := pageIndexes[key]; ok && f.ids == nil && !strings.Contains(f.Sort, ",") && s.hasIndex(ix) && !s.fewMatches(ctx, f, q, args) {
 		q = strings.Replace(q, " FROM dialogs d", " FROM dialogs d INDEXED BY "+ix, 1)
 	}
 	return q + " LIMIT ? OFFSET ?", append(args, limit, offset), goFuncs, cleanup, nil
@@ -210,11 +248,12 @@ func (s *Store) fewMatches(ctx context.Context, f Filter, q string, args []any) 
 	return n < fewMatchesLimit
 }
 
-// pageIndexes are migration 0009's indexes, by the sort key each serves.
+// pageIndexes are migrations 0009, 0010 and 0011's indexes, by the sort key each serves.
 var pageIndexes = map[string]string{
 	"start": "dialogs_page_start", "duration": "dialogs_page_duration", "messages": "dialogs_page_messages",
 	"retransmissions": "dialogs_page_retransmissions", "setup": "dialogs_page_setup", "answer": "dialogs_page_answer",
 	"from": "dialogs_page_from", "to": "dialogs_page_to", "user_agent": "dialogs_page_ua",
+	"src": "dialogs_page_src", "dst": "dialogs_page_dst", "transport": "dialogs_page_transport",
 }
 
 // pageIndexNames lists pageIndexes' names, for OpenTemp to drop.
@@ -234,13 +273,13 @@ func (s *Store) hasIndex(name string) bool {
 	return err == nil && n == 1
 }
 
-// AddPageIndexes creates migration 0009's and 0010's page indexes when
+// AddPageIndexes creates migrations 0009, 0010 and 0011's page indexes when
 // they are missing, as in a scratch store (OpenTemp), which leaves them
 // out for commands that read every dialog once. The terminal UI pages
 // through the store while it fills and wants them: call it before
 // writing.
 func (s *Store) AddPageIndexes(ctx context.Context) error {
-	for _, name := range []string{"0009_tui_sort_indexes.sql", "0010_tui_search.sql"} {
+	for _, name := range []string{"0009_tui_sort_indexes.sql", "0010_tui_search.sql", "0011_tui_addr_sort.sql"} {
 		b, err := migrationFS.ReadFile("migrations/" + name)
 		if err != nil {
 			return fmt.Errorf("store: page indexes: %w", err)

@@ -58,6 +58,8 @@ type Filter struct {
 	Limit int
 	// CallIDs restricts the result to these Call-IDs.
 	CallIDs []string
+	// ids restricts the result to these dialog ids (a header sort's page).
+	ids []int64
 }
 
 var kinds = []correlate.Kind{correlate.KindCall, correlate.KindRegistration, correlate.KindSubscription,
@@ -83,6 +85,9 @@ var sortKeys = map[string]string{
 	"setup":           "d.setup_ns",
 	"answer":          "d.answer_ns",
 	"user_agent":      "d.user_agent COLLATE NOCASE",
+	"src":             "d.src",
+	"dst":             "d.dst",
+	"transport":       "d.transport",
 }
 
 // SortKeys lists the keys Filter.Sort accepts.
@@ -118,8 +123,13 @@ func (f *Filter) Check() error {
 			return fmt.Errorf("%s: %w", p.flag, err)
 		}
 	}
-	if _, err := orderBy(f.Sort); err != nil {
+	if err := checkHeaderSort(f.Sort); err != nil {
 		return fmt.Errorf("sort: %w", err)
+	}
+	if _, _, ok := headerSort(f.Sort); !ok {
+		if _, err := orderBy(f.Sort); err != nil {
+			return fmt.Errorf("sort: %w", err)
+		}
 	}
 	if f.Limit < 0 {
 		return fmt.Errorf("limit: negative limit %d", f.Limit)
@@ -483,6 +493,10 @@ func (s *Store) dialogQuery(ctx context.Context, f Filter) (q string, args []any
 		where = append(where, "d.call_id IN (SELECT value FROM json_each(?))")
 		args = append(args, string(b))
 	}
+	if f.ids != nil {
+		where = append(where, "d.id IN (SELECT value FROM json_each(?))")
+		args = append(args, idsJSON(f.ids))
+	}
 	if f.Search != "" {
 		cond, folded, err := s.searchCond(ctx, f.Search, &args)
 		if err != nil {
@@ -509,6 +523,10 @@ func (s *Store) dialogQuery(ctx context.Context, f Filter) (q string, args []any
 		goFuncs = true
 		where = append(where, "EXISTS (SELECT 1 FROM messages m WHERE m.dialog_id = d.id AND sipscope_grep(?, m.raw))")
 		args = append(args, id)
+	}
+	if name, _, ok := headerSort(f.Sort); ok {
+		// Only Page sorts by a header (headerPage), from its index.
+		return "", nil, false, cleanup, fmt.Errorf("store: sort by %s: only the call list (Page) sorts by a header", name)
 	}
 	order, _ := orderBy(f.Sort)
 	linked := linkedExpr

@@ -89,7 +89,8 @@ type Store struct {
 	mu    sync.Mutex
 	files map[string]int64 // input name -> files.id, for Writers
 
-	search searchCache // Filter.Search's lines, read on the first search (or PrepareSearch)
+	headers headerIndexes // header sort indexes, built on the first sort by each (headersort.go)
+	search  searchCache   // Filter.Search's lines, read on the first search (or PrepareSearch)
 }
 
 // Version is the newest schema version this package knows: the number of

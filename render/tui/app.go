@@ -405,6 +405,13 @@ func (a *App) listKey(ev *tcell.EventKey) {
 		q.Search, q.Deep = "", false
 		a.setQuery(q)
 		a.status = "search stopped"
+	case ev.Key() == tcell.KeyEscape && a.loading && headerSortName(sortOf(a.query)) != "":
+		// Esc stops the first sort by a header (seconds over a large
+		// store): back to the start order. What was read is kept.
+		q := a.query
+		q.Sort = "start"
+		a.setQuery(q)
+		a.status = "sort stopped"
 	case ev.Key() == tcell.KeyF5:
 		a.marks.clear()
 		a.setQuery(Query{Sort: a.query.Sort})
@@ -992,7 +999,9 @@ Call list
                   fields: start date kind state final status from to src dst transport
                           msgs retrans pdd answer duration ua callid
                   any other name: that SIP header of the dialog's first request
-                  (shown, not sortable: o skips it; User-Agent is the ua field and sorts)
+                  (sorts too: the first sort by a header reads every dialog's
+                  first request, "sorting…", Esc stops; sort=header:X-Account
+                  in the filter line)
   s, F2           save (export) to a file: see Save below
   S, F6           stats: dialogs by state and kind, messages by method and status
   F5              clear filter, search and marks
@@ -1368,6 +1377,9 @@ func (a *App) drawStatus() {
 	switch {
 	case a.status != "":
 		s = a.status
+	case a.loading && headerSortName(sortOf(a.query)) != "" && time.Since(a.loadStart) > 200*time.Millisecond:
+		// The first sort by a header reads every dialog's first request.
+		s = fmt.Sprintf("sorting by %s… %.0f s  (Esc stops)", headerSortName(sortOf(a.query)), time.Since(a.loadStart).Seconds())
 	case a.loading && a.query.Search != "" && time.Since(a.loadStart) > 200*time.Millisecond:
 		s = fmt.Sprintf("searching… %.0f s", time.Since(a.loadStart).Seconds())
 		if a.query.Deep {

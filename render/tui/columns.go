@@ -11,7 +11,8 @@ import (
 
 // field is one kind of call-list column: a dialog summary field (Sort
 // names the store's sort key; "" when the store cannot sort by it), or a
-// SIP header of the dialog's first request (header set).
+// SIP header of the dialog's first request (header set; its sort is
+// "header:name").
 type field struct {
 	key    string // as --columns and the columns prompt spell it
 	title  string
@@ -19,6 +20,20 @@ type field struct {
 	sort   string
 	header string // SIP header name, for header columns
 	cell   func(d *correlate.Dialog) string
+}
+
+// headerSortPrefix starts the sort key of a header column, as the store
+// spells it (store.HeaderSortPrefix; this package does not import store).
+const headerSortPrefix = "header:"
+
+// headerSortName is the header a sort orders by, "" when it is not a
+// header sort.
+func headerSortName(sort string) string {
+	k := strings.TrimLeft(strings.TrimSpace(sort), "+-")
+	if len(k) > len(headerSortPrefix) && strings.EqualFold(k[:len(headerSortPrefix)], headerSortPrefix) && !strings.Contains(k, ",") {
+		return k[len(headerSortPrefix):]
+	}
+	return ""
 }
 
 // DefaultColumns is the call list's columns when none are chosen.
@@ -51,9 +66,9 @@ var fields = []field{
 	}},
 	{key: "from", title: "FROM", sort: "from", cell: func(d *correlate.Dialog) string { return userOr(d.From.User, d.From.URI) }},
 	{key: "to", title: "TO", sort: "to", cell: func(d *correlate.Dialog) string { return userOr(d.To.User, d.To.URI) }},
-	{key: "src", title: "SOURCE", w: 22, cell: func(d *correlate.Dialog) string { return addrText(d.Src.String()) }},
-	{key: "dst", title: "DESTINATION", w: 22, cell: func(d *correlate.Dialog) string { return addrText(d.Dst.String()) }},
-	{key: "transport", title: "PROTO", w: 6, cell: func(d *correlate.Dialog) string { return string(d.Transport) }},
+	{key: "src", title: "SOURCE", w: 22, sort: "src", cell: func(d *correlate.Dialog) string { return addrText(d.Src.String()) }},
+	{key: "dst", title: "DESTINATION", w: 22, sort: "dst", cell: func(d *correlate.Dialog) string { return addrText(d.Dst.String()) }},
+	{key: "transport", title: "PROTO", w: 6, sort: "transport", cell: func(d *correlate.Dialog) string { return string(d.Transport) }},
 	{key: "msgs", title: "MSGS", w: 5, sort: "messages", cell: func(d *correlate.Dialog) string { return strconv.Itoa(d.Messages) }},
 	{key: "retrans", title: "RETR", w: 5, sort: "retransmissions", cell: func(d *correlate.Dialog) string { return strconv.Itoa(d.Retransmissions) }},
 	{key: "pdd", title: "PDD", w: 9, sort: "setup", cell: func(d *correlate.Dialog) string { return msText(d.SetupTime) }},
@@ -119,7 +134,9 @@ func parseColumns(s string) ([]field, error) {
 				return nil, fmt.Errorf("column %q: neither a field (%s) nor a SIP header name", p, fieldKeys())
 			}
 			h := p
-			f = field{key: p, title: strings.ToUpper(h), header: h}
+			// The store sorts by it from an index of every dialog's
+			// value that it builds on the first sort ("sorting…").
+			f = field{key: p, title: strings.ToUpper(h), header: h, sort: headerSortPrefix + strings.ToLower(h)}
 		}
 		out = append(out, f)
 	}

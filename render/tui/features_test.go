@@ -94,7 +94,9 @@ func TestNextSort(t *testing.T) {
 		{"start", "-start"},
 		{"-start", "state"},
 		{"state", "-state"},
-		{"-state", "user_agent"}, // X-Account is skipped: the store cannot sort by it; User-Agent is the dialog's ua
+		{"-state", "header:x-account"}, // a header column sorts through the store's header index
+		{"header:x-account", "-header:x-account"},
+		{"-header:x-account", "user_agent"}, // User-Agent is the dialog's ua
 		{"user_agent", "-user_agent"},
 		{"-user_agent", "setup"},
 		{"-setup", "start"},
