@@ -311,26 +311,7 @@ func writePcap(ctx context.Context, w io.Writer, st *store.Store, ids []string, 
 	if frames, err = clearTLS(ctx, st, ids, frames); err != nil {
 		return err
 	}
-	links := make([]capture.LinkType, 0, 2)
-	for _, f := range frames {
-		links = append(links, capture.LinkType(f.Link))
-	}
-	format := capture.FormatFor(links...)
-	if ng {
-		format = "pcapng"
-	}
-	pw, err := capture.NewWriter(w, format)
-	if err != nil {
-		return err
-	}
-	for i := range frames {
-		f := &frames[i]
-		if err := pw.WriteFrame(&capture.Frame{File: f.File, Number: f.Number, Time: f.Time,
-			Link: capture.LinkType(f.Link), Data: f.Data, OrigLen: f.OrigLen}); err != nil {
-			return err
-		}
-	}
-	return pw.Close()
+	return writeFrames(w, frames, ng)
 }
 
 // clearTLS replaces the encrypted frames of the messages that came over
@@ -385,4 +366,30 @@ func clearTLS(ctx context.Context, st *store.Store, ids []string, frames []decod
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out, nil
+}
+
+// writeFrames writes frames to w as pcap, or pcapng when ng is set or their
+// link types need it (several in one file). export's pcaps and --rtp's
+// share it.
+func writeFrames(w io.Writer, frames []decode.FrameRef, ng bool) error {
+	links := make([]capture.LinkType, 0, 2)
+	for _, f := range frames {
+		links = append(links, capture.LinkType(f.Link))
+	}
+	format := capture.FormatFor(links...)
+	if ng {
+		format = "pcapng"
+	}
+	pw, err := capture.NewWriter(w, format)
+	if err != nil {
+		return err
+	}
+	for i := range frames {
+		f := &frames[i]
+		if err := pw.WriteFrame(&capture.Frame{File: f.File, Number: f.Number, Time: f.Time,
+			Link: capture.LinkType(f.Link), Data: f.Data, OrigLen: f.OrigLen}); err != nil {
+			return err
+		}
+	}
+	return pw.Close()
 }

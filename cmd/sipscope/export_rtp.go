@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/store"
@@ -75,26 +74,7 @@ func writePcapRTP(ctx context.Context, w io.Writer, st *store.Store, opts *expor
 	// Capture order: by time, the SIP frames (stored in message order)
 	// and the RTP ones (read in capture order) interleaved.
 	slices.SortStableFunc(frames, func(a, b decode.FrameRef) int { return a.Time.Compare(b.Time) })
-	links := make([]capture.LinkType, 0, 2)
-	for _, f := range frames {
-		links = append(links, capture.LinkType(f.Link))
-	}
-	format := capture.FormatFor(links...)
-	if opts.format == "pcapng" {
-		format = "pcapng"
-	}
-	pw, err := capture.NewWriter(w, format)
-	if err != nil {
-		return err
-	}
-	for i := range frames {
-		f := &frames[i]
-		if err := pw.WriteFrame(&capture.Frame{File: f.File, Number: f.Number, Time: f.Time,
-			Link: capture.LinkType(f.Link), Data: f.Data, OrigLen: f.OrigLen}); err != nil {
-			return err
-		}
-	}
-	return pw.Close()
+	return writeFrames(w, frames, opts.format == "pcapng")
 }
 
 // importedFiles returns the paths of the capture files a database was
