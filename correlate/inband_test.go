@@ -119,3 +119,90 @@ func TestInbandDTMFKeys(t *testing.T) {
 		}
 	}
 }
+
+// everyBlock is the detector without the odd-block saving: every block of
+// 205 samples analysed, the reference TestInbandSkipExact holds Packet to.
+type everyBlock struct {
+	blk   [inbandN]byte
+	n     int
+	at    time.Time
+	state inbandState
+}
+
+func (e *everyBlock) packet(p *RTPPacket) {
+	law := decode.G711Law(p.Encoding)
+	for i, b := range p.Payload {
+		if e.n == 0 {
+			e.at = p.Arrival.Add(time.Duration(i) * 125 * time.Microsecond)
+		}
+		e.blk[e.n] = b
+		e.n++
+		if e.n == inbandN {
+			e.state.advance(detectDTMF(&e.blk, &g711Float[law]), e.at)
+			e.n = 0
+		}
+	}
+}
+
+// TestInbandSkipExact: skipping the odd blocks between two blocks without
+// a digit finds exactly the digits, times and durations of analysing every
+// block: on every capture of testdata/media, and on tones of every length
+// from 30 to 130 ms that start anywhere within a block (the shortest runs
+// of two blocks, whose parity decides what is skipped).
+func TestInbandSkipExact(t *testing.T) {
+	compare := func(t *testing.T, name string, pkts []*RTPPacket) {
+		t.Helper()
+		d := NewInbandDTMF()
+		ref := map[StreamKey]*everyBlock{}
+		for _, p := range pkts {
+			d.Packet(p)
+			if decode.G711Law(p.Encoding) == decode.NotG711 {
+				continue
+			}
+			if ref[p.Key] == nil {
+				ref[p.Key] = &everyBlock{state: inbandState{cand: -1}}
+			}
+			ref[p.Key].packet(p)
+		}
+		for k, r := range ref {
+			got, want := d.Events(k), r.state.events
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s %v: got %v, want (every block analysed) %v", name, k, got, want)
+			}
+		}
+	}
+	files, _ := filepath.Glob("../testdata/media/*.pcap")
+	for _, path := range files {
+		var pkts []*RTPPacket
+		mediaFile(t, path, MediaOptions{Sink: func(p *RTPPacket) {
+			q := *p
+			q.Payload = append([]byte(nil), p.Payload...)
+			pkts = append(pkts, &q)
+		}})
+		compare(t, filepath.Base(path), pkts)
+	}
+	k := StreamKey{SSRC: 1}
+	var digits int
+	for ms := 30; ms <= 130; ms += 10 {
+		for lead := 0; lead < 60; lead += 3 {
+			// lead ms of silence, then the tone: its start moves across blocks.
+			pkts := tonePackets(k, []float64{852, 1477}, 6000, lead+ms)
+			for _, p := range pkts {
+				for i := range p.Payload {
+					if p.Arrival.Add(time.Duration(i)*125*time.Microsecond).Sub(t0) < time.Duration(lead)*time.Millisecond {
+						p.Payload[i] = 0xD5 // A-law zero
+					}
+				}
+			}
+			compare(t, fmt.Sprintf("%d ms tone after %d ms", ms, lead), pkts)
+			d := NewInbandDTMF()
+			for _, p := range pkts {
+				d.Packet(p)
+			}
+			digits += len(d.Events(k))
+		}
+	}
+	if digits == 0 {
+		t.Error("no tone found a digit: the comparison compared nothing")
+	}
+}

@@ -1,5 +1,7 @@
 package decode
 
+import "strings"
+
 // G.711 (ITU-T G.711, 11/1988) turns 8-bit A-law and µ-law codes into
 // linear PCM. Written from the encoding rules of the standard's tables;
 // both are short enough to compute rather than look up.
@@ -34,4 +36,65 @@ func ALaw(b byte) int16 {
 		return int16(mag)
 	}
 	return int16(-mag)
+}
+
+// G711 is one of the two G.711 laws, as RTP names them (RFC 3551
+// §4.5.14): the one helper the in-band DTMF detector (correlate) and the
+// WAV export (render) decode payloads with.
+type G711 uint8
+
+const (
+	NotG711  G711 = iota // any other encoding
+	G711ULaw             // "PCMU", payload type 0
+	G711ALaw             // "PCMA", payload type 8
+)
+
+// g711Linear holds each law's 256 codes decoded: one lookup per sample
+// instead of the bit arithmetic (and of a call through a function value,
+// which the Go compiler cannot inline), on the hot path of every G.711
+// packet the detector sees.
+var g711Linear = func() (t [3][256]int16) {
+	for c := range 256 {
+		t[G711ULaw][c] = ULaw(byte(c))
+		t[G711ALaw][c] = ALaw(byte(c))
+	}
+	return t
+}()
+
+// G711Law returns the law of an rtpmap encoding name ("PCMU", "PCMA", in
+// any case: RFC 4566 §6 makes encoding names case-insensitive), NotG711
+// for any other.
+func G711Law(encoding string) G711 {
+	switch {
+	case strings.EqualFold(encoding, "PCMU"):
+		return G711ULaw
+	case strings.EqualFold(encoding, "PCMA"):
+		return G711ALaw
+	}
+	return NotG711
+}
+
+// Linear returns the 16-bit linear value of each of the law's 256 codes
+// (ULaw or ALaw of the index), nil for NotG711. The table is shared: do
+// not write to it.
+func (l G711) Linear() *[256]int16 {
+	if l != G711ULaw && l != G711ALaw {
+		return nil
+	}
+	return &g711Linear[l]
+}
+
+// Decode writes the linear samples of the G.711 codes src (one byte per
+// sample) to dst, which must be at least as long, and returns how many it
+// wrote: len(src), or 0 for NotG711.
+func (l G711) Decode(dst []int16, src []byte) int {
+	tab := l.Linear()
+	if tab == nil {
+		return 0
+	}
+	dst = dst[:len(src)]
+	for i, b := range src {
+		dst[i] = tab[b]
+	}
+	return len(src)
 }

@@ -51,3 +51,36 @@ func TestG711Decode(t *testing.T) {
 		}
 	}
 }
+
+// TestG711Law: the encoding names map to their law in any case, the
+// tables equal the bit-arithmetic decoders code for code, and Decode
+// writes one sample per byte (nothing for another codec).
+func TestG711Law(t *testing.T) {
+	for _, tt := range []struct {
+		enc  string
+		want G711
+	}{{"PCMU", G711ULaw}, {"pcmu", G711ULaw}, {"PCMA", G711ALaw}, {"Pcma", G711ALaw}, {"G722", NotG711}, {"", NotG711}} {
+		if got := G711Law(tt.enc); got != tt.want {
+			t.Errorf("G711Law(%q) = %d, want %d", tt.enc, got, tt.want)
+		}
+	}
+	for c := range 256 {
+		if got, want := G711ULaw.Linear()[c], ULaw(byte(c)); got != want {
+			t.Fatalf("µ-law table %#02x = %d, want %d", c, got, want)
+		}
+		if got, want := G711ALaw.Linear()[c], ALaw(byte(c)); got != want {
+			t.Fatalf("A-law table %#02x = %d, want %d", c, got, want)
+		}
+	}
+	if NotG711.Linear() != nil {
+		t.Error("NotG711.Linear() is not nil")
+	}
+	src := []byte{0xD5, 0x55, 0xAA}
+	dst := make([]int16, 4)
+	if n := G711ALaw.Decode(dst, src); n != 3 || dst[0] != 8 || dst[1] != -8 || dst[2] != 32256 || dst[3] != 0 {
+		t.Errorf("Decode: %d %v, want 3 [8 -8 32256 0]", n, dst)
+	}
+	if n := NotG711.Decode(dst, src); n != 0 {
+		t.Errorf("NotG711.Decode wrote %d, want 0", n)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/sipscope/sipscope/correlate"
@@ -52,13 +51,8 @@ func (a *Audio) Packet(p *correlate.RTPPacket) {
 	if p.CallID != a.callID {
 		return
 	}
-	var dec func(byte) int16
-	switch strings.ToUpper(p.Encoding) {
-	case "PCMU":
-		dec = decode.ULaw
-	case "PCMA":
-		dec = decode.ALaw
-	default:
+	law := decode.G711Law(p.Encoding)
+	if law == decode.NotG711 {
 		return
 	}
 	t := a.tracks[p.Key]
@@ -78,9 +72,7 @@ func (a *Audio) Packet(p *correlate.RTPPacket) {
 	if int64(len(t.samples)) < end {
 		t.samples = append(t.samples, make([]int16, end-int64(len(t.samples)))...)
 	}
-	for i, b := range p.Payload {
-		t.samples[pos+int64(i)] = dec(b)
-	}
+	law.Decode(t.samples[pos:end], p.Payload)
 }
 
 // ErrNoAudio is returned by WAV when the call had no G.711 packets.
