@@ -41,14 +41,16 @@ var (
 		}
 		return c
 	}()
-	// g711Float is decode's G.711 tables as float64, the detector's input.
-	g711Float = func() (t [3][256]float64) {
+	// g711Float is decode's G.711 tables as float64, the detector's
+	// input, and g711Square their squares (the block's energy).
+	g711Float, g711Square = func() (t, sq [3][256]float64) {
 		for _, l := range []decode.G711{decode.G711ULaw, decode.G711ALaw} {
 			for c, v := range l.Linear() {
 				t[l][c] = float64(v)
+				sq[l][c] = float64(v) * float64(v)
 			}
 		}
-		return t
+		return t, sq
 	}()
 )
 
@@ -116,13 +118,13 @@ func (d *InbandDTMF) Packet(p *RTPPacket) {
 
 // block takes the full block blk: analyses it, or holds it (see odd).
 func (st *inbandState) block() {
-	tab := &g711Float[st.law]
+	tab, sq := &g711Float[st.law], &g711Square[st.law]
 	if st.even {
-		digit := detectDTMF(&st.blk, tab)
+		digit := detectDTMF(&st.blk, tab, sq)
 		if st.oddHeld {
 			odd := -1
 			if digit >= 0 {
-				odd = detectDTMF(&st.odd, tab)
+				odd = detectDTMF(&st.odd, tab, sq)
 			}
 			st.advance(odd, st.oddAt)
 			st.oddHeld = false
@@ -130,7 +132,7 @@ func (st *inbandState) block() {
 		st.advance(digit, st.at)
 		st.evenHit = digit >= 0
 	} else if st.evenHit {
-		st.advance(detectDTMF(&st.blk, tab), st.at)
+		st.advance(detectDTMF(&st.blk, tab, sq), st.at)
 	} else {
 		st.odd, st.oddAt, st.oddHeld = st.blk, st.at, true
 	}
@@ -160,15 +162,18 @@ func (st *inbandState) advance(digit int, at time.Time) {
 }
 
 // detectDTMF returns the RFC 4733 code of the digit in a block of G.711
-// codes (decoded by tab), -1 if none.
-func detectDTMF(blk *[inbandN]byte, tab *[256]float64) int {
-	var x [inbandN]float64
-	var energy float64
-	for i, b := range blk {
-		v := tab[b]
-		x[i] = v
-		energy += v * v
+// codes, -1 if none. tab decodes a code, sq is its square.
+func detectDTMF(blk *[inbandN]byte, tab, sq *[256]float64) int {
+	// Four partial sums: one running sum waits on its own previous add at
+	// every sample, four overlap.
+	var e0, e1, e2, e3 float64
+	for i := 0; i+4 <= inbandN; i += 4 {
+		e0 += sq[blk[i]]
+		e1 += sq[blk[i+1]]
+		e2 += sq[blk[i+2]]
+		e3 += sq[blk[i+3]]
 	}
+	energy := e0 + e1 + e2 + e3 + sq[blk[inbandN-1]] // 205 = 51*4 + 1
 	// Below about -40 dBm0 (rms ~230 in 16 bits) there is nothing to hear.
 	if energy/inbandN < 230*230 {
 		return -1
@@ -179,13 +184,13 @@ func detectDTMF(blk *[inbandN]byte, tab *[256]float64) int {
 	// column at most 2.5 times the row: 3.5*lo >= 0.7), and most blocks
 	// of speech fail that, so the column filters run on few blocks.
 	var rows [4]float64
-	goertzel4(&x, goertzel[:4], &rows, norm)
+	goertzel4(blk, tab, goertzel[:4], &rows, norm)
 	r, ok := dominant(&rows)
 	if !ok || rows[r] < 0.2 {
 		return -1
 	}
 	var cols [4]float64
-	goertzel4(&x, goertzel[4:], &cols, norm)
+	goertzel4(blk, tab, goertzel[4:], &cols, norm)
 	c, ok := dominant(&cols)
 	if !ok {
 		return -1
@@ -200,20 +205,21 @@ func detectDTMF(blk *[inbandN]byte, tab *[256]float64) int {
 }
 
 // goertzel4 runs four Goertzel filters (coefficients c) side by side in
-// one pass over x, and writes each one's |X|² normalised by norm (so that
-// a sine carrying all of the block's energy gives about 1) to pow. Four
-// independent recurrences the CPU overlaps, where four passes would each
-// wait on their own chain; the fused multiply-add keeps each chain one
-// instruction long (x - s[n-2] does not wait on s[n-1]).
-func goertzel4(x *[inbandN]float64, c []float64, pow *[4]float64, norm float64) {
+// one pass over the block (decoded by tab), and writes each one's |X|²
+// normalised by norm (so that a sine carrying all of the block's energy
+// gives about 1) to pow. Four independent recurrences the CPU overlaps,
+// where four passes would each wait on their own chain. (math.FMA was
+// slower: on the default GOAMD64=v1 each one tests for the instruction.)
+func goertzel4(blk *[inbandN]byte, tab *[256]float64, c []float64, pow *[4]float64, norm float64) {
 	c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
 	var a0, a1, a2, a3 float64 // s[n-1]
 	var b0, b1, b2, b3 float64 // s[n-2]
-	for _, v := range x {
-		a0, b0 = math.FMA(c0, a0, v-b0), a0
-		a1, b1 = math.FMA(c1, a1, v-b1), a1
-		a2, b2 = math.FMA(c2, a2, v-b2), a2
-		a3, b3 = math.FMA(c3, a3, v-b3), a3
+	for _, code := range blk {
+		v := tab[code]
+		a0, b0 = v+c0*a0-b0, a0
+		a1, b1 = v+c1*a1-b1, a1
+		a2, b2 = v+c2*a2-b2, a2
+		a3, b3 = v+c3*a3-b3, a3
 	}
 	pow[0] = (a0*a0 + b0*b0 - c0*a0*b0) / norm
 	pow[1] = (a1*a1 + b1*b1 - c1*a1*b1) / norm

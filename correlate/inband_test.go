@@ -138,7 +138,7 @@ func (e *everyBlock) packet(p *RTPPacket) {
 		e.blk[e.n] = b
 		e.n++
 		if e.n == inbandN {
-			e.state.advance(detectDTMF(&e.blk, &g711Float[law]), e.at)
+			e.state.advance(detectDTMF(&e.blk, &g711Float[law], &g711Square[law]), e.at)
 			e.n = 0
 		}
 	}
