@@ -146,3 +146,24 @@ func TestScoreTooShort(t *testing.T) {
 		t.Errorf("a 10-packet stream was scored, want not scored (under %d packets)", minScoredPackets)
 	}
 }
+
+// TestScoreG722Capture: the SIPp G.722 call (PT 9, rtpmap G722/8000 both
+// ways) gives two G722 streams timed on the 8000 Hz RTP clock RFC 3551
+// §4.5.2 keeps for G.722 (their jitter is checked against tshark by
+// TestMediaSIPpTshark), and neither is scored: R and MOS stay nil, so no
+// wideband R reaches the narrowband MOS scale or the low-mos rule.
+func TestScoreG722Capture(t *testing.T) {
+	ss, _ := mediaFile(t, filepath.Join("..", "testdata", "media", "g722.pcap"), MediaOptions{})
+	ScoreStreams(ss, EModelOptions{})
+	if len(ss) != 2 {
+		t.Fatalf("%d streams, want 2 (one each way)", len(ss))
+	}
+	for _, s := range ss {
+		if s.Codec != "G722" || s.PayloadType != 9 || s.ClockRate != 8000 || s.Packets != 150 {
+			t.Errorf("%v>%v: codec %q PT %d clock %d, %d packets; want G722 9 8000, 150", s.Src, s.Dst, s.Codec, s.PayloadType, s.ClockRate, s.Packets)
+		}
+		if s.RFactor != nil || s.MOS != nil {
+			t.Errorf("%v>%v: scored (R %v, MOS %v), want not scored", s.Src, s.Dst, *s.RFactor, *s.MOS)
+		}
+	}
+}

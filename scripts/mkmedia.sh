@@ -23,8 +23,8 @@ REC=${SIPP_RECORDINGS:-/usr/share/sip-tester}
 OUT=${1:-$ROOT/testdata/media}
 [ $# -gt 0 ] && shift
 ONLY=("$@")
-NS=mediax-cap
-WORK=$(mktemp -d /tmp/mediax-cap.XXXXXX)
+NS=${MEDIA_NS:-mediax-cap} # another name lets two runs (two worktrees) go side by side
+WORK=$(mktemp -d "/tmp/$NS.XXXXXX")
 BG_PIDS=()
 
 cleanup() {
@@ -62,6 +62,9 @@ wanted() {
 # A-law stream (PT 8, SSRC 0xDEE0EE8F) recorded in 2002.
 AUDIO="$REC/g711a.pcap@1-150"
 
+# The scenarios of a call: scripts/sipp's, or $WORK/g722-scenarios (see the g722 call).
+SCEN=$SC
+
 # call NAME UAS_ARGS UAC_ARGS CALLER_PCAP CALLEE_PCAP: one call, recorded.
 call() {
 	local name=$1 uas=$2 uac=$3 pcap uas_pid rc=0
@@ -76,13 +79,13 @@ call() {
 	printf '%-16s ' "$name"
 	cap_start "$NS" "$pcap" -Z root >/dev/null
 	# shellcheck disable=SC2086
-	(cd "$WORK/$name" && exec ip netns exec "$NS" "${SIPP[@]}" -sf "$SC/uas-media.xml" \
+	(cd "$WORK/$name" && exec ip netns exec "$NS" "${SIPP[@]}" -sf "$SCEN/uas-media.xml" \
 		-i $CALLEE -p 5060 -mi $CALLEE -mp 20000 -m 1 $uas >"$WORK/$name.uas.log" 2>&1) &
 	uas_pid=$!
 	BG_PIDS+=("$uas_pid")
 	wait_listen "$NS" 5060
 	# shellcheck disable=SC2086
-	(cd "$WORK/$name" && exec ip netns exec "$NS" "${SIPP[@]}" -sf "$SC/uac-media.xml" \
+	(cd "$WORK/$name" && exec ip netns exec "$NS" "${SIPP[@]}" -sf "$SCEN/uac-media.xml" \
 		$CALLEE:5060 -i $CALLER -p 5060 -mi $CALLER -mp 10000 -s bob -m 1 -d 5000 $uac \
 		>"$WORK/$name.uac.log" 2>&1) || rc=$?
 	for _ in $(seq 1 100); do
@@ -137,5 +140,20 @@ call dtmf-sipp "$PLAY" "$ME -key info no -key dtmf yes" "$C" "$C"
 # The caller announces 127.0.0.9 (as a phone behind NAT announces its private
 # address) but sends from 127.0.0.1: the callee's RTP goes to 127.0.0.9.
 call nat "$PLAY" "-key sdpip 127.0.0.9 $NOINFO" "$C" "$C"
+
+# G.722 (PT 9, RFC 3551 §4.5.2: rtpmap G722/8000, one byte per 125 µs like
+# G.711) both ways: the same recording relabelled PT 9 by rtpmangle -g722 (the
+# bytes stay A-law codes: no G.722 encoder here, and no statistic reads them),
+# and both SDPs offering and answering 9 instead of 8. media lists it as G722,
+# not scored: there is no G.113 Ie,wb/Bpl we could cite (correlate/emodel.go).
+m -o "$WORK/g722-audio.pcap" -g722 1-150 "$AUDIO"
+mkdir -p "$WORK/g722-scenarios"
+for f in uac-media.xml uas-media.xml; do
+	sed 's|RTP/AVP 8 101|RTP/AVP 9 101|; s|rtpmap:8 PCMA/8000|rtpmap:9 G722/8000|' "$SC/$f" >"$WORK/g722-scenarios/$f"
+	grep -q 'rtpmap:9 G722/8000' "$WORK/g722-scenarios/$f" || die "$f: the G.722 rewrite of its SDP did not apply"
+done
+SCEN=$WORK/g722-scenarios
+call g722 "$PLAY" "$ME $NOINFO" "$WORK/g722-audio.pcap" "$WORK/g722-audio.pcap"
+SCEN=$SC
 
 du -ch "$OUT"/*.pcap | tail -1 | sed 's/total/total pcap bytes/'

@@ -29,6 +29,7 @@ func TestDiagnoseMedia(t *testing.T) {
 		{"dtmf-sipp.pcap", nil, ""},
 		{"dtmf-inband.pcap", []string{"dtmf-mismatch"}, `DTMF "15#" as tones in the audio`},
 		{"dtmf-info.pcap", []string{"dtmf-mismatch"}, `DTMF "15" went as 2 SIP INFOs`},
+		{"g722.pcap", nil, ""},
 		{"nat.pcap", []string{"media-address-mismatch"}, "an address its SDP did not announce (it said 127.0.0.9:10000)"},
 	} {
 		t.Run(tt.file, func(t *testing.T) {

@@ -85,6 +85,7 @@ func main() {
 	seed := flag.Int64("seed", 1, "random `SEED` for -loss and -jitter (same seed, same file)")
 	ulawRange := flag.String("ulaw", "", "transcode packets `A-B` (1-based after joining) from A-law to µ-law, PT 0")
 	inband := flag.String("inband", "", "write DTMF tones over packets, 1-based after joining: `LIST` like 1@40-44,#@70-74")
+	g722Range := flag.String("g722", "", "relabel packets `A-B` (1-based after joining) from A-law (PT 8) to G.722 (PT 9); the payload bytes are kept, not re-encoded")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: rtpmangle -o OUT [flags] IN.pcap[@A-B] [IN2.pcap[@A-B]...]\n")
 		flag.PrintDefaults()
@@ -94,13 +95,13 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*out, flag.Args(), *loss, *drop, *jitter, *seed, *inband, *ulawRange); err != nil {
+	if err := run(*out, flag.Args(), *loss, *drop, *jitter, *seed, *inband, *ulawRange, *g722Range); err != nil {
 		fmt.Fprintln(os.Stderr, "rtpmangle:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, ins []string, loss float64, drop string, jitter time.Duration, seed int64, inband, ulawRange string) error {
+func run(out string, ins []string, loss float64, drop string, jitter time.Duration, seed int64, inband, ulawRange, g722Range string) error {
 	dropSet, err := parseList(drop)
 	if err != nil {
 		return fmt.Errorf("-drop: %w", err)
@@ -206,6 +207,23 @@ func run(out string, ins []string, loss float64, drop string, jitter time.Durati
 			for k := 12 + 4*int(r[0]&0x0f); k < len(r); k++ {
 				r[k] = ulaw(decode.ALaw(r[k]))
 			}
+		}
+	}
+	if g722Range != "" {
+		// RFC 3551 §4.5.2: G.722 at 64 kbit/s is one byte per 125 µs of
+		// 8000-clock timestamp, as G.711 is, so the recording's sizes,
+		// timestamps and times stay right; only what the bytes mean (not
+		// G.722-coded speech) is wrong, which no stream statistic reads.
+		a, b, ok := parseRange(g722Range)
+		if !ok || b > len(all) {
+			return fmt.Errorf("-g722: %q is not a packet range within the %d packets", g722Range, len(all))
+		}
+		for i := a; i <= b; i++ {
+			r, ok := rtpAt(all[i-1].data)
+			if !ok || r[1]&0x7f != 8 {
+				return fmt.Errorf("-g722: packet %d is not A-law RTP (PT 8)", i)
+			}
+			r[1] = r[1]&0x80 | 9 // keep the marker bit, PT 9
 		}
 	}
 	rng := rand.New(rand.NewSource(seed))

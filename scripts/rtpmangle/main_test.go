@@ -51,7 +51,7 @@ func headers(t *testing.T, path string) []rtpHdr {
 func TestDropAndLoss(t *testing.T) {
 	in := need(t, "g711a.pcap")
 	out := filepath.Join(t.TempDir(), "x.pcap")
-	if err := run(out, []string{in + "@1-150"}, 0, "100-104,7", 0, 1, "", ""); err != nil {
+	if err := run(out, []string{in + "@1-150"}, 0, "100-104,7", 0, 1, "", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	h := headers(t, out)
@@ -63,10 +63,10 @@ func TestDropAndLoss(t *testing.T) {
 	}
 	// Same seed, same file; another seed, another one.
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-	if err := run(a, []string{in}, 10, "", 0, 3, "", ""); err != nil {
+	if err := run(a, []string{in}, 10, "", 0, 3, "", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(b, []string{in}, 10, "", 0, 3, "", ""); err != nil {
+	if err := run(b, []string{in}, 10, "", 0, 3, "", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	ab, _ := os.ReadFile(a)
@@ -82,7 +82,7 @@ func TestDropAndLoss(t *testing.T) {
 func TestJitterKeepsOrder(t *testing.T) {
 	in := need(t, "g711a.pcap")
 	out := filepath.Join(t.TempDir(), "j.pcap")
-	if err := run(out, []string{in}, 0, "", 100*time.Millisecond, 5, "", ""); err != nil {
+	if err := run(out, []string{in}, 0, "", 100*time.Millisecond, 5, "", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	orig, h := headers(t, in), headers(t, out)
@@ -113,7 +113,7 @@ func TestJitterKeepsOrder(t *testing.T) {
 func TestJoin(t *testing.T) {
 	a, d := need(t, "g711a.pcap"), need(t, "dtmf_2833_1.pcap")
 	out := filepath.Join(t.TempDir(), "d.pcap")
-	if err := run(out, []string{a + "@1-10", d, a + "@11-20"}, 0, "", 0, 1, "", ""); err != nil {
+	if err := run(out, []string{a + "@1-10", d, a + "@11-20"}, 0, "", 0, 1, "", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	h := headers(t, out)
@@ -174,7 +174,7 @@ func TestEncoders(t *testing.T) {
 func TestInbandTones(t *testing.T) {
 	in := need(t, "g711a.pcap")
 	out := filepath.Join(t.TempDir(), "i.pcap")
-	if err := run(out, []string{in + "@1-20"}, 0, "", 0, 1, "5@3-4", ""); err != nil {
+	if err := run(out, []string{in + "@1-20"}, 0, "", 0, 1, "5@3-4", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	_, pkts, err := readPcap(out)
@@ -201,7 +201,7 @@ func TestInbandTones(t *testing.T) {
 func TestULawSwitch(t *testing.T) {
 	in := need(t, "g711a.pcap")
 	out := filepath.Join(t.TempDir(), "u.pcap")
-	if err := run(out, []string{in + "@1-10"}, 0, "", 0, 1, "", "6-10"); err != nil {
+	if err := run(out, []string{in + "@1-10"}, 0, "", 0, 1, "", "6-10", ""); err != nil {
 		t.Fatal(err)
 	}
 	_, pkts, _ := readPcap(out)
@@ -223,5 +223,33 @@ func TestULawSwitch(t *testing.T) {
 				t.Fatalf("packet %d byte %d: A-law %d became µ-law %d", i+1, k, a, u)
 			}
 		}
+	}
+}
+
+// TestG722Relabel: -g722 turns PT 8 into 9 on the packets named, marker
+// bit, sequence, timestamp and payload bytes untouched.
+func TestG722Relabel(t *testing.T) {
+	in := need(t, "g711a.pcap")
+	out := filepath.Join(t.TempDir(), "g.pcap")
+	if err := run(out, []string{in + "@1-10"}, 0, "", 0, 1, "", "", "1-10"); err != nil {
+		t.Fatal(err)
+	}
+	_, pkts, _ := readPcap(out)
+	_, orig, _ := readPcap(in)
+	if len(pkts) != 10 {
+		t.Fatalf("%d packets, want 10", len(pkts))
+	}
+	for i := range pkts {
+		r, _ := rtpAt(pkts[i].data)
+		o, _ := rtpAt(orig[i].data)
+		if r[1]&0x7f != 9 || r[1]&0x80 != o[1]&0x80 {
+			t.Fatalf("packet %d: byte 1 %#02x, want PT 9 with the marker of %#02x", i+1, r[1], o[1])
+		}
+		if string(r[2:8]) != string(o[2:8]) || string(r[12:]) != string(o[12:]) {
+			t.Fatalf("packet %d: sequence, timestamp or payload changed", i+1)
+		}
+	}
+	if err := run(out, []string{in + "@1-10"}, 0, "", 0, 1, "", "1-5", "3-4"); err == nil {
+		t.Error("-g722 over µ-law packets: no error, want one (not PT 8)")
 	}
 }
