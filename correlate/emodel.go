@@ -52,10 +52,19 @@ type Impairment struct {
 //     G.729 since both are "G729" and PT 18): Ie 11, Bpl 19.0 (the
 //     G.729A+VAD row, 2 frames per packet).
 //
-// G.722 and Opus are not scored: G.722 belongs to the wideband E-model
-// (G.107.1, R up to 129, Ie,wb from G.113 Appendix IV) whose Bpl values we
-// could not check against the published table, and ITU-T has no G.113
-// values for Opus that we could cite. A number without a source would be
+// Every score is on the narrowband scale of G.107: R at most 93.2 here,
+// MOS by its Annex B. Wideband codecs are not put on it. G.722 (and
+// G.722.1, G.722.2) belong to the wideband E-model of G.107.1, whose
+// scale runs to Ro = 129 and whose equipment impairment factors Ie,wb and
+// Bpl are those of G.113 Appendix IV; a wideband R on this scale would be
+// off by up to 35.8 points, and its MOS would need G.107.1 Annex A. We
+// have not been able to read G.113 Appendix IV's G.722 rows (its text
+// and that of the amendments were not in any source we could reach; no
+// value seen elsewhere cited the table), so G.722 is "not scored". For
+// Opus we found no Ie,wb, and the one derivation we found ("Derivation of
+// Equipment Impairment Factors from ITU-T P.863 for Fullband Speech
+// Codecs", for Opus in fullband mode) starts from there being no Ie,FB
+// values for it: "not scored" too. A number without a source would be
 // worse than none.
 func CodecImpairment(codec string, plc bool) (Impairment, bool) {
 	switch strings.ToUpper(codec) {

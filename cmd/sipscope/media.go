@@ -49,7 +49,10 @@ Formats:
   jsonl  one JSON object per stream; fields: call_id, src, dst, ssrc
          ("0x%08X"), payload_type, codec, packets, expected, lost, lost_pct,
          out_of_order, duplicates, jitter_mean_ms, jitter_max_ms, max_delta_ms,
-         start, end, r_factor, mos (null when not scored), dtmf, rtcp (null
+         start, end, r_factor (ITU-T G.107, the narrowband scale: at most
+         93.2 here), mos (G.107 Annex B, 1 to 4.5; both null when not scored:
+         a codec with no cited G.113 Ie/Bpl, G.722 and Opus among them, whose
+         wideband R would sit on G.107.1's other scale), dtmf, rtcp (null
          without RTCP; else the peer's reports: rr, sr, xr, fraction_lost_pct,
          cumulative_lost, jitter_ms, max_fraction_lost_pct, max_jitter_ms,
          rtt_ms), and also direction, link, clock_rate, payload_types, bytes,
