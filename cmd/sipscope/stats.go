@@ -143,7 +143,13 @@ func runStats(ctx context.Context, opts *statsOptions, io *streams) error {
 	case "html":
 		err = render.StatsHTML(w, kpis, render.StatsOptions{Inputs: statsInputs(&opts.source)})
 	default:
-		err = writeStatsTable(w, kpis)
+		// On a terminal the --by table fits its width; piped or to a
+		// file every column is written.
+		width := 0
+		if opts.out == "-" && io.OutTTY {
+			width = terminalWidth()
+		}
+		err = writeStatsTable(w, kpis, width)
 	}
 	if err != nil {
 		finish(false)
@@ -330,8 +336,14 @@ var (
 
 // statsColumns are the --by table's metric columns, in their order (RRD50
 // after the registration counts it belongs with, unlike in the sheet).
+// statsDropOrder is the order in which a terminal too narrow for all of
+// them loses them (the registration ones and the tail percentiles first;
+// calls, answers, ASR, NER, ACD and the median PDD stay).
 var statsColumns = []string{"DIALOGS", "CALLS", "ANS", "ASR%", "NER%", "SER%", "SEER%", "ISA%", "SCR%",
 	"ACD", "PDD50", "PDD90", "PDD99", "SRD50", "SDD50", "REG", "IRA%", "RRD50"}
+
+var statsDropOrder = []string{"RRD50", "IRA%", "REG", "SDD50", "SRD50", "PDD99", "PDD90", "SEER%", "SER%",
+	"ISA%", "SCR%", "DIALOGS"}
 
 // statsCell is the text of the --by table's column col for r.
 func statsCell(r *correlate.KPIRecord, col string) string {
@@ -351,8 +363,10 @@ func statsCell(r *correlate.KPIRecord, col string) string {
 }
 
 // writeStatsTable writes the table: without --by one metric a line with
-// what it means, with --by one line per group and the main metrics.
-func writeStatsTable(w io.Writer, k *correlate.KPIs) error {
+// what it means, with --by one line per group and the main metrics. A
+// width above 0 (a terminal's) leaves out columns, in statsDropOrder, until
+// the lines fit, and says which at the end.
+func writeStatsTable(w io.Writer, k *correlate.KPIs, width int) error {
 	bw := bufio.NewWriter(w)
 	recs := statsRecords(k)
 	if k.By == correlate.ByNone {
@@ -383,9 +397,31 @@ func writeStatsTable(w io.Writer, k *correlate.KPIs) error {
 		}
 	}
 	widths[0] = min(widths[0], 40)
+	keep := make([]bool, len(cols))
+	total := 0
+	for i, wd := range widths {
+		keep[i] = true
+		total += wd + 2
+	}
+	total -= 2 // the group column has no gap before it
+	var left []string
+	for _, name := range statsDropOrder {
+		if width <= 0 || total <= width {
+			break
+		}
+		i := slices.Index(cols, name)
+		keep[i] = false
+		total -= widths[i] + 2
+		left = append(left, name)
+	}
+	if width > 0 && total > width {
+		// Still too wide: a long group key is cut to what is left.
+		widths[0] = max(8, widths[0]-(total-width))
+	}
 	for _, row := range rows {
 		for i, c := range row {
 			switch {
+			case !keep[i]:
 			case i == 0:
 				fmt.Fprintf(bw, "%-*s", widths[0], clip(c, widths[0]))
 			default:
@@ -393,6 +429,23 @@ func writeStatsTable(w io.Writer, k *correlate.KPIs) error {
 			}
 		}
 		fmt.Fprintln(bw)
+	}
+	if len(left) > 0 {
+		// The note wraps between words, so it fits too.
+		words := append(strings.Fields(fmt.Sprintf("Left out to fit %d columns (piped or --format jsonl has them):", width)), left...)
+		line := ""
+		fmt.Fprintln(bw)
+		for _, word := range words {
+			if line != "" && len(line)+1+len(word) > width {
+				fmt.Fprintln(bw, line)
+				line = " "
+			}
+			if line != "" {
+				line += " "
+			}
+			line += word
+		}
+		fmt.Fprintln(bw, line)
 	}
 	return bw.Flush()
 }
