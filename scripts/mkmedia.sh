@@ -27,11 +27,10 @@ ns_session mediax-cap
 
 need_root
 need_tools sipp tcpdump tshark ip ss go
-[ -f "$REC/g711a.pcap" ] || die "no $REC/g711a.pcap: apt-get install -y sip-tester (or set SIPP_RECORDINGS)"
+rtp_tools
+MANGLE=$WORK/rtpmangle
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-(cd "$ROOT" && go build -o "$WORK/rtpmangle" ./scripts/rtpmangle)
-MANGLE=$WORK/rtpmangle
 ns_create "$NS" 1500
 
 SIPP=(timeout 60 sipp -nostdin -timeout 30s -timeout_error)

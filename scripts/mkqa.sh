@@ -30,10 +30,8 @@ ns_session sipscope-qa
 
 need_root
 need_tools sipp tcpdump tshark ip ss go
-[ -f "$REC/g711a.pcap" ] || die "no $REC/g711a.pcap: apt-get install -y sip-tester (or set SIPP_RECORDINGS)"
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-(cd "$ROOT" && go build -o "$WORK/rtpmangle" ./scripts/rtpmangle)
+rtp_tools
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 ns_create "$NS" 1500
 
 SIPP=(timeout 90 sipp -nostdin -timeout 60s -timeout_error)
@@ -61,13 +59,15 @@ pair() {
 	[ "$rc" = 0 ] || echo -n "(uac exit $rc) "
 }
 
-# begin NAME / end NAME: start and stop the capture of NAME, write tshark's readings.
-begin() {
-	rm -rf "${WORK:?}/$1" && mkdir -p "$WORK/$1"
+# one NAME FUNC: when NAME is wanted, record FUNC (which plays the calls in the
+# folder $D) as OUTDIR/NAME.pcap, then write tshark's readings of it.
+one() {
+	wanted "$1" || return 0
+	D=$WORK/$1
+	rm -rf "$D" && mkdir -p "$D"
 	printf '%-16s ' "$1"
 	cap_start "$NS" "$OUT/$1.pcap" -Z root >/dev/null
-}
-end() {
+	"$2"
 	local pcap=$OUT/$1.pcap
 	cap_stop
 	echo "${CAP_STATS%%,*}"
@@ -83,84 +83,70 @@ MEDIA_UAC="-sf $SC/uac-media.xml $B:5060 -i $A -p 5060 -mi $A -mp 10000 -s bob -
 
 # 1. Over TCP: the caller's audio with RFC 4733 digits 0, 9 and * spliced in, then 3%
 # lost at random (seed 11) and packets 50-52 dropped; the callee's audio clean.
-if wanted tcp-lossy-dtmf; then
-	D=$WORK/tcp-lossy-dtmf
-	begin tcp-lossy-dtmf
+qa_tcp_lossy_dtmf() {
 	m -o "$D/caller.pcap" -loss 3 -seed 11 -drop 50-52 "$G@1-60" "$REC/dtmf_2833_0.pcap" "$G@61-100" \
 		"$REC/dtmf_2833_9.pcap" "$G@101-140" "$REC/dtmf_2833_star.pcap" "$G@141-200"
 	m -o "$D/callee.pcap" "$G@1-180"
 	pair "$D" 5060 "$MEDIA_UAS -t t1 -key play yes" "$MEDIA_UAC -t t1 -d 6000"
-	end tcp-lossy-dtmf
-fi
+}
+one tcp-lossy-dtmf qa_tcp_lossy_dtmf
 
 # 2. One-way audio: the callee sends nothing; the caller's packets held back by
 # U(0, 80 ms) (seed 21).
-if wanted oneway-jitter; then
-	D=$WORK/oneway-jitter
-	begin oneway-jitter
+qa_oneway_jitter() {
 	m -o "$D/caller.pcap" -jitter 80ms -seed 21 "$G@1-160"
 	cp "$D/caller.pcap" "$D/callee.pcap"
 	pair "$D" 5060 "$MEDIA_UAS -key play no" "$MEDIA_UAC -d 5000"
-	end oneway-jitter
-fi
+}
+one oneway-jitter qa_oneway_jitter
 
 # 3. Hold and resume: audio both ways, a=sendonly re-INVITE answered a=recvonly on
 # port 20002 (hold music to the new port), a=sendrecv re-INVITE, audio with 5% loss.
-if wanted hold-resume; then
-	D=$WORK/hold-resume
-	begin hold-resume
+qa_hold_resume() {
 	m -o "$D/caller.pcap" "$G@1-90"
 	m -o "$D/hold.pcap" "$G@91-150"
 	m -o "$D/resume.pcap" -loss 5 -seed 4 "$G@151-236"
 	m -o "$D/callee.pcap" "$G@1-80"
 	pair "$D" 5060 "-sf $QA/uas-hold.xml -i $B -p 5060 -mi $B -mp 20000 -m 1" \
 		"-sf $QA/uac-hold.xml $B:5060 -i $A -p 5060 -mi $A -mp 10000 -s bob -m 1"
-	end hold-resume
-fi
+}
+one hold-resume qa_hold_resume
 
 # 4. Early media, then CANCEL: 183 with SDP, the callee plays a ringback for 2.5 s,
 # the caller cancels (487).
-if wanted early-cancel; then
-	D=$WORK/early-cancel
-	begin early-cancel
+qa_early_cancel() {
 	m -o "$D/callee.pcap" "$G@1-120"
 	pair "$D" 5060 "-sf $QA/uas-early.xml -i $B -p 5060 -mi $B -mp 20000 -m 1" \
 		"-sf $QA/uac-early-cancel.xml $B:5060 -i $A -p 5060 -mi $A -mp 10000 -s bob -m 1"
-	end early-cancel
-fi
+}
+one early-cancel qa_early_cancel
 
 # 5. Rejected calls: 486 Busy Here (IPv6), 603 Decline and 480 Temporarily
 # Unavailable (each after 0.7 s of ringing, with a Q.850 Reason).
-if wanted rejects; then
-	D=$WORK/rejects
-	begin rejects
+qa_rejects() {
 	pair "$D" 5060 "-sf $SC/uas-busy.xml -i ::1 -p 5060 -m 1" "-sf $QA/uac-invite.xml [::1]:5060 -i ::1 -p 5062 -s bob -m 1"
 	sed 's/CODE REASON/603 Decline/' "$QA/uas-decline.xml" >"$D/uas-603.xml"
 	sed 's/CODE REASON/480 Temporarily Unavailable/' "$QA/uas-decline.xml" >"$D/uas-480.xml"
 	pair "$D" 5060 "-sf $D/uas-603.xml -i $B -p 5060 -m 1" "-sf $QA/uac-invite.xml $B:5060 -i $A -p 5062 -s bob -m 1"
 	pair "$D" 5060 "-sf $D/uas-480.xml -i $B -p 5060 -m 1" "-sf $QA/uac-invite.xml $B:5060 -i $A -p 5062 -s carl -m 1"
-	end rejects
-fi
+}
+one rejects qa_rejects
 
 # 6. Twelve simultaneous calls over IPv6 TCP, one connection per call (-t tn), each
 # held 1.5 s.
-if wanted many-tcp6; then
-	D=$WORK/many-tcp6
-	begin many-tcp6
+qa_many_tcp6() {
 	pair "$D" 5060 "-sf $SC/uas-basic.xml -i ::1 -p 5060 -t tn -max_socket 100 -m 12" \
 		"-sf $SC/uac-basic.xml [::1]:5060 -i ::1 -p 15060 -t tn -max_socket 100 -s bob -m 12 -l 12 -r 24 -d 1500"
-	end many-tcp6
-fi
+}
+one many-tcp6 qa_many_tcp6
 
 # 7. A long call: 28 s of audio both ways (the recording four times over), never
 # committed (about 600 KB).
-if wanted long-call; then
-	D=$WORK/long-call
-	begin long-call
+qa_long_call() {
 	m -o "$D/caller.pcap" "$G" "$G" "$G" "$G"
 	cp "$D/caller.pcap" "$D/callee.pcap"
 	pair "$D" 5060 "$MEDIA_UAS -key play yes" "$MEDIA_UAC -d 29000"
-	end long-call
-fi
+}
+one long-call qa_long_call
 
 du -ch "$OUT"/*.pcap | tail -1 | sed 's/total/total pcap bytes/'

@@ -74,6 +74,13 @@ reap() {
 	return 0
 }
 
+# rtp_tools: what the scripts that play RTP need besides need_tools: sip-tester's
+# recordings in REC, and scripts/rtpmangle built as $WORK/rtpmangle.
+rtp_tools() {
+	[ -f "$REC/g711a.pcap" ] || die "no $REC/g711a.pcap: apt-get install -y sip-tester (or set SIPP_RECORDINGS)"
+	(cd "$ROOT" && go build -o "$WORK/rtpmangle" ./scripts/rtpmangle)
+}
+
 # ns_create NAME [MTU]: a fresh namespace with only lo, up (re-created if left over).
 ns_create() {
 	local ns=$1 mtu=${2:-}
