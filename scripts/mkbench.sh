@@ -34,19 +34,8 @@ SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(300kpkt 50000)
 RATE=${RATE:-2000}
 HOLD=${HOLD:-1000}
-NS=${BENCH_NS:-sipscope-bench}
-WORK=$(mktemp -d /tmp/sipscope-bench.XXXXXX)
-UAS_PID=
-
-cleanup() {
-	if [ -n "${CAP_PID:-}" ]; then kill -INT "$CAP_PID" 2>/dev/null || true; fi
-	if [ -n "$UAS_PID" ]; then kill "$UAS_PID" 2>/dev/null || true; fi
-	wait 2>/dev/null || true
-	ns_delete "$NS"
-	if [ -n "${KEEP:-}" ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+CAP_NS=${CAP_NS:-${BENCH_NS:-}}
+ns_session sipscope-bench
 
 need_root
 need_tools sipp tcpdump capinfos ip ss
@@ -79,6 +68,7 @@ make_one() {
 		-sf "$SC/uas-basic.xml" -i 127.0.0.1 -p 5060 -m "$calls" -buff_size 4194304 \
 		-timeout "${timeout_s}s" >"$uas_log" 2>&1) &
 	UAS_PID=$!
+	BG_PIDS+=("$UAS_PID")
 	wait_listen "$NS" 5060
 	local rc=0
 	(cd "$WORK" && exec ip netns exec "$NS" timeout $((timeout_s + 30)) sipp -nostdin \
@@ -86,13 +76,7 @@ make_one() {
 		-r "$RATE" -d "$HOLD" -m "$calls" -l $((RATE * (HOLD / 1000 + 3))) -buff_size 4194304 \
 		-timeout "${timeout_s}s" >"$uac_log" 2>&1) || rc=$?
 	# The UAS ends after its last BYE; do not wait forever for calls that failed.
-	for _ in $(seq 1 100); do
-		kill -0 "$UAS_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill "$UAS_PID" 2>/dev/null || true
-	wait "$UAS_PID" 2>/dev/null || true
-	UAS_PID=
+	reap "$UAS_PID"
 	cap_stop
 	end=$(date +%s.%N)
 	local pkts

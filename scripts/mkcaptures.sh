@@ -23,20 +23,7 @@ SC=$ROOT/scripts/sipp
 OUT=${1:-$ROOT/testdata/sipp}
 [ $# -gt 0 ] && shift
 ONLY=("$@")
-NS=${CAP_NS:-sipscope-cap}
-WORK=$(mktemp -d /tmp/${CAP_NS:-sipscope-cap}.XXXXXX)
-BG_PIDS=()
-
-cleanup() {
-	local p
-	if [ -n "${CAP_PID:-}" ]; then kill -INT "$CAP_PID" 2>/dev/null || true; fi
-	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ns_delete "$NS"
-	if [ -n "${KEEP:-}" ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ns_session sipscope-cap
 
 need_root
 need_tools sipp tcpdump tshark ip ss
@@ -49,13 +36,6 @@ ns_create "$NS" 1500
 
 # Every SIPp run: no keyboard, no screen on a terminal, a hard stop after 60 s.
 SIPP=(timeout 90 sipp -nostdin -timeout 60s -timeout_error)
-
-wanted() {
-	[ ${#ONLY[@]} -eq 0 ] && return 0
-	local n
-	for n in "${ONLY[@]}"; do [ "$n" = "$1" ] && return 0; done
-	return 1
-}
 
 # capture NAME UAS_PORT "UAS ARGS" "UAC ARGS": record one SIPp UAC/UAS exchange.
 # An empty UAS ARGS runs the UAC alone (nobody answers). Arguments are word-split.
@@ -75,17 +55,7 @@ capture() {
 	local rc=0
 	# shellcheck disable=SC2086
 	(cd "$WORK" && exec ip netns exec "$NS" "${SIPP[@]}" $uac >"$WORK/$name.uac.log" 2>&1) || rc=$?
-	if [ -n "$uas_pid" ]; then
-		# The UAS ends by itself after its -m calls; if the UAC failed early it may
-		# wait for calls that never come: give it 10 s, then stop it.
-
-		for _ in $(seq 1 100); do
-			kill -0 "$uas_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$uas_pid" 2>/dev/null && echo -n "(uas stopped) "
-		wait "$uas_pid" || echo -n "(uas exit $?) "
-	fi
+	[ -z "$uas_pid" ] || reap "$uas_pid" uas
 	[ "$rc" = 0 ] || echo -n "(uac exit $rc) "
 	cap_stop
 	echo "${CAP_STATS%%,*}"

@@ -10,8 +10,8 @@
 #   OUTDIR defaults to testdata/media; NAMEs pick some captures (default: all).
 #
 # Needs root, Go, and the Debian packages sip-tester, tcpdump, tshark, iproute2.
-# Each call lasts about 5 s; the namespace (mediax-cap) and /tmp/mediax-* are
-# removed on exit, whatever happens. No packet leaves the namespace.
+# Each call lasts about 5 s; the namespace (mediax-cap, or $CAP_NS) and its
+# /tmp/NS.* folder are removed on exit, whatever happens. No packet leaves the namespace.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,40 +23,19 @@ REC=${SIPP_RECORDINGS:-/usr/share/sip-tester}
 OUT=${1:-$ROOT/testdata/media}
 [ $# -gt 0 ] && shift
 ONLY=("$@")
-NS=${MEDIA_NS:-mediax-cap} # another name lets two runs (two worktrees) go side by side
-WORK=$(mktemp -d "/tmp/$NS.XXXXXX")
-BG_PIDS=()
-
-cleanup() {
-	local p
-	if [ -n "${CAP_PID:-}" ]; then kill -INT "$CAP_PID" 2>/dev/null || true; fi
-	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ns_delete "$NS"
-	if [ -n "${KEEP:-}" ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ns_session "${MEDIA_NS:-mediax-cap}" # CAP_NS (or MEDIA_NS) lets two runs go side by side
 
 need_root
 need_tools sipp tcpdump tshark ip ss go
-[ -f "$REC/g711a.pcap" ] || die "no $REC/g711a.pcap: apt-get install -y sip-tester (or set SIPP_RECORDINGS)"
+rtp_tools
+MANGLE=$WORK/rtpmangle
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-(cd "$ROOT" && go build -o "$WORK/rtpmangle" ./scripts/rtpmangle)
-MANGLE=$WORK/rtpmangle
 ns_create "$NS" 1500
 
 SIPP=(timeout 60 sipp -nostdin -timeout 30s -timeout_error)
 CALLER=127.0.0.1
 CALLEE=127.0.0.2
-
-wanted() {
-	[ ${#ONLY[@]} -eq 0 ] && return 0
-	local n
-	for n in "${ONLY[@]}"; do [ "$n" = "$1" ] && return 0; done
-	return 1
-}
 
 # The audio: the first 150 packets (4.5 s, 30 ms each) of g711a.pcap, one G.711
 # A-law stream (PT 8, SSRC 0xDEE0EE8F) recorded in 2002.
@@ -88,12 +67,7 @@ call() {
 	(cd "$WORK/$name" && exec ip netns exec "$NS" "${SIPP[@]}" -sf "$SCEN/uac-media.xml" \
 		$CALLEE:5060 -i $CALLER -p 5060 -mi $CALLER -mp 10000 -s bob -m 1 -d 5000 $uac \
 		>"$WORK/$name.uac.log" 2>&1) || rc=$?
-	for _ in $(seq 1 100); do
-		kill -0 "$uas_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill "$uas_pid" 2>/dev/null && echo -n "(uas stopped) "
-	wait "$uas_pid" || echo -n "(uas exit $?) "
+	reap "$uas_pid" uas
 	[ "$rc" = 0 ] || echo -n "(uac exit $rc) "
 	cap_stop
 	echo "${CAP_STATS%%,*}"

@@ -8,8 +8,8 @@
 #
 # usage: sudo scripts/mktls.sh [OUTDIR] [NAME...]
 #
-# Needs root, go, tcpdump, tshark, openssl, iproute2. The namespace (tls-cap) and
-# the temp folder (/tmp/tls-cap.*) are removed on exit.
+# Needs root, go, tcpdump, tshark, openssl, iproute2. The namespace (tls-cap, or
+# $CAP_NS) and its temp folder (/tmp/NS.*) are removed on exit.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,20 +19,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-$ROOT/testdata/tls}
 [ $# -gt 0 ] && shift
 ONLY=("$@")
-NS=tls-cap
-WORK=$(mktemp -d /tmp/tls-cap.XXXXXX)
-BG_PIDS=()
-
-cleanup() {
-	local p
-	if [ -n "${CAP_PID:-}" ]; then kill -INT "$CAP_PID" 2>/dev/null || true; fi
-	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ns_delete "$NS"
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ns_session tls-cap
 
 need_root
 need_tools go tcpdump tshark openssl ip ss
@@ -41,13 +28,6 @@ OUT=$(cd "$OUT" && pwd)
 (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/tlspeer" ./scripts/tlspeer)
 PEER=$WORK/tlspeer
 ns_create "$NS" 1500
-
-want() {
-	[ ${#ONLY[@]} -eq 0 ] && return 0
-	local n
-	for n in "${ONLY[@]}"; do [ "$n" = "$1" ] && return 0; done
-	return 1
-}
 
 # finish NAME: stop the capture, keep the key log, write Wireshark's reading.
 finish() {
@@ -64,7 +44,7 @@ finish() {
 go_pair() {
 	local name=$1 cert=$2 serve=1
 	shift 2
-	want "$name" || return 0
+	wanted "$name" || return 0
 	case " $* " in *" -conns 2 "*) serve=2 ;; esac
 	: >"$WORK/$name.keys"
 	cap_start "$NS" "$OUT/$name.pcap" tcp port 5061
@@ -110,7 +90,7 @@ ossl_pair() {
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do sargs+=("$1"); shift; done
 	shift
 	cargs=("$@")
-	want "$name" || return 0
+	wanted "$name" || return 0
 	: >"$WORK/$name.keys"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
 		-subj /CN=sip.test -days 1 2>/dev/null
@@ -153,7 +133,7 @@ ossl_pair openssl-tls10-cbc-mte -cipher 'ALL:@SECLEVEL=0' -- -tls1 -no_etm -ciph
 # The key log inside the capture: a pcapng Decryption Secrets Block, as Wireshark
 # users share decryptable captures.
 for name in tls13-aes128gcm tls12-ecdhe-aes128gcm; do
-	want "$name" || continue
+	wanted "$name" || continue
 	editcap --inject-secrets "tls,$OUT/$name.keys" "$OUT/$name.pcap" "$OUT/$name-dsb.pcapng"
 done
 
@@ -162,7 +142,7 @@ done
 # 127.0.0.1:5081 (TLS 1.3, Kamailio as the TLS client). Debian's SIPp is built without
 # OpenSSL ("To use a TLS transport you must compile SIPp with OpenSSL"), so SIPp -t l1
 # cannot be the peer here; the Go peers write the key log of both legs.
-if want kamailio-tls; then
+if wanted kamailio-tls; then
 	if command -v kamailio >/dev/null 2>&1 && [ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ]; then
 		name=kamailio-tls
 		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/kkey.pem" -out "$WORK/kcert.pem" \

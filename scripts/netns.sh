@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by scripts/mkcaptures.sh and scripts/mkbench.sh. Source it; do not run it.
+# Helpers shared by the scripts that make captures (scripts/mkcaptures.sh, mkmedia.sh,
+# mktls.sh, mkbench.sh, mkqa.sh, bench-live.sh). Source it; do not run it.
 #
 # All traffic stays on the loopback interface of a private network namespace that
 # these helpers create and delete, so nothing ever leaves the machine and nothing on
@@ -25,6 +26,59 @@ need_tools() {
 	if [ ${#missing[@]} -gt 0 ]; then
 		die "missing ${missing[*]}: apt-get install -y sip-tester tshark tcpdump iproute2 (sngrep, kamailio for some parts)"
 	fi
+}
+
+# ns_session DEFAULT: the namespace and temporary folder of one run. NS is $CAP_NS when
+# set (two runs side by side then do not collide), else DEFAULT; WORK is a fresh
+# /tmp/NS.XXXXXX. On exit, whatever happens, ns_cleanup stops tcpdump and every pid in
+# BG_PIDS, deletes the namespace and WORK (kept, and said so, when KEEP is set).
+ns_session() {
+	NS=${CAP_NS:-$1}
+	WORK=$(mktemp -d "/tmp/$NS.XXXXXX")
+	BG_PIDS=()
+	trap ns_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+ns_cleanup() {
+	local p
+	if [ -n "${CAP_PID:-}" ]; then kill -INT "$CAP_PID" 2>/dev/null || true; fi
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	ns_delete "$NS"
+	if [ -n "${KEEP:-}" ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
+}
+
+# wanted NAME: whether to make NAME: the NAMEs given on the command line (the array
+# ONLY) pick some; none picks all.
+wanted() {
+	[ ${#ONLY[@]} -eq 0 ] && return 0
+	local n
+	for n in "${ONLY[@]}"; do [ "$n" = "$1" ] && return 0; done
+	return 1
+}
+
+# reap PID [LABEL]: wait for a background peer (a SIPp UAS ends by itself after its
+# -m calls) for up to 10 s, then stop it: if its partner failed early it would wait
+# for calls that never come. With LABEL, prints "(LABEL stopped) " or
+# "(LABEL exit N) " when it did not end well.
+reap() {
+	local pid=$1 label=${2:-} rc=0
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill "$pid" 2>/dev/null && [ -n "$label" ]; then echo -n "($label stopped) "; fi
+	wait "$pid" 2>/dev/null || rc=$?
+	if [ "$rc" != 0 ] && [ -n "$label" ]; then echo -n "($label exit $rc) "; fi
+	return 0
+}
+
+# rtp_tools: what the scripts that play RTP need besides need_tools: sip-tester's
+# recordings in REC, and scripts/rtpmangle built as $WORK/rtpmangle.
+rtp_tools() {
+	[ -f "$REC/g711a.pcap" ] || die "no $REC/g711a.pcap: apt-get install -y sip-tester (or set SIPP_RECORDINGS)"
+	(cd "$ROOT" && go build -o "$WORK/rtpmangle" ./scripts/rtpmangle)
 }
 
 # ns_create NAME [MTU]: a fresh namespace with only lo, up (re-created if left over).

@@ -143,7 +143,13 @@ func runStats(ctx context.Context, opts *statsOptions, io *streams) error {
 	case "html":
 		err = render.StatsHTML(w, kpis, render.StatsOptions{Inputs: statsInputs(&opts.source)})
 	default:
-		err = writeStatsTable(w, kpis)
+		// On a terminal the --by table fits its width; piped or to a
+		// file every column is written.
+		width := 0
+		if opts.out == "-" && io.OutTTY {
+			width = terminalWidth()
+		}
+		err = writeStatsTable(w, kpis, width)
 	}
 	if err != nil {
 		finish(false)
@@ -253,19 +259,124 @@ func writeStatsJSONL(w io.Writer, k *correlate.KPIs) error {
 	return nil
 }
 
+// statsLine is one metric of a record: its line in the sheet (name, value,
+// what it means) and, when col is set, its column in the --by table.
+type statsLine struct {
+	name, col, what string
+	value           func(r *correlate.KPIRecord) string
+}
+
+// statsDist is one delay of a record, a line of the sheet with p50, p90,
+// p99 and the mean; with --by, its first len(cols) percentiles are the
+// columns cols. note, when set, ends the line's explanation.
+type statsDist struct {
+	name, what string
+	cols       []string
+	text       func(*float64) string
+	values     func(r *correlate.KPIRecord) [4]*float64
+	note       func(r *correlate.KPIRecord) string
+}
+
+func countLine(name, col, what string, n func(r *correlate.KPIRecord) int64) statsLine {
+	return statsLine{name, col, what, func(r *correlate.KPIRecord) string { return itoa(n(r)) }}
+}
+
+func ratioLine(name, col, what string, text func(*float64) string, p func(r *correlate.KPIRecord) *float64) statsLine {
+	return statsLine{name, col, what, func(r *correlate.KPIRecord) string { return text(p(r)) }}
+}
+
+// The sheet, section by section; one statsLine or statsDist per metric
+// feeds both the sheet and the --by table, so the two cannot disagree.
+var (
+	statsCalls = []statsLine{
+		countLine("dialogs", "DIALOGS", "every dialog selected", func(r *correlate.KPIRecord) int64 { return r.Dialogs }),
+		countLine("calls", "CALLS", "session requests (opening INVITEs, challenges included)", func(r *correlate.KPIRecord) int64 { return r.Calls }),
+		countLine("answered", "ANS", "2xx to the INVITE", func(r *correlate.KPIRecord) int64 { return r.Answered }),
+		countLine("failed", "", "4xx-6xx, not cancelled", func(r *correlate.KPIRecord) int64 { return r.Failed }),
+		countLine("busy", "", "486, 600", func(r *correlate.KPIRecord) int64 { return r.Busy }),
+		countLine("cancelled", "", "CANCEL / 487", func(r *correlate.KPIRecord) int64 { return r.Cancelled }),
+		countLine("redirected", "", "3xx", func(r *correlate.KPIRecord) int64 { return r.Redirected }),
+		countLine("no response", "", "INVITE never answered", func(r *correlate.KPIRecord) int64 { return r.NoResponse }),
+		countLine("completed", "", "answered, BYE answered 2xx", func(r *correlate.KPIRecord) int64 { return r.Completed }),
+	}
+	statsRatios = []statsLine{
+		ratioLine("ASR", "ASR%", "answered / calls (ITU-T E.411)", pctText, func(r *correlate.KPIRecord) *float64 { return r.ASR }),
+		ratioLine("NER", "NER%", "answered, busy, no answer, user reject / calls (GSMA IR.42)", pctText, func(r *correlate.KPIRecord) *float64 { return r.NER }),
+		ratioLine("SER", "SER%", "200 / (calls - 3xx) (RFC 6076 §4.6)", pctText, func(r *correlate.KPIRecord) *float64 { return r.SER }),
+		ratioLine("SEER", "SEER%", "200, 480, 486, 600, 603 / (calls - 3xx) (§4.7)", pctText, func(r *correlate.KPIRecord) *float64 { return r.SEER }),
+		ratioLine("ISA", "ISA%", "408, 500, 503, 504, no answer / calls (§4.8)", pctText, func(r *correlate.KPIRecord) *float64 { return r.ISA }),
+		ratioLine("SCR", "SCR%", "completed / calls (§4.9)", pctText, func(r *correlate.KPIRecord) *float64 { return r.SCR }),
+		ratioLine("ACD", "ACD", "mean call duration, 200 OK to BYE", secText, func(r *correlate.KPIRecord) *float64 { return r.ACD }),
+	}
+	statsDelays = []statsDist{
+		{"PDD", "INVITE to first 18x (or final)", []string{"PDD50", "PDD90", "PDD99"}, msText,
+			func(r *correlate.KPIRecord) [4]*float64 { return [4]*float64{r.PDDp50, r.PDDp90, r.PDDp99, r.PDDavg} }, nil},
+		{"SRD success", "INVITE to first non-100 1xx or 200 (§4.3.1)", []string{"SRD50"}, msText,
+			func(r *correlate.KPIRecord) [4]*float64 {
+				return [4]*float64{r.SRDSuccessP50, r.SRDSuccessP90, r.SRDSuccessP99, r.SRDSuccessAvg}
+			}, nil},
+		{"SRD failure", "INVITE to 4xx-6xx (§4.3.2)", nil, msText,
+			func(r *correlate.KPIRecord) [4]*float64 {
+				return [4]*float64{r.SRDFailureP50, r.SRDFailureP90, r.SRDFailureP99, r.SRDFailureAvg}
+			}, nil},
+		{"SDD", "BYE to its response (§4.4)", []string{"SDD50"}, msText,
+			func(r *correlate.KPIRecord) [4]*float64 { return [4]*float64{r.SDDp50, r.SDDp90, r.SDDp99, r.SDDavg} },
+			func(r *correlate.KPIRecord) string { return "; " + itoa(r.SDDTimeout) + " unanswered" }},
+		// SDT's mean is the ACD: the same durations.
+		{"SDT", "200 OK to BYE (§4.5)", nil, secText,
+			func(r *correlate.KPIRecord) [4]*float64 { return [4]*float64{r.SDTp50, r.SDTp90, r.SDTp99, r.ACD} }, nil},
+		{"RRD", "REGISTER to 2xx, challenges included (§4.1)", []string{"RRD50"}, msText,
+			func(r *correlate.KPIRecord) [4]*float64 { return [4]*float64{r.RRDp50, r.RRDp90, r.RRDp99, r.RRDavg} }, nil},
+	}
+	statsRegistrations = []statsLine{
+		countLine("registrations", "REG", "REGISTER attempts (challenges included)", func(r *correlate.KPIRecord) int64 { return r.Registrations }),
+		ratioLine("IRA", "IRA%", "4xx (not 401/402/407), 5xx, 6xx, no answer / attempts (§4.2)", pctText, func(r *correlate.KPIRecord) *float64 { return r.IRA }),
+	}
+)
+
+// statsColumns are the --by table's metric columns, in their order (RRD50
+// after the registration counts it belongs with, unlike in the sheet).
+// statsDropOrder is the order in which a terminal too narrow for all of
+// them loses them (the registration ones and the tail percentiles first;
+// calls, answers, ASR, NER, ACD and the median PDD stay).
+var statsColumns = []string{"DIALOGS", "CALLS", "ANS", "ASR%", "NER%", "SER%", "SEER%", "ISA%", "SCR%",
+	"ACD", "PDD50", "PDD90", "PDD99", "SRD50", "SDD50", "REG", "IRA%", "RRD50"}
+
+var statsDropOrder = []string{"RRD50", "IRA%", "REG", "SDD50", "SRD50", "PDD99", "PDD90", "SEER%", "SER%",
+	"ISA%", "SCR%", "DIALOGS"}
+
+// statsCell is the text of the --by table's column col for r.
+func statsCell(r *correlate.KPIRecord, col string) string {
+	for _, ls := range [][]statsLine{statsCalls, statsRatios, statsRegistrations} {
+		for _, l := range ls {
+			if l.col == col {
+				return l.value(r)
+			}
+		}
+	}
+	for _, d := range statsDelays {
+		if i := slices.Index(d.cols, col); i >= 0 {
+			return d.text(d.values(r)[i])
+		}
+	}
+	panic("stats: no metric for column " + col)
+}
+
 // writeStatsTable writes the table: without --by one metric a line with
-// what it means, with --by one line per group and the main metrics.
-func writeStatsTable(w io.Writer, k *correlate.KPIs) error {
+// what it means, with --by one line per group and the main metrics. A
+// width above 0 (a terminal's) leaves out columns, in statsDropOrder, until
+// the lines fit, and says which at the end.
+func writeStatsTable(w io.Writer, k *correlate.KPIs, width int) error {
 	bw := bufio.NewWriter(w)
 	recs := statsRecords(k)
 	if k.By == correlate.ByNone {
 		writeStatsSheet(bw, &recs[len(recs)-1])
 		return bw.Flush()
 	}
-	cols := []string{strings.ToUpper(string(k.By)), "DIALOGS", "CALLS", "ANS", "ASR%", "NER%", "SER%", "SEER%", "ISA%", "SCR%",
-		"ACD", "PDD50", "PDD90", "PDD99", "SRD50", "SDD50", "REG", "IRA%", "RRD50"}
+	cols := append([]string{strings.ToUpper(string(k.By))}, statsColumns...)
 	rows := [][]string{cols}
-	for _, r := range recs {
+	for i := range recs {
+		r := &recs[i]
 		group := r.Group
 		switch {
 		case r.By == "all":
@@ -273,10 +384,11 @@ func writeStatsTable(w io.Writer, k *correlate.KPIs) error {
 		case group == "":
 			group = "(none)" // e.g. no User-Agent
 		}
-		rows = append(rows, []string{group, itoa(r.Dialogs), itoa(r.Calls), itoa(r.Answered), pctText(r.ASR),
-			pctText(r.NER), pctText(r.SER), pctText(r.SEER), pctText(r.ISA), pctText(r.SCR), secText(r.ACD),
-			msText(r.PDDp50), msText(r.PDDp90), msText(r.PDDp99), msText(r.SRDSuccessP50), msText(r.SDDp50),
-			itoa(r.Registrations), pctText(r.IRA), msText(r.RRDp50)})
+		row := []string{group}
+		for _, c := range statsColumns {
+			row = append(row, statsCell(r, c))
+		}
+		rows = append(rows, row)
 	}
 	widths := make([]int, len(cols))
 	for _, row := range rows {
@@ -285,9 +397,31 @@ func writeStatsTable(w io.Writer, k *correlate.KPIs) error {
 		}
 	}
 	widths[0] = min(widths[0], 40)
+	keep := make([]bool, len(cols))
+	total := 0
+	for i, wd := range widths {
+		keep[i] = true
+		total += wd + 2
+	}
+	total -= 2 // the group column has no gap before it
+	var left []string
+	for _, name := range statsDropOrder {
+		if width <= 0 || total <= width {
+			break
+		}
+		i := slices.Index(cols, name)
+		keep[i] = false
+		total -= widths[i] + 2
+		left = append(left, name)
+	}
+	if width > 0 && total > width {
+		// Still too wide: a long group key is cut to what is left.
+		widths[0] = max(8, widths[0]-(total-width))
+	}
 	for _, row := range rows {
 		for i, c := range row {
 			switch {
+			case !keep[i]:
 			case i == 0:
 				fmt.Fprintf(bw, "%-*s", widths[0], clip(c, widths[0]))
 			default:
@@ -296,12 +430,33 @@ func writeStatsTable(w io.Writer, k *correlate.KPIs) error {
 		}
 		fmt.Fprintln(bw)
 	}
+	if len(left) > 0 {
+		// The note wraps between words, so it fits too.
+		words := append(strings.Fields(fmt.Sprintf("Left out to fit %d columns (piped or --format jsonl has them):", width)), left...)
+		line := ""
+		fmt.Fprintln(bw)
+		for _, word := range words {
+			if line != "" && len(line)+1+len(word) > width {
+				fmt.Fprintln(bw, line)
+				line = " "
+			}
+			if line != "" {
+				line += " "
+			}
+			line += word
+		}
+		fmt.Fprintln(bw, line)
+	}
 	return bw.Flush()
 }
 
 // writeStatsSheet writes one group's metrics, one a line.
 func writeStatsSheet(w io.Writer, r *correlate.KPIRecord) {
-	line := func(name, value, what string) { fmt.Fprintf(w, "%-14s %10s  %s\n", name, value, what) }
+	lines := func(ls []statsLine) {
+		for _, l := range ls {
+			fmt.Fprintf(w, "%-14s %10s  %s\n", l.name, l.value(r), l.what)
+		}
+	}
 	span := r.Start
 	if r.End != r.Start {
 		span += " – " + r.End
@@ -309,37 +464,21 @@ func writeStatsSheet(w io.Writer, r *correlate.KPIRecord) {
 	if span != "" {
 		fmt.Fprintf(w, "%s\n\n", span)
 	}
-	line("dialogs", itoa(r.Dialogs), "every dialog selected")
-	line("calls", itoa(r.Calls), "session requests (opening INVITEs, challenges included)")
-	line("answered", itoa(r.Answered), "2xx to the INVITE")
-	line("failed", itoa(r.Failed), "4xx-6xx, not cancelled")
-	line("busy", itoa(r.Busy), "486, 600")
-	line("cancelled", itoa(r.Cancelled), "CANCEL / 487")
-	line("redirected", itoa(r.Redirected), "3xx")
-	line("no response", itoa(r.NoResponse), "INVITE never answered")
-	line("completed", itoa(r.Completed), "answered, BYE answered 2xx")
+	lines(statsCalls)
 	fmt.Fprintln(w)
-	line("ASR", pctText(r.ASR), "answered / calls (ITU-T E.411)")
-	line("NER", pctText(r.NER), "answered, busy, no answer, user reject / calls (GSMA IR.42)")
-	line("SER", pctText(r.SER), "200 / (calls - 3xx) (RFC 6076 §4.6)")
-	line("SEER", pctText(r.SEER), "200, 480, 486, 600, 603 / (calls - 3xx) (§4.7)")
-	line("ISA", pctText(r.ISA), "408, 500, 503, 504, no answer / calls (§4.8)")
-	line("SCR", pctText(r.SCR), "completed / calls (§4.9)")
-	line("ACD", secText(r.ACD), "mean call duration, 200 OK to BYE")
+	lines(statsRatios)
 	fmt.Fprintln(w)
-	dist := func(name string, p50, p90, p99, avg *float64, what string, text func(*float64) string) {
-		fmt.Fprintf(w, "%-14s %10s %10s %10s %10s  %s\n", name, text(p50), text(p90), text(p99), text(avg), what)
-	}
 	fmt.Fprintf(w, "%-14s %10s %10s %10s %10s\n", "", "p50", "p90", "p99", "mean")
-	dist("PDD", r.PDDp50, r.PDDp90, r.PDDp99, r.PDDavg, "INVITE to first 18x (or final)", msText)
-	dist("SRD success", r.SRDSuccessP50, r.SRDSuccessP90, r.SRDSuccessP99, r.SRDSuccessAvg, "INVITE to first non-100 1xx or 200 (§4.3.1)", msText)
-	dist("SRD failure", r.SRDFailureP50, r.SRDFailureP90, r.SRDFailureP99, r.SRDFailureAvg, "INVITE to 4xx-6xx (§4.3.2)", msText)
-	dist("SDD", r.SDDp50, r.SDDp90, r.SDDp99, r.SDDavg, "BYE to its response (§4.4); "+itoa(r.SDDTimeout)+" unanswered", msText)
-	dist("SDT", r.SDTp50, r.SDTp90, r.SDTp99, r.ACD, "200 OK to BYE (§4.5)", secText)
-	dist("RRD", r.RRDp50, r.RRDp90, r.RRDp99, r.RRDavg, "REGISTER to 2xx, challenges included (§4.1)", msText)
+	for _, d := range statsDelays {
+		v := d.values(r)
+		what := d.what
+		if d.note != nil {
+			what += d.note(r)
+		}
+		fmt.Fprintf(w, "%-14s %10s %10s %10s %10s  %s\n", d.name, d.text(v[0]), d.text(v[1]), d.text(v[2]), d.text(v[3]), what)
+	}
 	fmt.Fprintln(w)
-	line("registrations", itoa(r.Registrations), "REGISTER attempts (challenges included)")
-	line("IRA", pctText(r.IRA), "4xx (not 401/402/407), 5xx, 6xx, no answer / attempts (§4.2)")
+	lines(statsRegistrations)
 	if len(r.Failures) > 0 {
 		fmt.Fprintln(w)
 		var parts []string
