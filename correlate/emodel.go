@@ -160,7 +160,7 @@ func Score(s *Stream, o EModelOptions) (r, mos float64, ok bool) {
 		packetMs = min(max(packetMs, 10), 60)
 	}
 	ta := o.NetworkDelayMs + packetMs + max(minJitterBufferMs, 2*s.JitterMeanMs)
-	r = RFactor(imp, s.LostPct(), ta)
+	r = RFactor(imp, s.MissingPct(), ta) // a duplicate fills no gap (Stream.Missing)
 	return r, MOSFromR(r), true
 }
 

@@ -119,6 +119,24 @@ func (s *Stream) LostPct() float64 {
 	return 100 * float64(s.Lost) / float64(s.Expected)
 }
 
+// Missing is how many sequence numbers from the first to the highest were
+// never received. Lost (RFC 3550 A.3) counts duplicates as received, so a
+// sender that repeats packets under one sequence number (SIPp's RFC 4733
+// recordings repeat each event's end packet, §2.5.1.4) hides real gaps
+// from it: 7 missing and 6 duplicates make Lost 1. The E-model and the
+// packet-loss rule use Missing, since a duplicate fills no gap a listener
+// hears; Lost stays as A.3 and tshark count it.
+func (s *Stream) Missing() int { return max(s.Lost+s.Duplicates, 0) }
+
+// MissingPct is Missing in percent of the expected packets; 0 when nothing
+// was expected.
+func (s *Stream) MissingPct() float64 {
+	if s.Expected <= 0 {
+		return 0
+	}
+	return 100 * float64(s.Missing()) / float64(s.Expected)
+}
+
 // RTCPStats is what RTCP (RFC 3550 §6.4) reported about one stream: the
 // peer's receiver reports about the stream's SSRC, and the sender's own
 // sender reports.

@@ -403,8 +403,8 @@ func ruleMediaAddressMismatch(x *mediaDiag) []Finding {
 // and its frozen timestamps say nothing about the call's audio.
 func eventsOnly(s *Stream) bool { return strings.EqualFold(s.Codec, "telephone-event") }
 
-// rulePacketLoss: RFC 3550 §6.4.1 cumulative loss (expected - received, A.3)
-// over the threshold; G.113 Appendix I rates its cost per codec.
+// rulePacketLoss: sequence numbers never received (Stream.Missing: A.3's
+// expected - received, with duplicates not counted as received) over the threshold; G.113 Appendix I rates its cost per codec.
 func rulePacketLoss(x *mediaDiag) []Finding {
 	var out []Finding
 	for i := range x.streams {
@@ -412,9 +412,15 @@ func rulePacketLoss(x *mediaDiag) []Finding {
 		if eventsOnly(s) {
 			continue
 		}
-		if pct := s.LostPct(); pct > x.o.PacketLossPct {
+		// Missing, not A.3's Lost: repeated packets (RFC 4733 end
+		// packets) would otherwise hide the gaps.
+		if pct := s.MissingPct(); pct > x.o.PacketLossPct {
+			why := ""
+			if s.Missing() != s.Lost {
+				why = fmt.Sprintf("; RFC 3550's cumulative lost is %d, since its %d duplicates count as received", s.Lost, s.Duplicates)
+			}
 			out = append(out, Finding{Severity: SevWarning, RFC: "RFC 3550 §6.4.1, ITU-T G.113 Appendix I", Evidence: x.sdpEvidence(),
-				Summary: fmt.Sprintf("Stream %s lost %d of %d packets (%.1f%%, over %.3g%%).", streamName(s), s.Lost, s.Expected, pct, x.o.PacketLossPct)})
+				Summary: fmt.Sprintf("Stream %s lost %d of %d packets (%.1f%%, over %.3g%%%s).", streamName(s), s.Missing(), s.Expected, pct, x.o.PacketLossPct, why)})
 		}
 	}
 	return out

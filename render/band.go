@@ -28,7 +28,7 @@ func BandLabel(s *correlate.Stream) string {
 		codec = fmt.Sprintf("PT %d", s.PayloadType)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "RTP %s %d pkts, lost %d (%.1f%%), ", codec, s.Packets, s.Lost, s.LostPct())
+	fmt.Fprintf(&b, "RTP %s %d pkts, lost %d (%.1f%%), ", codec, s.Packets, s.Missing(), s.MissingPct()) // the gaps MOS is scored on
 	if s.MOS != nil {
 		fmt.Fprintf(&b, "MOS %.2f", *s.MOS)
 	} else {
@@ -174,7 +174,7 @@ func htmlMedia(l *Ladder) string {
 			codec = fmt.Sprintf("PT %d", s.PayloadType)
 		}
 		fmt.Fprintf(&b, `<tr class="call-%d"><td class="addr">%s</td><td class="addr">%s</td><td>0x%08X</td><td>%s</td><td class="n">%d</td><td class="n">%d (%.1f%%)</td><td class="n">%.1f / %.1f ms</td><td class="n">%.1f ms</td><td>%s</td><td>%s</td></tr>`,
-			bd.Call%len(svgPalette), esc(s.Src.String()), esc(s.Dst.String()), s.SSRC, esc(codec), s.Packets, s.Lost, s.LostPct(),
+			bd.Call%len(svgPalette), esc(s.Src.String()), esc(s.Dst.String()), s.SSRC, esc(codec), s.Packets, s.Missing(), s.MissingPct(),
 			s.JitterMeanMs, s.JitterMaxMs, s.MaxDeltaMs, esc(mos), esc(s.DTMF))
 	}
 	b.WriteString(`</tbody></table>`)

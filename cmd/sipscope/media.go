@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -92,6 +93,13 @@ func runMedia(ctx context.Context, opts *mediaOptions, io *streams) error {
 	var ids []string // nil: every stream
 	switch {
 	case opts.call != "":
+		// A Call-ID that is not there is a mistake (as export and flow
+		// say); one that is there without RTP is an answer.
+		if _, err := st.Dialog(ctx, opts.call); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("call %q not found (list Call-IDs with `sipscope calls`)", opts.call)
+		} else if err != nil {
+			return err
+		}
 		ids = []string{opts.call}
 	case opts.filter.active():
 		ids = []string{}
@@ -174,18 +182,22 @@ func noStreamsNote(opts *mediaOptions) string {
 // mediaRecord is one line of `media --format jsonl`: the contract of
 // issue 11 (add fields, never rename or drop them).
 type mediaRecord struct {
-	CallID       string      `json:"call_id"`
-	Src          string      `json:"src"`
-	Dst          string      `json:"dst"`
-	SSRC         string      `json:"ssrc"`
-	PayloadType  int         `json:"payload_type"`
-	Codec        string      `json:"codec"`
-	Packets      int         `json:"packets"`
-	Expected     int         `json:"expected"`
-	Lost         int         `json:"lost"`
-	LostPct      float64     `json:"lost_pct"`
-	OutOfOrder   int         `json:"out_of_order"`
-	Duplicates   int         `json:"duplicates"`
+	CallID      string  `json:"call_id"`
+	Src         string  `json:"src"`
+	Dst         string  `json:"dst"`
+	SSRC        string  `json:"ssrc"`
+	PayloadType int     `json:"payload_type"`
+	Codec       string  `json:"codec"`
+	Packets     int     `json:"packets"`
+	Expected    int     `json:"expected"`
+	Lost        int     `json:"lost"`
+	LostPct     float64 `json:"lost_pct"`
+	OutOfOrder  int     `json:"out_of_order"`
+	Duplicates  int     `json:"duplicates"`
+	// Missing counts sequence numbers never received (lost, with
+	// duplicates not counted as received: correlate.Stream.Missing).
+	Missing      int         `json:"missing"`
+	MissingPct   float64     `json:"missing_pct"`
 	JitterMeanMs float64     `json:"jitter_mean_ms"`
 	JitterMaxMs  float64     `json:"jitter_max_ms"`
 	MaxDeltaMs   float64     `json:"max_delta_ms"`
@@ -255,6 +267,7 @@ func streamRecord(s *correlate.Stream) *mediaRecord {
 		CallID: s.CallID, Src: s.Src.String(), Dst: s.Dst.String(), SSRC: fmt.Sprintf("0x%08X", s.SSRC),
 		PayloadType: s.PayloadType, Codec: s.Codec, Packets: s.Packets, Expected: s.Expected, Lost: s.Lost,
 		LostPct: round3(s.LostPct()), OutOfOrder: s.OutOfOrder, Duplicates: s.Duplicates,
+		Missing: s.Missing(), MissingPct: round3(s.MissingPct()),
 		JitterMeanMs: round3(s.JitterMeanMs), JitterMaxMs: round3(s.JitterMaxMs), MaxDeltaMs: round3(s.MaxDeltaMs),
 		Start: correlate.FormatTime(s.Start), End: correlate.FormatTime(s.End),
 		RFactor: round3p(s.RFactor), MOS: round3p(s.MOS), DTMF: s.DTMF,
@@ -288,7 +301,7 @@ func streamRecord(s *correlate.Stream) *mediaRecord {
 var streamCSVHeader = []string{"call_id", "src", "dst", "ssrc", "payload_type", "codec", "packets", "expected", "lost",
 	"lost_pct", "out_of_order", "duplicates", "jitter_mean_ms", "jitter_max_ms", "max_delta_ms", "start", "end",
 	"r_factor", "mos", "dtmf", "rtcp_fraction_lost_pct", "rtcp_jitter_ms", "direction", "link", "clock_rate",
-	"payload_types", "bytes", "info_dtmf"}
+	"payload_types", "bytes", "info_dtmf", "missing", "missing_pct"}
 
 func streamCSV(r *mediaRecord) []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -309,7 +322,8 @@ func streamCSV(r *mediaRecord) []string {
 	return []string{r.CallID, r.Src, r.Dst, r.SSRC, strconv.Itoa(r.PayloadType), r.Codec, strconv.Itoa(r.Packets),
 		strconv.Itoa(r.Expected), strconv.Itoa(r.Lost), f(r.LostPct), strconv.Itoa(r.OutOfOrder), strconv.Itoa(r.Duplicates),
 		f(r.JitterMeanMs), f(r.JitterMaxMs), f(r.MaxDeltaMs), r.Start, r.End, opt(r.RFactor), opt(r.MOS), r.DTMF,
-		rl, rj, r.Direction, r.Link, strconv.Itoa(r.ClockRate), strings.Join(pts, " "), strconv.Itoa(r.Bytes), r.InfoDTMF}
+		rl, rj, r.Direction, r.Link, strconv.Itoa(r.ClockRate), strings.Join(pts, " "), strconv.Itoa(r.Bytes), r.InfoDTMF,
+		strconv.Itoa(r.Missing), f(r.MissingPct)}
 }
 
 // writeStreamTable writes the human table of `media`.
@@ -335,7 +349,7 @@ func writeStreamTable(w io.Writer, streams []correlate.Stream) {
 		}
 		fmt.Fprintf(w, "%-3d %-12s %-21s %-21s 0x%08X %-6s %7d %6d %6.1f %8.3f %8.3f %8.1f %4s  %s\n",
 			i+1, s.Start.UTC().Format("15:04:05.000"), clip(s.Src.String(), 21), clip(s.Dst.String(), 21), s.SSRC,
-			clip(codec, 6), s.Packets, s.Lost, s.LostPct(), s.JitterMeanMs, s.JitterMaxMs, s.MaxDeltaMs, mos, call)
+			clip(codec, 6), s.Packets, s.Missing(), s.MissingPct(), s.JitterMeanMs, s.JitterMaxMs, s.MaxDeltaMs, mos, call)
 	}
 }
 
