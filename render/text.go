@@ -643,10 +643,15 @@ func dialogSummary(d *correlate.Dialog) string {
 
 // millis formats a duration for people: "1.234s" or "250ms".
 func millis(d time.Duration) string {
-	if d >= time.Second {
+	// Below a second, milliseconds with their fraction, as `calls` shows
+	// them: a 0.227 ms PDD on a LAN is not "0ms".
+	switch {
+	case d >= time.Second:
 		return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+	case d < 10*time.Millisecond:
+		return strconv.FormatFloat(float64(d.Microseconds())/1e3, 'f', 3, 64) + "ms"
 	}
-	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	return strconv.FormatFloat(float64(d.Microseconds())/1e3, 'f', 1, 64) + "ms"
 }
 
 // toASCII replaces non-ASCII runes by '?'.
