@@ -135,4 +135,3 @@ func (s *Store) dumpTable(ctx context.Context, w io.Writer, table string) error 
 	}
 	return rows.Err()
 }
-
