@@ -1,8 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/sipscope/sipscope/correlate"
 )
@@ -99,26 +103,84 @@ func (s *Store) SetDiagnoses(ctx context.Context, gs map[string]correlate.Diagno
 	if s.opts.ReadOnly {
 		return fmt.Errorf("store: set diagnoses %s: opened read-only", s.path)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: set diagnoses: %w", err)
-	}
-	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `UPDATE dialogs SET findings = ?, worst = ?, worst_severity = ? WHERE call_id = ?`)
-	if err != nil {
-		return fmt.Errorf("store: set diagnoses: %w", err)
-	}
-	defer st.Close()
 	for id, g := range gs {
 		if !g.Done {
 			return fmt.Errorf("store: set diagnoses %q: the diagnosis is not done", id)
 		}
-		if _, err := st.ExecContext(ctx, int64(g.Findings), g.Worst, string(g.Severity), id); err != nil {
-			return fmt.Errorf("store: set diagnoses %q: %w", id, err)
-		}
 	}
-	if err := tx.Commit(); err != nil {
+	// An import sets the media findings of nearly every call (each SIPp
+	// call without RTP has no-media): 50,000 updates by Call-ID through
+	// database/sql, in map order, took 1.4 s after the pipeline had
+	// ended, as long as a fifth of the import. Here the rows are found
+	// by one scan of the call_id index, updated by rowid in rowid order
+	// (each page of dialogs is read and written once, in file order)
+	// with one statement prepared on a raw connection (see rawConn):
+	// ~0.1 s.
+	c, err := openRaw(s.path, pragmas(s.opts))
+	if err != nil {
 		return fmt.Errorf("store: set diagnoses: %w", err)
 	}
+	defer c.close()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: set diagnoses: %w", err)
+	}
+	if _, err := c.exec(`BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("store: set diagnoses: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			c.exec(`ROLLBACK`)
+		}
+	}()
+	type upd struct {
+		id int64
+		g  correlate.Diagnosis
+	}
+	var ups []upd
+	if len(gs) < 64 {
+		// A few: look each up by its index.
+		for callID, g := range gs {
+			var id int64
+			err := c.queryRow(`SELECT id FROM dialogs WHERE call_id = ?`, []any{callID}, func(r rawCursor) error { return r.Scan(&id) })
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("store: set diagnoses %q: %w", callID, err)
+			}
+			ups = append(ups, upd{id, g})
+		}
+	} else {
+		ups = make([]upd, 0, len(gs))
+		err := c.query(`SELECT id, call_id FROM dialogs`, nil, func(r rawCursor) (bool, error) {
+			var (
+				id     int64
+				callID string
+			)
+			if err := r.Scan(&id, &callID); err != nil {
+				return false, err
+			}
+			if g, ok := gs[callID]; ok {
+				ups = append(ups, upd{id, g})
+			}
+			return true, nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: set diagnoses: %w", err)
+		}
+	}
+	slices.SortFunc(ups, func(a, b upd) int { return cmp.Compare(a.id, b.id) })
+	args := make([]any, 4)
+	for _, u := range ups {
+		args[0], args[1], args[2], args[3] = int64(u.g.Findings), u.g.Worst, string(u.g.Severity), u.id
+		if _, err := c.execKept(`UPDATE dialogs SET findings = ?, worst = ?, worst_severity = ? WHERE id = ?`, args...); err != nil {
+			return fmt.Errorf("store: set diagnoses: %w", err)
+		}
+	}
+	if _, err := c.exec(`COMMIT`); err != nil {
+		return fmt.Errorf("store: set diagnoses: %w", err)
+	}
+	done = true
 	return nil
 }

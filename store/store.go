@@ -56,6 +56,12 @@ type Options struct {
 	// Scratch turns off fsync (synchronous=off) for a database that is
 	// thrown away after use; a crash may corrupt it.
 	Scratch bool
+	// DeferIndexes lets a Writer of a database without dialogs drop the
+	// secondary indexes of dialogs and build them when it closes (see
+	// deferIndexes): for an import, whose readers come after it. A
+	// database whose import was killed gets them back at the next Open
+	// that may write.
+	DeferIndexes bool
 	// BatchMessages is how many messages a Writer inserts per transaction
 	// (default 20000; BatchInterval usually comes first).
 	BatchMessages int
@@ -274,6 +280,13 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if !opts.ReadOnly {
+		// An import killed before it built the indexes it deferred.
+		if err := s.restoreIndexes(context.Background()); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: %s: %w", path, err)
+		}
 	}
 	return s, nil
 }

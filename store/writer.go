@@ -81,6 +81,10 @@ type Writer struct {
 	// encPool takes back what the Encoder made (see encPool).
 	encPool *encPool
 
+	// deferred says the Writer dropped indexes to build at Close
+	// (Options.DeferIndexes).
+	deferred bool
+
 	fileMsgs map[int64]int64 // messages written per file id
 	stats    WriterStats
 	closed   bool
@@ -159,6 +163,12 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 		return nil, fmt.Errorf("store: %s: %w", s.path, err)
 	}
 	w.conn = conn
+	if w.fresh && s.opts.DeferIndexes {
+		if w.deferred, err = deferIndexes(conn); err != nil {
+			conn.close()
+			return nil, fmt.Errorf("store: %s: %w", s.path, err)
+		}
+	}
 	// Every Writer keeps synchronous=NORMAL (WAL: a commit survives a
 	// process crash at once, and an OS crash or power loss once the WAL is
 	// synced at the next checkpoint). The first import into a new
@@ -682,6 +692,9 @@ func (w *Writer) Close() error {
 	if rerr := w.release(); err == nil {
 		err = rerr
 	}
+	if err == nil && w.deferred {
+		err = w.s.restoreIndexes(context.Background())
+	}
 	return err
 }
 
@@ -709,6 +722,10 @@ func (w *Writer) Abort() error {
 	err := w.rollback()
 	if rerr := w.release(); err == nil {
 		err = rerr
+	}
+	if err == nil && w.deferred {
+		// What was committed is kept for queries: with its indexes.
+		err = w.s.restoreIndexes(context.Background())
 	}
 	// Forget the registered files so that no later Writer of this Store
 	// marks them complete.

@@ -128,7 +128,9 @@ func diskFull(db string, created bool) error {
 
 // importInto opens the database and imports the files into it.
 func importInto(ctx context.Context, opts *importOptions, io *streams) (importResult, error) {
-	st, err := store.Open(opts.db, store.Options{})
+	// DeferIndexes: nothing reads the database while it is imported
+	// into, so a new one gets its dialogs indexes at the end (see store).
+	st, err := store.Open(opts.db, store.Options{DeferIndexes: true})
 	if err != nil {
 		return importResult{}, dbError(opts.db, err)
 	}
