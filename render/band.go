@@ -21,6 +21,17 @@ type Band struct {
 	Timeline []correlate.TimelinePoint
 }
 
+// splitBand cuts a BandLabel after its counts ("RTP PCMA 223 pkts, lost 7
+// (3.1%)") and before its score and digits, for a ladder too narrow for
+// one line.
+func splitBand(label string) (counts, rest string, ok bool) {
+	i := strings.Index(label, "%), ")
+	if i < 0 {
+		return label, "", false
+	}
+	return label[:i+2], label[i+4:], true
+}
+
 // BandLabel is a stream as a band says it.
 func BandLabel(s *correlate.Stream) string {
 	codec := s.Codec
@@ -105,11 +116,16 @@ func textBands(cv *canvas, bw *bufio.Writer, l *Ladder, geo textGeom, g glyphs, 
 	for i, b := range l.Media {
 		lo, hi := geo.gutter+geo.x[min(b.From, b.To)], geo.gutter+geo.x[max(b.From, b.To)]
 		bars()
-		label := geo.bands[i]
 		if i == 0 {
 			cv.put(geo.gutter-2-len("media"), "media", -1)
 		}
-		cv.put(lo+1+(hi-lo-3-runeLen(label))/2, " "+label+" ", b.Call)
+		for k, label := range strings.Split(geo.bands[i], "\n") {
+			if k > 0 {
+				cv.flush(bw)
+				bars()
+			}
+			cv.put(lo+1+(hi-lo-3-runeLen(label))/2, " "+label+" ", b.Call)
+		}
 		cv.flush(bw)
 		bars()
 		head := g.right

@@ -198,6 +198,14 @@ func geometry(l *Ladder, g glyphs, ft fit) textGeom {
 		t.labels = append(t.labels, cut(a.Label))
 	}
 	for _, b := range l.Media {
+		// Stacked, a band's label takes two lines (its counts, then MOS
+		// and digits) before names or labels are cut: at 80 columns the
+		// one-line label of a lossy stream with DTMF was the widest thing
+		// on a two-party ladder and shortened the column names.
+		if first, rest, ok := splitBand(b.Label); ft.stack && ok {
+			t.bands = append(t.bands, cut(first)+"\n"+cut(rest))
+			continue
+		}
 		t.bands = append(t.bands, cut(b.Label))
 	}
 	n := len(l.Columns)
@@ -233,7 +241,11 @@ func geometry(l *Ladder, g glyphs, ft fit) textGeom {
 		needs = append(needs, need{lo, hi, w + 4})
 	}
 	for i, b := range l.Media {
-		needs = append(needs, need{min(b.From, b.To), max(b.From, b.To), runeLen(t.bands[i]) + 4})
+		w := 0
+		for _, line := range strings.Split(t.bands[i], "\n") {
+			w = max(w, runeLen(line))
+		}
+		needs = append(needs, need{min(b.From, b.To), max(b.From, b.To), w + 4})
 	}
 	for span := 1; span < n; span++ {
 		for _, nd := range needs {
