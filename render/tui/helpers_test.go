@@ -315,3 +315,15 @@ func (s *sim) keys(str string) {
 		s.scr.InjectKey(tcell.KeyRune, r, tcell.ModNone)
 	}
 }
+
+// countState is how many of ds are in state st, worked out apart from the
+// UI, for the counts its screens must show.
+func countState(ds []*correlate.Dialog, st correlate.State) int {
+	n := 0
+	for _, d := range ds {
+		if d.State == st {
+			n++
+		}
+	}
+	return n
+}
