@@ -52,7 +52,7 @@ echo "database: $DB ($(stat -c %s "$DB") bytes)"
 
 run() { # run LABEL DB
 	echo "== $1"
-	SIPSCOPE_TUI_DB=$2 go test -run '^$' -bench '^BenchmarkTUIKeys$' -benchtime "$BENCHTIME" ./cmd/sipscope |
+	SIPSCOPE_TUI_DB=$2 go test -v -run '^$' -bench '^BenchmarkTUIKeys$' -benchtime "$BENCHTIME" ./cmd/sipscope |
 		awk '/^BenchmarkTUIKeys\// {
 			name = $1; sub(/^BenchmarkTUIKeys\//, "", name); sub(/-[0-9]+$/, "", name)
 			for (i = 3; i < NF; i++) if ($(i+1) == "ns/op") ns = $i
