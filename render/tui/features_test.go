@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdamore/tcell/v2"
-
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/render"
 )
@@ -436,10 +434,7 @@ func TestPrepareHeaderSorts(t *testing.T) {
 	wait("X-Account", 1)
 	s.app.Progress(Progress{Dialogs: 1})
 	wait("X-Account", 2)
-	s.keys("c")
-	s.key(tcell.KeyCtrlU)
-	s.keys("start,P-Asserted-Identity")
-	s.key(tcell.KeyEnter)
+	s.enter("c", "start,P-Asserted-Identity")
 	s.waitFor("P-ASSERTED-IDENTITY")
 	wait("P-Asserted-Identity", 1)
 	src.mu.Lock()

@@ -200,10 +200,7 @@ func TestColumnsAndSort(t *testing.T) {
 	s.key(tcell.KeyEnter)
 	s.waitFor("DURATION")
 	s.waitFor("X-NOPE")
-	s.keys("c")
-	s.key(tcell.KeyCtrlU)
-	s.keys("state,bad name")
-	s.key(tcell.KeyEnter)
+	s.enter("c", "state,bad name")
 	s.waitFor(`column "bad name"`)
 	s.waitFor("DURATION")
 }
