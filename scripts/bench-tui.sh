@@ -61,7 +61,7 @@ run() { # run LABEL DB
 		}
 		/dialogs$/ && /bench_test|tui_bench/ { print "  " $0 }
 		/first sort by a header column/ { sub(/^ *tui_bench_test.go:[0-9]*: /, ""); print "  " $0 }
-		/^(FAIL|---)/ { print }'
+		/^(FAIL|--- FAIL)/ { print }'
 }
 run "with migration 0009 (this sipscope)" "$DB" || true
 if [ -n "${BASELINE:-}" ]; then
