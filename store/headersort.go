@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -44,25 +45,10 @@ func checkHeaderSort(sort string) error {
 		return nil
 	}
 	name, _, ok := headerSort(sort)
-	if ok && !isHeaderName(name) {
+	if ok && !decode.IsToken(name) {
 		return fmt.Errorf("sort %q: %q is not a SIP header name", sort, name)
 	}
 	return nil
-}
-
-// isHeaderName reports whether s is an RFC 3261 §25.1 token, what a
-// header name is made of.
-func isHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		ok := r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-.!%*_+`'~", r))
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // headerIndex is one header's sort index, in memory: every dialog's
@@ -76,6 +62,14 @@ type headerIndex struct {
 	mu      sync.Mutex
 	entries []headerEntry // sorted by (val, id)
 	maxID   int64         // the highest dialog id read
+
+	// The dialogs the last filter selected (sel[id]), as of maxID
+	// selMax: the pages of one filtered list (scrolling, End) reuse it
+	// instead of listing the filter's ids per page (~100-180 ms at
+	// 100,000 dialogs); dialogs added since are listed alone.
+	selKey string
+	selMax int64
+	sel    []bool
 }
 
 type headerEntry struct {
@@ -115,7 +109,7 @@ func (s *Store) headerIndex(name string) *headerIndex {
 // Cancelling ctx stops it; what it read so far is kept, and the next call
 // goes on from there.
 func (s *Store) PrepareHeaderSort(ctx context.Context, name string) error {
-	if !isHeaderName(name) {
+	if !decode.IsToken(name) {
 		return fmt.Errorf("store: sort: %q is not a SIP header name", name)
 	}
 	ix := s.headerIndex(name)
@@ -152,7 +146,7 @@ func (s *Store) catchUp(ctx context.Context, ix *headerIndex, name string) error
 			m = decode.Message{}
 			// A request that does not parse sorts as one without the
 			// header: the list shows it empty too.
-			if decode.Parse(raw, &m) == nil {
+			if decode.Parse(headerPart(raw), &m) == nil || decode.Parse(raw, &m) == nil {
 				val = foldCase(m.Header(name))
 			}
 		}
@@ -184,6 +178,82 @@ func (s *Store) catchUp(ctx context.Context, ix *headerIndex, name string) error
 	return nil
 }
 
+// filterKey names what f selects (sort and limit aside), for the cached
+// selection of a header index.
+func filterKey(f Filter) string {
+	g := ""
+	if f.Grep != nil {
+		g = f.Grep.String()
+	}
+	return fmt.Sprintf("%v|%v|%q|%q|%q|%d|%d|%q|%q|%q|%v", f.Kind, f.State, f.Status, f.From, f.To,
+		f.Since.UnixNano(), f.Until.UnixNano(), g, f.CallIDs, f.Search, f.ids)
+}
+
+// headerSelection is which dialogs f selects, sel[id], up to ix.maxID
+// (ix.mu held): the cached one when f is the last filter, with the dialogs
+// added since it was made listed by one indexed SELECT of ids past
+// selMax; else one SELECT of every id f selects (no rows read).
+func (s *Store) headerSelection(ctx context.Context, ix *headerIndex, f Filter, name string) ([]bool, error) {
+	key := filterKey(f)
+	if key != ix.selKey {
+		ix.selKey, ix.selMax, ix.sel = key, 0, nil
+	}
+	if ix.sel != nil && ix.selMax >= ix.maxID {
+		return ix.sel, nil
+	}
+	q, args, goFuncs, cleanup, err := s.dialogQuery(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	from, order := strings.Index(q, " FROM dialogs d"), strings.LastIndex(q, " ORDER BY ")
+	if from < 0 || order < from {
+		return nil, fmt.Errorf("store: sort by %s: unexpected query", name)
+	}
+	sel := make([]bool, ix.maxID+1)
+	copy(sel, ix.sel)
+	add := func(sc scanner) (bool, error) {
+		var id int64
+		if err := sc.Scan(&id); err != nil {
+			return false, err
+		}
+		if id >= 0 && id < int64(len(sel)) {
+			sel[id] = true
+		}
+		return true, nil
+	}
+	// Only the dialogs past what the cache holds (all of them the first
+	// time): SQLite flattens the subquery, so the id bound is a range of
+	// the rowid.
+	q = "SELECT id FROM (SELECT d.id AS id" + q[from:order] + ") WHERE id > ?"
+	args = append(slices.Clone(args), ix.selMax)
+	if !goFuncs {
+		err = s.dialogsRaw(ctx, q, args, add)
+	} else {
+		err = s.dialogsSQL(ctx, q, args, add)
+	}
+	if err != nil {
+		ix.selKey, ix.sel = "", nil
+		return nil, fmt.Errorf("store: sort by %s: %w", name, err)
+	}
+	ix.sel, ix.selMax = sel, ix.maxID
+	return sel, nil
+}
+
+// headerPart is raw up to the blank line that ends its headers (RFC 3261
+// §7: the body follows it), so that reading a header does not parse the
+// SDP: half the time of building an index. A message without a body is
+// raw itself.
+func headerPart(raw []byte) []byte {
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		return raw[:i+4]
+	}
+	if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+		return raw[:i+2]
+	}
+	return raw
+}
+
 // headerPage is Page for a header sort: the dialogs f selects in the
 // header's order (ties by id in the key's direction), from the in-memory
 // index. Without a filter the page is a slice of the index; with one, the
@@ -199,34 +269,9 @@ func (s *Store) headerPage(ctx context.Context, f Filter, name string, desc bool
 	f.Sort, f.Limit = "", 0
 	var keep func(id int64) bool
 	if !emptyFilter(f) {
-		q, args, goFuncs, cleanup, err := s.dialogQuery(ctx, f)
+		sel, err := s.headerSelection(ctx, ix, f, name)
 		if err != nil {
 			return nil, err
-		}
-		defer cleanup()
-		from, order := strings.Index(q, " FROM dialogs d"), strings.LastIndex(q, " ORDER BY ")
-		if from < 0 || order < from {
-			return nil, fmt.Errorf("store: sort by %s: unexpected query", name)
-		}
-		sel := make([]bool, ix.maxID+1)
-		add := func(sc scanner) (bool, error) {
-			var id int64
-			if err := sc.Scan(&id); err != nil {
-				return false, err
-			}
-			if id >= 0 && id < int64(len(sel)) {
-				sel[id] = true
-			}
-			return true, nil
-		}
-		q = "SELECT d.id" + q[from:order]
-		if !goFuncs {
-			err = s.dialogsRaw(ctx, q, args, add)
-		} else {
-			err = s.dialogsSQL(ctx, q, args, add)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("store: sort by %s: %w", name, err)
 		}
 		keep = func(id int64) bool { return sel[id] }
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -106,6 +107,17 @@ func TestHeaderSort(t *testing.T) {
 	if got, want := pagedIDs(t, s, Filter{Sort: "-header:X-Account"}, 4), wantHeaderOrder(ds, val, true, nil); !slices.Equal(got, want) {
 		t.Errorf("after more dialogs:\n got %v\nwant %v", got, want)
 	}
+	// The filtered pages before them cached which dialogs status=486
+	// selects: the new ones are added to it, and another filter is not
+	// answered from it.
+	busy := func(d *correlate.Dialog) bool { return d.FinalStatus == 486 }
+	if got, want := pagedIDs(t, s, Filter{Sort: "-header:X-Account", Status: "486"}, 3), wantHeaderOrder(ds, val, true, busy); !slices.Equal(got, want) {
+		t.Errorf("status=486 after more dialogs:\n got %v\nwant %v", got, want)
+	}
+	ok := func(d *correlate.Dialog) bool { return d.FinalStatus == 200 }
+	if got, want := pagedIDs(t, s, Filter{Sort: "header:X-Account", Status: "200"}, 3), wantHeaderOrder(ds, val, false, ok); !slices.Equal(got, want) {
+		t.Errorf("status=200 after status=486:\n got %v\nwant %v", got, want)
+	}
 	// A header no request has: every dialog ties, in id order.
 	if got, want := pagedIDs(t, s, Filter{Sort: "header:X-None"}, 7), wantHeaderOrder(ds, map[string]string{}, false, nil); !slices.Equal(got, want) {
 		t.Errorf("header:X-None:\n got %v\nwant %v", got, want)
@@ -139,5 +151,55 @@ func TestHeaderSortBad(t *testing.T) {
 	}
 	if got, want := pagedIDs(t, s, Filter{Sort: "header:X-Account"}, 10), wantHeaderOrder(ds, val, false, nil); !slices.Equal(got, want) {
 		t.Errorf("after a cancelled sort:\n got %v\nwant %v", got, want)
+	}
+}
+
+// BenchmarkHeaderSort times building a header's sort index over the
+// database $SIPSCOPE_TUI_DB (scripts/bench-tui.sh makes one of 100,000
+// calls) and a page of it with and without a filter.
+func BenchmarkHeaderSort(b *testing.B) {
+	db := os.Getenv("SIPSCOPE_TUI_DB")
+	if db == "" {
+		b.Skip("SIPSCOPE_TUI_DB not set: scripts/bench-tui.sh makes the database")
+	}
+	ctx := context.Background()
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			s, err := Open(db, Options{ReadOnly: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if err := s.PrepareHeaderSort(ctx, "Contact"); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			s.Close()
+			b.StartTimer()
+		}
+	})
+	s, err := Open(db, Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PrepareHeaderSort(ctx, "Contact"); err != nil {
+		b.Fatal(err)
+	}
+	for _, expr := range []string{"sort=-header:Contact", "state=completed sort=-header:Contact"} {
+		f, err := ParseFilter(expr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("page/"+expr, func(b *testing.B) {
+			off := 0
+			for b.Loop() {
+				if _, err := s.Page(ctx, f, off, 21); err != nil {
+					b.Fatal(err)
+				}
+				off = (off + 4321) % 90000
+			}
+		})
 	}
 }

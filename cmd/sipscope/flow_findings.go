@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	goio "io"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -15,24 +14,7 @@ import (
 // diagnose`, default thresholds, media rules included) from the messages
 // and the RTP streams the ladder holds.
 func ladderFindings(l *render.Ladder) map[string][]correlate.Finding {
-	byCall := map[string][]*correlate.Message{}
-	for _, m := range l.Messages {
-		byCall[m.CallID] = append(byCall[m.CallID], m)
-	}
-	streams := make([]correlate.Stream, len(l.Media))
-	for i := range l.Media {
-		streams[i] = l.Media[i].Stream
-	}
-	out := map[string][]correlate.Finding{}
-	for _, c := range l.Calls {
-		if c.Dialog == nil {
-			continue
-		}
-		if fs := allFindings(c.Dialog, byCall[c.CallID], streams, handoffRules, handoffMedia); len(fs) > 0 {
-			out[c.CallID] = fs
-		}
-	}
-	return out
+	return render.Findings(l, handoffRules, handoffMedia)
 }
 
 // writeFindings prints the findings block drawn above a ladder: per call,
@@ -56,11 +38,7 @@ func writeFindings(w goio.Writer, l *render.Ladder, fs map[string][]correlate.Fi
 		}
 		wrap(&b, head+" (sipscope diagnose for details):", "", width)
 		for _, f := range list {
-			ev := make([]string, len(f.Evidence))
-			for i, e := range f.Evidence {
-				ev[i] = "#" + strconv.FormatInt(e, 10)
-			}
-			line := fmt.Sprintf("  %-7s %s: %s (%s)", f.Severity, f.Code, f.Summary, strings.Join(ev, " "))
+			line := fmt.Sprintf("  %-7s %s: %s (%s)", f.Severity, f.Code, f.Summary, render.Evidence(f))
 			wrap(&b, line, "            ", width)
 		}
 	}

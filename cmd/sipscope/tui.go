@@ -280,6 +280,14 @@ func (s *storeSource) Dialogs(ctx context.Context, q tui.Query, offset, limit in
 	return s.st.Page(ctx, f, offset, limit)
 }
 
+// storeSource readies a header column's sort index in the background
+// (the UI calls it for each header column it shows).
+var _ tui.SortPreparer = (*storeSource)(nil)
+
+func (s *storeSource) PrepareSort(ctx context.Context, header string) error {
+	return s.st.PrepareHeaderSort(ctx, header)
+}
+
 // storeSource gives the TUI the calls' streams: bands, media findings, mos.
 var _ tui.MediaSource = (*storeSource)(nil)
 

@@ -105,6 +105,7 @@ type App struct {
 	status      string // last error or notice
 	shown       Progress
 	quit        bool
+	preparing   map[string]bool // header columns whose sort index is being brought up to date (SortPreparer)
 }
 
 // New makes a UI over src. Columns that do not parse (see ParseColumns)
@@ -173,6 +174,7 @@ func (a *App) Run(ctx context.Context, scr tcell.Screen) (err error) {
 	a.recount = true
 	a.layout()
 	a.fetch()
+	a.prepareSorts()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for !a.quit {
@@ -187,6 +189,7 @@ func (a *App) Run(ctx context.Context, scr tcell.Screen) (err error) {
 		case <-a.notify:
 			a.recount = true
 			a.fetch()
+			a.prepareSorts()
 		case <-tick.C:
 			// redraw the status line (rate); nothing else
 		}
@@ -557,6 +560,35 @@ func (a *App) setColumns(s string) {
 	a.cols = cols
 	a.list.rows, a.hdrs = nil, nil
 	a.fetch()
+	a.prepareSorts()
+}
+
+// prepareSorts brings the sort index of each header column shown up to
+// date in the background (SortPreparer), one goroutine per header at a
+// time, so that o on the column answers without building it; a sort by it
+// while the index builds waits for it ("sorting by …"), other keys go on.
+func (a *App) prepareSorts() {
+	sp, ok := a.src.(SortPreparer)
+	if !ok {
+		return
+	}
+	for _, c := range a.cols {
+		h := c.header
+		if h == "" || a.preparing[h] {
+			continue
+		}
+		if a.preparing == nil {
+			a.preparing = map[string]bool{}
+		}
+		a.preparing[h] = true
+		go func() {
+			sp.PrepareSort(a.ctx, h) //nolint:errcheck // a failure shows when the column is sorted
+			select {
+			case a.results <- func() { delete(a.preparing, h) }:
+			case <-a.ctx.Done():
+			}
+		}()
+	}
 }
 
 // startSave opens the save prompt: the marked dialogs when some are
@@ -1139,7 +1171,7 @@ func (a *App) drawList() {
 		title += "  " + a.opts.Title
 	}
 	a.fill(a.put(0, 0, w, 0, title, styleBar), 0, w, styleBar)
-	ws := columnWidths(a.cols, w)
+	ws := columnWidthsFor(a.cols, w, a.list.total)
 	row := func(y int, cells []string, st tcell.Style) {
 		x := 0
 		for c, s := range cells {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode"
 )
 
 // field is one kind of call-list column: a dialog summary field (Sort
@@ -88,21 +89,6 @@ func addrText(s string) string {
 	return s
 }
 
-// isToken reports whether s is an RFC 3261 §25.1 token: what a header
-// name is made of.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		ok := r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-.!%*_+`'~", r))
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // ParseColumns parses a column list such as "start,state,final,from,
 // User-Agent,X-Account": the names of summary fields (case-insensitive)
 // and, for any other name, the SIP header of that name in the dialog's
@@ -130,7 +116,7 @@ func parseColumns(s string) ([]field, error) {
 		}
 		f, ok := lookupField(p)
 		if !ok {
-			if !isToken(p) {
+			if !decode.IsToken(p) {
 				return nil, fmt.Errorf("column %q: neither a field (%s) nor a SIP header name", p, fieldKeys())
 			}
 			h := p
@@ -190,7 +176,13 @@ const numWidth = 6
 // at twice their share) divide what is left (at least 8 each), the last of
 // them taking the rest, so that 80 columns still show a useful part of
 // every field. The first width returned is the row number's.
-func columnWidths(cols []field, w int) []int {
+func columnWidths(cols []field, w int) []int { return columnWidthsFor(cols, w, 0) }
+
+// columnWidthsFor is columnWidths for a list of rows rows: the number
+// column widens past numWidth so that row 100,000 and beyond (and a
+// mark's "*") are not cut to "1000…".
+func columnWidthsFor(cols []field, w, rows int) []int {
+	numWidth := max(numWidth, len(strconv.Itoa(rows))+1)
 	weight := func(c field) int {
 		if c.key == "callid" {
 			return 2

@@ -1,9 +1,11 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -387,6 +389,59 @@ func TestSortOf(t *testing.T) {
 	} {
 		if got := sortOf(tc.q); got != tc.want {
 			t.Errorf("sortOf(%+v) got %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}
+
+// preparingSource is a Source that records the header sorts the UI asks
+// it to prepare (SortPreparer).
+type preparingSource struct {
+	*fakeSource
+	mu       sync.Mutex
+	prepared map[string]int
+}
+
+func (p *preparingSource) PrepareSort(_ context.Context, header string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.prepared[header]++
+	return nil
+}
+
+func (p *preparingSource) count(h string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.prepared[h]
+}
+
+// TestPrepareHeaderSorts: the UI asks its source to build the sort index
+// of each header column it shows as it opens, again as dialogs arrive,
+// and for a header column added with c; never for field columns.
+func TestPrepareHeaderSorts(t *testing.T) {
+	src := &preparingSource{fakeSource: sippSource(t), prepared: map[string]int{}}
+	s := startSim(t, src, 100, 24, Options{Columns: []string{"start", "state", "X-Account"}})
+	s.waitFor("X-ACCOUNT")
+	wait := func(h string, atLeast int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for src.count(h) < atLeast {
+			if time.Now().After(deadline) {
+				t.Fatalf("PrepareSort(%q) called %d times, want at least %d", h, src.count(h), atLeast)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	wait("X-Account", 1)
+	s.app.Progress(Progress{Dialogs: 1})
+	wait("X-Account", 2)
+	s.enter("c", "start,P-Asserted-Identity")
+	s.waitFor("P-ASSERTED-IDENTITY")
+	wait("P-Asserted-Identity", 1)
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	for h := range src.prepared {
+		if h != "X-Account" && h != "P-Asserted-Identity" {
+			t.Errorf("PrepareSort(%q): not a header column", h)
 		}
 	}
 }

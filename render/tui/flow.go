@@ -169,34 +169,15 @@ func sdpLabels(l *render.Ladder) *render.Ladder {
 // call in a ladder of several. One line per finding, no heading: on 24
 // lines the ladder still shows its first arrows.
 func findingLines(l *render.Ladder) []string {
-	byCall := map[string][]*correlate.Message{}
-	for _, m := range l.Messages {
-		byCall[m.CallID] = append(byCall[m.CallID], m)
-	}
-	streams := make([]correlate.Stream, len(l.Media))
-	for i := range l.Media {
-		streams[i] = l.Media[i].Stream
-	}
+	fs := render.Findings(l, correlate.DefaultDiagnoseOptions(), correlate.DefaultMediaDiagnoseOptions())
 	var out []string
 	for i, c := range l.Calls {
-		if c.Dialog == nil {
-			continue
+		call := ""
+		if len(l.Calls) > 1 {
+			call = "[" + strconv.Itoa(i+1) + "] "
 		}
-		msgs := byCall[c.CallID]
-		fs := correlate.Diagnose(c.Dialog, msgs, correlate.DefaultDiagnoseOptions())
-		if mf := correlate.DiagnoseMedia(c.Dialog, msgs, streams, correlate.DefaultMediaDiagnoseOptions()); len(mf) > 0 {
-			fs = correlate.SortFindings(append(fs, mf...))
-		}
-		for _, f := range fs {
-			ev := make([]string, len(f.Evidence))
-			for i, e := range f.Evidence {
-				ev[i] = "#" + strconv.FormatInt(e, 10)
-			}
-			call := ""
-			if len(l.Calls) > 1 {
-				call = "[" + strconv.Itoa(i+1) + "] "
-			}
-			out = append(out, cleanLine(fmt.Sprintf("! %s%s %s: %s (%s)", call, f.Severity, f.Code, f.Summary, strings.Join(ev, " "))))
+		for _, f := range fs[c.CallID] {
+			out = append(out, cleanLine(fmt.Sprintf("! %s%s %s: %s (%s)", call, f.Severity, f.Code, f.Summary, render.Evidence(f))))
 		}
 	}
 	return out

@@ -309,9 +309,30 @@ func (s *sim) lineStyle(want string) tcell.Style {
 	return tcell.StyleDefault
 }
 
+// enter opens a prompt with the key open (f filter, c columns, / search,
+// s save...), clears what it proposes, types text and presses Enter.
+func (s *sim) enter(open, text string) {
+	s.keys(open)
+	s.key(tcell.KeyCtrlU)
+	s.keys(text)
+	s.key(tcell.KeyEnter)
+}
+
 func (s *sim) key(k tcell.Key) { s.scr.InjectKey(k, 0, tcell.ModNone) }
 func (s *sim) keys(str string) {
 	for _, r := range str {
 		s.scr.InjectKey(tcell.KeyRune, r, tcell.ModNone)
 	}
+}
+
+// countState is how many of ds are in state st, worked out apart from the
+// UI, for the counts its screens must show.
+func countState(ds []*correlate.Dialog, st correlate.State) int {
+	n := 0
+	for _, d := range ds {
+		if d.State == st {
+			n++
+		}
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -181,6 +182,28 @@ func TestColumnWidths(t *testing.T) {
 		}
 		if ws[len(ws)-1] < 8 {
 			t.Errorf("width %d: Call-ID gets %d cells, want at least 8", w, ws[len(ws)-1])
+		}
+	}
+}
+
+// TestColumnWidthsManyRows: row numbers of six digits and more (and a
+// mark's "*") fit the number column; the columns still fill the width.
+func TestColumnWidthsManyRows(t *testing.T) {
+	cols, err := parseColumns(DefaultColumns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rows := range []int{0, 9999, 100000, 2500000} {
+		ws := columnWidthsFor(cols, 80, rows)
+		if need := len(strconv.Itoa(rows) + " "); ws[0] < need {
+			t.Errorf("%d rows: number column %d wide, want at least %d", rows, ws[0], need)
+		}
+		sum := 0
+		for _, w := range ws {
+			sum += w
+		}
+		if sum != 80 {
+			t.Errorf("%d rows: widths %v sum to %d, want 80", rows, ws, sum)
 		}
 	}
 }

@@ -67,13 +67,7 @@ func TestMarkAndSave(t *testing.T) {
 	s.keys("fstate=completed")
 	s.key(tcell.KeyEnter)
 	s.waitFor("filter: state=completed")
-	completed := 0
-	for _, d := range src.dialogs {
-		if d.State == correlate.StateCompleted {
-			completed++
-		}
-	}
-	s.waitFor(fmt.Sprintf("%d dialogs", completed))
+	s.waitFor(fmt.Sprintf("%d dialogs", countState(src.dialogs, correlate.StateCompleted)))
 	s.keys("s")
 	s.waitFor("save selected (2)")
 	s.key(tcell.KeyTab)
@@ -206,10 +200,7 @@ func TestColumnsAndSort(t *testing.T) {
 	s.key(tcell.KeyEnter)
 	s.waitFor("DURATION")
 	s.waitFor("X-NOPE")
-	s.keys("c")
-	s.key(tcell.KeyCtrlU)
-	s.keys("state,bad name")
-	s.key(tcell.KeyEnter)
+	s.enter("c", "state,bad name")
 	s.waitFor(`column "bad name"`)
 	s.waitFor("DURATION")
 }
@@ -323,13 +314,7 @@ func TestStatsAndSettings(t *testing.T) {
 	s.waitFor("dialogs")
 	s.keys("S")
 	s.waitFor("Dialogs by state")
-	busy := 0
-	for _, d := range src.dialogs {
-		if d.State == correlate.StateBusy {
-			busy++
-		}
-	}
-	s.waitFor(fmt.Sprintf("  busy                   %8d", busy))
+	s.waitFor(fmt.Sprintf("  busy                   %8d", countState(src.dialogs, correlate.StateBusy)))
 	s.waitFor(fmt.Sprintf("  call                   %8d", len(src.dialogs)))
 	s.waitFor("  INVITE")
 	s.waitFor("  486")

@@ -50,6 +50,17 @@ type MediaSource interface {
 	Streams(ctx context.Context, callIDs []string) ([]correlate.Stream, error)
 }
 
+// SortPreparer is a Source that can make a header column's sort ready
+// ahead of the first sort by it (the store reads every dialog's first
+// request into an index: seconds at 100,000 dialogs). The UI calls it in
+// the background for each header column it shows, when it opens and as
+// dialogs arrive, so that sorting by the column answers at once. Called
+// like Source's methods; each call reads only the dialogs added since the
+// last.
+type SortPreparer interface {
+	PrepareSort(ctx context.Context, header string) error
+}
+
 // Tally is the stats screen: dialogs by state and kind, messages by
 // request method and response status, over the dialogs a query selects.
 type Tally struct {
