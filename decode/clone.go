@@ -47,6 +47,21 @@ func (m *Message) CloneWire(dst *Message) *Message {
 	return m.clone(dst, false)
 }
 
+// CloneInto is Clone into dst, which is overwritten and returned (a new
+// Message when dst is nil), reusing its Frames storage as CloneWire does:
+// for a stage that recycles the copies it is done with yet reads their
+// parsed headers (the rules of diagnose), so that it need not Parse their
+// bytes a second time.
+func (m *Message) CloneInto(dst *Message) *Message {
+	if m == nil {
+		return nil
+	}
+	if dst == nil {
+		dst = new(Message)
+	}
+	return m.clone(dst, true)
+}
+
 // clone copies m into c; full says whether Headers, Via, Parts and SDP are
 // copied (Clone) or left nil (CloneWire). c's Frames storage is reused.
 func (m *Message) clone(c *Message, full bool) *Message {

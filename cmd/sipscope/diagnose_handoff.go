@@ -81,7 +81,8 @@ func newHandoff(release func([]*correlate.Message)) *handoff {
 }
 
 // parsed returns msgs with their headers parsed again (see handoff), valid
-// until the next call; a message whose bytes do not parse is left as it is.
+// until the next call; a message whose bytes do not parse, or that has its
+// parsed headers already, is left as it is.
 func (h *handoff) parsed(msgs []*correlate.Message) []*correlate.Message {
 	for len(h.scratch) < len(msgs) {
 		h.scratch = append(h.scratch, new(decode.Message))
@@ -97,6 +98,11 @@ func (h *handoff) parsed(msgs []*correlate.Message) []*correlate.Message {
 			continue
 		}
 		w, s := m.Message, h.scratch[i]
+		if w.Headers != nil || w.Via != nil {
+			// A whole copy (decode.Message.CloneInto, as the importer
+			// keeps them): the decoder's parse, nothing to redo.
+			continue
+		}
 		if decode.Parse(w.Raw, s) != nil {
 			continue
 		}

@@ -292,26 +292,33 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	copts := imp.correlate
 	wire := async.encoder != nil // the store reads the wire fields only
 	pool := &msgPool{}
+	whole := false // pooled copies with their parsed headers (CloneInto)
 	if imp.diagnose {
 		copts.Summaries = false
 		if async.encoder == nil && imp.keep == nil {
-			// A store without messages (calls): handoff parses the
-			// wire copies again on the writer's goroutine, and keeps
-			// an earlier part's messages a while for its continuation
-			// (then gives them back to the pool).
-			async.diagnose, async.retains, wire = newHandoff(pool.put).dialog, true, true
+			// A store without messages (calls): the rules alone read
+			// the copies, on the writer's goroutine, so they are whole
+			// ones (the decoder's parse is copied, cheaper than parsing
+			// the bytes again there); handoff keeps an earlier part's
+			// messages a while for its continuation (then gives them
+			// back to the pool).
+			async.diagnose, async.retains, wire, whole = newHandoff(pool.put).dialog, true, false, true
 		} else {
 			// The rules read the parsed headers (Via, SDP...).
 			async.diagnose, wire = diagnoseDialog, false
 		}
 	}
-	if wire {
+	switch {
+	case whole:
+		async.pool = pool
+		copts.Keep = func(m *decode.Message) *decode.Message { return m.CloneInto(pool.get()) }
+	case wire:
 		// The store reads a kept message's bytes, frames, addresses and
 		// start line only: a copy without the parsed headers, in a struct
 		// the writer is done with when there is one.
 		async.pool = pool
 		copts.Keep = func(m *decode.Message) *decode.Message { return m.CloneWire(pool.get()) }
-	} else {
+	default:
 		// keep (and the rules) see whole messages.
 		copts.Keep = (*decode.Message).Clone
 	}
