@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
@@ -62,7 +63,12 @@ type handoff struct {
 	maxBytes, maxDialogs int
 	bytes                int
 	kept                 map[string]*handedOn
-	order                []string // Call-IDs in kept, oldest first (a FIFO; stale entries are skipped)
+	// pending are the dialogs that released their messages before their
+	// hand-off (released), by Call-ID: their Diagnosis so far, and their
+	// messages while the budget allows. Bounded by the correlator's open
+	// dialogs (correlate.Options.MaxDialogs), not by maxDialogs.
+	pending map[string]*handedOn
+	order   []string // Call-IDs in kept, oldest first (a FIFO; stale entries are skipped)
 }
 
 // handedOn is what handoff keeps of a dialog it was given.
@@ -72,12 +78,21 @@ type handedOn struct {
 	bytes int
 }
 
+// releaseDialogs has calls take the messages of dialogs whose BYE went
+// unanswered before their hand-off (see handoff.released); a variable for
+// tests, which compare with and without. releasedDialogs counts them.
+var (
+	releaseDialogs  = true
+	releasedDialogs atomic.Int64
+)
+
 // handoffBudget is the bytes of messages handoff keeps (a variable for
 // tests).
 var handoffBudget = 8 << 20
 
 func newHandoff(release func([]*correlate.Message)) *handoff {
-	return &handoff{maxBytes: handoffBudget, maxDialogs: 65536, kept: map[string]*handedOn{}, release: release}
+	return &handoff{maxBytes: handoffBudget, maxDialogs: 65536, kept: map[string]*handedOn{},
+		pending: map[string]*handedOn{}, release: release}
 }
 
 // parsed returns msgs with their headers parsed again (see handoff), valid
@@ -120,20 +135,58 @@ func (h *handoff) parsed(msgs []*correlate.Message) []*correlate.Message {
 // dialog diagnoses d (messages msgs, wire copies) and sets d.Diagnosis. It
 // keeps msgs: the caller must not reuse them.
 func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
+	e := h.diagnose(d, msgs)
+	h.kept[d.CallID] = e
+	h.order = append(h.order, d.CallID)
+	h.bytes += e.bytes
+	h.trim()
+}
+
+// released takes the messages a dialog released before its hand-off
+// (correlate.Options.Release: a BYE unanswered past its Timer F) and
+// diagnoses them, so that its hand-off, which usually brings no more
+// messages, only takes that Diagnosis; it keeps msgs as dialog does,
+// within the budget.
+func (h *handoff) released(d *correlate.Dialog, msgs []*correlate.Message) {
+	releasedDialogs.Add(1)
+	e := h.diagnose(d, msgs)
+	h.pending[d.CallID] = e
+	h.order = append(h.order, d.CallID)
+	h.bytes += e.bytes
+	h.trim()
+}
+
+// diagnose sets d.Diagnosis from msgs and the messages kept of d's
+// earlier part (a continuation) or of its released ones, which it takes out
+// of kept or pending, and returns what to keep of d.
+func (h *handoff) diagnose(d *correlate.Dialog, msgs []*correlate.Message) *handedOn {
 	prev := h.kept[d.CallID]
+	join := d.Part > 0 && prev != nil
+	if p := h.pending[d.CallID]; p != nil {
+		// Released by this dialog (after the kept part, if any, which
+		// its release took then).
+		prev, join = p, true
+	}
 	wire := msgs
-	if d.Part > 0 && prev != nil && prev.wire != nil {
+	if join && prev.wire != nil {
 		wire = append(append(h.joined[:0], prev.wire...), msgs...)
 		h.joined = wire
 	}
-	diagnoseDialog(d, h.parsed(wire))
-	if d.Part > 0 && prev != nil && prev.wire == nil {
+	switch {
+	case join && prev.wire == nil && len(msgs) == 0:
+		// Nothing since the earlier messages were diagnosed.
+		d.Diagnosis = prev.g
+	case join && prev.wire == nil:
 		// The earlier messages were dropped: add up.
+		diagnoseDialog(d, h.parsed(wire))
 		d.Diagnosis = prev.g.Combine(d.Diagnosis)
+	default:
+		diagnoseDialog(d, h.parsed(wire))
 	}
 	if prev != nil {
 		h.bytes -= prev.bytes
 		delete(h.kept, d.CallID)
+		delete(h.pending, d.CallID)
 	}
 	e := &handedOn{wire: append([]*correlate.Message(nil), wire...), g: d.Diagnosis}
 	for _, m := range e.wire {
@@ -141,9 +194,11 @@ func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
 			e.bytes += len(m.Raw) + 1024 // the bytes and about the structs
 		}
 	}
-	h.kept[d.CallID] = e
-	h.order = append(h.order, d.CallID)
-	h.bytes += e.bytes
+	return e
+}
+
+// trim evicts within the budget and compacts the FIFO.
+func (h *handoff) trim() {
 	for (h.bytes > h.maxBytes || len(h.kept) > h.maxDialogs) && h.evict() {
 	}
 	if len(h.order) > 2*len(h.kept)+1024 {
@@ -151,7 +206,7 @@ func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
 		live := h.order[:0]
 		seen := make(map[string]bool, len(h.kept))
 		for _, id := range h.order {
-			if h.kept[id] != nil && !seen[id] {
+			if (h.kept[id] != nil || h.pending[id] != nil) && !seen[id] {
 				seen[id] = true
 				live = append(live, id)
 			}
@@ -169,6 +224,20 @@ func (h *handoff) evict() bool {
 		h.order = h.order[1:]
 		e := h.kept[id]
 		if e == nil {
+			if p := h.pending[id]; p != nil && p.wire != nil {
+				// Released messages: dropped past the budget, the
+				// Diagnosis stays for the hand-off (never forgotten).
+				if h.bytes <= h.maxBytes {
+					h.order = append(h.order, id) // evicting for maxDialogs: not this one
+					continue
+				}
+				h.bytes -= p.bytes
+				if h.release != nil {
+					h.release(p.wire)
+				}
+				p.wire, p.bytes = nil, 0
+				return true
+			}
 			continue
 		}
 		if e.wire != nil && h.bytes > h.maxBytes {

@@ -302,7 +302,16 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 			// the bytes again there); handoff keeps an earlier part's
 			// messages a while for its continuation (then gives them
 			// back to the pool).
-			async.diagnose, async.retains, wire, whole = newHandoff(pool.put).dialog, true, false, true
+			h := newHandoff(pool.put)
+			async.diagnose, async.retains, wire, whole = h.dialog, true, false, true
+			// A dialog whose BYE went unanswered gives its messages to
+			// handoff Grace after its last one instead of holding them
+			// for Idle (correlate.Options.Release): they are diagnosed
+			// then, and joined to any that come later.
+			if releaseDialogs {
+				async.release = h.released
+				copts.Release = async.Release
+			}
 		} else {
 			// The rules read the parsed headers (Via, SDP...).
 			async.diagnose, wire = diagnoseDialog, false
@@ -441,6 +450,9 @@ type asyncSink struct {
 	// them back).
 	diagnose func(d *correlate.Dialog, msgs []*correlate.Message)
 	retains  bool
+	// release, when set, takes the messages a dialog released before its
+	// hand-off (see Release), on the writer's goroutine.
+	release func(d *correlate.Dialog, msgs []*correlate.Message)
 	// pool, when set, gets the messages of each dialog once stored.
 	pool *msgPool
 	// liveq, when set (a live capture), replaces ch and batch: see
@@ -463,6 +475,9 @@ type asyncItem struct {
 	d    *correlate.Dialog
 	msgs []*correlate.Message
 	enc  *store.Encoded
+	// released: msgs are given to release, not stored (d is a summary so
+	// far, handed on later).
+	released bool
 }
 
 // errWriterFailed stands for the writer's error until close returns it.
@@ -497,6 +512,10 @@ func (s *asyncSink) loop() {
 
 // write1 stores one dialog (on the writer goroutine).
 func (s *asyncSink) write1(it asyncItem) error {
+	if it.released {
+		s.release(it.d, it.msgs)
+		return nil
+	}
 	var err error
 	if s.diagnose != nil && s.encoder == nil {
 		s.diagnose(it.d, it.msgs)
@@ -578,10 +597,29 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 		enc = s.encoder.Encode(d, msgs)
 	}
 	if s.liveq != nil {
-		s.liveDialog(asyncItem{d, msgs, enc})
+		s.liveDialog(asyncItem{d: d, msgs: msgs, enc: enc})
 		return nil
 	}
-	s.batch = append(s.batch, asyncItem{d, msgs, enc})
+	s.batch = append(s.batch, asyncItem{d: d, msgs: msgs, enc: enc})
+	if len(s.batch) >= asyncBatch {
+		s.ch <- s.batch
+		s.batch = make([]asyncItem, 0, asyncBatch)
+	}
+	return nil
+}
+
+// Release queues the messages a dialog released (correlate.Options.Release)
+// for release, in order with the dialogs handed on: the writer sees them
+// before the dialog's own hand-off.
+func (s *asyncSink) Release(d *correlate.Dialog, msgs []*correlate.Message) error {
+	if s.failed.Load() {
+		return errWriterFailed
+	}
+	if s.liveq != nil {
+		s.liveDialog(asyncItem{d: d, msgs: msgs, released: true})
+		return nil
+	}
+	s.batch = append(s.batch, asyncItem{d: d, msgs: msgs, released: true})
 	if len(s.batch) >= asyncBatch {
 		s.ch <- s.batch
 		s.batch = make([]asyncItem, 0, asyncBatch)
