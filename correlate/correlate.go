@@ -79,8 +79,9 @@ type Options struct {
 	// Release, when set (and Summaries is not), is given the messages of a
 	// dialog that is over as far as its transactions go but still waits
 	// Idle to be handed on (a BYE unanswered past its Timer F, see
-	// dialog.releasable), with a copy of its summary so far, Grace after
-	// its last message; the correlator keeps none of them, so they are not
+	// dialog.releasable), with a copy of its summary so far, T2 after the
+	// BYE's Timer F and after its last message; the correlator keeps none of
+	// them, so they are not
 	// held for minutes. The dialog is handed on when Idle is up as always,
 	// with the messages that came after (usually none): a consumer that
 	// needs all of them (diagnosis) joins the two. Events quoting a
@@ -356,7 +357,7 @@ func (c *Correlator) expire(it heapItem) error {
 }
 
 // releaseItem is a dialog that may be due to Options.Release at a time:
-// Grace after the message that pushed it. A dialog has one per message
+// releaseAt as of the message that pushed it. A dialog has one per message
 // while it is releasable; all but the latest are stale.
 type releaseItem struct {
 	at time.Time
@@ -381,11 +382,27 @@ func (h *releaseHeap) Pop() any {
 	return it
 }
 
+// t2 is RFC 3261's T2 (§17.1.2.2): a non-INVITE request is retransmitted
+// at least this often until its Timer F fires.
+const t2 = 4 * time.Second
+
+// releaseAt is when d's messages are due to Options.Release: T2 after the
+// BYE's Timer F (64*T1 after the BYE, which Grace is) ran out and after the
+// last message, so that a retransmission a loaded peer sends a little late
+// is still in.
+func (c *Correlator) releaseAt(d *dialog) time.Time {
+	at := d.f.byeAt.Add(c.opts.Grace)
+	if d.d.End.After(at) {
+		at = d.d.End
+	}
+	return at.Add(t2)
+}
+
 // mayRelease queues d for Options.Release when a message leaves it
 // releasable.
 func (c *Correlator) mayRelease(d *dialog) {
 	if d.releasable(c.opts) {
-		heap.Push(&c.rel, releaseItem{at: d.d.End.Add(c.opts.Grace), d: d})
+		heap.Push(&c.rel, releaseItem{at: c.releaseAt(d), d: d})
 	}
 }
 
@@ -396,7 +413,7 @@ func (c *Correlator) releaseDue() error {
 	for len(c.rel) > 0 && c.rel[0].at.Before(c.clock) {
 		it := heap.Pop(&c.rel).(releaseItem)
 		d := it.d
-		if d.hidx < 0 || !d.releasable(c.opts) || d.d.End.Add(c.opts.Grace).After(it.at) {
+		if d.hidx < 0 || !d.releasable(c.opts) || c.releaseAt(d).After(it.at) {
 			continue
 		}
 		if err := c.release(d); err != nil {

@@ -172,12 +172,11 @@ func (d *dialog) deadline(o Options) time.Time {
 	return d.d.End.Add(o.Idle)
 }
 
-// releasable says d's messages are due to Options.Release after Grace: a
-// BYE was sent and is unanswered. RFC 3261 §15.1.1 has the UAC consider
-// the session over when it sends the BYE, and the dialog too when no
-// response comes before the BYE's Timer F (64*T1, §17.1.2.2, which Grace
-// covers: each retransmission moves End). Nothing but strays follows, yet
-// the dialog waits Idle for them.
+// releasable says d's messages are due to Options.Release (at
+// Correlator.releaseAt): a BYE was sent and is unanswered. RFC 3261 §15.1.1
+// has the UAC consider the session over when it sends the BYE, and the
+// dialog too when no response comes before the BYE's Timer F (64*T1,
+// §17.1.2.2). Nothing but strays follows, yet the dialog waits Idle.
 func (d *dialog) releasable(o Options) bool {
 	return o.Release != nil && !d.summary && d.f.bye && !d.f.ended && !d.released
 }
