@@ -68,6 +68,8 @@ type handoff struct {
 	// messages while the budget allows. Bounded by the correlator's open
 	// dialogs (correlate.Options.MaxDialogs), not by maxDialogs.
 	pending map[string]*handedOn
+	porder  []string // Call-IDs in pending with messages, oldest first (stale entries are skipped)
+	pbytes  int      // of the messages in pending
 	order   []string // Call-IDs in kept, oldest first (a FIFO; stale entries are skipped)
 }
 
@@ -135,70 +137,46 @@ func (h *handoff) parsed(msgs []*correlate.Message) []*correlate.Message {
 // dialog diagnoses d (messages msgs, wire copies) and sets d.Diagnosis. It
 // keeps msgs: the caller must not reuse them.
 func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
-	e := h.diagnose(d, msgs)
-	h.kept[d.CallID] = e
-	h.order = append(h.order, d.CallID)
-	h.bytes += e.bytes
-	h.trim()
-}
-
-// released takes the messages a dialog released before its hand-off
-// (correlate.Options.Release: a BYE unanswered past its Timer F) and
-// diagnoses them, so that its hand-off, which usually brings no more
-// messages, only takes that Diagnosis; it keeps msgs as dialog does,
-// within the budget.
-func (h *handoff) released(d *correlate.Dialog, msgs []*correlate.Message) {
-	releasedDialogs.Add(1)
-	e := h.diagnose(d, msgs)
-	h.pending[d.CallID] = e
-	h.order = append(h.order, d.CallID)
-	h.bytes += e.bytes
-	h.trim()
-}
-
-// diagnose sets d.Diagnosis from msgs and the messages kept of d's
-// earlier part (a continuation) or of its released ones, which it takes out
-// of kept or pending, and returns what to keep of d.
-func (h *handoff) diagnose(d *correlate.Dialog, msgs []*correlate.Message) *handedOn {
 	prev := h.kept[d.CallID]
 	join := d.Part > 0 && prev != nil
-	if p := h.pending[d.CallID]; p != nil {
-		// Released by this dialog (after the kept part, if any, which
-		// its release took then).
-		prev, join = p, true
-	}
-	wire := msgs
+	p := h.pending[d.CallID] // the messages it released, if it did
+	wire := h.joined[:0]
 	if join && prev.wire != nil {
-		wire = append(append(h.joined[:0], prev.wire...), msgs...)
-		h.joined = wire
+		wire = append(wire, prev.wire...)
 	}
+	if p != nil && p.wire != nil {
+		wire = append(wire, p.wire...)
+	}
+	wire = append(wire, msgs...)
+	h.joined = wire
 	switch {
-	case join && prev.wire == nil && len(msgs) == 0:
-		// Nothing since the earlier messages were diagnosed.
-		d.Diagnosis = prev.g
-	case join && prev.wire == nil:
-		// The earlier messages were dropped: add up.
-		diagnoseDialog(d, h.parsed(wire))
-		d.Diagnosis = prev.g.Combine(d.Diagnosis)
+	case p != nil && p.wire == nil && len(msgs) == 0:
+		// Nothing since the released messages were diagnosed.
+		d.Diagnosis = p.g
+	case p != nil && p.wire == nil:
+		// The released messages were dropped: add up.
+		diagnoseDialog(d, h.parsed(msgs))
+		d.Diagnosis = p.g.Combine(d.Diagnosis)
 	default:
 		diagnoseDialog(d, h.parsed(wire))
+		if join && prev.wire == nil {
+			// The earlier messages were dropped: add up.
+			d.Diagnosis = prev.g.Combine(d.Diagnosis)
+		}
+	}
+	if p != nil {
+		h.pbytes -= p.bytes
+		delete(h.pending, d.CallID)
 	}
 	if prev != nil {
 		h.bytes -= prev.bytes
 		delete(h.kept, d.CallID)
-		delete(h.pending, d.CallID)
 	}
 	e := &handedOn{wire: append([]*correlate.Message(nil), wire...), g: d.Diagnosis}
-	for _, m := range e.wire {
-		if m != nil && m.Message != nil {
-			e.bytes += len(m.Raw) + 1024 // the bytes and about the structs
-		}
-	}
-	return e
-}
-
-// trim evicts within the budget and compacts the FIFO.
-func (h *handoff) trim() {
+	e.bytes = wireBytes(e.wire)
+	h.kept[d.CallID] = e
+	h.order = append(h.order, d.CallID)
+	h.bytes += e.bytes
 	for (h.bytes > h.maxBytes || len(h.kept) > h.maxDialogs) && h.evict() {
 	}
 	if len(h.order) > 2*len(h.kept)+1024 {
@@ -206,12 +184,69 @@ func (h *handoff) trim() {
 		live := h.order[:0]
 		seen := make(map[string]bool, len(h.kept))
 		for _, id := range h.order {
-			if (h.kept[id] != nil || h.pending[id] != nil) && !seen[id] {
+			if h.kept[id] != nil && !seen[id] {
 				seen[id] = true
 				live = append(live, id)
 			}
 		}
 		h.order = live
+	}
+}
+
+// wireBytes is about the memory of kept messages.
+func wireBytes(ms []*correlate.Message) int {
+	n := 0
+	for _, m := range ms {
+		if m != nil && m.Message != nil {
+			n += len(m.Raw) + 1024 // the bytes and about the structs
+		}
+	}
+	return n
+}
+
+// released takes the messages a dialog released before its hand-off
+// (correlate.Options.Release: a BYE unanswered past its Timer F) and
+// diagnoses them (with its earlier part's, for a continuation), so that
+// its hand-off, which usually brings no more messages, only takes that
+// Diagnosis. It keeps msgs, within a budget of their own (maxBytes, apart
+// from kept's, so that what kept holds does not depend on releases): past
+// it the oldest are dropped and the Diagnosis stays.
+func (h *handoff) released(d *correlate.Dialog, msgs []*correlate.Message) {
+	releasedDialogs.Add(1)
+	prev := h.kept[d.CallID]
+	wire := msgs
+	if d.Part > 0 && prev != nil && prev.wire != nil {
+		wire = append(append(h.joined[:0], prev.wire...), msgs...)
+		h.joined = wire
+	}
+	diagnoseDialog(d, h.parsed(wire))
+	if d.Part > 0 && prev != nil && prev.wire == nil {
+		d.Diagnosis = prev.g.Combine(d.Diagnosis)
+	}
+	e := &handedOn{wire: append([]*correlate.Message(nil), msgs...), g: d.Diagnosis}
+	e.bytes = wireBytes(e.wire)
+	h.pending[d.CallID] = e
+	h.porder = append(h.porder, d.CallID)
+	h.pbytes += e.bytes
+	for h.pbytes > h.maxBytes && len(h.porder) > 0 {
+		id := h.porder[0]
+		h.porder = h.porder[1:]
+		if p := h.pending[id]; p != nil && p.wire != nil {
+			h.pbytes -= p.bytes
+			if h.release != nil {
+				h.release(p.wire)
+			}
+			p.wire, p.bytes = nil, 0
+		}
+	}
+	if len(h.porder) > 2*len(h.pending)+1024 {
+		live := h.porder[:0]
+		for _, id := range h.porder {
+			if p := h.pending[id]; p != nil && p.wire != nil {
+				live = append(live, id)
+			}
+		}
+		h.porder = live
 	}
 }
 
@@ -224,20 +259,6 @@ func (h *handoff) evict() bool {
 		h.order = h.order[1:]
 		e := h.kept[id]
 		if e == nil {
-			if p := h.pending[id]; p != nil && p.wire != nil {
-				// Released messages: dropped past the budget, the
-				// Diagnosis stays for the hand-off (never forgotten).
-				if h.bytes <= h.maxBytes {
-					h.order = append(h.order, id) // evicting for maxDialogs: not this one
-					continue
-				}
-				h.bytes -= p.bytes
-				if h.release != nil {
-					h.release(p.wire)
-				}
-				p.wire, p.bytes = nil, 0
-				return true
-			}
 			continue
 		}
 		if e.wire != nil && h.bytes > h.maxBytes {
