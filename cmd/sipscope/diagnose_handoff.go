@@ -68,7 +68,11 @@ func newMediaViews() *mediaViews { return &mediaViews{views: map[string]mediaVie
 // part of the dialog (Dialog.Part) replaces an earlier one's: handoff
 // diagnosed it with the earlier messages when it still had them.
 func (mv *mediaViews) add(d *correlate.Dialog, msgs []*correlate.Message) {
-	v := correlate.NewMediaView(d, msgs)
+	mv.addView(d, correlate.NewMediaView(d, msgs))
+}
+
+// addView is add with d's view made already (nil when it has no SDP).
+func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
 	if v == nil {
 		if e, ok := mv.views[d.CallID]; ok {
 			e.g = d.Diagnosis // an earlier part had SDP: keep its view
@@ -132,9 +136,10 @@ func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[str
 // goroutine, into scratch messages it reuses, and keeps the wire copies
 // (which the caller must then not recycle).
 type handoff struct {
-	// view, when set, sees each dialog and its parsed messages once
-	// diagnosed (mediaViews.add).
-	view func(d *correlate.Dialog, msgs []*correlate.Message)
+	// view, when set, gets each dialog's media view once diagnosed
+	// (mediaViews.addView), at its hand-off: in hand-off order, which
+	// decides which views maxViews drops, as without releases.
+	view func(d *correlate.Dialog, v *correlate.MediaView)
 
 	scratch []*decode.Message
 	wrap    []correlate.Message
@@ -162,6 +167,7 @@ type handoff struct {
 type handedOn struct {
 	wire  []*correlate.Message // nil once dropped
 	g     correlate.Diagnosis
+	v     *correlate.MediaView // of released messages (pending), for when wire is dropped
 	bytes int
 }
 
@@ -252,7 +258,14 @@ func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
 		delete(h.pending, d.CallID)
 	}
 	if h.view != nil {
-		h.view(d, parsed)
+		var v *correlate.MediaView
+		if p != nil && p.wire == nil {
+			v = p.v // the released messages' SDP, made when they were there
+		}
+		if v == nil && parsed != nil {
+			v = correlate.NewMediaView(d, parsed)
+		}
+		h.view(d, v)
 	}
 	if prev != nil {
 		h.bytes -= prev.bytes
@@ -310,12 +323,12 @@ func (h *handoff) released(d *correlate.Dialog, msgs []*correlate.Message) {
 	if d.Part > 0 && prev != nil && prev.wire == nil {
 		d.Diagnosis = prev.g.Combine(d.Diagnosis)
 	}
-	if h.view != nil {
-		// Its SDP, in case the messages are dropped before the hand-off
-		// (which then only updates the Diagnosis the view goes with).
-		h.view(d, parsed)
-	}
 	e := &handedOn{wire: append([]*correlate.Message(nil), msgs...), g: d.Diagnosis}
+	if h.view != nil {
+		// Its SDP, in case the messages are dropped before the
+		// hand-off, which gives it to view.
+		e.v = correlate.NewMediaView(d, parsed)
+	}
 	e.bytes = wireBytes(e.wire)
 	h.pending[d.CallID] = e
 	h.porder = append(h.porder, d.CallID)

@@ -326,7 +326,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 			// whole ones (Clone): the parsed headers cost more memory
 			// than parsing the bytes again costs time.
 			h := newHandoff(pool.put)
-			h.view = views.add
+			h.view = views.addView
 			async.diagnose, async.retains, wire = h.dialog, true, true
 			// A dialog whose BYE went unanswered gives its messages to
 			// handoff Grace after its last one instead of holding them
