@@ -358,10 +358,15 @@ func (c *Correlator) expire(it heapItem) error {
 
 // releaseItem is a dialog that may be due to Options.Release at a time:
 // releaseAt as of the message that pushed it. A dialog has one per message
-// while it is releasable; all but the latest are stale.
+// while it is releasable; all but the latest are stale. It names the
+// dialog by Call-ID (aliasing the dialog's 256-byte string arena) rather
+// than pointing to it: every call is releasable from its BYE to the 200
+// that answers it, and an item then stays Grace+T2 in the heap; a pointer
+// kept each ended dialog's whole state alive that long, frozen or handed on
+// (~36,000 dialogs, 70 MB, on a 1,000 calls/s capture).
 type releaseItem struct {
 	at time.Time
-	d  *dialog
+	id string
 }
 
 // releaseHeap is a min-heap of releaseItem by time. It is apart from the
@@ -402,7 +407,7 @@ func (c *Correlator) releaseAt(d *dialog) time.Time {
 // releasable.
 func (c *Correlator) mayRelease(d *dialog) {
 	if d.releasable(c.opts) {
-		heap.Push(&c.rel, releaseItem{at: c.releaseAt(d), d: d})
+		heap.Push(&c.rel, releaseItem{at: c.releaseAt(d), id: d.d.CallID})
 	}
 }
 
@@ -412,8 +417,11 @@ func (c *Correlator) mayRelease(d *dialog) {
 func (c *Correlator) releaseDue() error {
 	for len(c.rel) > 0 && c.rel[0].at.Before(c.clock) {
 		it := heap.Pop(&c.rel).(releaseItem)
-		d := it.d
-		if d.hidx < 0 || !d.releasable(c.opts) || c.releaseAt(d).After(it.at) {
+		// Not open (handed on, or frozen: ended), or a later dialog of
+		// the Call-ID whose own item is later (its BYE came after this
+		// one's hand-off).
+		d := c.open[it.id]
+		if d == nil || d.hidx < 0 || !d.releasable(c.opts) || c.releaseAt(d).After(it.at) {
 			continue
 		}
 		if err := c.release(d); err != nil {
