@@ -28,6 +28,8 @@ type dialog struct {
 	// copied into arena first. early says a copy of the summary was
 	// handed on when the dialog ended (Options.Early).
 	summary, copies, early bool
+	// released says its messages so far went to Options.Release.
+	released bool
 }
 
 // snapshot is what an early record counted, to tell whether the dialog
@@ -168,6 +170,15 @@ func (d *dialog) deadline(o Options) time.Time {
 		return d.d.End.Add(o.Grace)
 	}
 	return d.d.End.Add(o.Idle)
+}
+
+// releasable says d's messages are due to Options.Release (at
+// Correlator.releaseAt): a BYE was sent and is unanswered. RFC 3261 §15.1.1
+// has the UAC consider the session over when it sends the BYE, and the
+// dialog too when no response comes before the BYE's Timer F (64*T1,
+// §17.1.2.2). Nothing but strays follows, yet the dialog waits Idle.
+func (d *dialog) releasable(o Options) bool {
+	return o.Release != nil && !d.summary && d.f.bye && !d.f.ended && !d.released
 }
 
 // kindOf maps the method of a dialog's first request to its kind.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
@@ -67,7 +68,11 @@ func newMediaViews() *mediaViews { return &mediaViews{views: map[string]mediaVie
 // part of the dialog (Dialog.Part) replaces an earlier one's: handoff
 // diagnosed it with the earlier messages when it still had them.
 func (mv *mediaViews) add(d *correlate.Dialog, msgs []*correlate.Message) {
-	v := correlate.NewMediaView(d, msgs)
+	mv.addView(d, correlate.NewMediaView(d, msgs))
+}
+
+// addView is add with d's view made already (nil when it has no SDP).
+func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
 	if v == nil {
 		if e, ok := mv.views[d.CallID]; ok {
 			e.g = d.Diagnosis // an earlier part had SDP: keep its view
@@ -131,9 +136,10 @@ func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[str
 // goroutine, into scratch messages it reuses, and keeps the wire copies
 // (which the caller must then not recycle).
 type handoff struct {
-	// view, when set, sees each dialog and its parsed messages once
-	// diagnosed (mediaViews.add).
-	view func(d *correlate.Dialog, msgs []*correlate.Message)
+	// view, when set, gets each dialog's media view once diagnosed
+	// (mediaViews.addView), at its hand-off: in hand-off order, which
+	// decides which views maxViews drops, as without releases.
+	view func(d *correlate.Dialog, v *correlate.MediaView)
 
 	scratch []*decode.Message
 	wrap    []correlate.Message
@@ -147,22 +153,39 @@ type handoff struct {
 	maxBytes, maxDialogs int
 	bytes                int
 	kept                 map[string]*handedOn
-	order                []string // Call-IDs in kept, oldest first (a FIFO; stale entries are skipped)
+	// pending are the dialogs that released their messages before their
+	// hand-off (released), by Call-ID: their Diagnosis so far, and their
+	// messages while the budget allows. Bounded by the correlator's open
+	// dialogs (correlate.Options.MaxDialogs), not by maxDialogs.
+	pending map[string]*handedOn
+	porder  []string // Call-IDs in pending with messages, oldest first (stale entries are skipped)
+	pbytes  int      // of the messages in pending
+	order   []string // Call-IDs in kept, oldest first (a FIFO; stale entries are skipped)
 }
 
 // handedOn is what handoff keeps of a dialog it was given.
 type handedOn struct {
 	wire  []*correlate.Message // nil once dropped
 	g     correlate.Diagnosis
+	v     *correlate.MediaView // of released messages (pending), for when wire is dropped
 	bytes int
 }
+
+// releaseDialogs has calls take the messages of dialogs whose BYE went
+// unanswered before their hand-off (see handoff.released); a variable for
+// tests, which compare with and without. releasedDialogs counts them.
+var (
+	releaseDialogs  = true
+	releasedDialogs atomic.Int64
+)
 
 // handoffBudget is the bytes of messages handoff keeps (a variable for
 // tests).
 var handoffBudget = 8 << 20
 
 func newHandoff(release func([]*correlate.Message)) *handoff {
-	return &handoff{maxBytes: handoffBudget, maxDialogs: 65536, kept: map[string]*handedOn{}, release: release}
+	return &handoff{maxBytes: handoffBudget, maxDialogs: 65536, kept: map[string]*handedOn{},
+		pending: map[string]*handedOn{}, release: release}
 }
 
 // parsed returns msgs with their headers parsed again (see handoff), valid
@@ -200,30 +223,56 @@ func (h *handoff) parsed(msgs []*correlate.Message) []*correlate.Message {
 // keeps msgs: the caller must not reuse them.
 func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
 	prev := h.kept[d.CallID]
-	wire := msgs
-	if d.Part > 0 && prev != nil && prev.wire != nil {
-		wire = append(append(h.joined[:0], prev.wire...), msgs...)
-		h.joined = wire
+	join := d.Part > 0 && prev != nil
+	p := h.pending[d.CallID] // the messages it released, if it did
+	wire := h.joined[:0]
+	if join && prev.wire != nil {
+		wire = append(wire, prev.wire...)
 	}
-	parsed := h.parsed(wire)
-	diagnoseDialog(d, parsed)
-	if d.Part > 0 && prev != nil && prev.wire == nil {
-		// The earlier messages were dropped: add up.
-		d.Diagnosis = prev.g.Combine(d.Diagnosis)
+	if p != nil && p.wire != nil {
+		wire = append(wire, p.wire...)
+	}
+	wire = append(wire, msgs...)
+	h.joined = wire
+	var parsed []*correlate.Message // what the media view sees
+	switch {
+	case p != nil && p.wire == nil && len(msgs) == 0:
+		// Nothing since the released messages were diagnosed (and
+		// viewed, in released).
+		d.Diagnosis = p.g
+	case p != nil && p.wire == nil:
+		// The released messages were dropped: add up.
+		parsed = h.parsed(msgs)
+		diagnoseDialog(d, parsed)
+		d.Diagnosis = p.g.Combine(d.Diagnosis)
+	default:
+		parsed = h.parsed(wire)
+		diagnoseDialog(d, parsed)
+		if join && prev.wire == nil {
+			// The earlier messages were dropped: add up.
+			d.Diagnosis = prev.g.Combine(d.Diagnosis)
+		}
+	}
+	if p != nil {
+		h.pbytes -= p.bytes
+		delete(h.pending, d.CallID)
 	}
 	if h.view != nil {
-		h.view(d, parsed)
+		var v *correlate.MediaView
+		if p != nil && p.wire == nil {
+			v = p.v // the released messages' SDP, made when they were there
+		}
+		if v == nil && parsed != nil {
+			v = correlate.NewMediaView(d, parsed)
+		}
+		h.view(d, v)
 	}
 	if prev != nil {
 		h.bytes -= prev.bytes
 		delete(h.kept, d.CallID)
 	}
 	e := &handedOn{wire: append([]*correlate.Message(nil), wire...), g: d.Diagnosis}
-	for _, m := range e.wire {
-		if m != nil && m.Message != nil {
-			e.bytes += len(m.Raw) + 1024 // the bytes and about the structs
-		}
-	}
+	e.bytes = wireBytes(e.wire)
 	h.kept[d.CallID] = e
 	h.order = append(h.order, d.CallID)
 	h.bytes += e.bytes
@@ -240,6 +289,69 @@ func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
 			}
 		}
 		h.order = live
+	}
+}
+
+// wireBytes is about the memory of kept messages.
+func wireBytes(ms []*correlate.Message) int {
+	n := 0
+	for _, m := range ms {
+		if m != nil && m.Message != nil {
+			n += len(m.Raw) + 1024 // the bytes and about the structs
+		}
+	}
+	return n
+}
+
+// released takes the messages a dialog released before its hand-off
+// (correlate.Options.Release: a BYE unanswered past its Timer F) and
+// diagnoses them (with its earlier part's, for a continuation), so that
+// its hand-off, which usually brings no more messages, only takes that
+// Diagnosis. It keeps msgs, within a budget of their own (maxBytes, apart
+// from kept's, so that what kept holds does not depend on releases): past
+// it the oldest are dropped and the Diagnosis stays.
+func (h *handoff) released(d *correlate.Dialog, msgs []*correlate.Message) {
+	releasedDialogs.Add(1)
+	prev := h.kept[d.CallID]
+	wire := msgs
+	if d.Part > 0 && prev != nil && prev.wire != nil {
+		wire = append(append(h.joined[:0], prev.wire...), msgs...)
+		h.joined = wire
+	}
+	parsed := h.parsed(wire)
+	diagnoseDialog(d, parsed)
+	if d.Part > 0 && prev != nil && prev.wire == nil {
+		d.Diagnosis = prev.g.Combine(d.Diagnosis)
+	}
+	e := &handedOn{wire: append([]*correlate.Message(nil), msgs...), g: d.Diagnosis}
+	if h.view != nil {
+		// Its SDP, in case the messages are dropped before the
+		// hand-off, which gives it to view.
+		e.v = correlate.NewMediaView(d, parsed)
+	}
+	e.bytes = wireBytes(e.wire)
+	h.pending[d.CallID] = e
+	h.porder = append(h.porder, d.CallID)
+	h.pbytes += e.bytes
+	for h.pbytes > h.maxBytes && len(h.porder) > 0 {
+		id := h.porder[0]
+		h.porder = h.porder[1:]
+		if p := h.pending[id]; p != nil && p.wire != nil {
+			h.pbytes -= p.bytes
+			if h.release != nil {
+				h.release(p.wire)
+			}
+			p.wire, p.bytes = nil, 0
+		}
+	}
+	if len(h.porder) > 2*len(h.pending)+1024 {
+		live := h.porder[:0]
+		for _, id := range h.porder {
+			if p := h.pending[id]; p != nil && p.wire != nil {
+				live = append(live, id)
+			}
+		}
+		h.porder = live
 	}
 }
 

@@ -322,10 +322,20 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 			// A store without messages (calls): handoff parses the
 			// wire copies again on the writer's goroutine, and keeps
 			// an earlier part's messages a while for its continuation
-			// (then gives them back to the pool).
+			// (then gives them back to the pool). Wire copies, not
+			// whole ones (Clone): the parsed headers cost more memory
+			// than parsing the bytes again costs time.
 			h := newHandoff(pool.put)
-			h.view = views.add
+			h.view = views.addView
 			async.diagnose, async.retains, wire = h.dialog, true, true
+			// A dialog whose BYE went unanswered gives its messages to
+			// handoff Grace after its last one instead of holding them
+			// for Idle (correlate.Options.Release): they are diagnosed
+			// then, and joined to any that come later.
+			if releaseDialogs {
+				async.release = h.released
+				copts.Release = async.Release
+			}
 		} else {
 			// The rules read the parsed headers (Via, SDP...).
 			async.diagnose, wire = func(d *correlate.Dialog, msgs []*correlate.Message) {
@@ -517,6 +527,9 @@ type asyncSink struct {
 	retains  bool
 	// stream stores a media stream (Stream).
 	stream func(s *correlate.Stream) error
+	// release, when set, takes the messages a dialog released before its
+	// hand-off (see Release), on the writer's goroutine.
+	release func(d *correlate.Dialog, msgs []*correlate.Message)
 	// pool, when set, gets the messages of each dialog once stored.
 	pool *msgPool
 	// liveq, when set (a live capture), replaces ch and batch: see
@@ -541,6 +554,9 @@ type asyncItem struct {
 	enc  *store.Encoded
 	// stream, when set, is a media stream to store instead of a dialog.
 	stream *correlate.Stream
+	// released: msgs are given to release, not stored (d is a summary so
+	// far, handed on later).
+	released bool
 }
 
 // errWriterFailed stands for the writer's error until close returns it.
@@ -577,6 +593,10 @@ func (s *asyncSink) loop() {
 func (s *asyncSink) write1(it asyncItem) error {
 	if it.stream != nil {
 		return s.stream(it.stream)
+	}
+	if it.released {
+		s.release(it.d, it.msgs)
+		return nil
 	}
 	var err error
 	if s.diagnose != nil && s.encoder == nil {
@@ -663,6 +683,25 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 		return nil
 	}
 	s.batch = append(s.batch, asyncItem{d: d, msgs: msgs, enc: enc})
+	if len(s.batch) >= asyncBatch {
+		s.ch <- s.batch
+		s.batch = make([]asyncItem, 0, asyncBatch)
+	}
+	return nil
+}
+
+// Release queues the messages a dialog released (correlate.Options.Release)
+// for release, in order with the dialogs handed on: the writer sees them
+// before the dialog's own hand-off.
+func (s *asyncSink) Release(d *correlate.Dialog, msgs []*correlate.Message) error {
+	if s.failed.Load() {
+		return errWriterFailed
+	}
+	if s.liveq != nil {
+		s.liveDialog(asyncItem{d: d, msgs: msgs, released: true})
+		return nil
+	}
+	s.batch = append(s.batch, asyncItem{d: d, msgs: msgs, released: true})
 	if len(s.batch) >= asyncBatch {
 		s.ch <- s.batch
 		s.batch = make([]asyncItem, 0, asyncBatch)
