@@ -116,7 +116,8 @@ A 401/407 challenge followed by a new request is not a rejection.
 With capture files and no --db the analysis leaves nothing behind.
 
 Formats:
-  table  for people (default)
+  table  for people (default); on a terminal it keeps to the width, leaving
+         out the least needed columns (piped, every column is written)
   jsonl  one JSON object per dialog; fields: call_id, kind, state, final_status,
          final_reason, from, to, from_user, to_user, src, dst, transport,
          messages, retransmissions, start, end, setup_ms, answer_ms,
@@ -247,6 +248,12 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 		}
 	default:
 		t := &callTable{w: out}
+		if io.OutTTY {
+			// On a terminal the table fits its width (the full row is
+			// 195 columns: every line wrapped three times on 80); piped
+			// every column is written, as before.
+			t.width = terminalWidth()
+		}
 		write = t.row
 	}
 	n := 0
@@ -360,11 +367,125 @@ func eachDialog(parent context.Context, st *store.Store, filter store.Filter, fn
 // callTable writes the human table of `calls`, a line per dialog, in the
 // spirit of sngrep's call list plus what it lacks: final status and timings.
 type callTable struct {
-	w io.Writer
-	n int
+	w     io.Writer
+	n     int
+	width int      // terminal width; 0: every column at full width
+	cols  []tabCol // the narrow layout, chosen on the first row
+}
+
+// fullCallRow is the width of the full table's row without its Call-ID.
+const fullCallRow = 185
+
+// tabCol is a column of the narrow call table.
+type tabCol struct {
+	head  string
+	width int
+	right bool
+	value func(d *correlate.Dialog, n int) string
+}
+
+// narrowCols are the call table's columns in display order, each with its
+// rank: the columns a narrow terminal keeps, most needed first (the
+// Call-ID, which takes the rest of the line, is always kept).
+var narrowCols = []struct {
+	rank int
+	col  tabCol
+}{
+	{0, tabCol{"#", 4, false, func(_ *correlate.Dialog, n int) string { return strconv.Itoa(n) }}},
+	{6, tabCol{"START", 12, false, func(d *correlate.Dialog, _ int) string { return d.Start.UTC().Format("15:04:05.000") }}},
+	{9, tabCol{"KIND", 8, false, func(d *correlate.Dialog, _ int) string { return string(d.Kind) }}},
+	{1, tabCol{"STATE", 11, false, func(d *correlate.Dialog, _ int) string { return string(d.State) }}},
+	{2, tabCol{"FINAL", 5, false, func(d *correlate.Dialog, _ int) string {
+		if d.FinalStatus == 0 {
+			return ""
+		}
+		return strconv.Itoa(d.FinalStatus)
+	}}},
+	{3, tabCol{"FROM", 10, false, func(d *correlate.Dialog, _ int) string { return userAt(d.FromUser(), d.From.URI) }}},
+	{4, tabCol{"TO", 10, false, func(d *correlate.Dialog, _ int) string { return userAt(d.ToUser(), d.To.URI) }}},
+	{7, tabCol{"MSGS", 4, true, func(d *correlate.Dialog, _ int) string { return strconv.Itoa(d.Messages) }}},
+	{10, tabCol{"RETR", 4, true, func(d *correlate.Dialog, _ int) string { return strconv.Itoa(d.Retransmissions) }}},
+	{8, tabCol{"PDD", 8, true, func(d *correlate.Dialog, _ int) string { return seconds(d.SetupTime) }}},
+	{11, tabCol{"DURATION", 8, true, func(d *correlate.Dialog, _ int) string { return seconds(d.Duration) }}},
+	{5, tabCol{"WORST", 12, false, func(d *correlate.Dialog, _ int) string { w, _ := worstFindings(d); return w }}},
+}
+
+// narrowLayout picks the columns that fit width with at least 20 cells
+// left for the Call-ID, most needed first, shown in their usual order.
+func narrowLayout(width int) []tabCol {
+	keep := make([]bool, len(narrowCols))
+	used := 20 // the Call-ID, whole in most captures: `flow --call` wants it
+	for rank := 0; rank < len(narrowCols); rank++ {
+		for i, c := range narrowCols {
+			if c.rank == rank && used+c.col.width+1 <= width {
+				keep[i], used = true, used+c.col.width+1
+			}
+		}
+	}
+	var cols []tabCol
+	for i, c := range narrowCols {
+		if keep[i] {
+			cols = append(cols, c.col)
+		}
+	}
+	return cols
+}
+
+// narrowRow writes the header (first) and a row of the narrow table.
+func (t *callTable) narrowRow(d *correlate.Dialog) error {
+	if t.cols == nil {
+		t.cols = narrowLayout(t.width)
+		var b strings.Builder
+		for _, c := range t.cols {
+			b.WriteString(pad(c.head, c.width, c.right) + " ")
+		}
+		b.WriteString("CALL-ID\n")
+		if _, err := io.WriteString(t.w, b.String()); err != nil {
+			return err
+		}
+	}
+	t.n++
+	var b strings.Builder
+	for _, c := range t.cols {
+		b.WriteString(pad(clip(c.value(d, t.n), c.width), c.width, c.right) + " ")
+	}
+	left := max(t.width-runeCount(b.String())-1, 16)
+	b.WriteString(clip(d.CallID, left) + "\n")
+	_, err := io.WriteString(t.w, b.String())
+	return err
+}
+
+func pad(s string, w int, right bool) string {
+	n := runeCount(s)
+	if n >= w {
+		return s
+	}
+	if right {
+		return strings.Repeat(" ", w-n) + s
+	}
+	return s + strings.Repeat(" ", w-n)
+}
+
+func runeCount(s string) int { return len([]rune(s)) }
+
+// worstFindings is the WORST and FNDS cells of a dialog.
+func worstFindings(d *correlate.Dialog) (worst, fnds string) {
+	worst, fnds = d.Diagnosis.Worst, strconv.Itoa(d.Diagnosis.Findings)
+	switch {
+	case !d.Diagnosis.Done:
+		worst, fnds = "?", "?" // --no-findings
+	case worst == "":
+		worst = "-"
+	}
+	return worst, fnds
 }
 
 func (t *callTable) row(d *correlate.Dialog) error {
+	// Decided once, on a typical Call-ID's 24 cells, so that the table
+	// keeps one layout.
+	if t.cols != nil || (t.width > 0 && t.width < fullCallRow+24) {
+		return t.narrowRow(d)
+	}
 	if t.n == 0 {
 		fmt.Fprintf(t.w, "%-4s %-23s %-12s %-11s %-26s %-24s %-24s %4s %5s %7s %8s  %-19s %4s  %s\n",
 			"#", "START", "KIND", "STATE", "FINAL", "FROM", "TO", "MSGS", "RETR", "PDD", "DURATION", "WORST", "FNDS", "CALL-ID")
@@ -374,13 +495,7 @@ func (t *callTable) row(d *correlate.Dialog) error {
 	if d.FinalStatus != 0 {
 		final = strconv.Itoa(d.FinalStatus) + " " + d.FinalReason
 	}
-	worst, fnds := d.Diagnosis.Worst, strconv.Itoa(d.Diagnosis.Findings)
-	switch {
-	case !d.Diagnosis.Done:
-		worst, fnds = "?", "?" // --no-findings
-	case worst == "":
-		worst = "-"
-	}
+	worst, fnds := worstFindings(d)
 	_, err := fmt.Fprintf(t.w, "%-4d %-23s %-12s %-11s %-26s %-24s %-24s %4d %5d %7s %8s  %-19s %4s  %s\n",
 		t.n, d.Start.UTC().Format("2006-01-02 15:04:05.000"), d.Kind, d.State, clip(final, 26),
 		clip(userAt(d.FromUser(), d.From.URI), 24), clip(userAt(d.ToUser(), d.To.URI), 24),
