@@ -660,26 +660,13 @@ func (via *Via) parse(v string) {
 // value, both without surrounding white space, and what follows its ";".
 // It does not look inside quotes, as the header-level splitters do not.
 func nextParam(s string) (name, val, rest string) {
-	// One loop for the ";" and the first "=" before it: parameters are a
-	// few bytes, shorter than IndexByte's call costs.
-	eq := -1
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '=':
-			if eq < 0 {
-				eq = i
-			}
-		case ';':
-			if eq >= 0 {
-				return trimLWS(s[:eq]), trimLWS(s[eq+1 : i]), s[i+1:]
-			}
-			return trimLWS(s[:i]), "", s[i+1:]
-		}
+	if i := strings.IndexByte(s, ';'); i >= 0 {
+		s, rest = s[:i], s[i+1:]
 	}
-	if eq >= 0 {
-		return trimLWS(s[:eq]), trimLWS(s[eq+1:]), ""
+	if eq := strings.IndexByte(s, '='); eq >= 0 {
+		return trimLWS(s[:eq]), trimLWS(s[eq+1:]), rest
 	}
-	return trimLWS(s), "", ""
+	return trimLWS(s), "", rest
 }
 
 // parseNameAddr reads a From, To or Contact value (RFC 3261 §20.10,
@@ -702,32 +689,18 @@ func (na *NameAddr) parse(v string) {
 			na.Display, v, quoted = v[1:e], v[e+1:], true
 		}
 	}
-	// One loop finds the "<" of a name-addr and, on the way, the first ";"
-	// for an addr-spec; "<" anywhere makes it a name-addr, as before.
-	lt, semi := -1, -1
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c == '<' {
-			lt = i
-			break
-		} else if c == ';' && semi < 0 {
-			semi = i
-		}
-	}
 	var uri, params string
-	if lt >= 0 {
+	if lt := strings.IndexByte(v, '<'); lt >= 0 {
 		if !quoted {
 			na.Display = trimLWS(v[:lt])
 		}
 		uri = v[lt+1:]
-		for i := 0; i < len(uri); i++ {
-			if uri[i] == '>' {
-				uri, params = uri[:i], uri[i+1:]
-				break
-			}
+		if gt := strings.IndexByte(uri, '>'); gt >= 0 {
+			uri, params = uri[:gt], uri[gt+1:]
 		}
 	} else {
 		uri = v
-		if semi >= 0 {
+		if semi := strings.IndexByte(v, ';'); semi >= 0 {
 			uri, params = v[:semi], v[semi+1:]
 		}
 	}
@@ -765,10 +738,7 @@ func quotedEnd(s string) int {
 // (RFC 3261 §19.1.1). For tel: URIs (RFC 3966) the number is the user.
 // One byte loop finds the scheme (RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT /
 // "+" / "-" ), and no dot, so that a bare host:port is not taken for one),
-// then a second one, over what follows, finds at once the end of the URI
-// proper ("?" starts headers), the first "@", the ":" of a password before
-// it and the ";" of the first parameter after it. A URI is a few dozen
-// bytes: four IndexByte calls cost more in call overhead than one loop.
+// then IndexByte the end of the URI proper ("?" starts headers) and "@".
 func splitURI(u string) (user, host string) {
 	rest := u
 	i := 0
@@ -782,54 +752,29 @@ func splitURI(u string) (user, host string) {
 	if i > 0 && i < len(u) && u[i] == ':' {
 		if i == 3 && u[0]|0x20 == 't' && u[1]|0x20 == 'e' && u[2]|0x20 == 'l' {
 			user = u[4:]
-			for j := 0; j < len(user); j++ {
-				if user[j] == ';' {
-					return user[:j], ""
-				}
+			if j := strings.IndexByte(user, ';'); j >= 0 {
+				user = user[:j]
 			}
 			return user, ""
 		}
 		rest = u[i+1:]
 	}
-	// at: the first "@"; colon: the first ":" before it; semi: the first
-	// ";" after it (after the start when there is none yet).
-	at, colon, semi := -1, -1, -1
-	end := len(rest)
-	for j := 0; j < len(rest); j++ {
-		switch rest[j] {
-		case '?':
-			end = j
-			j = len(rest)
-		case '@':
-			if at < 0 {
-				at, semi = j, -1
-			}
-		case ':':
-			if at < 0 && colon < 0 {
-				colon = j
-			}
-		case ';':
-			if semi < 0 {
-				semi = j
-			}
-		}
+	if q := strings.IndexByte(rest, '?'); q >= 0 {
+		rest = rest[:q]
 	}
-	rest = rest[:end]
+	at := strings.IndexByte(rest, '@')
 	if at >= 0 {
 		user = rest[:at]
-		if colon >= 0 {
-			user = user[:colon]
+		if j := strings.IndexByte(user, ':'); j >= 0 {
+			user = user[:j]
 		}
-		host = rest[at+1:]
-		if semi >= 0 {
-			host = rest[at+1 : semi]
-		}
-		return user, host
+		rest = rest[at+1:]
 	}
-	if semi >= 0 {
-		return "", rest[:semi]
+	host = rest
+	if j := strings.IndexByte(rest, ';'); j >= 0 {
+		host = rest[:j]
 	}
-	return "", rest
+	return user, host
 }
 
 // trimLWS trims spaces, tabs and CR/LF from both ends of s.
