@@ -34,6 +34,10 @@ type dupEntry struct {
 
 type dupState struct {
 	seed maphash.Seed
+	// hash mirrors ring[i].h: the scan of every datagram reads these 512
+	// bytes, not the 64 entries of about 100 bytes each, and looks at an
+	// entry only when its hash matches (almost never, for a new datagram).
+	hash [dupSlots]uint64
 	ring [dupSlots]dupEntry
 	next int
 }
@@ -62,7 +66,10 @@ func (d *Decoder) checkDup(p *pkt, src, dst netip.AddrPort, payload []byte) dupK
 	}
 	h := maphash.Bytes(s.seed, payload)
 	win := int64(d.opts.DupWindow)
-	for i := range s.ring {
+	for i := range s.hash {
+		if s.hash[i] != h {
+			continue
+		}
 		e := &s.ring[i]
 		if e.h != h || e.n != len(payload) || e.id != p.ipid || e.src != src || e.dst != dst {
 			continue
@@ -75,6 +82,7 @@ func (d *Decoder) checkDup(p *pkt, src, dst netip.AddrPort, payload []byte) dupK
 		}
 		return dupFrame
 	}
+	s.hash[s.next] = h
 	s.ring[s.next] = dupEntry{at: at, h: h, n: len(payload), id: p.ipid, source: source, src: src, dst: dst}
 	s.next = (s.next + 1) % dupSlots
 	return dupNone
