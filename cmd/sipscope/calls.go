@@ -401,13 +401,13 @@ var narrowCols = []struct {
 		}
 		return strconv.Itoa(d.FinalStatus)
 	}}},
-	{3, tabCol{"FROM", 10, false, func(d *correlate.Dialog, _ int) string { return userAt(d.FromUser(), d.From.URI) }}},
-	{4, tabCol{"TO", 10, false, func(d *correlate.Dialog, _ int) string { return userAt(d.ToUser(), d.To.URI) }}},
+	{3, tabCol{"FROM", 9, false, func(d *correlate.Dialog, _ int) string { return userAt(d.FromUser(), d.From.URI) }}},
+	{4, tabCol{"TO", 9, false, func(d *correlate.Dialog, _ int) string { return userAt(d.ToUser(), d.To.URI) }}},
 	{7, tabCol{"MSGS", 4, true, func(d *correlate.Dialog, _ int) string { return strconv.Itoa(d.Messages) }}},
 	{10, tabCol{"RETR", 4, true, func(d *correlate.Dialog, _ int) string { return strconv.Itoa(d.Retransmissions) }}},
 	{8, tabCol{"PDD", 8, true, func(d *correlate.Dialog, _ int) string { return seconds(d.SetupTime) }}},
 	{11, tabCol{"DURATION", 8, true, func(d *correlate.Dialog, _ int) string { return seconds(d.Duration) }}},
-	{5, tabCol{"WORST", 12, false, func(d *correlate.Dialog, _ int) string { w, _ := worstFindings(d); return w }}},
+	{5, tabCol{"WORST", 15, false, func(d *correlate.Dialog, _ int) string { w, _ := worstFindings(d); return w }}},
 }
 
 // narrowLayout picks the columns that fit width with at least 20 cells
