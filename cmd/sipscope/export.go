@@ -372,17 +372,32 @@ func clearTLS(ctx context.Context, st *store.Store, ids []string, frames []decod
 // link types need it (several in one file). export's pcaps and --rtp's
 // share it.
 func writeFrames(w io.Writer, frames []decode.FrameRef, ng bool) error {
+	return writeFramesWith(w, frames, ng, nil)
+}
+
+// writeFramesWith is writeFrames with TLS key log lines written first as a
+// pcapng Decryption Secrets Block (--keep-tls), when there are any.
+func writeFramesWith(w io.Writer, frames []decode.FrameRef, ng bool, keys []byte) error {
 	links := make([]capture.LinkType, 0, 2)
 	for _, f := range frames {
 		links = append(links, capture.LinkType(f.Link))
 	}
 	format := capture.FormatFor(links...)
-	if ng {
+	if ng || len(keys) > 0 {
 		format = "pcapng"
 	}
 	pw, err := capture.NewWriter(w, format)
 	if err != nil {
 		return err
+	}
+	if len(keys) > 0 {
+		first := capture.LinkEthernet
+		if len(frames) > 0 {
+			first = capture.LinkType(frames[0].Link)
+		}
+		if err := pw.WriteTLSSecrets(keys, first); err != nil {
+			return err
+		}
 	}
 	for i := range frames {
 		f := &frames[i]

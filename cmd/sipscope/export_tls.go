@@ -122,27 +122,8 @@ func writeKeepTLS(ctx context.Context, w, errOut io.Writer, st *store.Store, ids
 	if len(keys) == 0 && len(last) > 0 {
 		fmt.Fprintf(errOut, "sipscope: warning: --keep-tls: no keys for these TLS connections in the key log or the capture: the export stays encrypted\n")
 	}
-	pw, err := capture.NewWriter(w, "pcapng")
-	if err != nil {
-		return err
-	}
-	first := capture.LinkEthernet
-	if len(frames) > 0 {
-		first = capture.LinkType(frames[0].Link)
-	}
-	if len(keys) > 0 {
-		if err := pw.WriteTLSSecrets(keys, first); err != nil {
-			return err
-		}
-	}
-	for i := range frames {
-		f := &frames[i]
-		if err := pw.WriteFrame(&capture.Frame{File: f.File, Number: f.Number, Time: f.Time,
-			Link: capture.LinkType(f.Link), Data: f.Data, OrigLen: f.OrigLen}); err != nil {
-			return err
-		}
-	}
-	return pw.Close()
+	// Always pcapng: it carries the keys, and says there were none.
+	return writeFramesWith(w, frames, true, keys)
 }
 
 // keysFor keeps the key log lines whose client random is in one of the
