@@ -689,16 +689,22 @@ func (s *asyncSink) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error
 		}
 		enc = s.encoder.Encode(d, msgs)
 	}
+	s.enqueue(asyncItem{d: d, msgs: msgs, enc: enc})
+	return nil
+}
+
+// enqueue hands it to the writer: to the live queue, or in batches of
+// asyncBatch through ch.
+func (s *asyncSink) enqueue(it asyncItem) {
 	if s.liveq != nil {
-		s.liveDialog(asyncItem{d: d, msgs: msgs, enc: enc})
-		return nil
+		s.liveDialog(it)
+		return
 	}
-	s.batch = append(s.batch, asyncItem{d: d, msgs: msgs, enc: enc})
+	s.batch = append(s.batch, it)
 	if len(s.batch) >= asyncBatch {
 		s.ch <- s.batch
 		s.batch = make([]asyncItem, 0, asyncBatch)
 	}
-	return nil
 }
 
 // Release queues the messages a dialog released (correlate.Options.Release)
@@ -708,15 +714,7 @@ func (s *asyncSink) Release(d *correlate.Dialog, msgs []*correlate.Message) erro
 	if s.failed.Load() {
 		return errWriterFailed
 	}
-	if s.liveq != nil {
-		s.liveDialog(asyncItem{d: d, msgs: msgs, released: true})
-		return nil
-	}
-	s.batch = append(s.batch, asyncItem{d: d, msgs: msgs, released: true})
-	if len(s.batch) >= asyncBatch {
-		s.ch <- s.batch
-		s.batch = make([]asyncItem, 0, asyncBatch)
-	}
+	s.enqueue(asyncItem{d: d, msgs: msgs, released: true})
 	return nil
 }
 
@@ -726,15 +724,7 @@ func (s *asyncSink) Stream(st *correlate.Stream) {
 	if s.failed.Load() {
 		return
 	}
-	if s.liveq != nil {
-		s.liveDialog(asyncItem{stream: st})
-		return
-	}
-	s.batch = append(s.batch, asyncItem{stream: st})
-	if len(s.batch) >= asyncBatch {
-		s.ch <- s.batch
-		s.batch = make([]asyncItem, 0, asyncBatch)
-	}
+	s.enqueue(asyncItem{stream: st})
 }
 
 // close sends what is queued, waits for the writer to finish and returns
