@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -449,14 +450,14 @@ func (t *callTable) narrowRow(d *correlate.Dialog) error {
 	for _, c := range t.cols {
 		b.WriteString(pad(clip(c.value(d, t.n), c.width), c.width, c.right) + " ")
 	}
-	left := max(t.width-runeCount(b.String())-1, 16)
+	left := max(t.width-utf8.RuneCountInString(b.String())-1, 16)
 	b.WriteString(clip(d.CallID, left) + "\n")
 	_, err := io.WriteString(t.w, b.String())
 	return err
 }
 
 func pad(s string, w int, right bool) string {
-	n := runeCount(s)
+	n := utf8.RuneCountInString(s)
 	if n >= w {
 		return s
 	}
@@ -466,7 +467,6 @@ func pad(s string, w int, right bool) string {
 	return s + strings.Repeat(" ", w-n)
 }
 
-func runeCount(s string) int { return len([]rune(s)) }
 
 // worstFindings is the WORST and FNDS cells of a dialog.
 func worstFindings(d *correlate.Dialog) (worst, fnds string) {
