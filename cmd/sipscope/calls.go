@@ -467,7 +467,6 @@ func pad(s string, w int, right bool) string {
 	return s + strings.Repeat(" ", w-n)
 }
 
-
 // worstFindings is the WORST and FNDS cells of a dialog.
 func worstFindings(d *correlate.Dialog) (worst, fnds string) {
 	worst, fnds = d.Diagnosis.Worst, strconv.Itoa(d.Diagnosis.Findings)
