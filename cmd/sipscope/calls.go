@@ -117,7 +117,8 @@ A 401/407 challenge followed by a new request is not a rejection.
 With capture files and no --db the analysis leaves nothing behind.
 
 Formats:
-  table  for people (default); on a terminal it keeps to the width, leaving
+  table  for people (default); on a terminal it keeps to the width (the
+         Call-ID, last, is never cut), leaving
          out the least needed columns (piped, every column is written)
   jsonl  one JSON object per dialog; fields: call_id, kind, state, final_status,
          final_reason, from, to, from_user, to_user, src, dst, transport,
@@ -450,8 +451,9 @@ func (t *callTable) narrowRow(d *correlate.Dialog) error {
 	for _, c := range t.cols {
 		b.WriteString(pad(clip(c.value(d, t.n), c.width), c.width, c.right) + " ")
 	}
-	left := max(t.width-utf8.RuneCountInString(b.String())-1, 16)
-	b.WriteString(clip(d.CallID, left) + "\n")
+	// The Call-ID is never cut: it is what one copies into `flow --call`
+	// (real ones run to 40 cells; a line wraps rather than lose it).
+	b.WriteString(render.Sanitize(d.CallID) + "\n")
 	_, err := io.WriteString(t.w, b.String())
 	return err
 }
