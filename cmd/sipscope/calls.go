@@ -117,9 +117,9 @@ A 401/407 challenge followed by a new request is not a rejection.
 With capture files and no --db the analysis leaves nothing behind.
 
 Formats:
-  table  for people (default); on a terminal it keeps to the width (the
-         Call-ID, last, is never cut), leaving
-         out the least needed columns (piped, every column is written)
+  table  for people (default); on a terminal it keeps to the width,
+         leaving out the least needed columns (the Call-ID, last, is never
+         cut); piped, every column is written
   jsonl  one JSON object per dialog; fields: call_id, kind, state, final_status,
          final_reason, from, to, from_user, to_user, src, dst, transport,
          messages, retransmissions, start, end, setup_ms, answer_ms,
