@@ -270,7 +270,13 @@ func ruleCancelled(x *diag) []Finding {
 		s = fmt.Sprintf("The caller cancelled the INVITE %s after it was sent; it ended 487", secs(ev[0].Time.Sub(inv.requests[0].Time)))
 		for _, r := range inv.responses {
 			if r.Status >= 180 && r.Status < 200 {
-				s += fmt.Sprintf(" (ringing since %s)", secs(r.Time.Sub(inv.requests[0].Time)))
+				// Named by its status: a 183 is progress (often early
+				// media), not ringing (RFC 3261 §21.1.5).
+				what := "ringing"
+				if r.Status != 180 {
+					what = fmt.Sprintf("%d %s", r.Status, r.Reason)
+				}
+				s += fmt.Sprintf(" (%s since %s)", what, secs(r.Time.Sub(inv.requests[0].Time)))
 				break
 			}
 		}

@@ -230,6 +230,16 @@ func TestQAFindings(t *testing.T) {
 		if w := worst(t, "early-cancel")["1-2533@127.0.0.1"]; w != "cancelled" {
 			t.Errorf("worst %q, want cancelled", w)
 		}
+		// The callee sent 183 Session Progress with early media, never a
+		// 180: the finding must not call it ringing.
+		for _, c := range runJSONL(t, "diagnose", "--format", "jsonl", qaPath("early-cancel.pcap")) {
+			for _, f := range c["findings"].([]any) {
+				s := f.(map[string]any)["summary"].(string)
+				if !strings.Contains(s, "183 Session Progress since") || strings.Contains(s, "ringing") {
+					t.Errorf("finding %q, want it to name the 183, not ringing", s)
+				}
+			}
+		}
 	})
 	t.Run("dtmf", func(t *testing.T) {
 		var digits []string
