@@ -216,6 +216,17 @@ func TestStates(t *testing.T) {
 			"0 b>a 200 INVITE/1 i1 tb",
 			"10 a>b ACK/1 k1 tb",
 		}, KindCall, StateInCall, 200, 0},
+		// The capture began with the caller's CANCEL (corpus
+		// PcapPlusPlus/sip_reqs.pcap): no INVITE or answer was seen, so
+		// it is not in a call.
+		{"capture starts at the CANCEL", []string{
+			"0 a>b CANCEL/2 c1",
+			"60000 b>a ACK/11 k1",
+		}, KindCall, StateCancelled, 0, 0},
+		{"capture starts at the CANCEL, answered after all", []string{
+			"0 a>b CANCEL/2 c1",
+			"10 b>a 200 INVITE/2 i1 tb",
+		}, KindCall, StateInCall, 0, 0},
 		// Issue 15: a Call-ID seen only from its BYE is no "completed
 		// 200 OK": the 200 answers the BYE, and the capture joined
 		// mid-dialog.

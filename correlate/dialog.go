@@ -663,6 +663,11 @@ func (d *dialog) state(final bool) State {
 		if f.bye {
 			return StateCompleted
 		}
+		if f.opener == "CANCEL" && !d.inviteAnswered() {
+			// It began with the caller giving up on an INVITE it did
+			// not see (RFC 3261 §9): nothing says the call was ever up.
+			return StateCancelled
+		}
 		return StateInCall
 	}
 	if f.answered {
@@ -693,6 +698,18 @@ func (d *dialog) state(final bool) State {
 		return StateSetup
 	}
 	return StateNoResponse
+}
+
+// inviteAnswered says whether any INVITE transaction the dialog still
+// holds got a 2xx, opening or not (a dialog first seen at its CANCEL has
+// no opening INVITE).
+func (d *dialog) inviteAnswered() bool {
+	for _, t := range d.d.Transactions {
+		if t.Method == "INVITE" && t.FinalStatus >= 200 && t.FinalStatus < 300 {
+			return true
+		}
+	}
+	return false
 }
 
 // finish computes the summary fields derived from the facts.
