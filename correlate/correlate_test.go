@@ -226,7 +226,13 @@ func TestStates(t *testing.T) {
 		{"capture starts at the CANCEL, answered after all", []string{
 			"0 a>b CANCEL/2 c1",
 			"10 b>a 200 INVITE/2 i1 tb",
-		}, KindCall, StateInCall, 0, 0},
+		}, KindCall, StateInCall, 200, 0},
+		{"capture starts at the CANCEL, then 200 CANCEL and 487", []string{
+			"0 a>b CANCEL/1 c1",
+			"1 b>a 200 CANCEL/1 c1 tb",
+			"2 b>a 487 INVITE/1 i1 tb",
+			"20 a>b ACK/1 i1 tb",
+		}, KindCall, StateCancelled, 487, 0},
 		// Issue 15: a Call-ID seen only from its BYE is no "completed
 		// 200 OK": the 200 answers the BYE, and the capture joined
 		// mid-dialog.

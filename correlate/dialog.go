@@ -533,6 +533,13 @@ func (d *dialog) response(m *Message, ti int) {
 		tr.Opening, f.opened = true, true
 	}
 	if !tr.Opening {
+		if f.opener == "CANCEL" && tr.Method == "INVITE" && st >= 200 {
+			// First seen at its CANCEL: the call's outcome is the
+			// INVITE's final (487, or a 2xx that crossed the CANCEL,
+			// RFC 3261 §9.2), not the 200 to the CANCEL.
+			dd.FinalStatus, dd.FinalReason = st, reason
+			f.final = st
+		}
 		return
 	}
 	f.attemptResp = true
