@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -370,7 +371,7 @@ func writeStatsTable(w io.Writer, k *correlate.KPIs, width int) error {
 	bw := bufio.NewWriter(w)
 	recs := statsRecords(k)
 	if k.By == correlate.ByNone {
-		writeStatsSheet(bw, &recs[len(recs)-1])
+		writeStatsSheet(bw, &recs[len(recs)-1], width)
 		return bw.Flush()
 	}
 	cols := append([]string{strings.ToUpper(string(k.By))}, statsColumns...)
@@ -450,11 +451,14 @@ func writeStatsTable(w io.Writer, k *correlate.KPIs, width int) error {
 	return bw.Flush()
 }
 
-// writeStatsSheet writes one group's metrics, one a line.
-func writeStatsSheet(w io.Writer, r *correlate.KPIRecord) {
+// writeStatsSheet writes one group's metrics, one a line. With width > 0
+// (a terminal) a description that would run past it is wrapped: beside its
+// value when a readable column is left, else on lines of its own below.
+func writeStatsSheet(w io.Writer, r *correlate.KPIRecord, width int) {
+	line := func(head, what string) { writeWrapped(w, head, what, width) }
 	lines := func(ls []statsLine) {
 		for _, l := range ls {
-			fmt.Fprintf(w, "%-14s %10s  %s\n", l.name, l.value(r), l.what)
+			line(fmt.Sprintf("%-14s %10s  ", l.name, l.value(r)), l.what)
 		}
 	}
 	span := r.Start
@@ -462,7 +466,8 @@ func writeStatsSheet(w io.Writer, r *correlate.KPIRecord) {
 		span += " – " + r.End
 	}
 	if span != "" {
-		fmt.Fprintf(w, "%s\n\n", span)
+		line("", span)
+		fmt.Fprintln(w)
 	}
 	lines(statsCalls)
 	fmt.Fprintln(w)
@@ -475,7 +480,7 @@ func writeStatsSheet(w io.Writer, r *correlate.KPIRecord) {
 		if d.note != nil {
 			what += d.note(r)
 		}
-		fmt.Fprintf(w, "%-14s %10s %10s %10s %10s  %s\n", d.name, d.text(v[0]), d.text(v[1]), d.text(v[2]), d.text(v[3]), what)
+		line(fmt.Sprintf("%-14s %10s %10s %10s %10s  ", d.name, d.text(v[0]), d.text(v[1]), d.text(v[2]), d.text(v[3])), what)
 	}
 	fmt.Fprintln(w)
 	lines(statsRegistrations)
@@ -485,8 +490,32 @@ func writeStatsSheet(w io.Writer, r *correlate.KPIRecord) {
 		for _, f := range r.Failures {
 			parts = append(parts, fmt.Sprintf("%d: %d", f.Status, f.Count))
 		}
-		fmt.Fprintf(w, "%-14s %s\n", "failure codes", strings.Join(parts, "  "))
+		line(fmt.Sprintf("%-14s ", "failure codes"), strings.Join(parts, "  "))
 	}
+}
+
+// minWrapCells is the narrowest description column worth wrapping into
+// beside the values; below it the description goes under them.
+const minWrapCells = 24
+
+// writeWrapped writes head then what on one line, or, when width > 0 and
+// the line would pass it, what wrapped at spaces into the cells left beside
+// head (indented under its start), or under head when too few are left.
+func writeWrapped(w io.Writer, head, what string, width int) {
+	hn := utf8.RuneCountInString(head)
+	if width <= 0 || hn+utf8.RuneCountInString(what) <= width {
+		fmt.Fprintf(w, "%s%s\n", head, what)
+		return
+	}
+	indent := hn
+	if width-indent < minWrapCells {
+		indent = min(15, width/4) // under the name column
+		fmt.Fprintln(w, strings.TrimRight(head, " "))
+		head = strings.Repeat(" ", indent)
+	}
+	var b strings.Builder
+	wrap(&b, head+what, strings.Repeat(" ", indent), width) // flow's, for findings
+	io.WriteString(w, b.String())
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -66,3 +66,41 @@ func TestStatsTableWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsSheetWidth: on a terminal, the sheet stats prints without --by
+// keeps to the width by wrapping its descriptions, and says the same words
+// in the same order as piped (where nothing is wrapped).
+func TestStatsSheetWidth(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/sipp/*.pcap")
+	if len(files) == 0 {
+		t.Skip("no testdata/sipp captures")
+	}
+	stats := func(t *testing.T, tty bool) string {
+		var out, errOut bytes.Buffer
+		args := append([]string{"stats"}, files...)
+		if code := run(args, &streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, OutTTY: tty}); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		return out.String()
+	}
+	piped := stats(t, false)
+	long := 0
+	for _, l := range strings.Split(piped, "\n") {
+		long = max(long, len([]rune(l)))
+	}
+	if long <= 80 {
+		t.Fatalf("piped sheet's longest line is %d: nothing to wrap at 80, the test proves nothing", long)
+	}
+	for _, width := range []int{80, 60} {
+		t.Setenv("COLUMNS", itoa(int64(width)))
+		got := stats(t, true)
+		for _, l := range strings.Split(got, "\n") {
+			if n := len([]rune(l)); n > width {
+				t.Errorf("width %d: line of %d: %q", width, n, l)
+			}
+		}
+		if a, b := strings.Join(strings.Fields(got), " "), strings.Join(strings.Fields(piped), " "); a != b {
+			t.Errorf("width %d: the words differ from the piped sheet:\n%s\n---\n%s", width, got, piped)
+		}
+	}
+}
