@@ -7,22 +7,29 @@ import (
 	"testing"
 )
 
-// TestStatsTableWidth: on a terminal, stats --by leaves out columns until
-// the table fits, names them in a note that fits too, and keeps the values
-// of the columns it shows; piped, every column is written.
-func TestStatsTableWidth(t *testing.T) {
+// sippStats returns a function that runs `sipscope stats FLAGS` on
+// testdata/sipp's captures, as on a terminal (tty) or piped, and returns
+// its output; the test is skipped without the captures.
+func sippStats(t *testing.T, flags ...string) func(t *testing.T, tty bool) string {
 	files, _ := filepath.Glob("../../testdata/sipp/*.pcap")
 	if len(files) == 0 {
 		t.Skip("no testdata/sipp captures")
 	}
-	stats := func(t *testing.T, tty bool) string {
+	args := append(append([]string{"stats"}, flags...), files...)
+	return func(t *testing.T, tty bool) string {
 		var out, errOut bytes.Buffer
-		args := append([]string{"stats", "--by", "callee"}, files...)
 		if code := run(args, &streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, OutTTY: tty}); code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut.String())
 		}
 		return out.String()
 	}
+}
+
+// TestStatsTableWidth: on a terminal, stats --by leaves out columns until
+// the table fits, names them in a note that fits too, and keeps the values
+// of the columns it shows; piped, every column is written.
+func TestStatsTableWidth(t *testing.T) {
+	stats := sippStats(t, "--by", "callee")
 	full := stats(t, false)
 	header := strings.Fields(strings.SplitN(full, "\n", 2)[0])
 	if got, want := len(header), 1+len(statsColumns); got != want {
@@ -71,18 +78,7 @@ func TestStatsTableWidth(t *testing.T) {
 // keeps to the width by wrapping its descriptions, and says the same words
 // in the same order as piped (where nothing is wrapped).
 func TestStatsSheetWidth(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/sipp/*.pcap")
-	if len(files) == 0 {
-		t.Skip("no testdata/sipp captures")
-	}
-	stats := func(t *testing.T, tty bool) string {
-		var out, errOut bytes.Buffer
-		args := append([]string{"stats"}, files...)
-		if code := run(args, &streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, OutTTY: tty}); code != 0 {
-			t.Fatalf("exit %d: %s", code, errOut.String())
-		}
-		return out.String()
-	}
+	stats := sippStats(t)
 	piped := stats(t, false)
 	long := 0
 	for _, l := range strings.Split(piped, "\n") {
