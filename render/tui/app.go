@@ -95,6 +95,7 @@ type App struct {
 	noPrev      bool // preview pane hidden
 	msg         textView
 	help        textView
+	helpWidth   int // the width help was wrapped at
 	diff        textView
 	stats       textView
 	settings    int // selected settings line
@@ -348,7 +349,9 @@ func (a *App) common(ev *tcell.EventKey) bool {
 		a.pop()
 	case ev.Key() == tcell.KeyF1 || ev.Rune() == 'h' || ev.Rune() == '?':
 		if a.top() != screenHelp {
-			a.help = textView{lines: helpLines}
+			w, _ := a.scr.Size()
+			a.help = textView{lines: wrapHanging(helpLines, w)}
+			a.helpWidth = w
 			a.push(screenHelp)
 		}
 	case ev.Key() == tcell.KeyF8:
@@ -1015,27 +1018,31 @@ Call list
   Home/End, g/G   first/last      mouse wheel, click move, select
   Space           mark/unmark the dialog (for x and s) and move down
   Enter           call flow of the selected dialog
-  x, F4           extended flow: the marked dialogs, or this one and its linked legs,
-                  in one ladder (one colour per Call-ID)
-  /, F3           search as you type: Call-ID, From/To users, URIs and names, User-Agent,
-                  addresses (milliseconds); Enter keeps it, Esc leaves it; Tab in the prompt:
-                  search every message instead (any header, the body: slow), on Enter,
-                  in the background ("searching…"); Esc stops it
+  x, F4           extended flow: the marked dialogs, or this one and its
+                  linked legs, in one ladder (one colour per Call-ID)
+  /, F3           search as you type: Call-ID, From/To users, URIs and
+                  names, User-Agent, addresses (milliseconds); Enter keeps
+                  it, Esc leaves it; Tab in the prompt: search every message
+                  instead (any header, the body: slow), on Enter, in the
+                  background ("searching…"); Esc stops it
   f, F7           filter line, applied on Enter, e.g.
                     state=busy,rejected from~alice status>=400 kind=call
                   keys: kind state status from to since until grep sort call
                   ops:  =  ~ (substring or glob)  >= > <= < (status)
   o               sort by the next column (each ascending, then descending)
   O               reverse the sort
-  c               columns: edit the list, e.g. start,state,final,from,to,pdd,User-Agent
-                  fields: start date kind state final status from to src dst transport
-                          msgs retrans pdd answer duration ua callid
+  c               columns: edit the list, e.g.
+                    start,state,final,from,to,pdd,User-Agent
+                  fields: start date kind state final status from to src
+                          dst transport msgs retrans pdd answer duration
+                          ua callid
                   any other name: that SIP header of the dialog's first request
                   (sorts too: the first sort by a header reads every dialog's
                   first request, "sorting…", Esc stops; sort=header:X-Account
                   in the filter line)
   s, F2           save (export) to a file: see Save below
-  S, F6           stats: dialogs by state and kind, messages by method and status
+  S, F6           stats: dialogs by state and kind, messages by method and
+                  status
   F5              clear filter, search and marks
 
 Call flow
@@ -1044,11 +1051,13 @@ Call flow
   PgUp/PgDn, Home/End
   Enter           the whole message
   Space           mark the message for a diff (two at most)
-  d               diff: the two marked messages, or the marked one and the selected one
+  d               diff: the two marked messages, or the marked one and the
+                  selected one
   t               time column: time and delta, time, delta
-  e               SDP detail on the arrows (media, address:port, codecs, direction)
+  e               SDP detail on the arrows (media, address:port, codecs,
+                  direction)
   i               findings (sipscope diagnose) above the ladder: show/hide
-  p               preview pane: hide/show       +/-   preview pane larger/smaller
+  p               preview pane: hide/show    +/-  preview pane larger/smaller
   x, F4           add the linked legs (extended flow)
   s, F2           save this flow
   >>>             on an arrow: a retransmission
@@ -1058,8 +1067,10 @@ Message, diff, stats
 
 Save (s, F2)
   The prompt proposes a file name; its extension is the format, as with
-  "sipscope export -o": html svg mermaid (.mmd) plantuml (.puml) txt pcap pcapng json.
-  Tab             which dialogs: current, selected (marked), filtered (every dialog listed)
+  "sipscope export -o": html svg mermaid (.mmd) plantuml (.puml) txt pcap
+  pcapng json.
+  Tab             which dialogs: current, selected (marked), filtered (every
+                  dialog listed)
   Ctrl-T          next format (rewrites the extension)
   Enter           save; Esc cancels`, "\n")
 
@@ -1128,6 +1139,9 @@ func (a *App) draw() {
 	case screenMessage:
 		a.drawText(&a.msg, "Message ("+a.flowCall+")", textSIP)
 	case screenHelp:
+		if w, _ := a.scr.Size(); w != a.helpWidth { // a resize: wrap again at the new width
+			a.help.lines, a.helpWidth = wrapHanging(helpLines, w), w
+		}
 		a.drawText(&a.help, "Help", textPlain)
 	case screenDiff:
 		a.drawText(&a.diff, "Diff ("+a.flowCall+")", textDiff)

@@ -337,3 +337,62 @@ func (e *lineEdit) backspace() {
 
 func (e *lineEdit) left()  { e.pos = max(e.pos-1, 0) }
 func (e *lineEdit) right() { e.pos = min(e.pos+1, len(e.text)) }
+
+// wrapHanging fits lines of text into width cells: a longer line breaks
+// between words, and its continuations start under the line's text (the
+// description column of "  key   description", else its own indent), so a
+// help page stays whole on a narrow terminal. A word longer than the room
+// is broken inside.
+func wrapHanging(lines []string, width int) []string {
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		r := []rune(l)
+		if width <= 0 || len(r) <= width {
+			out = append(out, l)
+			continue
+		}
+		hang := hangColumn(r)
+		if hang > width/2 {
+			hang = 2
+		}
+		pad := strings.Repeat(" ", hang)
+		cur := string(r[:hang]) // the key column, or the indent
+		for i, w := range strings.Fields(string(r[hang:])) {
+			switch {
+			case i == 0:
+				cur += w
+			case len([]rune(cur))+1+len([]rune(w)) <= width:
+				cur += " " + w
+			default:
+				out = append(out, cur)
+				cur = pad + w
+			}
+			for c := []rune(cur); len(c) > width; c = []rune(cur) { // one word wider than the room
+				out = append(out, string(c[:width]))
+				cur = pad + string(c[width:])
+			}
+		}
+		out = append(out, cur)
+	}
+	return out
+}
+
+// hangColumn is where a line's text starts: after its indent and, when
+// the line reads "key   description" (a gap of two spaces or more), after
+// the gap.
+func hangColumn(r []rune) int {
+	i := 0
+	for i < len(r) && r[i] == ' ' {
+		i++
+	}
+	for j := i; j+1 < len(r); j++ {
+		if r[j] == ' ' && r[j+1] == ' ' {
+			k := j
+			for k < len(r) && r[k] == ' ' {
+				k++
+			}
+			return k
+		}
+	}
+	return i
+}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -377,4 +378,31 @@ func TestKeyDuringQuery(t *testing.T) {
 	s.key(tcell.KeyEnd)
 	s.waitFor("sort: -start")
 	s.waitFor("call-0499")
+}
+
+// TestHelpFitsNarrow: the help keeps every word on screen at 80 columns
+// and, wrapped, at 50: no line wider than the terminal, no word lost,
+// continuations under the description column.
+func TestHelpFitsNarrow(t *testing.T) {
+	text := func(ls []string) string { return strings.Join(strings.Fields(strings.Join(ls, " ")), "") }
+	for _, w := range []int{80, 50} {
+		got := wrapHanging(helpLines, w)
+		for _, l := range got {
+			if n := len([]rune(l)); n > w {
+				t.Errorf("width %d: line of %d cells: %q", w, n, l)
+			}
+		}
+		if text(got) != text(helpLines) {
+			t.Errorf("width %d: the text changed", w)
+		}
+	}
+	got := wrapHanging([]string{"  x, F4           extended flow: the marked dialogs, or this one"}, 40)
+	want := []string{"  x, F4           extended flow: the", "                  marked dialogs, or", "                  this one"}
+	if !slices.Equal(got, want) {
+		t.Errorf("hanging indent:\n got %q\nwant %q", got, want)
+	}
+	s := startSim(t, sippSource(t), 50, 24, Options{})
+	s.waitFor("dialogs")
+	s.keys("h")
+	s.waitFor("linked legs")
 }
