@@ -95,7 +95,6 @@ type App struct {
 	noPrev      bool // preview pane hidden
 	msg         textView
 	help        textView
-	helpWidth   int // the width help was wrapped at
 	diff        textView
 	stats       textView
 	settings    int // selected settings line
@@ -349,9 +348,7 @@ func (a *App) common(ev *tcell.EventKey) bool {
 		a.pop()
 	case ev.Key() == tcell.KeyF1 || ev.Rune() == 'h' || ev.Rune() == '?':
 		if a.top() != screenHelp {
-			w, _ := a.scr.Size()
-			a.help = textView{lines: wrapHanging(helpLines, w)}
-			a.helpWidth = w
+			a.help = newTextView(helpLines, wrapHanging)
 			a.push(screenHelp)
 		}
 	case ev.Key() == tcell.KeyF8:
@@ -791,7 +788,7 @@ func (a *App) flowKey(ev *tcell.EventKey) {
 	case ev.Key() == tcell.KeyRight:
 		f.scrollX(8, w)
 	case ev.Key() == tcell.KeyEnter:
-		a.msg = textView{lines: messageLines(f.selectedMessage())}
+		a.msg = newTextView(messageLines(f.selectedMessage()), wrapCut(0))
 		a.push(screenMessage)
 	case ev.Rune() == ' ':
 		f.toggleMark()
@@ -850,7 +847,7 @@ func (a *App) openDiff() {
 	for _, d := range diffLines(messageLines(f.message(i)), messageLines(f.message(j))) {
 		lines = append(lines, string(d.op)+" "+d.text)
 	}
-	a.diff = textView{lines: lines}
+	a.diff = newTextView(lines, wrapCut(2))
 	a.push(screenDiff)
 }
 
@@ -866,7 +863,7 @@ func (a *App) openStats() {
 				return
 			}
 			a.status = ""
-			a.stats = textView{lines: tallyLines(t, q)}
+			a.stats = newTextView(tallyLines(t, q), wrapHanging)
 			a.push(screenStats)
 		}
 		select {
@@ -1139,9 +1136,6 @@ func (a *App) draw() {
 	case screenMessage:
 		a.drawText(&a.msg, "Message ("+a.flowCall+")", textSIP)
 	case screenHelp:
-		if w, _ := a.scr.Size(); w != a.helpWidth { // a resize: wrap again at the new width
-			a.help.lines, a.helpWidth = wrapHanging(helpLines, w), w
-		}
 		a.drawText(&a.help, "Help", textPlain)
 	case screenDiff:
 		a.drawText(&a.diff, "Diff ("+a.flowCall+")", textDiff)
@@ -1346,6 +1340,7 @@ const (
 
 func (a *App) drawText(t *textView, title string, kind textKind) {
 	w, h := a.scr.Size()
+	t.fit(w)
 	a.fill(a.put(0, 0, w, 0, " "+title, styleBar), 0, w, styleBar)
 	body := false
 	for i, l := range t.lines {

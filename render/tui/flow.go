@@ -306,8 +306,51 @@ func messageLines(raw []byte) []string {
 
 // textView scrolls a list of lines vertically.
 type textView struct {
-	lines []string
+	lines []string // as drawn: raw fitted to the screen's width
 	top   int
+
+	raw   []string
+	wrap  func(raw []string, width int) []string // nil: lines are raw, cut at the edge
+	width int                                    // the width lines were fitted to
+}
+
+// newTextView shows raw, refitted by wrap at every new width.
+func newTextView(raw []string, wrap func([]string, int) []string) textView {
+	return textView{lines: raw, raw: raw, wrap: wrap, width: -1}
+}
+
+// fit wraps the text again when the screen's width changed (first draw,
+// resize), keeping the top line near where it was.
+func (t *textView) fit(width int) {
+	if t.wrap == nil || width == t.width {
+		return
+	}
+	t.lines, t.width = t.wrap(t.raw, width), width
+	t.top = max(min(t.top, len(t.lines)-1), 0)
+}
+
+// wrapCut breaks each line longer than width into pieces of the width,
+// each continuation starting with the line's first keep cells (a diff's
+// "- ") and two spaces: a message's long Via or Authorization header is
+// read whole, not cut at the pane's edge.
+func wrapCut(keep int) func([]string, int) []string {
+	return func(lines []string, width int) []string {
+		out := make([]string, 0, len(lines))
+		for _, l := range lines {
+			r := []rune(l)
+			head := string(r[:min(keep, len(r))]) + "  "
+			room := width - len([]rune(head))
+			if width <= 0 || len(r) <= width || room < 8 {
+				out = append(out, l)
+				continue
+			}
+			out = append(out, string(r[:width]))
+			for r = r[width:]; len(r) > 0; r = r[min(room, len(r)):] {
+				out = append(out, head+string(r[:min(room, len(r))]))
+			}
+		}
+		return out
+	}
 }
 
 func (t *textView) scroll(d, h int) {

@@ -318,6 +318,14 @@ func (s *sim) enter(open, text string) {
 	s.key(tcell.KeyEnter)
 }
 
+// resize makes the terminal w x h cells, as a window resize does.
+func (s *sim) resize(w, h int) {
+	s.sized.mu.Lock()
+	s.scr.SetSize(w, h)
+	s.sized.mu.Unlock()
+	_ = s.scr.PostEvent(tcell.NewEventResize(w, h))
+}
+
 func (s *sim) key(k tcell.Key) { s.scr.InjectKey(k, 0, tcell.ModNone) }
 func (s *sim) keys(str string) {
 	for _, r := range str {

@@ -406,3 +406,43 @@ func TestHelpFitsNarrow(t *testing.T) {
 	s.keys("h")
 	s.waitFor("linked legs")
 }
+
+// TestMessageWraps: the message view shows a header longer than the
+// terminal whole, its rest on indented lines, and wraps again on resize;
+// the diff keeps its - and + on the continuations.
+func TestMessageWraps(t *testing.T) {
+	got := wrapCut(2)([]string{"- Via: SIP/2.0/UDP 127.0.0.1:15060;branch=z9hG4bK-1", "  short"}, 20)
+	want := []string{"- Via: SIP/2.0/UDP 1", "-   27.0.0.1:15060;b", "-   ranch=z9hG4bK-1", "  short"}
+	if !slices.Equal(got, want) {
+		t.Errorf("wrapCut:\n got %q\nwant %q", got, want)
+	}
+	s := startSim(t, sippSource(t), 40, 24, Options{})
+	s.waitFor("dialogs")
+	s.key(tcell.KeyEnter)
+	s.waitFor("Call flow")
+	s.key(tcell.KeyEnter)
+	s.waitFor("Message (")
+	via := func() string {
+		lines := s.waitFor("Via: ")
+		for i, l := range lines {
+			if strings.HasPrefix(l, "Via: ") && i+1 < len(lines) {
+				if !strings.HasPrefix(lines[i+1], "  ") {
+					t.Errorf("Via not continued on an indented line:\n%s", strings.Join(lines, "\n"))
+				}
+				return l + strings.TrimPrefix(lines[i+1], "  ")
+			}
+		}
+		return ""
+	}
+	if v := via(); !strings.Contains(v, ";branch=z9hG4bK") {
+		t.Errorf("Via cut: %q", v)
+	}
+	s.resize(120, 24)
+	s.waitFor("Via: SIP/2.0/UDP 127.0.0.1:")
+	s.waitGone("XXXXXXXX") // cells the simulation adds before the redraw
+	for _, l := range s.text() {
+		if strings.HasPrefix(l, "Via: ") && !strings.Contains(l, "branch=z9hG4bK") {
+			t.Errorf("after resize to 120 the Via is still wrapped: %q", l)
+		}
+	}
+}
