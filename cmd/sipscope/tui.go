@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/render/tui"
 	"github.com/sipscope/sipscope/store"
@@ -169,13 +170,20 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 	case len(o.files) == 0:
 		return usagef("no capture file given: name capture files (- for standard input) or --db PATH")
 	default:
+		// A file that is missing, a folder, empty or not a capture fails
+		// here, on the shell, naming it, rather than as an empty list.
+		if err := checkInputs(o.files); err != nil {
+			return err
+		}
 		for _, f := range o.files {
 			if f == "-" {
 				continue
 			}
-			if _, err := os.Stat(f); err != nil {
-				return fmt.Errorf("open %s: %w", f, errors.Unwrap(err))
+			src, err := capture.Open([]string{f}, capture.Options{})
+			if err != nil {
+				return err
 			}
+			src.Close()
 		}
 		var err error
 		if st, err = store.OpenTemp("", store.Options{}); err != nil {

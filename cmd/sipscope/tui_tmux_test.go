@@ -99,7 +99,7 @@ func TestTUIInTmux(t *testing.T) {
 	s.waitFor("3 dialogs")
 
 	s.send("/", "8570")
-	scr = s.waitFor("1 dialogs", "search: 8570")
+	scr = s.waitFor("1 dialog ", "search: 8570")
 	if strings.Contains(scr, "completed") {
 		t.Errorf("search 8570 still lists the completed call:\n%s", scr)
 	}
@@ -115,7 +115,7 @@ func TestTUIInTmux(t *testing.T) {
 		t.Errorf("search 1-8 still lists the completed call:\n%s", scr)
 	}
 	s.send("8")
-	scr = s.waitFor("1 dialogs", "search: 1-88", "cancelled")
+	scr = s.waitFor("1 dialog ", "search: 1-88", "cancelled")
 	if strings.Contains(scr, "486 Busy") {
 		t.Errorf("search 1-88 still lists the busy call:\n%s", scr)
 	}
@@ -126,14 +126,14 @@ func TestTUIInTmux(t *testing.T) {
 	s.send("Tab")
 	s.waitFor("search every message, on Enter")
 	s.send("Enter")
-	scr = s.waitFor("1 dialogs", "search messages: Busy Here", "486 Busy Here")
+	scr = s.waitFor("1 dialog ", "search messages: Busy Here", "486 Busy Here")
 	if strings.Contains(scr, "cancelled") {
 		t.Errorf("message search Busy Here lists the cancelled call:\n%s", scr)
 	}
 	s.send("F5")
 	s.waitFor("3 dialogs")
 	s.send("f", "status>=400 state=cancelled", "Enter")
-	scr = s.waitFor("1 dialogs", "cancelled", "487")
+	scr = s.waitFor("1 dialog ", "cancelled", "487")
 	if strings.Contains(scr, "486 Busy") {
 		t.Errorf("filter status>=400 state=cancelled still lists the busy call:\n%s", scr)
 	}
@@ -203,7 +203,7 @@ func TestTUIInTmux(t *testing.T) {
 	term := fmt.Sprintf("%s tui %s & echo $! > %s/pid; wait $!; echo EXIT=$?; sleep 60", bin, files[0], dir)
 	s.name = "term"
 	s.tmux("new-session", "-d", "-s", s.name, "-x", "80", "-y", "24", "env", "TERM=xterm-256color", "sh", "-c", term)
-	s.waitFor("1 dialogs", "busy")
+	s.waitFor("1 dialog ", "busy")
 	pid, err := os.ReadFile(filepath.Join(dir, "pid"))
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func TestTUIInTmux(t *testing.T) {
 		t.Fatalf("kill: %v %s", err, out)
 	}
 	scr = s.waitFor("EXIT=130", "sipscope: interrupted")
-	if strings.Contains(scr, "1 dialogs") {
+	if strings.Contains(scr, "1 dialog ") {
 		t.Errorf("the UI is still on screen after SIGTERM:\n%s", scr)
 	}
 }
@@ -270,7 +270,7 @@ func TestTUILiveInTmux(t *testing.T) {
 	// busy.pcap: INVITE, 100, 486, ACK. The call is stored at its final
 	// response; the ACK's part is still in progress (stored when it times
 	// out), so the in-progress count is not checked.
-	scr = s.waitFor("capturing  4 packets  4 SIP  1 dialogs  ", " in progress  0 drops", "1 dialogs", "486 Busy Here")
+	scr = s.waitFor("capturing  4 packets  4 SIP  1 dialogs  ", " in progress  0 drops", "1 dialog ", "486 Busy Here")
 	if strings.Contains(scr, " B/s") {
 		t.Errorf("live status line counts bytes:\n%s", scr)
 	}

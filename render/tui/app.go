@@ -659,7 +659,7 @@ func (a *App) runSave(path string) {
 				a.status = "save: " + err.Error()
 				return
 			}
-			a.status = fmt.Sprintf("saved %d dialogs to %s (%s)", n, path, format)
+			a.status = fmt.Sprintf("saved %s to %s (%s)", nDialogs(n), path, format)
 		}
 		select {
 		case a.results <- apply:
@@ -1158,7 +1158,7 @@ func userOr(u, uri string) string {
 func (a *App) drawList() {
 	w, _ := a.scr.Size()
 	// The count and the query first: a long file name is what gets cut.
-	title := fmt.Sprintf(" sipscope  %d dialogs", a.list.total)
+	title := " sipscope  " + nDialogs(a.list.total)
 	if n := a.marks.len(); n > 0 {
 		title += fmt.Sprintf("  %d marked", n)
 	}
@@ -1403,11 +1403,14 @@ func (a *App) drawStatus() {
 		case inputColumns:
 			p = "columns: "
 		case inputSave:
-			p = fmt.Sprintf("save %s (%d) [Tab: which, Ctrl-T: format] to: ", a.save.scope, a.save.have[a.save.scope])
+			p = fmt.Sprintf("save %s (%d) [Tab which, ^T format]: ", a.save.scope, a.save.have[a.save.scope])
 		}
 		x := a.put(0, y, w, 0, p, tcell.StyleDefault.Bold(true))
-		a.put(x, y, w-x, 0, a.edit.String(), tcell.StyleDefault)
-		a.scr.ShowCursor(x+a.edit.pos, y)
+		// A text longer than the room scrolls so the cursor stays in
+		// sight (a proposed file name ends in its format's extension).
+		skip := max(0, a.edit.pos-(w-x-1))
+		a.put(x, y, w-x, skip, a.edit.String(), tcell.StyleDefault)
+		a.scr.ShowCursor(x+a.edit.pos-skip, y)
 		return
 	}
 	a.scr.HideCursor()
@@ -1466,4 +1469,12 @@ func bytesText(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// nDialogs is "1 dialog", "2 dialogs".
+func nDialogs(n int) string {
+	if n == 1 {
+		return "1 dialog"
+	}
+	return strconv.Itoa(n) + " dialogs"
 }

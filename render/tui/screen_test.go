@@ -120,7 +120,7 @@ func TestSearchFilterHelp(t *testing.T) {
 	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
 	target := src.dialogs[2].CallID
 	s.keys("/" + target)
-	s.waitFor("1 dialogs")
+	s.waitFor("1 dialog ")
 	s.key(tcell.KeyEnter)
 	s.waitFor("search: " + target)
 	s.key(tcell.KeyF5)
@@ -128,7 +128,7 @@ func TestSearchFilterHelp(t *testing.T) {
 	s.keys("fstate=busy")
 	s.key(tcell.KeyEnter)
 	s.waitFor("filter: state=busy")
-	s.waitFor("1 dialogs")
+	s.waitFor("1 dialog ")
 	s.enter("f", "colour=red")
 	s.waitFor("filter term colour=red")
 	s.keys("h")
@@ -240,7 +240,7 @@ func TestDeepSearch(t *testing.T) {
 	s.keys(branch)
 	s.key(tcell.KeyEnter)
 	s.waitFor("search messages: " + branch)
-	s.waitFor("1 dialogs")
+	s.waitFor("1 dialog ")
 	s.waitFor(d.CallID[:len(d.CallID)/2]) // the column may cut it
 	s.keys("/")
 	s.waitFor("search every message, on Enter") // the prompt keeps the mode
