@@ -18,6 +18,7 @@ type field struct {
 	key    string // as --columns and the columns prompt spell it
 	title  string
 	w      int // cells; 0 shares what the fixed columns leave
+	grow   int // cells a fixed column takes beyond w on a wide terminal
 	sort   string
 	header string // SIP header name, for header columns
 	cell   func(d *correlate.Dialog) string
@@ -53,7 +54,7 @@ var fields = []field{
 	{key: "date", title: "DATE", w: 24, sort: "start", cell: func(d *correlate.Dialog) string { return d.Start.UTC().Format("2006-01-02 15:04:05.000") }},
 	{key: "kind", title: "KIND", w: 13, sort: "kind", cell: func(d *correlate.Dialog) string { return string(d.Kind) }},
 	{key: "state", title: "STATE", w: 12, sort: "state", cell: func(d *correlate.Dialog) string { return string(d.State) }},
-	{key: "final", title: "FINAL", w: 17, sort: "status", cell: func(d *correlate.Dialog) string {
+	{key: "final", title: "FINAL", w: 17, grow: 15, sort: "status", cell: func(d *correlate.Dialog) string {
 		if d.FinalStatus == 0 {
 			return ""
 		}
@@ -201,12 +202,25 @@ func columnWidthsFor(cols []field, w, rows int) []int {
 	if flex > 0 {
 		share = max((w-fixed)/flex, 8)
 	}
+	// On a wide terminal a column that reads better longer (the final
+	// reason: "403 Wrong password") grows once the shared columns have
+	// 16 cells each.
+	grown := make([]int, len(cols))
+	if flex > 0 && share > 16 {
+		for i, c := range cols {
+			if c.w > 0 && c.grow > 0 {
+				grown[i] = min(c.grow, (share-16)*flex)
+				fixed += grown[i]
+			}
+		}
+		share = max((w-fixed)/flex, 8)
+	}
 	ws := make([]int, 1+len(cols))
 	ws[0] = numWidth
 	used, lastFlex := numWidth, -1
 	for i, c := range cols {
 		if c.w > 0 {
-			ws[1+i] = c.w
+			ws[1+i] = c.w + grown[i]
 		} else {
 			ws[1+i] = max(share*weight(c), 8)
 			lastFlex = i

@@ -183,6 +183,13 @@ func TestColumnWidths(t *testing.T) {
 		if ws[len(ws)-1] < 8 {
 			t.Errorf("width %d: Call-ID gets %d cells, want at least 8", w, ws[len(ws)-1])
 		}
+		// The final status and reason keeps 17 cells until the
+		// shared columns have 16 each, then grows to 32 ("403 Wrong
+		// password" whole on a wide terminal).
+		final := ws[1+slices.IndexFunc(cols, func(c field) bool { return c.key == "final" })]
+		if want := map[int]int{80: 17, 100: 17, 200: 32}[w]; final != want {
+			t.Errorf("width %d: final gets %d cells, want %d", w, final, want)
+		}
 	}
 }
 
