@@ -16,6 +16,7 @@ import (
 
 	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/render"
 	"github.com/sipscope/sipscope/render/tui"
 	"github.com/sipscope/sipscope/store"
 )
@@ -27,6 +28,9 @@ type tuiOptions struct {
 	live captureOptions
 	// columns are the call list's columns (--columns).
 	columns string
+	// mergePorts and aliasFile shape the flow's columns, as in flow.
+	mergePorts bool
+	aliasFile  string
 }
 
 func newTUICmd(io *streams) *cobra.Command {
@@ -41,6 +45,7 @@ Enter again shows the whole message. / searches as you type (Call-ID, From/To
 users and URIs, User-Agent, addresses); Tab in its prompt searches every
 message instead (any header, the body: slower, on Enter, Esc stops it).
 f opens the filter line, h lists every key, q goes back and quits.
+m in a flow merges its columns by IP (--merge-ports); --alias names them.
 Space marks dialogs, x shows the marked ones (or one call and its linked
 legs) in one ladder, s saves the current, marked or filtered dialogs in any
 format of "sipscope export" (the file name's extension picks it).
@@ -60,6 +65,7 @@ NO_COLOR turns colours off.`,
 		Example: `  sipscope tui trace.pcap
   sipscope trace.pcap
   sipscope tui --db week.db
+  sipscope tui --alias hosts.txt --merge-ports trace.pcap
   sipscope tui --columns start,state,final,from,to,pdd,duration,User-Agent,X-Account trace.pcap
   tcpdump -i any -w - port 5060 | sipscope tui -`,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -70,6 +76,8 @@ NO_COLOR turns colours off.`,
 	addSourceFlags(cmd, &opts.source)
 	// -i and --hep-listen: a live capture instead of files.
 	addLiveFlags(cmd.Flags(), &opts.live)
+	cmd.Flags().BoolVar(&opts.mergePorts, "merge-ports", false, "flows with one column per IP address instead of per IP:port (m in a flow toggles it)")
+	cmd.Flags().StringVar(&opts.aliasFile, "alias", "", "name the flows' columns from `FILE`, lines of \"ip[:port] name\"")
 	cmd.Flags().StringVar(&opts.columns, "columns", tui.DefaultColumns, "call list `COLUMNS`, comma-separated: fields (start, state, final, pdd, duration, msgs, retrans...) or SIP header names")
 	return cmd
 }
@@ -133,6 +141,12 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 	columns, err := tui.ParseColumns(opts.columns)
 	if err != nil {
 		return usagef("--columns: %v", err)
+	}
+	var aliases render.Aliases
+	if opts.aliasFile != "" {
+		if aliases, err = render.LoadAliases(opts.aliasFile); err != nil {
+			return err
+		}
 	}
 	var st *store.Store
 	var feed tuiFeed
@@ -201,12 +215,13 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 	if title == "" {
 		title = strings.Join(o.files, " ")
 	}
-	src := &storeSource{st: st}
+	src := &storeSource{st: st, aliasFile: opts.aliasFile}
 	// The search lines, read ahead so that the first / key is as quick
 	// as the next (about a second at 100,000 dialogs).
 	go st.PrepareSearch(ctx) //nolint:errcheck // a failure shows at the search
 	app := tui.New(src, tui.Options{NoColor: os.Getenv("NO_COLOR") != "", Title: title,
-		Columns: columns, Save: src.save, SaveFormats: exportFormats})
+		Columns: columns, Save: src.save, SaveFormats: exportFormats,
+		Aliases: aliases, MergePorts: opts.mergePorts})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -246,7 +261,10 @@ var tuiRun = func(ctx context.Context, app *tui.App) error { return app.RunTermi
 // storeSource is the UI's view of a store: it parses the filter line with
 // store.ParseFilter (the one parser of that language) and pages through
 // the store's own queries.
-type storeSource struct{ st *store.Store }
+type storeSource struct {
+	st        *store.Store
+	aliasFile string // --alias: saved ladders name their columns as the flow does
+}
 
 func (s *storeSource) filter(q tui.Query) (store.Filter, error) {
 	f, err := store.ParseFilter(q.Filter)
@@ -355,6 +373,7 @@ func (s *storeSource) save(ctx context.Context, r tui.SaveRequest) (int, string,
 		return 0, "", err
 	}
 	opts := &exportOptions{format: format, out: r.Path}
+	opts.ladder.mergePorts, opts.ladder.aliasFile = r.MergePorts, s.aliasFile
 	if r.Groups != nil && len(groups) == 1 {
 		opts.ladder.calls = groups[0] // one ladder: a single-call page
 	}

@@ -31,6 +31,12 @@ type Options struct {
 	// SaveFormats are the formats Save knows, by file extension, in the
 	// order Ctrl-T cycles through them (e.g. html, pcap, txt ...).
 	SaveFormats []string
+	// Aliases name the flow's columns (render.ParseAliases: "ip[:port]
+	// name" lines), as `sipscope flow --alias` does.
+	Aliases render.Aliases
+	// MergePorts starts the flow with one column per IP address (m
+	// toggles it).
+	MergePorts bool
 }
 
 type screenID int
@@ -91,6 +97,7 @@ type App struct {
 	flowCall    string   // what the flow's title names
 	flowIDs     []string // the Call-IDs in the flow
 	flowOpts    flowOptions
+	flowData    flowData
 	preview     int  // preview pane lines (0: a third of the screen)
 	noPrev      bool // preview pane hidden
 	msg         textView
@@ -122,6 +129,7 @@ func New(src Source, opts Options) *App {
 		cols, _ = parseColumns(DefaultColumns)
 	}
 	a.cols = cols
+	a.flowOpts.mergePorts = opts.MergePorts
 	return a
 }
 
@@ -633,7 +641,7 @@ func (a *App) runSave(path string) {
 		a.status = "save: no file name given"
 		return
 	}
-	r := SaveRequest{Path: path, Query: a.query}
+	r := SaveRequest{Path: path, Query: a.query, MergePorts: a.flowOpts.mergePorts}
 	switch a.save.scope {
 	case scopeCurrent:
 		if a.top() == screenFlow || a.top() == screenMessage {
@@ -719,7 +727,8 @@ func (a *App) openFlow(ds []*correlate.Dialog, linked bool) {
 			if len(all) > 1 {
 				name = fmt.Sprintf("%d dialogs", len(all))
 			}
-			a.flow = newFlowView(render.Layout(all, msgs, render.LayoutOptions{Streams: streams}), a.flowOpts)
+			a.flowData = flowData{all, msgs, streams}
+			a.flow = newFlowView(a.flowLayout(), a.flowOpts)
 			a.flowCall, a.flowIDs = name, allIDs
 			a.flow.selectArrow(0, a.flowHeight())
 			if a.top() != screenFlow {
@@ -733,6 +742,22 @@ func (a *App) openFlow(ds []*correlate.Dialog, linked bool) {
 	}()
 }
 
+// flowData is what the open flow was laid out from, kept to lay it out
+// again when its columns change (m: per IP or per IP:port).
+type flowData struct {
+	dialogs []*correlate.Dialog
+	msgs    []*correlate.Message
+	streams []correlate.Stream
+}
+
+// flowLayout lays out the open flow's dialogs with the flow options: the same
+// render.Layout `sipscope flow` uses.
+func (a *App) flowLayout() *render.Ladder {
+	d := a.flowData
+	return render.Layout(d.dialogs, d.msgs, render.LayoutOptions{Streams: d.streams,
+		MergePorts: a.flowOpts.mergePorts, Aliases: a.opts.Aliases})
+}
+
 // redrawFlow lays the flow out again after a toggle, keeping the
 // selection and the marks.
 func (a *App) redrawFlow() {
@@ -740,7 +765,11 @@ func (a *App) redrawFlow() {
 		return
 	}
 	old := a.flow
-	a.flow = newFlowView(old.ladder, a.flowOpts)
+	ladder := old.ladder
+	if old.opts.mergePorts != a.flowOpts.mergePorts {
+		ladder = a.flowLayout() // the same arrows, in other columns
+	}
+	a.flow = newFlowView(ladder, a.flowOpts)
 	a.flow.marked = old.marked
 	a.flow.left = old.left
 	a.flow.selectArrow(old.sel, a.flowHeight())
@@ -804,6 +833,10 @@ func (a *App) flowKey(ev *tcell.EventKey) {
 	case ev.Rune() == 'i':
 		a.flowOpts.noFindings = !a.flowOpts.noFindings
 		a.redrawFlow()
+	case ev.Rune() == 'm':
+		a.flowOpts.mergePorts = !a.flowOpts.mergePorts
+		a.redrawFlow()
+		a.status = "columns: " + columnsText(a.flowOpts.mergePorts)
 	case ev.Rune() == 'p':
 		a.noPrev = !a.noPrev
 		f.selectArrow(f.sel, a.flowHeight())
@@ -925,6 +958,7 @@ func (a *App) settingsItems() []string {
 		"Flow SDP detail      " + onOff(a.flowOpts.sdp),
 		"Flow findings        " + onOff(!a.flowOpts.noFindings),
 		"Flow preview pane    " + prev,
+		"Flow columns         " + columnsText(a.flowOpts.mergePorts),
 	}
 }
 
@@ -952,6 +986,8 @@ func (a *App) settingsKey(ev *tcell.EventKey) {
 			a.flowOpts.noFindings = !a.flowOpts.noFindings
 		case 5:
 			a.noPrev = !a.noPrev
+		case 6:
+			a.flowOpts.mergePorts = !a.flowOpts.mergePorts
 		}
 		if a.settings >= 2 {
 			a.redrawFlow()
@@ -1054,6 +1090,7 @@ Call flow
   e               SDP detail on the arrows (media, address:port, codecs,
                   direction)
   i               findings (sipscope diagnose) above the ladder: show/hide
+  m               columns: one per IP address or per IP:port (--merge-ports)
   p               preview pane: hide/show    +/-  preview pane larger/smaller
   x, F4           add the linked legs (extended flow)
   s, F2           save this flow
@@ -1477,4 +1514,12 @@ func nDialogs(n int) string {
 		return "1 dialog"
 	}
 	return strconv.Itoa(n) + " dialogs"
+}
+
+// columnsText names the flow's column mode.
+func columnsText(merge bool) string {
+	if merge {
+		return "one per IP address"
+	}
+	return "one per IP:port"
 }

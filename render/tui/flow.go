@@ -35,6 +35,8 @@ type flowOptions struct {
 	sdp bool
 	// noFindings leaves out the diagnose findings above the ladder.
 	noFindings bool
+	// mergePorts gives one column per IP address (render.LayoutOptions).
+	mergePorts bool
 }
 
 // flowView is the call flow screen: the ladder drawn by render.Text from

@@ -343,7 +343,7 @@ func TestStatsAndSettings(t *testing.T) {
 func TestHelpListsEveryKey(t *testing.T) {
 	help := strings.Join(helpLines, "\n")
 	for _, k := range []string{"Enter", "Esc", "Up/Down", "j/k", "PgUp/PgDn", "Home/End", "Space", "F1", "h,", "s, F2", "/, F3",
-		"x, F4", "F5", "S, F6", "f, F7", "F8", " o ", " O ", " c ", " t ", " e ", " i ", " p ", "+/-", " d ", "Tab", "Ctrl-T", "Ctrl-C", "Left/Right", "mouse"} {
+		"x, F4", "F5", "S, F6", "f, F7", "F8", " o ", " O ", " c ", " t ", " e ", " i ", " m ", " p ", "+/-", " d ", "Tab", "Ctrl-T", "Ctrl-C", "Left/Right", "mouse"} {
 		if !strings.Contains(help, k) {
 			t.Errorf("help lacks %q", k)
 		}
@@ -439,4 +439,22 @@ func TestMessageWraps(t *testing.T) {
 	}
 	s.resize(120, 24) // one line again
 	s.waitFor(";branch=z9hG4bK")
+}
+
+// TestFlowMergeAndAliases: the flow names columns from the aliases, and m
+// lays it out again with one column per IP address (then back), the
+// selected message kept.
+func TestFlowMergeAndAliases(t *testing.T) {
+	s := startSim(t, sippSource(t), 100, 30, Options{Aliases: render.Aliases{"127.0.0.1:5060": "bob-uas"}})
+	s.waitFor("dialogs")
+	s.key(tcell.KeyEnter)
+	s.waitFor("127.0.0.1:15060               bob-uas") // the column heads: address, alias
+	s.key(tcell.KeyDown)
+	s.waitFor("message 2/")
+	s.keys("m")
+	s.waitFor("columns: one per IP address")
+	s.waitFor("│──┐ INVITE") // one host: each message an arrow to itself
+	s.waitFor("message 2/")
+	s.keys("m")
+	s.waitFor("127.0.0.1:15060               bob-uas")
 }

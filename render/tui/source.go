@@ -81,6 +81,9 @@ type SaveRequest struct {
 	// selects, one ladder each.
 	Groups [][]string
 	Query  Query
+	// MergePorts draws the ladders with one column per IP address, as
+	// the flow shows them (m).
+	MergePorts bool
 }
 
 // Saver writes a SaveRequest (cmd gives one that is `sipscope export`'s
