@@ -53,7 +53,7 @@ echo "database: $DB ($(stat -c %s "$DB") bytes)"
 run() { # run LABEL DB
 	echo "== $1"
 	SIPSCOPE_TUI_DB=$2 go test -v -run '^$' -bench '^BenchmarkTUIKeys$' -benchtime "$BENCHTIME" ./cmd/sipscope |
-		awk '/^BenchmarkTUIKeys\// {
+		awk '/^BenchmarkTUIKeys\// && /ns\/op/ { # go test -v also prints the bare name first
 			name = $1; sub(/^BenchmarkTUIKeys\//, "", name); sub(/-[0-9]+$/, "", name)
 			for (i = 3; i < NF; i++) if ($(i+1) == "ns/op") ns = $i
 			for (i = 3; i < NF; i++) if ($(i+1) == "ns/key") ns = $i
