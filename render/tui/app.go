@@ -98,6 +98,7 @@ type App struct {
 	flowIDs     []string // the Call-IDs in the flow
 	flowOpts    flowOptions
 	flowData    flowData
+	lastButtons tcell.ButtonMask // of the last mouse event, to tell a press from a drag
 	preview     int  // preview pane lines (0: a third of the screen)
 	noPrev      bool // preview pane hidden
 	msg         textView
@@ -1001,6 +1002,9 @@ func (a *App) settingsKey(ev *tcell.EventKey) {
 func (a *App) mouse(ev *tcell.EventMouse) {
 	_, y := ev.Position()
 	btn := ev.Buttons()
+	// A press is a button down after none: a drag repeats Button1.
+	press := btn&tcell.Button1 != 0 && a.lastButtons&tcell.Button1 == 0
+	a.lastButtons = btn
 	switch a.top() {
 	case screenList:
 		before := a.list.top
@@ -1010,7 +1014,15 @@ func (a *App) mouse(ev *tcell.EventMouse) {
 		case btn&tcell.WheelDown != 0:
 			a.list.move(3)
 		case btn&tcell.Button1 != 0 && y >= 2 && y-2 < a.list.height:
-			a.list.cursor = a.list.top + y - 2
+			row := a.list.top + y - 2
+			if press && row == a.list.cursor {
+				// A click on the selected row opens it, as Enter does.
+				if d := a.list.selected(); d != nil {
+					a.openFlow([]*correlate.Dialog{d}, false)
+				}
+				return
+			}
+			a.list.cursor = row
 			a.list.clamp()
 		}
 		if a.list.top != before || !a.list.covered() {
@@ -1048,7 +1060,8 @@ Everywhere
 
 Call list
   Up/Down, j/k    move            PgUp/PgDn          a page
-  Home/End, g/G   first/last      mouse wheel, click move, select
+  Home/End, g/G   first/last      mouse: wheel moves, click selects, a click
+                                  on the selected row opens its flow
   Space           mark/unmark the dialog (for x and s) and move down
   Enter           call flow of the selected dialog
   x, F4           extended flow: the marked dialogs, or this one and its

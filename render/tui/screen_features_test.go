@@ -458,3 +458,44 @@ func TestFlowMergeAndAliases(t *testing.T) {
 	s.keys("m")
 	s.waitFor("127.0.0.1:15060               bob-uas")
 }
+
+// TestMouse: the wheel moves the selection, a click selects a row, a
+// click on the selected row opens its flow, and the wheel moves between
+// the flow's messages.
+func TestMouse(t *testing.T) {
+	src := sippSource(t)
+	s := startSim(t, src, 100, 30, Options{})
+	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
+	selected := func() string {
+		for _, l := range s.text()[2:] {
+			if _, _, attr := s.lineStyle(l).Decompose(); l != "" && attr&tcell.AttrReverse != 0 {
+				return strings.Fields(l)[0]
+			}
+		}
+		return ""
+	}
+	mouse := func(y int, b tcell.ButtonMask) { s.scr.InjectMouse(5, y, b, tcell.ModNone) }
+	waitSel := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for selected() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("selected row %q, want %q:\n%s", selected(), want, strings.Join(s.text(), "\n"))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitSel("1")
+	mouse(10, tcell.WheelDown)
+	mouse(10, tcell.ButtonNone)
+	waitSel("4")
+	mouse(3, tcell.Button1) // row 2 (the list starts on screen line 2)
+	mouse(3, tcell.ButtonNone)
+	waitSel("2")
+	mouse(3, tcell.Button1)
+	mouse(3, tcell.ButtonNone)
+	s.waitFor("Call flow")
+	s.waitFor("message 1/")
+	mouse(10, tcell.WheelDown)
+	s.waitFor("message 2/")
+}
