@@ -99,8 +99,8 @@ type App struct {
 	flowOpts    flowOptions
 	flowData    flowData
 	lastButtons tcell.ButtonMask // of the last mouse event, to tell a press from a drag
-	preview     int  // preview pane lines (0: a third of the screen)
-	noPrev      bool // preview pane hidden
+	preview     int              // preview pane lines (0: a third of the screen)
+	noPrev      bool             // preview pane hidden
 	msg         textView
 	help        textView
 	diff        textView
@@ -1060,8 +1060,7 @@ Everywhere
 
 Call list
   Up/Down, j/k    move            PgUp/PgDn          a page
-  Home/End, g/G   first/last      mouse: wheel moves, click selects, a click
-                                  on the selected row opens its flow
+  Home/End, g/G   first/last      mouse wheel; click selects, again opens
   Space           mark/unmark the dialog (for x and s) and move down
   Enter           call flow of the selected dialog
   x, F4           extended flow: the marked dialogs, or this one and its
