@@ -161,7 +161,7 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 		opts.live.links = o.links
 		opts.live.keylog = o.keylog
 		var err error
-		if st, err = store.OpenTemp("", store.Options{}); err != nil {
+		if st, err = store.OpenTemp("", store.Options{ReadWhileWriting: true}); err != nil {
 			return err
 		}
 		defer st.Close()
@@ -200,7 +200,7 @@ func runTUI(ctx context.Context, opts *tuiOptions, ios *streams) error {
 			src.Close()
 		}
 		var err error
-		if st, err = store.OpenTemp("", store.Options{}); err != nil {
+		if st, err = store.OpenTemp("", store.Options{ReadWhileWriting: true}); err != nil {
 			return err
 		}
 		defer st.Close()
