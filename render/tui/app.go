@@ -113,7 +113,7 @@ type App struct {
 	status      string // last error or notice
 	shown       Progress
 	quit        bool
-	preparing   map[string]bool // header columns whose sort index is being brought up to date (SortPreparer)
+	preparing   map[string]bool // header columns whose sort index is being brought up to date (SortPreparer): true when more dialogs came in meanwhile
 }
 
 // New makes a UI over src. Columns that do not parse (see ParseColumns)
@@ -576,28 +576,43 @@ func (a *App) setColumns(s string) {
 // date in the background (SortPreparer), one goroutine per header at a
 // time, so that o on the column answers without building it; a sort by it
 // while the index builds waits for it ("sorting by …"), other keys go on.
+// Dialogs that come in while a header's index builds are caught up by one
+// more pass when it ends, so the last batch of a load is never left out.
 func (a *App) prepareSorts() {
 	sp, ok := a.src.(SortPreparer)
 	if !ok {
 		return
 	}
 	for _, c := range a.cols {
-		h := c.header
-		if h == "" || a.preparing[h] {
-			continue
+		if c.header != "" {
+			a.prepareSort(sp, c.header)
 		}
-		if a.preparing == nil {
-			a.preparing = map[string]bool{}
-		}
-		a.preparing[h] = true
-		go func() {
-			sp.PrepareSort(a.ctx, h) //nolint:errcheck // a failure shows when the column is sorted
-			select {
-			case a.results <- func() { delete(a.preparing, h) }:
-			case <-a.ctx.Done():
-			}
-		}()
 	}
+}
+
+// prepareSort starts one header's pass, or marks the pass running stale.
+func (a *App) prepareSort(sp SortPreparer, h string) {
+	if _, running := a.preparing[h]; running {
+		a.preparing[h] = true // stale: once more when this pass ends
+		return
+	}
+	if a.preparing == nil {
+		a.preparing = map[string]bool{}
+	}
+	a.preparing[h] = false
+	go func() {
+		sp.PrepareSort(a.ctx, h) //nolint:errcheck // a failure shows when the column is sorted
+		select {
+		case a.results <- func() {
+			again := a.preparing[h]
+			delete(a.preparing, h)
+			if again && slices.ContainsFunc(a.cols, func(c field) bool { return c.header == h }) {
+				a.prepareSort(sp, h)
+			}
+		}:
+		case <-a.ctx.Done():
+		}
+	}()
 }
 
 // startSave opens the save prompt: the marked dialogs when some are

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -177,6 +178,7 @@ type sim struct {
 	sized *sizedScreen
 	done  chan error
 	stop  context.CancelFunc
+	rows  int // the fake source's dialogs, for waitList
 }
 
 // sizedScreen is a simulation screen of a chosen size from Init on.
@@ -215,6 +217,9 @@ func startSim(t *testing.T, src Source, w, h int, opts Options) *sim {
 	s := &sim{t: t, app: app, scr: scr, done: make(chan error, 1), stop: cancel}
 	sized := &sizedScreen{SimulationScreen: scr, w: w, h: h, ready: make(chan struct{})}
 	s.sized = sized
+	if f, ok := src.(*fakeSource); ok {
+		s.rows = len(f.dialogs)
+	}
 	go func() { s.done <- app.Run(ctx, sized) }()
 	<-sized.ready
 	t.Cleanup(func() {
@@ -263,6 +268,14 @@ func (s *sim) waitFor(want string) []string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// waitList waits until the list shows every dialog of the fake source:
+// a key pressed while the title already says "dialogs" but the rows are
+// still on their way would land on an empty list.
+func (s *sim) waitList() []string {
+	s.t.Helper()
+	return s.waitFor(fmt.Sprintf("%d dialogs", s.rows))
 }
 
 // waitGone waits until no line of the screen contains gone.

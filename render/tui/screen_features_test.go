@@ -312,7 +312,7 @@ func TestDiffScreen(t *testing.T) {
 func TestStatsAndSettings(t *testing.T) {
 	src := sippSource(t)
 	s := startSim(t, src, 80, 40, Options{})
-	s.waitFor("dialogs")
+	s.waitList()
 	s.keys("S")
 	s.waitFor("Dialogs by state")
 	s.waitFor(fmt.Sprintf("  busy                   %8d", countState(src.dialogs, correlate.StateBusy)))
@@ -402,7 +402,7 @@ func TestHelpFitsNarrow(t *testing.T) {
 		t.Errorf("hanging indent:\n got %q\nwant %q", got, want)
 	}
 	s := startSim(t, sippSource(t), 50, 24, Options{})
-	s.waitFor("dialogs")
+	s.waitList()
 	s.keys("h")
 	s.waitFor("linked legs")
 }
@@ -417,7 +417,7 @@ func TestMessageWraps(t *testing.T) {
 		t.Errorf("wrapCut:\n got %q\nwant %q", got, want)
 	}
 	s := startSim(t, sippSource(t), 40, 24, Options{})
-	s.waitFor("dialogs")
+	s.waitList()
 	s.key(tcell.KeyEnter)
 	s.waitFor("Call flow")
 	s.key(tcell.KeyEnter)
@@ -446,7 +446,7 @@ func TestMessageWraps(t *testing.T) {
 // selected message kept.
 func TestFlowMergeAndAliases(t *testing.T) {
 	s := startSim(t, sippSource(t), 100, 30, Options{Aliases: render.Aliases{"127.0.0.1:5060": "bob-uas"}})
-	s.waitFor("dialogs")
+	s.waitList()
 	s.key(tcell.KeyEnter)
 	s.waitFor("127.0.0.1:15060               bob-uas") // the column heads: address, alias
 	s.key(tcell.KeyDown)

@@ -47,6 +47,8 @@ func TestListScreen(t *testing.T) {
 	if fg, _, _ := s.lineStyle(busy[:8]).Decompose(); fg != tcell.ColorRed {
 		t.Errorf("busy row colour got %v, want red", fg)
 	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
 	if src.maxLimit > 24 {
 		t.Errorf("the UI asked for %d rows at once on a 24-line screen", src.maxLimit)
 	}
@@ -176,6 +178,8 @@ func TestLargeList(t *testing.T) {
 	}
 	s.key(tcell.KeyPgUp)
 	s.waitFor("call-0999")
+	src.mu.Lock()
+	defer src.mu.Unlock()
 	if src.maxLimit > 24 {
 		t.Errorf("asked for %d rows at once, want a screenful", src.maxLimit)
 	}
