@@ -109,6 +109,13 @@ func (f *fakeSource) match(ctx context.Context, q Query) ([]*correlate.Dialog, e
 	return out, nil
 }
 
+// size is how many dialogs f holds, all filters off.
+func (f *fakeSource) size() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.dialogs)
+}
+
 func (f *fakeSource) Count(ctx context.Context, q Query) (int, error) {
 	ds, err := f.match(ctx, q)
 	return len(ds), err
@@ -178,7 +185,7 @@ type sim struct {
 	sized *sizedScreen
 	done  chan error
 	stop  context.CancelFunc
-	rows  int // the fake source's dialogs, for waitList
+	src   Source
 }
 
 // sizedScreen is a simulation screen of a chosen size from Init on.
@@ -217,9 +224,7 @@ func startSim(t *testing.T, src Source, w, h int, opts Options) *sim {
 	s := &sim{t: t, app: app, scr: scr, done: make(chan error, 1), stop: cancel}
 	sized := &sizedScreen{SimulationScreen: scr, w: w, h: h, ready: make(chan struct{})}
 	s.sized = sized
-	if f, ok := src.(*fakeSource); ok {
-		s.rows = len(f.dialogs)
-	}
+	s.src = src
 	go func() { s.done <- app.Run(ctx, sized) }()
 	<-sized.ready
 	t.Cleanup(func() {
@@ -270,12 +275,17 @@ func (s *sim) waitFor(want string) []string {
 	}
 }
 
-// waitList waits until the list shows every dialog of the fake source:
-// a key pressed while the title already says "dialogs" but the rows are
-// still on their way would land on an empty list.
+// waitList waits until the list shows every dialog of the fake source
+// (or of one embedding it): a key pressed while the title already says
+// "dialogs" but the rows are still on their way would land on an empty
+// list.
 func (s *sim) waitList() []string {
 	s.t.Helper()
-	return s.waitFor(fmt.Sprintf("%d dialogs", s.rows))
+	f, ok := s.src.(interface{ size() int })
+	if !ok {
+		s.t.Fatalf("waitList: %T is not a fake source", s.src)
+	}
+	return s.waitFor(fmt.Sprintf("%d dialogs", f.size()))
 }
 
 // waitGone waits until no line of the screen contains gone.

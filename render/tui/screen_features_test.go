@@ -47,7 +47,7 @@ func TestMarkAndSave(t *testing.T) {
 	src := sippSource(t)
 	rec := &recordSaver{}
 	s := startSim(t, src, 80, 24, Options{Save: rec.save, SaveFormats: []string{"html", "pcap", "txt"}})
-	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
+	s.waitList()
 	s.keys("  ")
 	s.waitFor("2 marked")
 	s.waitFor("*1 ")
@@ -82,7 +82,7 @@ func TestMarkAndSave(t *testing.T) {
 	}
 	// From a message, s saves its flow (current).
 	s.key(tcell.KeyF5)
-	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
+	s.waitList()
 	s.key(tcell.KeyEnter)
 	s.waitFor("Call flow " + src.dialogs[0].CallID)
 	s.key(tcell.KeyEnter)
@@ -95,7 +95,7 @@ func TestMarkAndSave(t *testing.T) {
 		t.Errorf("save from the message got %v", r.Groups)
 	}
 	s.keys("qq")
-	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
+	s.waitList()
 	for _, l := range s.text() {
 		if strings.Contains(l, "marked") || strings.HasPrefix(l, "*") {
 			t.Errorf("F5 left marks: %q", l)
@@ -217,7 +217,7 @@ func TestFlowToggles(t *testing.T) {
 		}
 	}
 	s := startSim(t, src, 100, 30, Options{})
-	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
+	s.waitList()
 	for range idx {
 		s.key(tcell.KeyDown)
 	}
@@ -465,7 +465,7 @@ func TestFlowMergeAndAliases(t *testing.T) {
 func TestMouse(t *testing.T) {
 	src := sippSource(t)
 	s := startSim(t, src, 100, 30, Options{})
-	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
+	s.waitList()
 	selected := func() string {
 		for _, l := range s.text()[2:] {
 			if _, _, attr := s.lineStyle(l).Decompose(); l != "" && attr&tcell.AttrReverse != 0 {

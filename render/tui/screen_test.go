@@ -23,7 +23,7 @@ func sippSource(t *testing.T) *fakeSource {
 func TestListScreen(t *testing.T) {
 	src := sippSource(t)
 	s := startSim(t, src, 80, 24, Options{Title: "sipp"})
-	lines := s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
+	lines := s.waitList()
 	for _, d := range src.dialogs {
 		found := false
 		for _, l := range lines {
@@ -119,14 +119,14 @@ func TestFlowAndMessageScreens(t *testing.T) {
 func TestSearchFilterHelp(t *testing.T) {
 	src := sippSource(t)
 	s := startSim(t, src, 80, 24, Options{})
-	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
+	s.waitList()
 	target := src.dialogs[2].CallID
 	s.keys("/" + target)
 	s.waitFor("1 dialog ")
 	s.key(tcell.KeyEnter)
 	s.waitFor("search: " + target)
 	s.key(tcell.KeyF5)
-	s.waitFor(fmt.Sprintf("%d dialogs", len(src.dialogs)))
+	s.waitList()
 	s.keys("fstate=busy")
 	s.key(tcell.KeyEnter)
 	s.waitFor("filter: state=busy")
