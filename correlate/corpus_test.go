@@ -49,9 +49,15 @@ func correlateFile(t *testing.T, name string, opts Options) (*collector, *Correl
 }
 
 // decodeFile decodes the capture at path into h, failing the test on a
-// read error.
+// read error. A capture of the shared corpus that is not there skips the
+// test instead: the corpus lives beside the module and may be absent.
 func decodeFile(t *testing.T, path string, h decode.Handler) {
 	t.Helper()
+	if strings.HasPrefix(filepath.ToSlash(path), corpusDir+"/") {
+		if _, err := os.Stat(path); err != nil {
+			t.Skipf("corpus capture %s not available (%v): the shared corpus lives beside the module", path, err)
+		}
+	}
 	src, err := capture.Open([]string{path}, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
