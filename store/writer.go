@@ -63,9 +63,11 @@ type Writer struct {
 	bulks []*bulk // in flush order, bDlg first
 	// pendingDlg are the dialogs queued in bDlg (dialogs-only stores).
 	pendingDlg []*correlate.Dialog
-	bDlg       *bulk
-	dlgAuto    bool // bDlg leaves the ids to SQLite (see Writer)
-	bLink      *bulk
+	// pendingFrom is the id of pendingDlg[0]; theirs follow it.
+	pendingFrom int64
+	bDlg        *bulk
+	dlgAuto     bool // bDlg leaves the ids to SQLite (see Writer)
+	bLink       *bulk
 	// bMsg takes the messages rows without hep and events (nearly all:
 	// two values fewer to bind), bMsgX the others. At most one of them
 	// holds rows (adding to one flushes the other), so rows are inserted,
@@ -110,12 +112,14 @@ var (
 )
 
 const (
-	qPartsInc  = `UPDATE dialogs SET parts = parts + 1 WHERE id = ?`
-	qTxnSel    = `SELECT transactions FROM dialogs WHERE id = ?`
-	qMsgKeys   = `SELECT ts, src, dst, raw FROM messages WHERE dialog_id = ? AND ts BETWEEN ? AND ?`
-	qTxnUpd    = `UPDATE dialogs SET transactions = ? WHERE id = ?`
-	qNextDlg   = `SELECT coalesce(max(id), 0) + 1 FROM dialogs`
-	qFilesDone = `UPDATE files SET complete = 1, messages = messages + ? WHERE id = ?`
+	qPartsInc = `UPDATE dialogs SET parts = parts + 1 WHERE id = ?`
+	// qDialogsFrom drops the rows a failed bulk insert left (flushDialogs).
+	qDialogsFrom = `DELETE FROM dialogs WHERE id >= ?`
+	qTxnSel      = `SELECT transactions FROM dialogs WHERE id = ?`
+	qMsgKeys     = `SELECT ts, src, dst, raw FROM messages WHERE dialog_id = ? AND ts BETWEEN ? AND ?`
+	qTxnUpd      = `UPDATE dialogs SET transactions = ? WHERE id = ?`
+	qNextDlg     = `SELECT coalesce(max(id), 0) + 1 FROM dialogs`
+	qFilesDone   = `UPDATE files SET complete = 1, messages = messages + ? WHERE id = ?`
 )
 
 // flush inserts every queued row.
@@ -304,6 +308,9 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 			args = w.args
 		}
 		if w.opts.DialogsOnly {
+			if len(w.pendingDlg) == 0 {
+				w.pendingFrom = dialogID
+			}
 			w.pendingDlg = append(w.pendingDlg, d)
 		}
 		if w.dlgAuto {
@@ -540,6 +547,14 @@ func (w *Writer) flushDialogs(err error) error {
 	pending := w.pendingDlg
 	w.pendingDlg = nil
 	if err == nil || !w.opts.DialogsOnly || !isUnique(err) {
+		return err
+	}
+	// A scratch store keeps no journal (Options.Scratch), so the failed
+	// statement was not undone: the rows before the one that failed are
+	// in. They go, and every dialog of the batch is stored row by row
+	// (merged twice, the first ones counted their messages twice:
+	// found by comparing `calls` through the store with callStream's).
+	if _, err := w.tx.execKept(qDialogsFrom, w.pendingFrom); err != nil {
 		return err
 	}
 	for _, d := range pending {
