@@ -87,6 +87,15 @@ type Options struct {
 	// needs all of them (diagnosis) joins the two. Events quoting a
 	// released request are counted unmatched. An error is the consumer's.
 	Release func(d *Dialog, msgs []*Message) error
+	// Forget, when set, is told each Call-ID the correlator has stopped
+	// holding anything of after handing it on: its summary was not
+	// remembered, or its remembered summary was dropped (Remember,
+	// MaxRemembered, MaxRememberedBytes). A later message with that Call-ID
+	// starts a dialog afresh (Part 0), so a consumer that merges parts may
+	// treat the dialog's records as complete. Not told for dialogs without
+	// a Call-ID, nor at Flush for what is still remembered. Called on the
+	// goroutine that calls Add.
+	Forget func(callID string)
 }
 
 func (o Options) withDefaults() Options {
@@ -164,6 +173,11 @@ type Correlator struct {
 	clock  time.Time
 	seq    int64
 	stats  Stats
+
+	// born are the dialogs opened since (in order), for Horizon: each is
+	// marked done when its dialog is first handed on.
+	born  []*bornMark
+	bornH int // head of born
 
 	tombs map[string]*tomb
 	tombQ []*tomb // in order of forgetting (clock is monotonic)
@@ -244,6 +258,10 @@ func (c *Correlator) Add(m *decode.Message) error {
 			}
 		}
 		d = newDialog(c, m.CallID, t)
+		if t == nil {
+			d.born = &bornMark{start: m.Time}
+			c.born = append(c.born, d.born)
+		}
 		c.open[d.d.CallID] = d // the dialog's own copy: m may alias decoder buffers
 		if n := len(c.open) + len(c.ghosts); n > c.stats.MaxOpen {
 			c.stats.MaxOpen = n
@@ -298,6 +316,7 @@ func (c *Correlator) keep(cm *Message) {
 func (c *Correlator) emitEarly(d *dialog) error {
 	dd := d.d
 	d.finishInto(&dd)
+	d.handedOn()
 	d.early = true
 	d.snap = newSnapshot(&dd)
 	c.stats.Dialogs++
@@ -528,6 +547,7 @@ func (c *Correlator) emit(d *dialog) error {
 		d.txBase += n
 	}
 	d.finish()
+	d.handedOn()
 	if d.d.CallID != "" {
 		c.remember(d)
 	}
@@ -583,4 +603,44 @@ func (h *expiryHeap) Pop() any {
 	*h = old[:n-1]
 	it.setIndex(-1)
 	return it
+}
+
+// bornMark is a dialog opened afresh (not a continuation), for Horizon.
+type bornMark struct {
+	start time.Time
+	done  bool // handed on once
+}
+
+// handedOn marks d's first hand-off for Horizon.
+func (d *dialog) handedOn() {
+	if d.born != nil {
+		d.born.done = true
+		d.born = nil
+	}
+}
+
+// Horizon is the earliest start of the dialogs opened afresh and not yet
+// handed on (continuations of handed-on dialogs are not counted: their
+// consumer has an earlier record), or the clock (the latest message time)
+// when there are none, or when it is earlier. A consumer that orders
+// records by start may emit those that start before it and are complete
+// (see Options.Forget), as far as messages in capture order go.
+func (c *Correlator) Horizon() time.Time {
+	for c.bornH < len(c.born) && c.born[c.bornH].done {
+		c.born[c.bornH] = nil
+		c.bornH++
+	}
+	if c.bornH > 1024 && c.bornH*2 > len(c.born) {
+		n := copy(c.born, c.born[c.bornH:])
+		clear(c.born[n:])
+		c.born = c.born[:n]
+		c.bornH = 0
+	}
+	h := c.clock
+	if c.bornH < len(c.born) {
+		if s := c.born[c.bornH].start; s.Before(h) {
+			h = s
+		}
+	}
+	return h
 }

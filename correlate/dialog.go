@@ -30,6 +30,8 @@ type dialog struct {
 	summary, copies, early bool
 	// released says its messages so far went to Options.Release.
 	released bool
+	// born is its mark in Correlator.born until its first hand-off.
+	born *bornMark
 }
 
 // snapshot is what an early record counted, to tell whether the dialog

@@ -43,6 +43,11 @@ type MediaOptions struct {
 	// silent since, is handed on (default 5 min, the correlator's idle
 	// time for a dialog without messages).
 	Idle time.Duration
+	// Forget, when set (with Handoff), is told each call the tracker
+	// forgets after End: every stream of it was handed on, and later RTP
+	// to its addresses is not the call's. Called on the goroutine that
+	// feeds the tracker.
+	Forget func(callID string)
 }
 
 func (o MediaOptions) withDefaults() MediaOptions {
@@ -560,6 +565,9 @@ func (md *Media) forget(cm *callMedia) {
 	cm.queued = false
 	if md.calls[cm.callID] == cm {
 		delete(md.calls, cm.callID)
+		if md.opts.Forget != nil {
+			md.opts.Forget(cm.callID)
+		}
 	}
 	for _, k := range cm.eps {
 		if ep := md.endpoints[k]; ep != nil && ep.call == cm {
@@ -568,6 +576,11 @@ func (md *Media) forget(cm *callMedia) {
 	}
 	cm.eps = nil
 }
+
+// Tracking reports whether the tracker knows the call callID (its SDP
+// announced addresses) and has not forgotten it: streams of it may still
+// be handed on.
+func (md *Media) Tracking(callID string) bool { return md.calls[callID] != nil }
 
 // Flush hands on every stream in progress (with Handoff; without it,
 // Streams lists them): the input has ended.

@@ -21,7 +21,11 @@ type tomb struct {
 func (c *Correlator) remember(d *dialog) {
 	blob, _, ok := d.freeze(true, &c.freezeBuf)
 	if !ok {
-		return // a time the encoding does not cover: not remembered
+		// A time the encoding does not cover: not remembered.
+		if c.opts.Forget != nil {
+			c.opts.Forget(d.d.CallID)
+		}
+		return
 	}
 	c.rememberBlob(blob, d.d.End)
 }
@@ -102,6 +106,9 @@ func (c *Correlator) popTomb() {
 	c.tombBytes -= len(t.blob)
 	if !t.removed && c.tombs[t.id] == t {
 		delete(c.tombs, t.id)
+		if c.opts.Forget != nil {
+			c.opts.Forget(t.id)
+		}
 	}
 	t.removed = true
 }

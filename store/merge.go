@@ -157,3 +157,17 @@ func union(a, b []string) []string {
 	}
 	return out
 }
+
+// MergeDialogs folds a later record of a Call-ID into the earlier one as a
+// dialogs-only store does (Options.DialogsOnly: the rows of `calls`), its
+// Diagnosis included: a continuation's is that of the whole dialog so far,
+// a record afresh adds its findings to the earlier ones. For a reader that
+// lists dialogs as they come without a store (`calls` on capture files),
+// so that both give the same rows. Neither argument is modified.
+func MergeDialogs(old, cont *correlate.Dialog, contMsgs []*correlate.Message) *correlate.Dialog {
+	d := merge(old, cont, contMsgs)
+	if cont.Part == 0 {
+		d.Diagnosis = old.Diagnosis.Combine(cont.Diagnosis)
+	}
+	return d
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"net/netip"
 	"strings"
@@ -161,3 +162,106 @@ const (
 	msgHEP    = 15
 	msgEvents = 16
 )
+
+// AsStored returns what a dialogs row keeps of d (dialogCols), as Dialogs
+// reads it back (Linked and Transactions nil, Part 0): for a reader that
+// lists dialogs without a store and must print the same rows.
+func AsStored(d *correlate.Dialog) *correlate.Dialog { return PackDialog(nil, d).Dialog() }
+
+// PackedDialog is what a dialogs row keeps of a dialog (AsStored), packed
+// into bytes: about a third of the memory of the Dialog, for a reader that
+// holds many until it lists them.
+type PackedDialog []byte
+
+// PackDialog appends d, as a row keeps it, to dst. Keep it in step with
+// appendDialogArgs and scanDialog.
+func PackDialog(dst []byte, d *correlate.Dialog) PackedDialog {
+	b := dst
+	str := func(s string) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
+	num := func(v int64) { b = binary.AppendVarint(b, v) }
+	name := func(n decode.NameAddr) { str(n.Display); str(n.URI); str(n.User); str(n.Host); str(n.Tag) }
+	str(d.CallID)
+	str(string(d.Kind))
+	str(string(d.State))
+	num(int64(d.FinalStatus))
+	str(d.FinalReason)
+	name(d.From)
+	name(d.To)
+	str(addrString(d.Src))
+	str(addrString(d.Dst))
+	str(string(d.Transport))
+	num(int64(d.Messages))
+	num(int64(d.Retransmissions))
+	num(ns(d.Start))
+	num(ns(d.End))
+	num(int64(d.SetupTime))
+	num(int64(d.AnswerTime))
+	num(int64(d.Duration))
+	num(int64(d.Q850Cause))
+	str(d.UserAgent)
+	num(int64(len(d.Legs)))
+	for _, l := range d.Legs {
+		str(l)
+	}
+	num(int64(d.Events))
+	num(int64(d.Duplicates))
+	num(findingsCount(d.Diagnosis))
+	str(d.Diagnosis.Worst)
+	str(string(d.Diagnosis.Severity))
+	return b
+}
+
+// Dialog unpacks p; its strings are copies (one allocation).
+func (p PackedDialog) Dialog() *correlate.Dialog {
+	all := string(p) // the strings alias this one copy
+	off := 0
+	num := func() int64 {
+		v, n := binary.Varint(p[off:])
+		off += n
+		return v
+	}
+	str := func() string {
+		l, n := binary.Uvarint(p[off:])
+		off += n
+		s := all[off : off+int(l)]
+		off += int(l)
+		return s
+	}
+	name := func() decode.NameAddr {
+		return decode.NameAddr{Display: str(), URI: str(), User: str(), Host: str(), Tag: str()}
+	}
+	d := &correlate.Dialog{}
+	d.CallID = str()
+	d.Kind = correlate.Kind(str())
+	d.State = correlate.State(str())
+	d.FinalStatus = int(num())
+	d.FinalReason = str()
+	d.From = name()
+	d.To = name()
+	d.Src = parseAddr(str())
+	d.Dst = parseAddr(str())
+	d.Transport = decode.Transport(str())
+	d.Messages = int(num())
+	d.Retransmissions = int(num())
+	d.Start = fromNS(num())
+	d.End = fromNS(num())
+	d.SetupTime = time.Duration(num())
+	d.AnswerTime = time.Duration(num())
+	d.Duration = time.Duration(num())
+	d.Q850Cause = int(num())
+	d.UserAgent = str()
+	for n := num(); n > 0; n-- {
+		d.Legs = append(d.Legs, str())
+	}
+	d.Events = int(num())
+	d.Duplicates = int(num())
+	if findings := num(); findings >= 0 {
+		d.Diagnosis = correlate.Diagnosis{Done: true, Findings: int(findings)}
+		d.Diagnosis.Worst = str()
+		d.Diagnosis.Severity = correlate.Severity(str())
+	} else {
+		str()
+		str()
+	}
+	return d
+}

@@ -28,6 +28,9 @@ type filterOptions struct {
 	grep          string
 	sort          string
 	limit         int
+	// sortSet says --sort was given (start included): calls then lists
+	// through the store, in strict order (see callStream).
+	sortSet bool
 }
 
 func addFilterFlags(cmd *cobra.Command, f *filterOptions) {
@@ -114,7 +117,12 @@ States of calls: setup, ringing, in-call, completed, cancelled, busy, rejected,
 redirected, no-response. Other kinds: pending, completed, rejected, no-response.
 A 401/407 challenge followed by a new request is not a rejection.
 
-With capture files and no --db the analysis leaves nothing behind.
+With capture files and no --db the analysis leaves nothing behind. Without a
+filter, --limit or --sort, each dialog is written once it is complete, in start
+order, while the capture is read (no database); a dialog that more than 65,536
+others waited on (a call open for long, a BYE never answered) is written late,
+and counted in a warning. --sort start lists through a scratch database instead:
+strict start order whatever the capture, once it is all read.
 
 Formats:
   table  for people (default); on a terminal it keeps to the width,
@@ -142,6 +150,7 @@ The findings are those of "sipscope diagnose" with its default thresholds.`,
   sipscope calls --format jsonl trace.pcap | jq -c 'select(.worst_severity == "error") | [.call_id, .worst, .findings]'`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.source.files = args
+			opts.filter.sortSet = c.Flags().Changed("sort")
 			return runCalls(c.Context(), opts, io)
 		},
 	}
@@ -212,26 +221,16 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 		return err
 	}
 	opts.source.diagnose = !opts.noFindings
-	st, release, err := openSource(ctx, &opts.source, mode, nil, io)
-	if err != nil {
-		return err
-	}
-	defer release()
-
 	out := bufio.NewWriterSize(io.Out, 64<<10)
 	defer out.Flush()
-	media, err := streamsByCall(ctx, st) // issue 11: the media and mos fields (media.go)
-	if err != nil {
-		return err
-	}
-	var write func(d *correlate.Dialog) error
+	var write func(d *correlate.Dialog, streams []correlate.Stream) error
 	switch opts.format {
 	case "jsonl":
 		// Hand-rolled JSON (jsonappend.go): encoding/json showed in the
 		// profile, on the part that runs after the capture is read.
 		var buf []byte
-		write = func(d *correlate.Dialog) error {
-			r := callWithMedia(d, media[d.CallID])
+		write = func(d *correlate.Dialog, streams []correlate.Stream) error {
+			r := callWithMedia(d, streams)
 			var err error
 			if buf, err = appendCallJSON(buf[:0], &r); err != nil {
 				return err
@@ -243,9 +242,9 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 		cw := csv.NewWriter(out)
 		cw.Write(callCSVHeader)
 		defer cw.Flush()
-		write = func(d *correlate.Dialog) error {
+		write = func(d *correlate.Dialog, streams []correlate.Stream) error {
 			r := newCallRecord(d)
-			cw.Write(csvSafe(recordCSV(&r, media[d.CallID])))
+			cw.Write(csvSafe(recordCSV(&r, streams)))
 			return cw.Error()
 		}
 	default:
@@ -256,9 +255,36 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 			// every column is written, as before.
 			t.width = terminalWidth()
 		}
-		write = t.row
+		write = func(d *correlate.Dialog, _ []correlate.Stream) error { return t.row(d) }
 	}
 	n := 0
+	if opts.source.db == "" && len(opts.source.files) > 0 && !opts.filter.active() && !opts.filter.sortSet {
+		// Nothing needs every dialog before the first line: each is
+		// written once complete, without a database (calls_stream.go).
+		cs := newCallStream(func(d *correlate.Dialog, streams []correlate.Stream) error {
+			n++
+			if err := write(d, streams); err != nil {
+				return fmt.Errorf("write output: %w", err)
+			}
+			return nil
+		}, !opts.noFindings)
+		if err := streamCalls(ctx, &opts.source, cs, io); err != nil {
+			return err
+		}
+		if opts.format == "table" && n == 0 && !opts.source.quiet {
+			fmt.Fprintln(io.ErrOut, noDialogsNote(&opts.source, &opts.filter))
+		}
+		return out.Flush()
+	}
+	st, release, err := openSource(ctx, &opts.source, mode, nil, io)
+	if err != nil {
+		return err
+	}
+	defer release()
+	media, err := streamsByCall(ctx, st) // issue 11: the media and mos fields (media.go)
+	if err != nil {
+		return err
+	}
 	err = eachDialog(ctx, st, filter, func(d *correlate.Dialog) error {
 		n++
 		if g, ok := opts.source.diagnoses[d.CallID]; ok {
@@ -274,7 +300,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 			}
 			d.Diagnosis = correlate.Summarize(allFindings(d, msgs, media[d.CallID], handoffRules, handoffMedia))
 		}
-		if err := write(d); err != nil {
+		if err := write(d, media[d.CallID]); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
 		return nil

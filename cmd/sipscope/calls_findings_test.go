@@ -197,14 +197,21 @@ func TestCallsFindingsUndiagnosed(t *testing.T) {
 	}
 }
 
-// TestMediaViewsBudget: past maxViews the oldest calls' media findings are
-// dropped (flat memory), the newest kept; the SIP findings stay.
+// TestMediaViewsBudget: listing through the store (--sort start), past
+// maxViews the oldest calls' media findings are dropped (flat memory), the
+// newest kept; the SIP findings stay. (Listed as they complete, each call
+// keeps its view until it is written: callStream's window bounds them.)
 func TestMediaViewsBudget(t *testing.T) {
 	p := "../../testdata/sipp/udp-basic.pcap" // three answered calls, no RTP: no-media each
 	old := maxViews
 	maxViews = 1
-	got := runJSONL(t, "calls", "-q", "--format", "jsonl", p)
+	got := runJSONL(t, "calls", "-q", "--format", "jsonl", "--sort", "start", p)
 	maxViews = old
+	for _, r := range runJSONL(t, "calls", "-q", "--format", "jsonl", p) {
+		if r["worst"] != "no-media" {
+			t.Errorf("%s streamed: worst %v, want no-media (every call keeps its view)", r["call_id"], r["worst"])
+		}
+	}
 	var media []string
 	for _, r := range got {
 		if r["worst"] == "no-media" {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -192,6 +193,9 @@ func checkInputs(files []string) error {
 // for a set of files.
 type importer struct {
 	store *store.Store
+	// out, when set, takes the dialogs and streams instead of store
+	// (`calls` on capture files, calls_stream.go): no database at all.
+	out   *callStream
 	files []string
 	// src, when set, is read instead of files (a live capture, owned by
 	// the caller); no file is registered for it.
@@ -248,9 +252,29 @@ type importResult struct {
 func (imp *importer) run(ctx context.Context) (importResult, error) {
 	var res importResult
 	var files []string
+	prints := map[string]bool{} // fingerprints of files given to out
 	for _, f := range imp.files {
 		if imp.src != nil {
 			break
+		}
+		if imp.out != nil {
+			// What AddFile refuses in a new store: the same capture twice.
+			if f != "-" {
+				fp, _, err := store.Fingerprint(f)
+				if err != nil {
+					return res, fmt.Errorf("store: %w", err)
+				}
+				if prints[fp] {
+					res.skipped = append(res.skipped, f)
+					if !imp.quiet {
+						fmt.Fprintf(imp.io.ErrOut, "sipscope: %s: already imported, skipped\n", f)
+					}
+					continue
+				}
+				prints[fp] = true
+			}
+			files = append(files, f)
+			continue
 		}
 		if _, err := imp.store.AddFile(ctx, f); err != nil {
 			if errors.Is(err, store.ErrInterrupted) {
@@ -279,11 +303,19 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if len(files) == 0 && imp.src == nil {
 		return res, nil
 	}
-	w, err := imp.store.Writer(ctx)
-	if err != nil {
-		return res, err
+	var (
+		w    *store.Writer
+		sink correlate.Sink
+		err  error
+	)
+	if imp.out != nil {
+		sink = imp.out
+	} else {
+		if w, err = imp.store.Writer(ctx); err != nil {
+			return res, err
+		}
+		sink = w
 	}
-	var sink correlate.Sink = w
 	if imp.keep != nil {
 		sink = correlate.SinkFunc(func(d *correlate.Dialog, msgs []*correlate.Message) error {
 			if !imp.keep(d, msgs) {
@@ -302,8 +334,12 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	} else {
 		async = newAsyncSink(sink, cancel)
 	}
-	async.stream = w.Stream
-	if imp.keep == nil && !imp.correlate.Summaries {
+	if imp.out != nil {
+		async.stream, async.final = imp.out.Stream, imp.out.Final
+	} else {
+		async.stream = w.Stream
+	}
+	if w != nil && imp.keep == nil && !imp.correlate.Summaries {
 		// The rows' values are made on this goroutine, which has time to
 		// spare: the writer only binds them (see store.Encoder).
 		async.encoder, async.write = w.Encoder(), w.DialogEncoded
@@ -328,6 +364,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 			// than parsing the bytes again costs time.
 			h := newHandoff(pool.put)
 			h.view = views.addView
+			if imp.out != nil {
+				h.view = imp.out.setView
+			}
 			async.diagnose, async.retains, wire = h.dialog, true, true
 			// A dialog whose BYE went unanswered gives its messages to
 			// handoff Grace after its last one instead of holding them
@@ -372,7 +411,13 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		packets = func(p *correlate.RTPPacket) { dtmf.Packet(p); inband.Packet(p) }
 	}
 	info := correlate.NewInfoDigits()
-	media := correlate.NewMedia(correlate.MediaOptions{Sink: packets, Handoff: func(s *correlate.Stream) {
+	var mediaForget func(string) // set below, with out
+	mopts := correlate.MediaOptions{Sink: packets, Forget: func(id string) {
+		if mediaForget != nil {
+			mediaForget(id)
+		}
+	}}
+	mopts.Handoff = func(s *correlate.Stream) {
 		// The digits of this stream only: the next call may reuse its
 		// 5-tuple and SSRC (Take forgets them).
 		k := correlate.StreamKey{Src: s.Src, Dst: s.Dst, SSRC: s.SSRC}
@@ -384,8 +429,28 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		one := []correlate.Stream{*s}
 		correlate.ScoreStreams(one, correlate.EModelOptions{}) // G.107 R and MOS
 		async.Stream(&one[0])
-	}})
-	corr := correlate.New(copts, correlate.SinkFunc(func(d *correlate.Dialog, msgs []*correlate.Message) error {
+	}
+	media := correlate.NewMedia(mopts)
+	var corr *correlate.Correlator
+	if imp.out != nil {
+		// A dialog is complete once the correlator forgot its Call-ID
+		// and the media tracker its call: the callStream may write it.
+		waiting := map[string]bool{} // forgotten by the correlator, still tracked by media
+		copts.Forget = func(id string) {
+			if media.Tracking(id) {
+				waiting[id] = true
+				return
+			}
+			async.Final(id, corr.Horizon())
+		}
+		mediaForget = func(id string) {
+			if waiting[id] {
+				delete(waiting, id)
+				async.Final(id, corr.Horizon())
+			}
+		}
+	}
+	corr = correlate.New(copts, correlate.SinkFunc(func(d *correlate.Dialog, msgs []*correlate.Message) error {
 		media.End(d.CallID, d.End)
 		for _, s := range info.Take(d) {
 			async.Stream(&s)
@@ -454,18 +519,26 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	if bar != nil {
 		bar.done()
 	}
+	if err == nil && imp.out != nil {
+		err = imp.out.finish() // the writer is done: this goroutine writes the rest
+		failed = err
+	}
 	if err != nil {
-		w.Abort()
+		if w != nil {
+			w.Abort()
+		}
 		if failed != nil {
 			return res, failed
 		}
 		return res, err
 	}
-	if err := w.Close(); err != nil {
-		return res, err
+	if w != nil {
+		if err := w.Close(); err != nil {
+			return res, err
+		}
 	}
 	res.media = media.Stats()
-	if imp.diagnose {
+	if imp.diagnose && w != nil {
 		// The streams as stored, however they got there (at the end
 		// here; as each ends where the tracker hands them on).
 		stored, err := imp.store.Streams(ctx, nil)
@@ -494,7 +567,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		}
 	}
 	res.correlate = corr.Stats()
-	res.writer = w.Stats()
+	if w != nil {
+		res.writer = w.Stats()
+	}
 	if !imp.quiet {
 		printWarnings(imp.io.ErrOut, res.decode.Warnings)
 		printLimits(imp.io.ErrOut, "sipscope: warning: ", res.decode.Stats.Limits, res.correlate.DialogsLimited)
@@ -535,6 +610,8 @@ type asyncSink struct {
 	encodeOnWriter bool
 	// stream stores a media stream (Stream).
 	stream func(s *correlate.Stream) error
+	// final, when set, is told a dialog is complete (see Final).
+	final func(callID string, horizon time.Time) error
 	// release, when set, takes the messages a dialog released before its
 	// hand-off (see Release), on the writer's goroutine.
 	release func(d *correlate.Dialog, msgs []*correlate.Message)
@@ -562,6 +639,10 @@ type asyncItem struct {
 	enc  *store.Encoded
 	// stream, when set, is a media stream to store instead of a dialog.
 	stream *correlate.Stream
+	// final names a complete dialog (Final), as of horizon.
+	final   string
+	isFinal bool
+	horizon time.Time
 	// released: msgs are given to release, not stored (d is a summary so
 	// far, handed on later).
 	released bool
@@ -601,6 +682,9 @@ func (s *asyncSink) loop() {
 func (s *asyncSink) write1(it asyncItem) error {
 	if it.stream != nil {
 		return s.stream(it.stream)
+	}
+	if it.isFinal {
+		return s.final(it.final, it.horizon)
 	}
 	if it.released {
 		s.release(it.d, it.msgs)
@@ -716,6 +800,15 @@ func (s *asyncSink) Release(d *correlate.Dialog, msgs []*correlate.Message) erro
 	}
 	s.enqueue(asyncItem{d: d, msgs: msgs, released: true})
 	return nil
+}
+
+// Final queues word that the dialog callID is complete, in order with
+// the dialogs and streams (callStream.Final).
+func (s *asyncSink) Final(callID string, horizon time.Time) {
+	if s.failed.Load() {
+		return
+	}
+	s.enqueue(asyncItem{final: callID, isFinal: true, horizon: horizon})
 }
 
 // Stream queues a media stream for the writer; s is not used after by

@@ -1,0 +1,376 @@
+package main
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/store"
+)
+
+// `calls FILE...` without a filter or an explicit --sort writes each
+// dialog as soon as it is complete instead of storing every dialog in a
+// scratch database, reading them all back sorted by start and deleting the
+// database (issue 12: SQLite's inserts, the read back and their garbage
+// were a fifth of the CPU, and the read back ran after the capture, on one
+// core). A callStream holds each dialog handed on, merging its later parts
+// as the store would (store.MergeDialogs) and gathering its RTP streams
+// and the links other dialogs make to it, until it is complete and every
+// dialog that starts before it has been written:
+//
+//   - complete: the correlator forgot its Call-ID (correlate.Options.Forget:
+//     no later message continues it) and the media tracker its call
+//     (MediaOptions.Forget: no stream of it is still to come);
+//   - in start order: it starts before the correlator's horizon (the
+//     earliest start of the dialogs not yet handed on, less
+//     streamDisorder for frames slightly out of time order), and the
+//     dialogs held that start before it have been written.
+//
+// The output is then the store's, line for line (store.AsStored: the
+// fields a row keeps; links in both directions, sorted). The held dialogs
+// are bounded (streamWindow, a bounded reorder window): past it the
+// earliest is written at once, complete or not, and whatever comes later
+// for a written dialog is written as a line of its own. The store stays
+// for what needs every dialog before the first line: a filter (--grep
+// reads messages), --limit, or --sort on any key, start included, which
+// gives the strict order whatever the capture.
+type callStream struct {
+	// write prints one record.
+	write func(d *correlate.Dialog, streams []correlate.Stream) error
+	// media runs the media rules at each record (with the rules of
+	// diagnose, at hand-off): the call's streams are final then.
+	media bool
+	// window bounds the dialogs held (streamWindow; a variable for tests).
+	window int
+
+	held    map[string]*heldCall
+	order   heldHeap
+	seq     int64
+	horizon time.Time
+	last    time.Time // start of the latest record written
+	// view is the media view handoff made of the dialog it passes on
+	// next (handoff.view, then Dialog).
+	view    *correlate.MediaView
+	hasView bool
+	// early are streams of calls not handed on yet (SIP INFO digits come
+	// just before their dialog; a stream whose addresses a later call's
+	// SDP took ends before its own call does), bounded by earlyQ.
+	early  map[string][]correlate.Stream
+	earlyQ []string
+	// names are, for a Call-ID not held yet, the Call-IDs of dialogs that
+	// named it (Dialog.Linked): its record lists them, as the store's
+	// links in both directions do. Bounded by namesQ.
+	names  map[string][]string
+	namesQ []string
+
+	written int
+	late    streamLate
+}
+
+// streamLate counts what came for a dialog already written (past the
+// window, or a Call-ID used again after the correlator forgot it).
+type streamLate struct {
+	parts, streams, outOfOrder, forced int
+}
+
+// heldCall is a dialog held until it is written.
+type heldCall struct {
+	row     store.PackedDialog // its parts merged, as a row keeps them (a third of a Dialog's memory)
+	linked  []string           // the Call-IDs its parts named
+	streams []correlate.Stream
+	view    *correlate.MediaView
+	viewG   correlate.Diagnosis // d.Diagnosis of the part that brought or kept view
+	hasView bool
+	named   []string // Call-IDs of dialogs that name it
+	id      string   // Call-ID
+	final   bool
+	seq     int64 // order of its first part: the store's row order on equal starts
+	start   int64 // d.Start in ns
+	idx     int
+}
+
+// streamWindow is how many dialogs a callStream holds at most.
+var streamWindow = 1 << 16
+
+// streamDisorder is how far before the latest frame a new dialog may still
+// start (frames of merged captures or interfaces slightly out of time
+// order) without being written out of start order.
+const streamDisorder = 2 * time.Second
+
+// maxEarly bounds the Call-IDs held in callStream.early and names.
+const maxEarly = 1 << 16
+
+func newCallStream(write func(*correlate.Dialog, []correlate.Stream) error, media bool) *callStream {
+	return &callStream{write: write, media: media, window: streamWindow, held: map[string]*heldCall{},
+		early: map[string][]correlate.Stream{}, names: map[string][]string{}}
+}
+
+// setView takes handoff's media view of the dialog it passes on next.
+func (cs *callStream) setView(_ *correlate.Dialog, v *correlate.MediaView) {
+	cs.view, cs.hasView = v, true
+}
+
+// Dialog takes a dialog handed on (after handoff diagnosed it).
+func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
+	v, hasView := cs.view, cs.hasView
+	cs.view, cs.hasView = nil, false
+	for _, l := range d.Linked {
+		if l == "" || l == d.CallID {
+			continue
+		}
+		if r := cs.held[l]; r != nil {
+			r.named = addName(r.named, d.CallID)
+		} else {
+			if _, ok := cs.names[l]; !ok {
+				l = strings.Clone(l)
+				cs.namesQ = append(cs.namesQ, l)
+			}
+			cs.names[l] = addName(cs.names[l], d.CallID)
+			for len(cs.names) > maxEarly && len(cs.namesQ) > 0 {
+				delete(cs.names, cs.namesQ[0])
+				cs.namesQ = cs.namesQ[1:]
+			}
+		}
+	}
+	r := cs.held[d.CallID]
+	if r == nil {
+		if d.Part > 0 {
+			cs.late.parts++ // its earlier part was written already
+		}
+		// Copies of the strings: d's alias its dialog's whole memory.
+		r = &heldCall{row: store.PackDialog(nil, d), id: strings.Clone(d.CallID), seq: cs.seq, start: d.Start.UnixNano()}
+		for _, l := range d.Linked {
+			r.linked = append(r.linked, strings.Clone(l))
+		}
+		cs.seq++
+		if names, ok := cs.names[d.CallID]; ok {
+			r.named = names
+			delete(cs.names, d.CallID)
+		}
+		if ss, ok := cs.early[d.CallID]; ok {
+			r.streams = ss
+			delete(cs.early, d.CallID)
+		}
+		cs.held[r.id] = r
+		heap.Push(&cs.order, r)
+	} else {
+		// As a dialogs-only Writer merges it into the row it read.
+		merged := store.MergeDialogs(r.row.Dialog(), d, msgs)
+		r.row = store.PackDialog(r.row[:0], merged) // merged's strings are copies
+		for _, l := range d.Linked {
+			if !slices.Contains(r.linked, l) {
+				r.linked = append(r.linked, strings.Clone(l))
+			}
+		}
+		r.final = false // the correlator holds it again
+		if s := merged.Start.UnixNano(); s != r.start {
+			r.start = s
+			heap.Fix(&cs.order, r.idx)
+		}
+	}
+	// As mediaViews.addView: the latest view, with the Diagnosis of the
+	// part that brought it or came after it.
+	if hasView && v != nil {
+		r.view, r.hasView = v, true
+	}
+	if r.hasView {
+		r.viewG = d.Diagnosis
+	}
+	return cs.drain(false)
+}
+
+func addName(l []string, id string) []string {
+	if slices.Contains(l, id) {
+		return l
+	}
+	return append(l, strings.Clone(id))
+}
+
+// Stream takes a media stream handed on (and SIP INFO digits).
+func (cs *callStream) Stream(s *correlate.Stream) error {
+	if s.CallID == "" {
+		return nil // not a call's: calls does not list it
+	}
+	if r := cs.held[s.CallID]; r != nil {
+		r.streams = append(r.streams, *s)
+		return nil
+	}
+	id := s.CallID
+	if _, ok := cs.early[id]; !ok {
+		id = strings.Clone(id)
+		cs.earlyQ = append(cs.earlyQ, id)
+	}
+	cs.early[id] = append(cs.early[id], *s)
+	for len(cs.early) > maxEarly && len(cs.earlyQ) > 0 {
+		id := cs.earlyQ[0]
+		cs.earlyQ = cs.earlyQ[1:]
+		if ss, ok := cs.early[id]; ok {
+			cs.late.streams += len(ss) // of a call written already
+			delete(cs.early, id)
+		}
+	}
+	return nil
+}
+
+// Final says the dialog callID is complete; horizon is the correlator's.
+func (cs *callStream) Final(callID string, horizon time.Time) error {
+	if r := cs.held[callID]; r != nil {
+		r.final = true
+	}
+	if h := horizon.Add(-streamDisorder); h.After(cs.horizon) {
+		cs.horizon = h
+	}
+	return cs.drain(false)
+}
+
+// drain writes the held dialogs that can go: complete, in start order,
+// before the horizon; past the window the earliest at once; all at the
+// end.
+func (cs *callStream) drain(all bool) error {
+	h := cs.horizon.UnixNano()
+	for len(cs.order) > 0 {
+		r := cs.order[0]
+		over := len(cs.held) > cs.window
+		if !all && !over && (!r.final || r.start >= h || cs.horizon.IsZero()) {
+			return nil
+		}
+		if over && (!r.final || r.start >= h) {
+			cs.late.forced++
+		}
+		heap.Pop(&cs.order)
+		delete(cs.held, r.id)
+		if err := cs.emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish writes every dialog still held (the capture ended).
+func (cs *callStream) finish() error { return cs.drain(true) }
+
+// emit writes r as the store would list it.
+func (cs *callStream) emit(r *heldCall) error {
+	d := r.row.Dialog()
+	var linked []string
+	for _, l := range append(r.linked, r.named...) {
+		if l != "" && l != d.CallID && !slices.Contains(linked, l) {
+			linked = append(linked, l)
+		}
+	}
+	slices.Sort(linked)
+	d.Linked = linked
+	// As the store lists them (streamsByCall): RTP streams by start,
+	// then SIP INFO digits by start, each in the order stored.
+	streams := r.streams
+	for i := range streams {
+		if len(streams[i].PayloadTypes) == 0 {
+			streams[i].PayloadTypes = nil
+		}
+	}
+	info := func(s correlate.Stream) bool { return s.Link == correlate.LinkInfo }
+	slices.SortStableFunc(streams, func(a, b correlate.Stream) int {
+		if ia, ib := info(a), info(b); ia != ib {
+			if ia {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.Start.UnixNano(), b.Start.UnixNano())
+	})
+	if cs.media && r.hasView && r.viewG.Done {
+		rtp := streams
+		for len(rtp) > 0 && info(rtp[len(rtp)-1]) {
+			rtp = rtp[:len(rtp)-1]
+		}
+		if fs := r.view.Diagnose(rtp, handoffMedia); len(fs) > 0 {
+			// Diagnose's findings then the media ones (mediaViews.finish).
+			d.Diagnosis = r.viewG.Combine(correlate.Summarize(fs))
+		}
+	}
+	if d.Start.UnixNano() < cs.last.UnixNano() {
+		cs.late.outOfOrder++
+	} else {
+		cs.last = d.Start
+	}
+	cs.written++
+	return cs.write(d, streams)
+}
+
+// warnings says what the window or a reused Call-ID made differ from a
+// listing through the store (`--sort start`), if anything.
+func (cs *callStream) warnings() []string {
+	var out []string
+	l := cs.late
+	if l.forced > 0 || l.outOfOrder > 0 {
+		out = append(out, fmt.Sprintf("%d dialog(s) were written out of start order or before they were complete "+
+			"(more than %d dialogs waited on an earlier one: a long call, or a BYE never answered); "+
+			"--sort start lists them through a scratch database, in strict order", l.forced+l.outOfOrder, cs.window))
+	}
+	if l.parts > 0 || l.streams > 0 {
+		out = append(out, fmt.Sprintf("%d later part(s) and %d media stream(s) came for dialogs already written and were "+
+			"written as lines of their own (or left out, for streams); --sort start merges them", l.parts, l.streams))
+	}
+	return out
+}
+
+// heldHeap orders held dialogs by start, then by the order they came.
+type heldHeap []*heldCall
+
+func (h heldHeap) Len() int { return len(h) }
+func (h heldHeap) Less(i, j int) bool {
+	if h[i].start != h[j].start {
+		return h[i].start < h[j].start
+	}
+	return h[i].seq < h[j].seq
+}
+func (h heldHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+func (h *heldHeap) Push(x any) {
+	r := x.(*heldCall)
+	r.idx = len(*h)
+	*h = append(*h, r)
+}
+func (h *heldHeap) Pop() any {
+	old := *h
+	n := len(old)
+	r := old[n-1]
+	old[n-1] = nil
+	*h = old[:n-1]
+	return r
+}
+
+// streamCalls runs `calls` on capture files through a callStream: the
+// pipeline of openSource, with the callStream in the store's place.
+func streamCalls(ctx context.Context, o *sourceOptions, cs *callStream, io *streams) error {
+	if err := checkInputs(o.files); err != nil {
+		return err
+	}
+	imp := &importer{
+		out: cs, files: o.files, io: io, quiet: o.quiet,
+		correlate: o.links.summaries(true),
+		decode:    o.links.limits.decode(),
+		noMedia:   o.noMedia,
+		diagnose:  o.diagnose,
+		keylog:    o.keylog,
+		inband:    o.inband,
+	}
+	res, err := imp.run(ctx)
+	if err != nil {
+		return err
+	}
+	o.decoded = res.decode.Stats
+	if !o.quiet {
+		for _, w := range cs.warnings() {
+			fmt.Fprintln(io.ErrOut, "sipscope: warning: "+w)
+		}
+	}
+	return nil
+}
