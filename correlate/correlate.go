@@ -258,7 +258,9 @@ func (c *Correlator) Add(m *decode.Message) error {
 			}
 		}
 		d = newDialog(c, m.CallID, t)
-		if t == nil {
+		if t == nil && c.opts.Forget != nil {
+			// Only a consumer told of forgotten Call-IDs asks Horizon:
+			// for the others the list would only grow.
 			d.born = &bornMark{start: m.Time}
 			c.born = append(c.born, d.born)
 		}
@@ -624,7 +626,8 @@ func (d *dialog) handedOn() {
 // consumer has an earlier record), or the clock (the latest message time)
 // when there are none, or when it is earlier. A consumer that orders
 // records by start may emit those that start before it and are complete
-// (see Options.Forget), as far as messages in capture order go.
+// (see Options.Forget), as far as messages in capture order go. Without
+// Options.Forget it is the clock.
 func (c *Correlator) Horizon() time.Time {
 	for c.bornH < len(c.born) && c.born[c.bornH].done {
 		c.born[c.bornH] = nil
