@@ -160,10 +160,12 @@ func union(a, b []string) []string {
 
 // MergeDialogs folds a later record of a Call-ID into the earlier one as a
 // dialogs-only store does (Options.DialogsOnly: the rows of `calls`), its
-// Diagnosis included: a continuation's is that of the whole dialog so far,
-// a record afresh adds its findings to the earlier ones. For a reader that
-// lists dialogs as they come without a store (`calls` on capture files),
-// so that both give the same rows. Neither argument is modified.
+// Diagnosis included. Like the rest of a continuation's summary (Part >
+// 0), its Diagnosis is that of the whole dialog so far (its maker kept
+// the messages it needed); a record afresh adds its findings to the
+// earlier ones (correlate.Diagnosis.Combine). A reader that lists dialogs
+// without a store (`calls` on capture files) merges with it too, so both
+// give the same rows. Neither argument is modified.
 func MergeDialogs(old, cont *correlate.Dialog, contMsgs []*correlate.Message) *correlate.Dialog {
 	d := merge(old, cont, contMsgs)
 	if cont.Part == 0 {

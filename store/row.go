@@ -163,13 +163,9 @@ const (
 	msgEvents = 16
 )
 
-// AsStored returns what a dialogs row keeps of d (dialogCols), as Dialogs
-// reads it back (Linked and Transactions nil, Part 0): for a reader that
-// lists dialogs without a store and must print the same rows.
-func AsStored(d *correlate.Dialog) *correlate.Dialog { return PackDialog(nil, d).Dialog() }
-
-// PackedDialog is what a dialogs row keeps of a dialog (AsStored), packed
-// into bytes: about a third of the memory of the Dialog, for a reader that
+// PackedDialog is what a dialogs row keeps of a dialog (dialogCols, as
+// Dialogs reads it back: Linked and Transactions nil, Part 0), packed into
+// bytes: about a third of the memory of the Dialog, for a reader that
 // holds many until it lists them.
 type PackedDialog []byte
 

@@ -461,20 +461,15 @@ func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dial
 				d = &c
 			}
 		}
-		merged := merge(old, d, kept)
-		switch {
-		case w.opts.DialogsOnly && d.Part > 0:
-			// Like the rest of a continuation's summary, its Diagnosis
-			// is that of the whole dialog so far (its caller kept what
-			// it needed: the store has no messages to run the rules).
-		case w.opts.DialogsOnly:
-			// The same Call-ID afresh: its findings and the stored
-			// ones add up (correlate.Diagnosis.Combine).
-			merged.Diagnosis = old.Diagnosis.Combine(d.Diagnosis)
-		default:
+		var merged *correlate.Dialog
+		if w.opts.DialogsOnly {
+			// No messages to run the rules on: the findings merge too.
+			merged = MergeDialogs(old, d, kept)
+		} else {
 			// The rules must see the whole dialog, which only the
 			// stored messages now hold: not diagnosed (findings -1)
 			// until Store.Rediagnose or a reader runs them again.
+			merged = merge(old, d, kept)
 			merged.Diagnosis = correlate.Diagnosis{}
 		}
 		if _, err := w.tx.execKept(qDialogUpd, append(dialogArgs(merged), id)...); err != nil {

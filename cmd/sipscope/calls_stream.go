@@ -31,7 +31,7 @@ import (
 //     streamDisorder for frames slightly out of time order), and the
 //     dialogs held that start before it have been written.
 //
-// The output is then the store's, line for line (store.AsStored: the
+// The output is then the store's, line for line (store.PackedDialog: the
 // fields a row keeps; links in both directions, sorted). The held dialogs
 // are bounded (streamWindow, a bounded reorder window): past it the
 // earliest is written at once, complete or not, and whatever comes later
