@@ -258,24 +258,33 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 		write = func(d *correlate.Dialog, _ []correlate.Stream) error { return t.row(d) }
 	}
 	n := 0
+	emit := func(d *correlate.Dialog, streams []correlate.Stream) error {
+		n++
+		if err := write(d, streams); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+		return nil
+	}
 	if opts.source.db == "" && len(opts.source.files) > 0 && !opts.filter.active() && !opts.filter.sortSet {
 		// Nothing needs every dialog before the first line: each is
 		// written once complete, without a database (calls_stream.go).
-		cs := newCallStream(func(d *correlate.Dialog, streams []correlate.Stream) error {
-			n++
-			if err := write(d, streams); err != nil {
-				return fmt.Errorf("write output: %w", err)
-			}
-			return nil
-		}, !opts.noFindings)
-		if err := streamCalls(ctx, &opts.source, cs, io); err != nil {
-			return err
-		}
-		if opts.format == "table" && n == 0 && !opts.source.quiet {
-			fmt.Fprintln(io.ErrOut, noDialogsNote(&opts.source, &opts.filter))
-		}
-		return out.Flush()
+		err = streamCalls(ctx, &opts.source, newCallStream(emit, !opts.noFindings), io)
+	} else {
+		err = listStored(ctx, opts, filter, mode, emit, io)
 	}
+	if err != nil {
+		return err
+	}
+	if opts.format == "table" && n == 0 && !opts.source.quiet {
+		fmt.Fprintln(io.ErrOut, noDialogsNote(&opts.source, &opts.filter))
+	}
+	return out.Flush()
+}
+
+// listStored lists the dialogs filter selects through a store: the
+// database of --db, or a scratch one the capture files are imported into.
+func listStored(ctx context.Context, opts *callsOptions, filter store.Filter, mode storeMode,
+	emit func(*correlate.Dialog, []correlate.Stream) error, io *streams) error {
 	st, release, err := openSource(ctx, &opts.source, mode, nil, io)
 	if err != nil {
 		return err
@@ -285,8 +294,7 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 	if err != nil {
 		return err
 	}
-	err = eachDialog(ctx, st, filter, func(d *correlate.Dialog) error {
-		n++
+	return eachDialog(ctx, st, filter, func(d *correlate.Dialog) error {
 		if g, ok := opts.source.diagnoses[d.CallID]; ok {
 			d.Diagnosis = g // with the media findings (importer.overlay)
 		}
@@ -300,18 +308,8 @@ func runCalls(ctx context.Context, opts *callsOptions, io *streams) error {
 			}
 			d.Diagnosis = correlate.Summarize(allFindings(d, msgs, media[d.CallID], handoffRules, handoffMedia))
 		}
-		if err := write(d, media[d.CallID]); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-		return nil
+		return emit(d, media[d.CallID])
 	})
-	if err != nil {
-		return err
-	}
-	if opts.format == "table" && n == 0 && !opts.source.quiet {
-		fmt.Fprintln(io.ErrOut, noDialogsNote(&opts.source, &opts.filter))
-	}
-	return out.Flush()
 }
 
 // noDialogsNote says why a listing is empty: the filters, or a source

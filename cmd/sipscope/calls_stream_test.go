@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,15 +11,15 @@ import (
 	"github.com/sipscope/sipscope/correlate"
 )
 
-// callsOutput runs sipscope calls with args and returns its output, failing
-// the test on a non-zero exit.
-func callsOutput(t *testing.T, args ...string) (string, string) {
+// callsOutput runs sipscope calls with args and returns its output,
+// failing the test on a non-zero exit.
+func callsOutput(t *testing.T, args ...string) string {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	if code := run(append([]string{"calls"}, args...), &streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}); code != 0 {
-		t.Fatalf("sipscope calls %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
+	code, out, errOut := sipscope(t, append([]string{"calls"}, args...)...)
+	if code != 0 {
+		t.Fatalf("sipscope calls %s: exit %d: %s", strings.Join(args, " "), code, errOut)
 	}
-	return out.String(), errOut.String()
+	return out
 }
 
 // streamCaptures are every capture of testdata and of the shared corpus
@@ -57,8 +56,8 @@ func TestCallsStreamSameAsStore(t *testing.T) {
 	for _, f := range files {
 		for _, extra := range [][]string{{"--format", "jsonl"}, {"--format", "jsonl", "--no-findings"}, {"--format", "csv"}, {"--format", "table"}} {
 			args := append([]string{"-q", f}, extra...)
-			streamed, _ := callsOutput(t, args...)
-			stored, _ := callsOutput(t, append(args, "--sort", "start")...)
+			streamed := callsOutput(t, args...)
+			stored := callsOutput(t, append(args, "--sort", "start")...)
 			if streamed != stored {
 				i := firstDiff([]byte(streamed), []byte(stored))
 				t.Errorf("calls %s: streamed output differs from the store's at byte %d:\n  streamed: %.300s\n  stored:   %.300s",

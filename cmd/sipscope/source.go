@@ -252,6 +252,12 @@ type importResult struct {
 func (imp *importer) run(ctx context.Context) (importResult, error) {
 	var res importResult
 	var files []string
+	skip := func(f string) {
+		res.skipped = append(res.skipped, f)
+		if !imp.quiet {
+			fmt.Fprintf(imp.io.ErrOut, "sipscope: %s: already imported, skipped\n", f)
+		}
+	}
 	prints := map[string]bool{} // fingerprints of files given to out
 	for _, f := range imp.files {
 		if imp.src != nil {
@@ -265,10 +271,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 					return res, fmt.Errorf("store: %w", err)
 				}
 				if prints[fp] {
-					res.skipped = append(res.skipped, f)
-					if !imp.quiet {
-						fmt.Fprintf(imp.io.ErrOut, "sipscope: %s: already imported, skipped\n", f)
-					}
+					skip(f)
 					continue
 				}
 				prints[fp] = true
@@ -290,10 +293,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 				continue
 			}
 			if errors.Is(err, store.ErrAlreadyImported) {
-				res.skipped = append(res.skipped, f)
-				if !imp.quiet {
-					fmt.Fprintf(imp.io.ErrOut, "sipscope: %s: already imported, skipped\n", f)
-				}
+				skip(f)
 				continue
 			}
 			return res, err
@@ -423,12 +423,20 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		packets = func(p *correlate.RTPPacket) { dtmf.Packet(p); inband.Packet(p) }
 	}
 	info := correlate.NewInfoDigits()
-	var mediaForget func(string) // set below, with out
-	mopts := correlate.MediaOptions{Sink: packets, Forget: func(id string) {
-		if mediaForget != nil {
-			mediaForget(id)
+	var corr *correlate.Correlator
+	// A dialog is complete for out once the correlator forgot its
+	// Call-ID (copts.Forget) and the media tracker its call: waiting are
+	// those the correlator forgot first.
+	waiting := map[string]bool{}
+	mopts := correlate.MediaOptions{Sink: packets}
+	if imp.out != nil {
+		mopts.Forget = func(id string) {
+			if waiting[id] {
+				delete(waiting, id)
+				async.Final(id, corr.Horizon())
+			}
 		}
-	}}
+	}
 	mopts.Handoff = func(s *correlate.Stream) {
 		// The digits of this stream only: the next call may reuse its
 		// 5-tuple and SSRC (Take forgets them).
@@ -443,23 +451,13 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		async.Stream(&one[0])
 	}
 	media := correlate.NewMedia(mopts)
-	var corr *correlate.Correlator
 	if imp.out != nil {
-		// A dialog is complete once the correlator forgot its Call-ID
-		// and the media tracker its call: the callStream may write it.
-		waiting := map[string]bool{} // forgotten by the correlator, still tracked by media
 		copts.Forget = func(id string) {
 			if media.Tracking(id) {
 				waiting[id] = true
 				return
 			}
 			async.Final(id, corr.Horizon())
-		}
-		mediaForget = func(id string) {
-			if waiting[id] {
-				delete(waiting, id)
-				async.Final(id, corr.Horizon())
-			}
 		}
 	}
 	corr = correlate.New(copts, correlate.SinkFunc(func(d *correlate.Dialog, msgs []*correlate.Message) error {
@@ -533,7 +531,6 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	}
 	if err == nil && imp.out != nil {
 		err = imp.out.finish() // the writer is done: this goroutine writes the rest
-		failed = err
 	}
 	if err != nil {
 		if w != nil {
