@@ -55,18 +55,15 @@ type callStream struct {
 	last    time.Time // start of the latest record written
 	// view is the media view handoff made of the dialog it passes on
 	// next (handoff.view, then Dialog).
-	view    *correlate.MediaView
-	hasView bool
+	view *correlate.MediaView
 	// early are streams of calls not handed on yet (SIP INFO digits come
 	// just before their dialog; a stream whose addresses a later call's
-	// SDP took ends before its own call does), bounded by earlyQ.
-	early  map[string][]correlate.Stream
-	earlyQ []string
+	// SDP took ends before its own call does).
+	early byCall[correlate.Stream]
 	// names are, for a Call-ID not held yet, the Call-IDs of dialogs that
 	// named it (Dialog.Linked): its record lists them, as the store's
-	// links in both directions do. Bounded by namesQ.
-	names  map[string][]string
-	namesQ []string
+	// links in both directions do.
+	names byCall[string]
 
 	written int
 	late    streamLate
@@ -85,9 +82,8 @@ type heldCall struct {
 	streams []correlate.Stream
 	view    *correlate.MediaView
 	viewG   correlate.Diagnosis // d.Diagnosis of the part that brought or kept view
-	hasView bool
-	named   []string // Call-IDs of dialogs that name it
-	id      string   // Call-ID
+	named   []string            // Call-IDs of dialogs that name it
+	id      string              // Call-ID
 	final   bool
 	seq     int64 // order of its first part: the store's row order on equal starts
 	start   int64 // d.Start in ns
@@ -105,20 +101,66 @@ const streamDisorder = 2 * time.Second
 // maxEarly bounds the Call-IDs held in callStream.early and names.
 const maxEarly = 1 << 16
 
+// byCall holds values for Call-IDs that have no record held yet, up to
+// maxEarly Call-IDs: past that the oldest are dropped.
+type byCall[T any] struct {
+	m map[string][]T
+	q []string // keys of m, oldest first (taken ones left until compacted)
+}
+
+func newByCall[T any]() byCall[T] { return byCall[T]{m: map[string][]T{}} }
+
+// add appends v to id's values and returns how many values were dropped.
+func (b *byCall[T]) add(id string, v T) (dropped int) {
+	if _, ok := b.m[id]; !ok {
+		id = strings.Clone(id) // the caller's may alias a whole dialog's memory
+		b.q = append(b.q, id)
+	}
+	b.m[id] = append(b.m[id], v)
+	for len(b.m) > maxEarly && len(b.q) > 0 {
+		dropped += len(b.m[b.q[0]])
+		delete(b.m, b.q[0])
+		b.q = b.q[1:]
+	}
+	if len(b.q) > 2*len(b.m)+1024 {
+		// Compact away the keys taken since (and repeats of keys added
+		// again after a take).
+		live := make([]string, 0, len(b.m))
+		seen := make(map[string]bool, len(b.m))
+		for _, k := range b.q {
+			if _, ok := b.m[k]; ok && !seen[k] {
+				seen[k] = true
+				live = append(live, k)
+			}
+		}
+		b.q = live
+	}
+	return dropped
+}
+
+// take removes and returns id's values.
+func (b *byCall[T]) take(id string) []T {
+	v, ok := b.m[id]
+	if ok {
+		delete(b.m, id)
+	}
+	return v
+}
+
 func newCallStream(write func(*correlate.Dialog, []correlate.Stream) error, media bool) *callStream {
 	return &callStream{write: write, media: media, window: streamWindow, held: map[string]*heldCall{},
-		early: map[string][]correlate.Stream{}, names: map[string][]string{}}
+		early: newByCall[correlate.Stream](), names: newByCall[string]()}
 }
 
 // setView takes handoff's media view of the dialog it passes on next.
 func (cs *callStream) setView(_ *correlate.Dialog, v *correlate.MediaView) {
-	cs.view, cs.hasView = v, true
+	cs.view = v
 }
 
 // Dialog takes a dialog handed on (after handoff diagnosed it).
 func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) error {
-	v, hasView := cs.view, cs.hasView
-	cs.view, cs.hasView = nil, false
+	v := cs.view
+	cs.view = nil
 	for _, l := range d.Linked {
 		if l == "" || l == d.CallID {
 			continue
@@ -126,15 +168,7 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 		if r := cs.held[l]; r != nil {
 			r.named = addName(r.named, d.CallID)
 		} else {
-			if _, ok := cs.names[l]; !ok {
-				l = strings.Clone(l)
-				cs.namesQ = append(cs.namesQ, l)
-			}
-			cs.names[l] = addName(cs.names[l], d.CallID)
-			for len(cs.names) > maxEarly && len(cs.namesQ) > 0 {
-				delete(cs.names, cs.namesQ[0])
-				cs.namesQ = cs.namesQ[1:]
-			}
+			cs.names.add(l, strings.Clone(d.CallID)) // emit drops repeats
 		}
 	}
 	r := cs.held[d.CallID]
@@ -148,14 +182,8 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 			r.linked = append(r.linked, strings.Clone(l))
 		}
 		cs.seq++
-		if names, ok := cs.names[d.CallID]; ok {
-			r.named = names
-			delete(cs.names, d.CallID)
-		}
-		if ss, ok := cs.early[d.CallID]; ok {
-			r.streams = ss
-			delete(cs.early, d.CallID)
-		}
+		r.named = cs.names.take(d.CallID)
+		r.streams = cs.early.take(d.CallID)
 		cs.held[r.id] = r
 		heap.Push(&cs.order, r)
 	} else {
@@ -175,10 +203,10 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 	}
 	// As mediaViews.addView: the latest view, with the Diagnosis of the
 	// part that brought it or came after it.
-	if hasView && v != nil {
-		r.view, r.hasView = v, true
+	if v != nil {
+		r.view = v
 	}
-	if r.hasView {
+	if r.view != nil {
 		r.viewG = d.Diagnosis
 	}
 	return cs.drain(false)
@@ -200,20 +228,7 @@ func (cs *callStream) Stream(s *correlate.Stream) error {
 		r.streams = append(r.streams, *s)
 		return nil
 	}
-	id := s.CallID
-	if _, ok := cs.early[id]; !ok {
-		id = strings.Clone(id)
-		cs.earlyQ = append(cs.earlyQ, id)
-	}
-	cs.early[id] = append(cs.early[id], *s)
-	for len(cs.early) > maxEarly && len(cs.earlyQ) > 0 {
-		id := cs.earlyQ[0]
-		cs.earlyQ = cs.earlyQ[1:]
-		if ss, ok := cs.early[id]; ok {
-			cs.late.streams += len(ss) // of a call written already
-			delete(cs.early, id)
-		}
-	}
+	cs.late.streams += cs.early.add(s.CallID, *s) // past the bound: of calls written already
 	return nil
 }
 
@@ -283,7 +298,7 @@ func (cs *callStream) emit(r *heldCall) error {
 		}
 		return cmp.Compare(a.Start.UnixNano(), b.Start.UnixNano())
 	})
-	if cs.media && r.hasView && r.viewG.Done {
+	if cs.media && r.view != nil && r.viewG.Done {
 		rtp := streams
 		for len(rtp) > 0 && info(rtp[len(rtp)-1]) {
 			rtp = rtp[:len(rtp)-1]

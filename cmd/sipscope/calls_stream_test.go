@@ -154,3 +154,32 @@ func TestCallStreamOrderAndMerge(t *testing.T) {
 		t.Errorf("warnings %q, want the forced write and the late part counted", w)
 	}
 }
+
+// TestByCallBounded: what waits for a Call-ID is bounded (the oldest go,
+// counted), and the queue of its keys does not grow with Call-IDs taken
+// long ago (SIP INFO digits arrive just before every such call's dialog).
+func TestByCallBounded(t *testing.T) {
+	b := newByCall[int]()
+	for i := range 100000 {
+		id := "c" + strconv.Itoa(i)
+		if d := b.add(id, i); d != 0 {
+			t.Fatalf("dropped %d while under the bound", d)
+		}
+		if v := b.take(id); len(v) != 1 || v[0] != i {
+			t.Fatalf("take(%s) = %v", id, v)
+		}
+	}
+	if len(b.q) > 2048 {
+		t.Errorf("%d keys queued for an empty map: taken keys are not compacted", len(b.q))
+	}
+	dropped := 0
+	for i := range maxEarly + 10 {
+		dropped += b.add("k"+strconv.Itoa(i), i)
+	}
+	if dropped != 10 || len(b.m) != maxEarly {
+		t.Errorf("past the bound dropped %d, holds %d; want 10 and %d", dropped, len(b.m), maxEarly)
+	}
+	if v := b.take("k0"); v != nil {
+		t.Errorf("the oldest is still held: %v", v)
+	}
+}
