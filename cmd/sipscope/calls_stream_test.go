@@ -66,6 +66,17 @@ func TestCallsStreamSameAsStore(t *testing.T) {
 			n += strings.Count(streamed, "\n")
 		}
 	}
+	// Several files at once, merged by time (dialogs of one file wait on
+	// those of the others).
+	sipp, _ := filepath.Glob("../../testdata/sipp/*.pcap")
+	if len(sipp) < 2 {
+		t.Fatal("testdata/sipp has fewer than two captures")
+	}
+	args := append([]string{"-q", "--format", "jsonl"}, sipp...)
+	if streamed, stored := callsOutput(t, args...), callsOutput(t, append(args, "--sort", "start")...); streamed != stored {
+		i := firstDiff([]byte(streamed), []byte(stored))
+		t.Errorf("calls on %d SIPp captures at once: streamed output differs from the store's at byte %d", len(sipp), i)
+	}
 	if n == 0 {
 		t.Fatal("no dialogs listed at all")
 	}
