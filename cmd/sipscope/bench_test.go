@@ -40,17 +40,27 @@ func BenchmarkDecodeOnly(b *testing.B) {
 	}
 }
 
-// BenchmarkCallsJSONL is `sipscope calls --format jsonl FILE`.
+// BenchmarkCallsJSONL is `sipscope calls --format jsonl FILE`: "stream"
+// is the default path (no database, callStream), "store" is `--sort start`,
+// which goes through the scratch store.
 func BenchmarkCallsJSONL(b *testing.B) {
 	file := benchCapture(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		io := &streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: io.Discard}
-		opts := &callsOptions{format: "jsonl", source: sourceOptions{files: []string{file}, quiet: true}}
-		opts.filter.sort = "start"
-		if err := runCalls(context.Background(), opts, io); err != nil {
-			b.Fatal(err)
+	for _, sort := range []string{"", "start"} {
+		name := "stream"
+		if sort != "" {
+			name = "store"
 		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				io := &streams{In: bytes.NewReader(nil), Out: io.Discard, ErrOut: io.Discard}
+				opts := &callsOptions{format: "jsonl", source: sourceOptions{files: []string{file}, quiet: true}}
+				opts.filter.sort = sort
+				if err := runCalls(context.Background(), opts, io); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
