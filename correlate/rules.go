@@ -317,13 +317,18 @@ func hasCredentials(reqs []*Message) bool {
 // §22.2, §22.3).
 func ruleAuthFailed(x *diag) []Finding {
 	var out []Finding
-	said := map[string]bool{} // one finding per request and answer, however many hops saw it
+	type saidKey struct {
+		method string
+		cseq   uint32
+		status int
+	}
+	said := map[saidKey]bool{} // one finding per request and answer, however many hops saw it
 	for i, t := range x.txns {
 		f := t.final()
 		if f == nil || len(t.requests) == 0 {
 			continue
 		}
-		if k := fmt.Sprint(t.method, t.cseq, f.Status); said[k] {
+		if k := (saidKey{t.method, t.cseq, f.Status}); said[k] {
 			continue
 		} else {
 			said[k] = true
@@ -836,6 +841,9 @@ func leadingInt(v string) int {
 	end := 0
 	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
 		end++
+	}
+	if end == 0 {
+		return -1 // not strconv.Atoi's error, which allocates, for the usual empty value
 	}
 	n, err := strconv.Atoi(v[:end])
 	if err != nil {
