@@ -195,7 +195,8 @@ func (md *Media) Message(m *decode.Message) {
 		if m.SDP == nil {
 			return // nothing to learn; the caller's tag is found with the first SDP
 		}
-		cm = &callMedia{callID: strings.Clone(m.CallID), callerTag: strings.Clone(m.From.Tag)}
+		both := m.CallID + m.From.Tag // one copy of the two (never empty: CallID is not)
+		cm = &callMedia{callID: both[:len(m.CallID)], callerTag: both[len(m.CallID):]}
 		md.calls[cm.callID] = cm
 		md.stats.MaxCalls = max(md.stats.MaxCalls, len(md.calls))
 	}
@@ -279,7 +280,7 @@ func rtpTypes(sm *decode.Media) []payloadType {
 		t := payloadType{pt: pt}
 		for _, r := range sm.RTPMap {
 			if r.Payload == pt {
-				t.enc, t.clock = strings.Clone(r.Encoding), r.Clock
+				t.enc, t.clock = intern(r.Encoding), r.Clock // one copy for all calls, as the views keep them
 				break
 			}
 		}
