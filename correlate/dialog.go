@@ -15,6 +15,7 @@ import (
 // the summary is computed from.
 type dialog struct {
 	d      Dialog
+	relID  string // a copy of d.CallID for the release heap (releaseItem)
 	msgs   []*Message
 	tx     []txnState // parallel to d.Transactions
 	f      facts
