@@ -287,8 +287,13 @@ func (h *handoff) dialog(d *correlate.Dialog, msgs []*correlate.Message) {
 	}
 	e := &handedOn{wire: append([]*correlate.Message(nil), wire...), g: d.Diagnosis}
 	e.bytes = wireBytes(e.wire)
-	h.kept[d.CallID] = e
-	h.order = append(h.order, d.CallID)
+	// A copy of the Call-ID: d's aliases the block of strings its dialog
+	// copied (256 bytes), which the key would keep for as long as the
+	// entry, up to maxDialogs of them (a fifth of the live heap of
+	// `calls` on 50,000 calls, every one with a finding).
+	id := strings.Clone(d.CallID)
+	h.kept[id] = e
+	h.order = append(h.order, id)
 	h.bytes += e.bytes
 	for (h.bytes > h.maxBytes || len(h.kept) > h.maxDialogs) && h.evict() {
 	}
