@@ -67,6 +67,17 @@ type callStream struct {
 
 	written int
 	late    streamLate
+
+	// The records held (heldCall.rec), in memory up to streamMemory
+	// bytes (inMem), past it in spill (calls_spill.go). spillErr is why
+	// spilling stopped, if it did: the records then stay in memory.
+	inMem    int
+	spill    *spillFile
+	spillErr error
+	spilled  int
+	vscratch correlate.MediaView // the view of the record emit writes
+	scratch  []byte              // where put makes a record
+	row      store.PackedDialog  // where Dialog packs the row put takes
 }
 
 // streamLate counts what came for a dialog already written (past the
@@ -77,11 +88,17 @@ type streamLate struct {
 
 // heldCall is a dialog held until it is written.
 type heldCall struct {
-	row     store.PackedDialog // its parts merged, as a row keeps them (a third of a Dialog's memory)
-	linked  []string           // the Call-IDs its parts named
+	// rec is its parts merged, as a row keeps them (store.PackedDialog: a
+	// third of a Dialog's memory), then from viewAt its media view packed
+	// (correlate.MediaView.AppendBinary, a sixth of the view's memory);
+	// nil while spilled, at off in the spill file (n bytes).
+	rec     []byte
+	viewAt  int32
+	n       int32
+	off     int64
+	linked  []string // the Call-IDs its parts named
 	streams []correlate.Stream
-	view    *correlate.MediaView
-	viewG   correlate.Diagnosis // d.Diagnosis of the part that brought or kept view
+	viewG   correlate.Diagnosis // d.Diagnosis of the part that brought or kept the view
 	named   []string            // Call-IDs of dialogs that name it
 	id      string              // Call-ID
 	final   bool
@@ -177,7 +194,10 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 			cs.late.parts++ // its earlier part was written already
 		}
 		// Copies of the strings: d's alias its dialog's whole memory.
-		r = &heldCall{row: store.PackDialog(nil, d), id: strings.Clone(d.CallID), seq: cs.seq, start: d.Start.UnixNano()}
+		r = &heldCall{id: strings.Clone(d.CallID), seq: cs.seq, start: d.Start.UnixNano()}
+		if err := cs.put(r, store.PackDialog(cs.row[:0], d), v, nil); err != nil {
+			return err
+		}
 		for _, l := range d.Linked {
 			r.linked = append(r.linked, strings.Clone(l))
 		}
@@ -188,8 +208,18 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 		heap.Push(&cs.order, r)
 	} else {
 		// As a dialogs-only Writer merges it into the row it read.
-		merged := store.MergeDialogs(r.row.Dialog(), d, msgs)
-		r.row = store.PackDialog(r.row[:0], merged) // merged's strings are copies
+		rec, err := cs.record(r)
+		if err != nil {
+			return err
+		}
+		merged := store.MergeDialogs(store.PackedDialog(rec[:r.viewAt]).Dialog(), d, msgs)
+		var oldView []byte
+		if v == nil {
+			oldView = slices.Clone(rec[r.viewAt:]) // rec may be the spill file's buffer
+		}
+		if err := cs.put(r, store.PackDialog(cs.row[:0], merged), v, oldView); err != nil {
+			return err
+		}
 		for _, l := range d.Linked {
 			if !slices.Contains(r.linked, l) {
 				r.linked = append(r.linked, strings.Clone(l))
@@ -201,15 +231,69 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 			heap.Fix(&cs.order, r.idx)
 		}
 	}
-	// As mediaViews.addView: the latest view, with the Diagnosis of the
-	// part that brought it or came after it.
-	if v != nil {
-		r.view = v
-	}
-	if r.view != nil {
+	// As mediaViews.addView: the latest view (put packed it), with the
+	// Diagnosis of the part that brought it or came after it.
+	if r.hasView() {
 		r.viewG = d.Diagnosis
 	}
 	return cs.drain(false)
+}
+
+// hasView says whether r's record holds a media view (a packed nil view
+// is one byte).
+func (r *heldCall) hasView() bool { return r.n-r.viewAt > 1 }
+
+// put makes row, then v packed (or, when v is nil, the view packed
+// already in oldView, if any), r's record: in memory within streamMemory,
+// else in the spill file.
+func (cs *callStream) put(r *heldCall, row store.PackedDialog, v *correlate.MediaView, oldView []byte) error {
+	// Made in scratch storage, and copied once into a record of its
+	// exact size when it stays in memory.
+	rec := append(cs.scratch[:0], row...)
+	viewAt := len(rec)
+	if v != nil || len(oldView) == 0 {
+		rec, _ = v.AppendBinary(rec) // a nil v packs to one byte
+	} else {
+		rec = append(rec, oldView...)
+	}
+	cs.scratch, cs.row = rec, row
+	if r.rec != nil {
+		cs.inMem -= len(r.rec)
+	}
+	r.rec, r.viewAt, r.n, r.off = nil, int32(viewAt), int32(len(rec)), 0
+	if cs.inMem+len(rec) > streamMemory && cs.spillErr == nil {
+		if cs.spill == nil {
+			cs.spill, cs.spillErr = newSpillFile()
+		}
+		if cs.spillErr == nil {
+			off, err := cs.spill.add(rec)
+			if err == nil {
+				r.off = off
+				cs.spilled++
+				return nil
+			}
+			cs.spillErr = err
+		}
+	}
+	r.rec = slices.Clone(rec)
+	cs.inMem += len(rec)
+	return nil
+}
+
+// record returns r's record, valid until the next call when spilled.
+func (cs *callStream) record(r *heldCall) ([]byte, error) {
+	if r.rec != nil {
+		return r.rec, nil
+	}
+	return cs.spill.read(r.off, int(r.n))
+}
+
+// close removes the spill file, if there is one.
+func (cs *callStream) close() {
+	if cs.spill != nil {
+		cs.spill.close()
+		cs.spill = nil
+	}
 }
 
 func addName(l []string, id string) []string {
@@ -271,7 +355,15 @@ func (cs *callStream) finish() error { return cs.drain(true) }
 
 // emit writes r as the store would list it.
 func (cs *callStream) emit(r *heldCall) error {
-	d := r.row.Dialog()
+	rec, err := cs.record(r)
+	if err != nil {
+		return err
+	}
+	if r.rec != nil {
+		cs.inMem -= len(r.rec)
+		r.rec = nil
+	}
+	d := store.PackedDialog(rec[:r.viewAt]).Dialog()
 	var linked []string
 	for _, l := range append(r.linked, r.named...) {
 		if l != "" && l != d.CallID && !slices.Contains(linked, l) {
@@ -298,12 +390,15 @@ func (cs *callStream) emit(r *heldCall) error {
 		}
 		return cmp.Compare(a.Start.UnixNano(), b.Start.UnixNano())
 	})
-	if cs.media && r.view != nil && r.viewG.Done {
+	if cs.media && r.hasView() && r.viewG.Done {
 		rtp := streams
 		for len(rtp) > 0 && info(rtp[len(rtp)-1]) {
 			rtp = rtp[:len(rtp)-1]
 		}
-		if fs := r.view.Diagnose(rtp, handoffMedia); len(fs) > 0 {
+		if err := cs.vscratch.UnmarshalBinary(rec[r.viewAt:]); err != nil {
+			return fmt.Errorf("media view of %s: %w", r.id, err) // our own bytes: a bug
+		}
+		if fs := cs.vscratch.Diagnose(rtp, handoffMedia); len(fs) > 0 {
 			// Diagnose's findings then the media ones (mediaViews.finish).
 			d.Diagnosis = r.viewG.Combine(correlate.Summarize(fs))
 		}
@@ -326,6 +421,9 @@ func (cs *callStream) warnings() []string {
 		out = append(out, fmt.Sprintf("%d dialog(s) were written out of start order or before they were complete "+
 			"(more than %d dialogs waited on an earlier one: a long call, or a BYE never answered); "+
 			"--sort start lists them through a scratch database, in strict order", l.forced+l.outOfOrder, cs.window))
+	}
+	if cs.spillErr != nil {
+		out = append(out, fmt.Sprintf("the dialogs held in start order stayed in memory, past %d MiB: %v", streamMemory>>20, cs.spillErr))
 	}
 	if l.parts > 0 || l.streams > 0 {
 		out = append(out, fmt.Sprintf("%d later part(s) and %d media stream(s) came for dialogs already written and were "+
@@ -377,6 +475,7 @@ func streamCalls(ctx context.Context, o *sourceOptions, cs *callStream, io *stre
 		keylog:    o.keylog,
 		inband:    o.inband,
 	}
+	defer cs.close()
 	res, err := imp.run(ctx)
 	if err != nil {
 		return err

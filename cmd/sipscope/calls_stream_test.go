@@ -46,7 +46,8 @@ func streamCaptures(t *testing.T) []string {
 // without a database (callStream); --sort start lists through the scratch
 // store. On every capture we have (links, continuations, RTP, SIP INFO,
 // TCP, TLS, fragments, hostile ones) both give the same bytes, with and
-// without the findings, in each format.
+// without the findings, in each format, and with the held records in the
+// scratch file.
 func TestCallsStreamSameAsStore(t *testing.T) {
 	if _, err := os.Stat("../../../shared/corpus"); err != nil {
 		t.Log("../shared/corpus is absent: comparing on testdata's captures only")
@@ -64,6 +65,18 @@ func TestCallsStreamSameAsStore(t *testing.T) {
 					strings.Join(args, " "), i, streamed[max(0, i-100):], stored[max(0, i-100):])
 			}
 			n += strings.Count(streamed, "\n")
+			if extra[1] == "jsonl" {
+				// Every held record in the scratch file (calls_spill.go).
+				old := streamMemory
+				streamMemory = 0
+				spilled := callsOutput(t, args...)
+				streamMemory = old
+				if spilled != stored {
+					i := firstDiff([]byte(spilled), []byte(stored))
+					t.Errorf("calls %s: with every held record spilled, output differs from the store's at byte %d:\n  spilled: %.300s\n  stored:   %.300s",
+						strings.Join(args, " "), i, spilled[max(0, i-100):], stored[max(0, i-100):])
+				}
+			}
 		}
 	}
 	// Several files at once, merged by time (dialogs of one file wait on

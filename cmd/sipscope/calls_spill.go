@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// A callStream holds every dialog until the correlator forgets its
+// Call-ID, so on a capture shorter than the correlator's Grace (32 s) it
+// holds all of them at once, and on a busy one tens of thousands: 50,000
+// SIPp calls held 64 MB of records and media views, half the live heap of
+// `calls` and, with the collector's headroom, a third of its peak memory
+// (issue 12). Past streamMemory bytes of records in memory, a callStream
+// writes the new ones to a scratch file instead and reads each back when
+// it writes the dialog: the records are bytes already (a row and a packed
+// media view), written once and read once, mostly in the order written,
+// from the page cache. What stays in memory for a spilled dialog is its
+// place in the start order, its Call-ID and where its record is.
+
+// streamMemory is the bytes of held records a callStream keeps in memory
+// before it spills (a variable for tests).
+var streamMemory = 4 << 20
+
+// spillFile is a callStream's scratch file: records appended, read back
+// by offset. It is removed as soon as it is made where the system allows
+// (nothing is left behind if sipscope is killed), else when closed.
+type spillFile struct {
+	f       *os.File
+	name    string // still to remove at close, when removing it open failed
+	flushed int64  // bytes written to f; wbuf holds the ones after
+	wbuf    []byte
+	rbuf    []byte // bytes of f from roff, read ahead
+	roff    int64
+}
+
+// spillChunk is how much a spillFile buffers before it writes, and reads
+// ahead: records come back mostly in the order written.
+const spillChunk = 1 << 20
+
+func newSpillFile() (*spillFile, error) {
+	f, err := os.CreateTemp("", "sipscope-calls-*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	s := &spillFile{f: f}
+	if os.Remove(f.Name()) != nil {
+		s.name = f.Name()
+	}
+	return s, nil
+}
+
+// add appends rec and returns its offset.
+func (s *spillFile) add(rec []byte) (int64, error) {
+	off := s.flushed + int64(len(s.wbuf))
+	s.wbuf = append(s.wbuf, rec...)
+	if len(s.wbuf) >= spillChunk {
+		if _, err := s.f.WriteAt(s.wbuf, s.flushed); err != nil {
+			return 0, fmt.Errorf("scratch file %s: %w", s.f.Name(), err)
+		}
+		s.flushed += int64(len(s.wbuf))
+		s.wbuf = s.wbuf[:0]
+	}
+	return off, nil
+}
+
+// read returns the n bytes at off, valid until the next call.
+func (s *spillFile) read(off int64, n int) ([]byte, error) {
+	if off >= s.flushed {
+		i := off - s.flushed
+		return s.wbuf[i : i+int64(n)], nil
+	}
+	if off < s.roff || off+int64(n) > s.roff+int64(len(s.rbuf)) {
+		s.roff = off
+		if want := max(n, spillChunk); cap(s.rbuf) < want {
+			s.rbuf = make([]byte, want)
+		} else {
+			s.rbuf = s.rbuf[:want]
+		}
+		got, err := s.f.ReadAt(s.rbuf, off)
+		if got < n {
+			if err == nil {
+				err = fmt.Errorf("short read")
+			}
+			s.rbuf = s.rbuf[:0]
+			return nil, fmt.Errorf("scratch file %s: %w", s.f.Name(), err)
+		}
+		s.rbuf = s.rbuf[:got]
+	}
+	i := off - s.roff
+	return s.rbuf[i : i+int64(n)], nil
+}
+
+func (s *spillFile) close() {
+	s.f.Close()
+	if s.name != "" {
+		os.Remove(s.name)
+	}
+}
