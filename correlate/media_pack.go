@@ -76,10 +76,10 @@ func UnpackMediaView(b []byte) (*MediaView, error) {
 }
 
 // UnmarshalBinary sets v to the view packed in b, reusing v's storage; its
-// strings are copies, so b may be reused after. A packed nil view is an
-// error here (UnpackMediaView returns nil for it).
+// strings alias one copy of b (one allocation), so b may be reused after.
+// A packed nil view is an error here (UnpackMediaView returns nil for it).
 func (v *MediaView) UnmarshalBinary(b []byte) error {
-	r := packReader{b: b}
+	r := packReader{b: b, all: string(b)}
 	flags := r.byte()
 	if flags&1 == 0 {
 		return ErrPackedView
@@ -92,7 +92,7 @@ func (v *MediaView) UnmarshalBinary(b []byte) error {
 		p := &v.parties[i]
 		*p = party{name: [2]string{"caller", "callee"}[i], sdps: p.sdps[:0], audio: p.audio[:0],
 			rtpmap: p.rtpmap[:0], firstPTs: p.firstPTs[:0]}
-		p.dir = intern(r.string())
+		p.dir = r.string()
 		p.events = r.byte() != 0
 		p.sdps = r.ints(p.sdps)
 		for n := r.count(); n > 0 && r.err == nil; n-- {
@@ -101,10 +101,10 @@ func (v *MediaView) UnmarshalBinary(b []byte) error {
 		}
 		for n := r.count(); n > 0 && r.err == nil; n-- {
 			pt := int(r.varint())
-			p.rtpmap = append(p.rtpmap, ptEncoding{pt, intern(r.string())})
+			p.rtpmap = append(p.rtpmap, ptEncoding{pt, r.string()})
 		}
 		for n := r.count(); n > 0 && r.err == nil; n-- {
-			p.firstPTs = append(p.firstPTs, intern(r.string()))
+			p.firstPTs = append(p.firstPTs, r.string())
 		}
 	}
 	v.caller, v.callee = &v.parties[0], &v.parties[1]
@@ -116,7 +116,7 @@ func (v *MediaView) UnmarshalBinary(b []byte) error {
 		e.Start = time.Unix(0, r.varint()).UTC()
 		e.Duration = time.Duration(r.varint())
 		e.Volume = int(r.varint())
-		e.Source = intern(r.string())
+		e.Source = r.string()
 		v.infoDTMF = append(v.infoDTMF, e)
 	}
 	if r.err == nil && len(r.b) > 0 {
@@ -166,10 +166,13 @@ func appendInts(b []byte, l []int64) []byte {
 // sticks and every later read returns zero.
 type packReader struct {
 	b   []byte
+	all string // a copy of b, which the strings read alias
 	err error
 }
 
-func (r *packReader) fail() { r.err, r.b = ErrPackedView, nil }
+// fail sets the error and leaves nothing to read: r.b is cut to no bytes
+// at its end, so that offsets into r.all stay right.
+func (r *packReader) fail() { r.err, r.b = ErrPackedView, r.b[len(r.b):] }
 
 func (r *packReader) byte() byte {
 	if len(r.b) == 0 {
@@ -214,9 +217,12 @@ func (r *packReader) count() int {
 
 func (r *packReader) string() string {
 	n := r.count()
-	s := string(r.b[:n])
+	at := len(r.all) - len(r.b)
 	r.b = r.b[n:]
-	return s
+	if n == 0 {
+		return ""
+	}
+	return r.all[at : at+n]
 }
 
 func (r *packReader) addr() netip.Addr {

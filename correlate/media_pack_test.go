@@ -13,7 +13,8 @@ import (
 // TestMediaViewPacked: a view packed and read back gives the same findings,
 // with the same evidence and words, as the view itself, on every media
 // capture of testdata (DTMF by INFO, NAT, codec changes, one-way, loss);
-// it packs to the same bytes again, and is far smaller than the view.
+// it packs to the same bytes again, is far smaller than the view, and
+// reads back into a reused view with one allocation.
 func TestMediaViewPacked(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "testdata", "media", "*.pcap"))
 	if len(files) < 8 {
@@ -41,6 +42,9 @@ func TestMediaViewPacked(t *testing.T) {
 		again, _ := into.AppendBinary(nil)
 		if !bytes.Equal(again, b) {
 			t.Errorf("%s: packs to other bytes the second time", f)
+		}
+		if n := testing.AllocsPerRun(50, func() { into.UnmarshalBinary(b) }); n > 1 {
+			t.Errorf("%s: reading a view back into one reused takes %.0f allocations, want 1 (the copy its strings alias)", f, n)
 		}
 		t.Logf("%s: %d findings, %d bytes packed", filepath.Base(f), len(want), len(b))
 		if len(b) > 200 {
