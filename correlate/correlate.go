@@ -151,6 +151,13 @@ type Stats struct {
 	Events          int64 // events attached to a message
 	EventsUnmatched int64 // events whose dialog or request was not open
 	DialogsLimited  int64 // dialogs handed on before their time because Options.MaxDialogs were open
+	// FrozenLimited counts frozen dialogs (already handed on, unchanged
+	// since) whose Grace was cut short because Options.MaxDialogs were open:
+	// nothing is handed on early for them, and a late message still
+	// continues them from their remembered summary. Not in DialogsLimited,
+	// which a busy but healthy capture (more calls ending per Grace than
+	// MaxDialogs) would otherwise fill with false alarms.
+	FrozenLimited int64
 }
 
 // Correlator groups messages into dialogs and transactions. It is not safe
@@ -252,8 +259,13 @@ func (c *Correlator) Add(m *decode.Message) error {
 			delete(c.tombs, m.CallID) // its queue entry goes stale
 		}
 		for len(c.open)+len(c.ghosts) >= c.opts.MaxDialogs && len(c.heap) > 0 {
-			c.stats.DialogsLimited++
-			if err := c.expire(heap.Pop(&c.heap).(heapItem)); err != nil {
+			it := heap.Pop(&c.heap).(heapItem)
+			if it.g != nil && !it.g.changed {
+				c.stats.FrozenLimited++
+			} else {
+				c.stats.DialogsLimited++
+			}
+			if err := c.expire(it); err != nil {
 				return err
 			}
 		}

@@ -32,3 +32,36 @@ func TestHostileMaxDialogs(t *testing.T) {
 		t.Errorf("got %d dialogs handed on, want %d", sink.dialogs, n)
 	}
 }
+
+// TestMaxDialogsFrozen: calls that ended and wait Grace frozen (Early),
+// more of them than MaxDialogs, are cut short without a warning: each was
+// handed on already, so DialogsLimited stays 0 (a busy, healthy capture is
+// not a flood) and FrozenLimited counts them; every call is still handed
+// on once and no more than MaxDialogs are held.
+func TestMaxDialogsFrozen(t *testing.T) {
+	const n, limit = 500, 60 // 30 calls up at once (3 s each, one per 100 ms)
+	var sink countSink
+	c := New(Options{Summaries: true, Early: true, MaxDialogs: limit}, &sink)
+	s := newSynth(n)
+	for m := s.next(); m != nil; m = s.next() {
+		if err := c.Add(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	if st.MaxOpen > limit {
+		t.Errorf("got %d dialogs open at most, want <= %d", st.MaxOpen, limit)
+	}
+	if st.DialogsLimited != 0 {
+		t.Errorf("got DialogsLimited %d, want 0: every call was handed on at its end", st.DialogsLimited)
+	}
+	if st.FrozenLimited < n-limit-40 {
+		t.Errorf("got FrozenLimited %d, want about %d", st.FrozenLimited, n-limit)
+	}
+	if sink.dialogs != n {
+		t.Errorf("got %d dialogs handed on, want %d", sink.dialogs, n)
+	}
+}
