@@ -51,16 +51,23 @@ type mediaViews struct {
 	views   map[string]mediaView
 	order   []string // Call-IDs in views, oldest first (stale entries skipped)
 	dropped int
+	scratch []byte // where addView packs a view
 }
 
+// mediaView is a call's view, packed (correlate.MediaView.AppendBinary:
+// about 120 bytes in one pointer-free allocation instead of ~620 in six;
+// every call of a capture shorter than the correlator's Grace is held at
+// once, 35 MB of the 110 MB live heap of `import` on 50,000 SIPp calls,
+// issue 12), and the findings in brief it was stored with.
 type mediaView struct {
-	v *correlate.MediaView
+	v string
 	g correlate.Diagnosis // as stored for the dialog
 }
 
-// maxViews bounds the calls mediaViews keeps (about 0.6 KB each), so that
-// memory stays flat on a long capture, as handoff's maxDialogs does: the
-// 65,536 calls handed on last get their media findings.
+// maxViews bounds the calls mediaViews keeps (about 0.2 KB each with the
+// map entry), so that memory stays flat on a long capture, as handoff's
+// maxDialogs does: the 65,536 calls handed on last get their media
+// findings.
 var maxViews = 1 << 16
 
 func newMediaViews() *mediaViews { return &mediaViews{views: map[string]mediaView{}} }
@@ -88,7 +95,8 @@ func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
 		id = strings.Clone(id)
 		mv.order = append(mv.order, id)
 	}
-	mv.views[id] = mediaView{v: v, g: d.Diagnosis}
+	mv.scratch, _ = v.AppendBinary(mv.scratch[:0])
+	mv.views[id] = mediaView{v: string(mv.scratch), g: d.Diagnosis}
 	for len(mv.views) > maxViews && len(mv.order) > 0 {
 		id := mv.order[0]
 		mv.order = mv.order[1:]
@@ -105,11 +113,15 @@ func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
 // Calls without media findings keep what was stored.
 func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[string]bool) map[string]correlate.Diagnosis {
 	out := map[string]correlate.Diagnosis{}
+	var v correlate.MediaView
 	for id, e := range mv.views {
 		if skip[id] || !e.g.Done {
 			continue
 		}
-		fs := e.v.Diagnose(streams[id], handoffMedia)
+		if err := v.UnmarshalBinary([]byte(e.v)); err != nil {
+			panic(err) // only a bug: addView packed it
+		}
+		fs := v.Diagnose(streams[id], handoffMedia)
 		if len(fs) == 0 {
 			continue
 		}
