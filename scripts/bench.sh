@@ -56,6 +56,12 @@ find_sipscope
 echo "machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GB, $(uname -r)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); best of $REPEAT run(s)"
 echo "$("$SIPSCOPE_BIN" --version 2>/dev/null | head -1)"
+# A build without VCS stamps (GOFLAGS=-buildvcs=false, or a binary from
+# elsewhere) does not say what it is: name the tree's commit beside it.
+if rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
+	git -C "$ROOT" diff --quiet HEAD 2>/dev/null || rev="$rev+changes"
+	echo "source tree at $rev (the binary is $SIPSCOPE_BIN)"
+fi
 for f in "$SMALL" "$BIG" "$PKT"; do
 	echo "  $(basename "$f"): $(packets "$f") packets, $(stat -L -c %s "$f") bytes"
 done
