@@ -41,6 +41,20 @@ func (s *synth) next() *decode.Message {
 	return m
 }
 
+// runSynth adds n synthetic calls to c, in time order, and flushes it.
+func runSynth(t *testing.T, c *Correlator, n int) {
+	t.Helper()
+	s := newSynth(n)
+	for m := s.next(); m != nil; m = s.next() {
+		if err := c.Add(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (s *synth) start(i int) time.Time { return t0.Add(time.Duration(i) * 100 * time.Millisecond) }
 
 func sortByTime(ms []*decode.Message) {
@@ -105,15 +119,7 @@ func TestBoundedOpen(t *testing.T) {
 	}
 	sink := &countSink{}
 	c := New(Options{MaxRemembered: 1000}, sink)
-	s := newSynth(n)
-	for m := s.next(); m != nil; m = s.next() {
-		if err := c.Add(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	runSynth(t, c, n)
 	st := c.Stats()
 	// A call lasts 3s and ends 32s (Grace) before it is handed on: about
 	// 35s * 10 calls/s open at once.

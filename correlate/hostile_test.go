@@ -42,15 +42,7 @@ func TestMaxDialogsFrozen(t *testing.T) {
 	const n, limit = 500, 60 // 30 calls up at once (3 s each, one per 100 ms)
 	var sink countSink
 	c := New(Options{Summaries: true, Early: true, MaxDialogs: limit}, &sink)
-	s := newSynth(n)
-	for m := s.next(); m != nil; m = s.next() {
-		if err := c.Add(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	runSynth(t, c, n)
 	st := c.Stats()
 	if st.MaxOpen > limit {
 		t.Errorf("got %d dialogs open at most, want <= %d", st.MaxOpen, limit)
