@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -60,7 +62,7 @@ type mediaViews struct {
 // once, 35 MB of the 110 MB live heap of `import` on 50,000 SIPp calls,
 // issue 12), and the findings in brief it was stored with.
 type mediaView struct {
-	v string
+	v []byte
 	g correlate.Diagnosis // as stored for the dialog
 }
 
@@ -96,7 +98,7 @@ func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
 		mv.order = append(mv.order, id)
 	}
 	mv.scratch, _ = v.AppendBinary(mv.scratch[:0])
-	mv.views[id] = mediaView{v: string(mv.scratch), g: d.Diagnosis}
+	mv.views[id] = mediaView{v: slices.Clone(mv.scratch), g: d.Diagnosis}
 	for len(mv.views) > maxViews && len(mv.order) > 0 {
 		id := mv.order[0]
 		mv.order = mv.order[1:]
@@ -111,15 +113,15 @@ func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
 // returns the new findings in brief of those with media findings, except
 // the Call-IDs in skip (diagnosed again from the store, media included).
 // Calls without media findings keep what was stored.
-func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[string]bool) map[string]correlate.Diagnosis {
+func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[string]bool) (map[string]correlate.Diagnosis, error) {
 	out := map[string]correlate.Diagnosis{}
 	var v correlate.MediaView
 	for id, e := range mv.views {
 		if skip[id] || !e.g.Done {
 			continue
 		}
-		if err := v.UnmarshalBinary([]byte(e.v)); err != nil {
-			panic(err) // only a bug: addView packed it
+		if err := v.UnmarshalBinary(e.v); err != nil {
+			return nil, fmt.Errorf("media view of %s: %w", id, err) // our own bytes: a bug
 		}
 		fs := v.Diagnose(streams[id], handoffMedia)
 		if len(fs) == 0 {
@@ -129,7 +131,7 @@ func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[str
 		// the worst of the two, the signalling's on a tie, as diagnose.
 		out[id] = e.g.Combine(correlate.Summarize(fs))
 	}
-	return out
+	return out, nil
 }
 
 // handoff diagnoses dialogs for a store that keeps no messages (`calls` on

@@ -568,7 +568,10 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 			return res, err
 		}
 		// The others' media findings join what their hand-off stored.
-		gs := views.finish(byCall, again)
+		gs, err := views.finish(byCall, again)
+		if err != nil {
+			return res, err
+		}
 		if imp.overlay {
 			res.diagnoses = gs
 		} else if err := imp.store.SetDiagnoses(ctx, gs); err != nil {
