@@ -96,3 +96,60 @@ func (s *spillFile) close() {
 		os.Remove(s.name)
 	}
 }
+
+// recordStore keeps records that are written once and read back later,
+// mostly in the order written (import's media views, mediaViews): the
+// first streamMemory bytes in memory, the rest in a spillFile, so that
+// what stays on the heap per record is its recRef. If the scratch file
+// cannot be made or written, the records stay in memory (err says why).
+type recordStore struct {
+	mem   []byte
+	spill *spillFile
+	err   error
+	// spilled counts the records written to the file.
+	spilled int
+}
+
+// recRef is where a recordStore put a record: at off in memory, or at
+// -off-1 in the spill file; n bytes.
+type recRef struct {
+	off int64
+	n   int32
+}
+
+// add stores rec (which it copies) and says where.
+func (rs *recordStore) add(rec []byte) recRef {
+	if len(rs.mem)+len(rec) > streamMemory && rs.err == nil {
+		if rs.spill == nil {
+			rs.spill, rs.err = newSpillFile()
+		}
+		if rs.err == nil {
+			off, err := rs.spill.add(rec)
+			if err == nil {
+				rs.spilled++
+				return recRef{off: -off - 1, n: int32(len(rec))}
+			}
+			rs.err = err
+		}
+	}
+	off := len(rs.mem)
+	rs.mem = append(rs.mem, rec...)
+	return recRef{off: int64(off), n: int32(len(rec))}
+}
+
+// get returns the record at r, valid until the next add or get.
+func (rs *recordStore) get(r recRef) ([]byte, error) {
+	if r.off >= 0 {
+		return rs.mem[r.off : r.off+int64(r.n) : r.off+int64(r.n)], nil
+	}
+	return rs.spill.read(-r.off-1, int(r.n))
+}
+
+// close removes the spill file, if there is one, and drops the records.
+func (rs *recordStore) close() {
+	if rs.spill != nil {
+		rs.spill.close()
+		rs.spill = nil
+	}
+	rs.mem = nil
+}

@@ -70,7 +70,15 @@ func TestCallsStreamSameAsStore(t *testing.T) {
 				old := streamMemory
 				streamMemory = 0
 				spilled := callsOutput(t, args...)
+				// And through the store, every media view in the
+				// scratch file (mediaViews' recordStore).
+				spilledStore := callsOutput(t, append(args, "--sort", "start")...)
 				streamMemory = old
+				if spilledStore != stored {
+					i := firstDiff([]byte(spilledStore), []byte(stored))
+					t.Errorf("calls %s --sort start: with every media view spilled, output differs at byte %d:\n  spilled: %.300s\n  in memory: %.300s",
+						strings.Join(args, " "), i, spilledStore[max(0, i-100):], stored[max(0, i-100):])
+				}
 				if spilled != stored {
 					i := firstDiff([]byte(spilled), []byte(stored))
 					t.Errorf("calls %s: with every held record spilled, output differs from the store's at byte %d:\n  spilled: %.300s\n  stored:   %.300s",
@@ -93,7 +101,10 @@ func TestCallsStreamSameAsStore(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no dialogs listed at all")
 	}
-	t.Logf("%d captures, %d lines compared", len(files), n)
+	if viewsSpilled.Load() == 0 {
+		t.Error("no media view went to the scratch file with streamMemory 0")
+	}
+	t.Logf("%d captures, %d lines compared, %d media views spilled", len(files), n, viewsSpilled.Load())
 }
 
 // TestCallStreamOrderAndMerge drives a callStream directly: records come

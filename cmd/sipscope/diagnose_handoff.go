@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -49,30 +50,45 @@ func rediagnose(ctx context.Context, st *store.Store, streams map[string][]corre
 // with SDP are kept; past maxViews the oldest are dropped (a long live
 // capture), so their media findings are not known. Not safe for
 // concurrent use: one goroutine hands dialogs to it.
+//
+// Every call of a capture shorter than the correlator's Grace is held at
+// once, and 65,536 of a longer one: as Go values (a map of views) they were
+// 30 MB of the 115 MB live heap of `import` on 500,000 SIPp calls, and
+// three times that of its peak with the collector's headroom (issue 12).
+// So each is one record, the findings in brief then the view packed
+// (correlate.MediaView.AppendBinary), in a recordStore (in memory up to
+// streamMemory, then in a scratch file): the heap keeps a Call-ID and where
+// its record is.
 type mediaViews struct {
-	views   map[string]mediaView
-	order   []string // Call-IDs in views, oldest first (stale entries skipped)
+	index map[string]int // Call-ID -> its place in ents, plus base
+	// ents are the calls kept, oldest first, from ents[0], which is
+	// place base.
+	ents    []viewEnt
+	base    int
+	recs    recordStore
 	dropped int
-	scratch []byte // where addView packs a view
+	err     error  // a record that could not be read back (a bug, or the scratch file failing)
+	scratch []byte // where addView makes a record
+	keep    []byte // a record's view, while its findings change
 }
 
-// mediaView is a call's view, packed (correlate.MediaView.AppendBinary:
-// about 120 bytes in one pointer-free allocation instead of ~620 in six;
-// every call of a capture shorter than the correlator's Grace is held at
-// once, 35 MB of the 110 MB live heap of `import` on 50,000 SIPp calls,
-// issue 12), and the findings in brief it was stored with.
-type mediaView struct {
-	v []byte
-	g correlate.Diagnosis // as stored for the dialog
+// viewEnt is a kept call: its Call-ID and its record.
+type viewEnt struct {
+	id  string
+	rec recRef
 }
 
-// maxViews bounds the calls mediaViews keeps (about 0.2 KB each with the
-// map entry), so that memory stays flat on a long capture, as handoff's
+// maxViews bounds the calls mediaViews keeps (about 0.2 KB each, record
+// included), so that memory stays flat on a long capture, as handoff's
 // maxDialogs does: the 65,536 calls handed on last get their media
 // findings.
 var maxViews = 1 << 16
 
-func newMediaViews() *mediaViews { return &mediaViews{views: map[string]mediaView{}} }
+// viewsSpilled counts the media views written to scratch files (for
+// tests).
+var viewsSpilled atomic.Int64
+
+func newMediaViews() *mediaViews { return &mediaViews{index: map[string]int{}} }
 
 // add keeps d's view; d.Diagnosis is what the store gets for it. A later
 // part of the dialog (Dialog.Part) replaces an earlier one's: handoff
@@ -83,55 +99,134 @@ func (mv *mediaViews) add(d *correlate.Dialog, msgs []*correlate.Message) {
 
 // addView is add with d's view made already (nil when it has no SDP).
 func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
+	i, ok := mv.index[d.CallID]
 	if v == nil {
-		if e, ok := mv.views[d.CallID]; ok {
-			e.g = d.Diagnosis // an earlier part had SDP: keep its view
-			mv.views[d.CallID] = e
+		if ok {
+			// An earlier part had SDP: keep its view, with d's findings.
+			e := &mv.ents[i-mv.base]
+			b, err := mv.recs.get(e.rec)
+			if err != nil {
+				mv.err = err
+				return
+			}
+			_, view, _ := unpackDiagnosis(b)
+			mv.keep = append(mv.keep[:0], view...)
+			mv.scratch = appendDiagnosis(mv.scratch[:0], d.Diagnosis)
+			mv.scratch = append(mv.scratch, mv.keep...)
+			e.rec = mv.recs.add(mv.scratch)
 		}
 		return
 	}
-	id := d.CallID
-	if _, ok := mv.views[id]; !ok {
-		// A copy: d's strings alias its dialog's whole memory, which the
-		// key would keep for as long as the view.
-		id = strings.Clone(id)
-		mv.order = append(mv.order, id)
+	mv.scratch = appendDiagnosis(mv.scratch[:0], d.Diagnosis)
+	mv.scratch, _ = v.AppendBinary(mv.scratch)
+	rec := mv.recs.add(mv.scratch)
+	if ok {
+		mv.ents[i-mv.base].rec = rec
+		return
 	}
-	mv.scratch, _ = v.AppendBinary(mv.scratch[:0])
-	mv.views[id] = mediaView{v: slices.Clone(mv.scratch), g: d.Diagnosis}
-	for len(mv.views) > maxViews && len(mv.order) > 0 {
-		id := mv.order[0]
-		mv.order = mv.order[1:]
-		if _, ok := mv.views[id]; ok {
-			delete(mv.views, id)
-			mv.dropped++
-		}
+	// A copy: d's strings alias its dialog's whole memory, which the
+	// key would keep for as long as the view.
+	id := strings.Clone(d.CallID)
+	mv.index[id] = mv.base + len(mv.ents)
+	mv.ents = append(mv.ents, viewEnt{id: id, rec: rec})
+	for len(mv.ents) > maxViews {
+		delete(mv.index, mv.ents[0].id)
+		mv.ents[0] = viewEnt{}
+		mv.ents = mv.ents[1:]
+		mv.base++
+		mv.dropped++
 	}
 }
 
 // finish runs the media rules of every kept call with its streams and
 // returns the new findings in brief of those with media findings, except
 // the Call-IDs in skip (diagnosed again from the store, media included).
-// Calls without media findings keep what was stored.
+// Calls without media findings keep what was stored. It reads the records
+// in the order they were written, and removes them.
 func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[string]bool) (map[string]correlate.Diagnosis, error) {
+	defer mv.close()
+	if mv.err != nil {
+		return nil, fmt.Errorf("media views: %w", mv.err)
+	}
 	out := map[string]correlate.Diagnosis{}
 	var v correlate.MediaView
-	for id, e := range mv.views {
-		if skip[id] || !e.g.Done {
+	for _, e := range mv.ents {
+		if skip[e.id] {
 			continue
 		}
-		if err := v.UnmarshalBinary(e.v); err != nil {
-			return nil, fmt.Errorf("media view of %s: %w", id, err) // our own bytes: a bug
+		b, err := mv.recs.get(e.rec)
+		if err != nil {
+			return nil, fmt.Errorf("media views: %w", err)
 		}
-		fs := v.Diagnose(streams[id], handoffMedia)
+		g, view, err := unpackDiagnosis(b)
+		if err == nil && g.Done {
+			err = v.UnmarshalBinary(view)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("media view of %s: %w", e.id, err) // our own bytes: a bug
+		}
+		if !g.Done {
+			continue
+		}
+		fs := v.Diagnose(streams[e.id], handoffMedia)
 		if len(fs) == 0 {
 			continue
 		}
 		// Diagnose's findings then the media ones, worst first (stable):
 		// the worst of the two, the signalling's on a tie, as diagnose.
-		out[id] = e.g.Combine(correlate.Summarize(fs))
+		out[e.id] = g.Combine(correlate.Summarize(fs))
 	}
 	return out, nil
+}
+
+// close removes the records' scratch file, if there is one, and counts
+// the records it held.
+func (mv *mediaViews) close() {
+	viewsSpilled.Add(int64(mv.recs.spilled))
+	mv.recs.spilled = 0
+	mv.recs.close()
+}
+
+// appendDiagnosis appends g to b: a byte for Done, the number of findings
+// (uvarint), then Worst and Severity, each a uvarint length and its bytes.
+func appendDiagnosis(b []byte, g correlate.Diagnosis) []byte {
+	done := byte(0)
+	if g.Done {
+		done = 1
+	}
+	b = append(b, done)
+	b = binary.AppendUvarint(b, uint64(g.Findings))
+	b = binary.AppendUvarint(b, uint64(len(g.Worst)))
+	b = append(b, g.Worst...)
+	b = binary.AppendUvarint(b, uint64(len(g.Severity)))
+	return append(b, g.Severity...)
+}
+
+var errBadDiagnosis = errors.New("bad findings record")
+
+// unpackDiagnosis reads what appendDiagnosis wrote at the start of b (its
+// strings are copies) and returns the bytes after it.
+func unpackDiagnosis(b []byte) (g correlate.Diagnosis, rest []byte, err error) {
+	bad := errBadDiagnosis
+	if len(b) == 0 || b[0] > 1 {
+		return g, nil, bad
+	}
+	g.Done, b = b[0] == 1, b[1:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 {
+		return g, nil, bad
+	}
+	g.Findings, b = int(n), b[k:]
+	var strs [2]string
+	for i := range strs {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return g, nil, bad
+		}
+		strs[i], b = string(b[k:k+int(n)]), b[k+int(n):]
+	}
+	g.Worst, g.Severity = strs[0], correlate.Severity(strs[1])
+	return g, b, nil
 }
 
 // handoff diagnoses dialogs for a store that keeps no messages (`calls` on

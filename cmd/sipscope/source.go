@@ -353,6 +353,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	// The media rules run once the streams are final, at the end, on
 	// what each call's hand-off kept of its SDP (mediaViews).
 	views := newMediaViews()
+	defer views.close() // finish closes it; an error before then too
 	if imp.diagnose {
 		copts.Summaries = false
 		if async.encoder == nil && imp.keep == nil {
