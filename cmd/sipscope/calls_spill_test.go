@@ -77,3 +77,52 @@ func TestSpillFile(t *testing.T) {
 		t.Errorf("scratch file left after close: %v", left)
 	}
 }
+
+// TestRecordStore: records stay in memory up to streamMemory bytes, then
+// go to the spill file; each comes back as written, in order and at
+// random, the same bytes whichever side it is on. When the scratch file
+// cannot be made (TMPDIR missing) they all stay in memory, and err says
+// why. After close the file is gone.
+func TestRecordStore(t *testing.T) {
+	old := streamMemory
+	streamMemory = 10_000
+	defer func() { streamMemory = old }()
+	for _, tmp := range []string{t.TempDir(), filepath.Join(t.TempDir(), "missing")} {
+		t.Setenv("TMPDIR", tmp)
+		var rs recordStore
+		var refs []recRef
+		var want [][]byte
+		rng := rand.New(rand.NewPCG(3, 4))
+		for i := 0; i < 3000; i++ {
+			b := append([]byte(fmt.Sprintf("view %d;", i)), bytes.Repeat([]byte{byte(i)}, rng.IntN(600))...)
+			refs = append(refs, rs.add(b))
+			want = append(want, bytes.Clone(b))
+			b[0] = 'X' // add copied it: the record keeps its 'v'
+		}
+		mem := len(rs.mem)
+		if _, err := os.Stat(tmp); err == nil {
+			if rs.err != nil || rs.spilled == 0 || mem > streamMemory {
+				t.Fatalf("TMPDIR %s: err %v, %d spilled, %d bytes in memory; want records past %d bytes spilled", tmp, rs.err, rs.spilled, mem, streamMemory)
+			}
+		} else if rs.err == nil || rs.spilled != 0 {
+			t.Fatalf("TMPDIR %s missing: err %v, %d spilled; want the error and every record in memory", tmp, rs.err, rs.spilled)
+		}
+		check := func(i int) {
+			got, err := rs.get(refs[i])
+			if err != nil || !bytes.Equal(got, want[i]) {
+				t.Fatalf("record %d (ref %+v): %v, %.20q; want %.20q", i, refs[i], err, got, want[i])
+			}
+		}
+		for i := range refs {
+			check(i)
+		}
+		for range 2000 {
+			check(rng.IntN(len(refs)))
+		}
+		rs.close()
+		left, _ := filepath.Glob(filepath.Join(tmp, "*"))
+		if len(left) != 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	}
+}
