@@ -97,17 +97,54 @@ func (s *spillFile) close() {
 	}
 }
 
+// spillOver is a spillFile made when the first record goes to it, and
+// why spilling stopped, if it did: the records then stay in memory.
+type spillOver struct {
+	file    *spillFile
+	err     error
+	spilled int // records written to the file
+}
+
+// add writes rec to the file, making it first, and returns its offset;
+// false when spilling failed, now or before (err says why).
+func (so *spillOver) add(rec []byte) (int64, bool) {
+	if so.err != nil {
+		return 0, false
+	}
+	if so.file == nil {
+		if so.file, so.err = newSpillFile(); so.err != nil {
+			return 0, false
+		}
+	}
+	off, err := so.file.add(rec)
+	if err != nil {
+		so.err = err
+		return 0, false
+	}
+	so.spilled++
+	return off, true
+}
+
+// read returns the n bytes at off, valid until the next add or read.
+func (so *spillOver) read(off int64, n int) ([]byte, error) { return so.file.read(off, n) }
+
+// close removes the file, if there is one.
+func (so *spillOver) close() {
+	if so.file != nil {
+		so.file.close()
+		so.file = nil
+	}
+}
+
 // recordStore keeps records that are written once and read back later,
 // mostly in the order written (import's media views, mediaViews): the
-// first streamMemory bytes in memory, the rest in a spillFile, so that
+// first streamMemory bytes in memory, the rest in the spill file, so that
 // what stays on the heap per record is its recRef. If the scratch file
-// cannot be made or written, the records stay in memory (err says why).
+// cannot be made or written, the records stay in memory (spill.err says
+// why).
 type recordStore struct {
 	mem   []byte
-	spill *spillFile
-	err   error
-	// spilled counts the records written to the file.
-	spilled int
+	spill spillOver
 }
 
 // recRef is where a recordStore put a record: at off in memory, or at
@@ -119,17 +156,9 @@ type recRef struct {
 
 // add stores rec (which it copies) and says where.
 func (rs *recordStore) add(rec []byte) recRef {
-	if len(rs.mem)+len(rec) > streamMemory && rs.err == nil {
-		if rs.spill == nil {
-			rs.spill, rs.err = newSpillFile()
-		}
-		if rs.err == nil {
-			off, err := rs.spill.add(rec)
-			if err == nil {
-				rs.spilled++
-				return recRef{off: -off - 1, n: int32(len(rec))}
-			}
-			rs.err = err
+	if len(rs.mem)+len(rec) > streamMemory {
+		if off, ok := rs.spill.add(rec); ok {
+			return recRef{off: -off - 1, n: int32(len(rec))}
 		}
 	}
 	off := len(rs.mem)
@@ -147,9 +176,6 @@ func (rs *recordStore) get(r recRef) ([]byte, error) {
 
 // close removes the spill file, if there is one, and drops the records.
 func (rs *recordStore) close() {
-	if rs.spill != nil {
-		rs.spill.close()
-		rs.spill = nil
-	}
+	rs.spill.close()
 	rs.mem = nil
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -101,11 +102,11 @@ func TestRecordStore(t *testing.T) {
 		}
 		mem := len(rs.mem)
 		if _, err := os.Stat(tmp); err == nil {
-			if rs.err != nil || rs.spilled == 0 || mem > streamMemory {
-				t.Fatalf("TMPDIR %s: err %v, %d spilled, %d bytes in memory; want records past %d bytes spilled", tmp, rs.err, rs.spilled, mem, streamMemory)
+			if rs.spill.err != nil || rs.spill.spilled == 0 || mem > streamMemory {
+				t.Fatalf("TMPDIR %s: err %v, %d spilled, %d bytes in memory; want records past %d bytes spilled", tmp, rs.spill.err, rs.spill.spilled, mem, streamMemory)
 			}
-		} else if rs.err == nil || rs.spilled != 0 {
-			t.Fatalf("TMPDIR %s missing: err %v, %d spilled; want the error and every record in memory", tmp, rs.err, rs.spilled)
+		} else if rs.spill.err == nil || rs.spill.spilled != 0 {
+			t.Fatalf("TMPDIR %s missing: err %v, %d spilled; want the error and every record in memory", tmp, rs.spill.err, rs.spill.spilled)
 		}
 		check := func(i int) {
 			got, err := rs.get(refs[i])
@@ -124,5 +125,24 @@ func TestRecordStore(t *testing.T) {
 		if len(left) != 0 {
 			t.Errorf("left behind: %v", left)
 		}
+	}
+}
+
+// TestCallsNoScratchFile: when the scratch file cannot be made (TMPDIR
+// missing), `calls` keeps every held record in memory, lists the same
+// bytes, and says so in a warning naming the reason.
+func TestCallsNoScratchFile(t *testing.T) {
+	p := "../../testdata/sipp/udp-basic.pcap"
+	want := callsOutput(t, "-q", "--format", "jsonl", p)
+	old := streamMemory
+	streamMemory = 0
+	defer func() { streamMemory = old }()
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	code, out, errOut := sipscope(t, "calls", "--format", "jsonl", p)
+	if code != 0 || out != want {
+		t.Errorf("exit %d, output differs at byte %d from the one with a scratch file", code, firstDiff([]byte(out), []byte(want)))
+	}
+	if !strings.Contains(errOut, "stayed in memory") || !strings.Contains(errOut, "missing") {
+		t.Errorf("no warning that the records stayed in memory, naming the reason:\n%s", errOut)
 	}
 }

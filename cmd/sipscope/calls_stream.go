@@ -69,12 +69,10 @@ type callStream struct {
 	late    streamLate
 
 	// The records held (heldCall.rec), in memory up to streamMemory
-	// bytes (inMem), past it in spill (calls_spill.go). spillErr is why
+	// bytes (inMem), past it in spill (calls_spill.go). spill.err is why
 	// spilling stopped, if it did: the records then stay in memory.
 	inMem    int
-	spill    *spillFile
-	spillErr error
-	spilled  int
+	spill    spillOver
 	vscratch correlate.MediaView // the view of the record emit writes
 	scratch  []byte              // where put makes a record
 	row      store.PackedDialog  // where Dialog packs the row put takes
@@ -261,18 +259,10 @@ func (cs *callStream) put(r *heldCall, row store.PackedDialog, v *correlate.Medi
 		cs.inMem -= len(r.rec)
 	}
 	r.rec, r.viewAt, r.n, r.off = nil, int32(viewAt), int32(len(rec)), 0
-	if cs.inMem+len(rec) > streamMemory && cs.spillErr == nil {
-		if cs.spill == nil {
-			cs.spill, cs.spillErr = newSpillFile()
-		}
-		if cs.spillErr == nil {
-			off, err := cs.spill.add(rec)
-			if err == nil {
-				r.off = off
-				cs.spilled++
-				return nil
-			}
-			cs.spillErr = err
+	if cs.inMem+len(rec) > streamMemory {
+		if off, ok := cs.spill.add(rec); ok {
+			r.off = off
+			return nil
 		}
 	}
 	r.rec = slices.Clone(rec)
@@ -289,12 +279,7 @@ func (cs *callStream) record(r *heldCall) ([]byte, error) {
 }
 
 // close removes the spill file, if there is one.
-func (cs *callStream) close() {
-	if cs.spill != nil {
-		cs.spill.close()
-		cs.spill = nil
-	}
-}
+func (cs *callStream) close() { cs.spill.close() }
 
 func addName(l []string, id string) []string {
 	if slices.Contains(l, id) {
@@ -422,8 +407,8 @@ func (cs *callStream) warnings() []string {
 			"(more than %d dialogs waited on an earlier one: a long call, or a BYE never answered); "+
 			"--sort start lists them through a scratch database, in strict order", l.forced+l.outOfOrder, cs.window))
 	}
-	if cs.spillErr != nil {
-		out = append(out, fmt.Sprintf("the dialogs held in start order stayed in memory, past %d MiB: %v", streamMemory>>20, cs.spillErr))
+	if cs.spill.err != nil {
+		out = append(out, fmt.Sprintf("the dialogs held in start order stayed in memory, past %d MiB: %v", streamMemory>>20, cs.spill.err))
 	}
 	if l.parts > 0 || l.streams > 0 {
 		out = append(out, fmt.Sprintf("%d later part(s) and %d media stream(s) came for dialogs already written and were "+

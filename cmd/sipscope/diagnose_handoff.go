@@ -182,8 +182,8 @@ func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[str
 // close removes the records' scratch file, if there is one, and counts
 // the records it held.
 func (mv *mediaViews) close() {
-	viewsSpilled.Add(int64(mv.recs.spilled))
-	mv.recs.spilled = 0
+	viewsSpilled.Add(int64(mv.recs.spill.spilled))
+	mv.recs.spill.spilled = 0
 	mv.recs.close()
 }
 
