@@ -69,7 +69,6 @@ type mediaViews struct {
 	dropped int
 	err     error  // a record that could not be read back (a bug, or the scratch file failing)
 	scratch []byte // where addView makes a record
-	keep    []byte // a record's view, while its findings change
 }
 
 // viewEnt is a kept call: its Call-ID and its record.
@@ -109,10 +108,14 @@ func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
 				mv.err = err
 				return
 			}
-			_, view, _ := unpackDiagnosis(b)
-			mv.keep = append(mv.keep[:0], view...)
-			mv.scratch = appendDiagnosis(mv.scratch[:0], d.Diagnosis)
-			mv.scratch = append(mv.scratch, mv.keep...)
+			_, view, err := unpackDiagnosis(b)
+			if err != nil {
+				mv.err = err
+				return
+			}
+			// view is the store's bytes, copied into scratch before
+			// add may reuse them.
+			mv.scratch = append(appendDiagnosis(mv.scratch[:0], d.Diagnosis), view...)
 			e.rec = mv.recs.add(mv.scratch)
 		}
 		return
@@ -159,14 +162,14 @@ func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[str
 			return nil, fmt.Errorf("media views: %w", err)
 		}
 		g, view, err := unpackDiagnosis(b)
-		if err == nil && g.Done {
-			err = v.UnmarshalBinary(view)
-		}
 		if err != nil {
 			return nil, fmt.Errorf("media view of %s: %w", e.id, err) // our own bytes: a bug
 		}
 		if !g.Done {
 			continue
+		}
+		if err := v.UnmarshalBinary(view); err != nil {
+			return nil, fmt.Errorf("media view of %s: %w", e.id, err)
 		}
 		fs := v.Diagnose(streams[e.id], handoffMedia)
 		if len(fs) == 0 {
@@ -207,21 +210,20 @@ var errBadDiagnosis = errors.New("bad findings record")
 // unpackDiagnosis reads what appendDiagnosis wrote at the start of b (its
 // strings are copies) and returns the bytes after it.
 func unpackDiagnosis(b []byte) (g correlate.Diagnosis, rest []byte, err error) {
-	bad := errBadDiagnosis
 	if len(b) == 0 || b[0] > 1 {
-		return g, nil, bad
+		return g, nil, errBadDiagnosis
 	}
 	g.Done, b = b[0] == 1, b[1:]
 	n, k := binary.Uvarint(b)
 	if k <= 0 {
-		return g, nil, bad
+		return g, nil, errBadDiagnosis
 	}
 	g.Findings, b = int(n), b[k:]
 	var strs [2]string
 	for i := range strs {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || n > uint64(len(b)-k) {
-			return g, nil, bad
+			return g, nil, errBadDiagnosis
 		}
 		strs[i], b = string(b[k:k+int(n)]), b[k+int(n):]
 	}
