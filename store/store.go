@@ -309,7 +309,11 @@ func Open(path string, opts Options) (*Store, error) {
 func OpenTemp(dir string, opts Options) (*Store, error) {
 	f, err := os.CreateTemp(dir, "sipscope-*.db")
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		where := dir
+		if where == "" {
+			where = os.TempDir() // $TMPDIR, else /tmp
+		}
+		return nil, fmt.Errorf("store: no scratch database in %s (TMPDIR names the folder): %w", where, err)
 	}
 	name := f.Name()
 	f.Close()

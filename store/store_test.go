@@ -954,3 +954,18 @@ func TestReadWhileWriting(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestOpenTempNoFolder: a scratch database that cannot be made names the
+// folder and how to choose another.
+func TestOpenTempNoFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	t.Setenv("TMPDIR", dir)
+	s, err := OpenTemp("", Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("OpenTemp in a missing folder: no error")
+	}
+	if !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "TMPDIR") {
+		t.Errorf("error %q does not name %s and TMPDIR", err, dir)
+	}
+}
