@@ -84,25 +84,40 @@ type streamLate struct {
 	parts, streams, outOfOrder, forced int
 }
 
-// heldCall is a dialog held until it is written.
+// heldCall is a dialog held until it is written. A callStream holds up to
+// streamWindow of them, so it is kept small (96 bytes): what most calls
+// lack is behind more, and the Diagnosis is in the record.
 type heldCall struct {
 	// rec is its parts merged, as a row keeps them (store.PackedDialog: a
-	// third of a Dialog's memory), then from viewAt its media view packed
+	// third of a Dialog's memory), then from viewAt the Diagnosis of the
+	// latest part (appendDiagnosis) and its media view packed
 	// (correlate.MediaView.AppendBinary, a sixth of the view's memory);
 	// nil while spilled, at off in the spill file (n bytes).
-	rec     []byte
-	viewAt  int32
-	n       int32
-	off     int64
+	rec    []byte
+	off    int64
+	viewAt int32
+	n      int32
+	idx    int32 // in callStream.order
+	final  bool
+	id     string // Call-ID
+	seq    int64  // order of its first part: the store's row order on equal starts
+	start  int64  // d.Start in ns
+	more   *heldMore
+}
+
+// heldMore is what a held dialog rarely has: links and media streams.
+type heldMore struct {
 	linked  []string // the Call-IDs its parts named
+	named   []string // Call-IDs of dialogs that name it
 	streams []correlate.Stream
-	viewG   correlate.Diagnosis // d.Diagnosis of the part that brought or kept the view
-	named   []string            // Call-IDs of dialogs that name it
-	id      string              // Call-ID
-	final   bool
-	seq     int64 // order of its first part: the store's row order on equal starts
-	start   int64 // d.Start in ns
-	idx     int
+}
+
+// extra returns r.more, made on first use.
+func (r *heldCall) extra() *heldMore {
+	if r.more == nil {
+		r.more = new(heldMore)
+	}
+	return r.more
 }
 
 // streamWindow is how many dialogs a callStream holds at most.
@@ -181,7 +196,8 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 			continue
 		}
 		if r := cs.held[l]; r != nil {
-			r.named = addName(r.named, d.CallID)
+			m := r.extra()
+			m.named = addName(m.named, d.CallID)
 		} else {
 			cs.names.add(l, strings.Clone(d.CallID)) // emit drops repeats
 		}
@@ -193,15 +209,18 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 		}
 		// Copies of the strings: d's alias its dialog's whole memory.
 		r = &heldCall{id: strings.Clone(d.CallID), seq: cs.seq, start: d.Start.UnixNano()}
-		if err := cs.put(r, store.PackDialog(cs.row[:0], d), v, nil); err != nil {
+		if err := cs.put(r, store.PackDialog(cs.row[:0], d), d.Diagnosis, v, nil); err != nil {
 			return err
 		}
 		for _, l := range d.Linked {
-			r.linked = append(r.linked, strings.Clone(l))
+			m := r.extra()
+			m.linked = append(m.linked, strings.Clone(l))
 		}
 		cs.seq++
-		r.named = cs.names.take(d.CallID)
-		r.streams = cs.early.take(d.CallID)
+		if named, streams := cs.names.take(d.CallID), cs.early.take(d.CallID); named != nil || streams != nil {
+			m := r.extra()
+			m.named, m.streams = named, streams
+		}
 		cs.held[r.id] = r
 		heap.Push(&cs.order, r)
 	} else {
@@ -213,42 +232,41 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 		merged := store.MergeDialogs(store.PackedDialog(rec[:r.viewAt]).Dialog(), d, msgs)
 		var oldView []byte
 		if v == nil {
-			oldView = slices.Clone(rec[r.viewAt:]) // rec may be the spill file's buffer
+			_, view, err := unpackDiagnosis(rec[r.viewAt:])
+			if err != nil {
+				return fmt.Errorf("held record of %s: %w", r.id, err) // our own bytes: a bug
+			}
+			oldView = slices.Clone(view) // rec may be the spill file's buffer
 		}
-		if err := cs.put(r, store.PackDialog(cs.row[:0], merged), v, oldView); err != nil {
+		if err := cs.put(r, store.PackDialog(cs.row[:0], merged), d.Diagnosis, v, oldView); err != nil {
 			return err
 		}
 		for _, l := range d.Linked {
-			if !slices.Contains(r.linked, l) {
-				r.linked = append(r.linked, strings.Clone(l))
+			if r.more == nil || !slices.Contains(r.more.linked, l) {
+				m := r.extra()
+				m.linked = append(m.linked, strings.Clone(l))
 			}
 		}
 		r.final = false // the correlator holds it again
 		if s := merged.Start.UnixNano(); s != r.start {
 			r.start = s
-			heap.Fix(&cs.order, r.idx)
+			heap.Fix(&cs.order, int(r.idx))
 		}
-	}
-	// As mediaViews.addView: the latest view (put packed it), with the
-	// Diagnosis of the part that brought it or came after it.
-	if r.hasView() {
-		r.viewG = d.Diagnosis
 	}
 	return cs.drain(false)
 }
 
-// hasView says whether r's record holds a media view (a packed nil view
-// is one byte).
-func (r *heldCall) hasView() bool { return r.n-r.viewAt > 1 }
-
-// put makes row, then v packed (or, when v is nil, the view packed
-// already in oldView, if any), r's record: in memory within streamMemory,
-// else in the spill file.
-func (cs *callStream) put(r *heldCall, row store.PackedDialog, v *correlate.MediaView, oldView []byte) error {
+// put makes row, then g, then v packed (or, when v is nil, the view
+// packed already in oldView, if any), r's record: in memory within
+// streamMemory, else in the spill file. As mediaViews.addView keeps them,
+// the view is the latest and g the Diagnosis of the latest part, the one
+// that brought the view or came after it.
+func (cs *callStream) put(r *heldCall, row store.PackedDialog, g correlate.Diagnosis, v *correlate.MediaView, oldView []byte) error {
 	// Made in scratch storage, and copied once into a record of its
 	// exact size when it stays in memory.
 	rec := append(cs.scratch[:0], row...)
 	viewAt := len(rec)
+	rec = appendDiagnosis(rec, g)
 	if v != nil || len(oldView) == 0 {
 		rec, _ = v.AppendBinary(rec) // a nil v packs to one byte
 	} else {
@@ -294,7 +312,8 @@ func (cs *callStream) Stream(s *correlate.Stream) error {
 		return nil // not a call's: calls does not list it
 	}
 	if r := cs.held[s.CallID]; r != nil {
-		r.streams = append(r.streams, *s)
+		m := r.extra()
+		m.streams = append(m.streams, *s)
 		return nil
 	}
 	cs.late.streams += cs.early.add(s.CallID, *s) // past the bound: of calls written already
@@ -349,17 +368,24 @@ func (cs *callStream) emit(r *heldCall) error {
 		r.rec = nil
 	}
 	d := store.PackedDialog(rec[:r.viewAt]).Dialog()
-	var linked []string
-	for _, l := range append(r.linked, r.named...) {
-		if l != "" && l != d.CallID && !slices.Contains(linked, l) {
-			linked = append(linked, l)
-		}
+	viewG, view, err := unpackDiagnosis(rec[r.viewAt:])
+	if err != nil {
+		return fmt.Errorf("held record of %s: %w", r.id, err) // our own bytes: a bug
 	}
-	slices.Sort(linked)
+	var linked []string
+	var streams []correlate.Stream
+	if m := r.more; m != nil {
+		for _, l := range slices.Concat(m.linked, m.named) {
+			if l != "" && l != d.CallID && !slices.Contains(linked, l) {
+				linked = append(linked, l)
+			}
+		}
+		slices.Sort(linked)
+		streams = m.streams
+	}
 	d.Linked = linked
 	// As the store lists them (streamsByCall): RTP streams by start,
 	// then SIP INFO digits by start, each in the order stored.
-	streams := r.streams
 	for i := range streams {
 		if len(streams[i].PayloadTypes) == 0 {
 			streams[i].PayloadTypes = nil
@@ -375,17 +401,18 @@ func (cs *callStream) emit(r *heldCall) error {
 		}
 		return cmp.Compare(a.Start.UnixNano(), b.Start.UnixNano())
 	})
-	if cs.media && r.hasView() && r.viewG.Done {
+	// A packed nil view is one byte.
+	if cs.media && len(view) > 1 && viewG.Done {
 		rtp := streams
 		for len(rtp) > 0 && info(rtp[len(rtp)-1]) {
 			rtp = rtp[:len(rtp)-1]
 		}
-		if err := cs.vscratch.UnmarshalBinary(rec[r.viewAt:]); err != nil {
+		if err := cs.vscratch.UnmarshalBinary(view); err != nil {
 			return fmt.Errorf("media view of %s: %w", r.id, err) // our own bytes: a bug
 		}
 		if fs := cs.vscratch.Diagnose(rtp, handoffMedia); len(fs) > 0 {
 			// Diagnose's findings then the media ones (mediaViews.finish).
-			d.Diagnosis = r.viewG.Combine(correlate.Summarize(fs))
+			d.Diagnosis = viewG.Combine(correlate.Summarize(fs))
 		}
 	}
 	if d.Start.UnixNano() < cs.last.UnixNano() {
@@ -429,11 +456,11 @@ func (h heldHeap) Less(i, j int) bool {
 }
 func (h heldHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].idx, h[j].idx = i, j
+	h[i].idx, h[j].idx = int32(i), int32(j)
 }
 func (h *heldHeap) Push(x any) {
 	r := x.(*heldCall)
-	r.idx = len(*h)
+	r.idx = int32(len(*h))
 	*h = append(*h, r)
 }
 func (h *heldHeap) Pop() any {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/sipscope/sipscope/correlate"
 )
@@ -216,5 +217,14 @@ func TestByCallBounded(t *testing.T) {
 	}
 	if v := b.take("k0"); v != nil {
 		t.Errorf("the oldest is still held: %v", v)
+	}
+}
+
+// TestHeldCallSmall: a callStream holds up to streamWindow dialogs at once
+// (65,536 on a busy capture), each a heldCall: kept in the 96-byte size
+// class (it was 208 with the links, streams and Diagnosis inline).
+func TestHeldCallSmall(t *testing.T) {
+	if n := unsafe.Sizeof(heldCall{}); n > 96 {
+		t.Errorf("heldCall is %d bytes, over 96: move what most calls lack into heldMore", n)
 	}
 }
