@@ -89,9 +89,9 @@ type streamLate struct {
 // lack is behind more, and the Diagnosis is in the record.
 type heldCall struct {
 	// rec is its parts merged, as a row keeps them (store.PackedDialog: a
-	// third of a Dialog's memory), then from viewAt the Diagnosis of the
-	// latest part (appendDiagnosis) and its media view packed
-	// (correlate.MediaView.AppendBinary, a sixth of the view's memory);
+	// third of a Dialog's memory), then from viewAt its view record
+	// (appendViewRecord: the Diagnosis of the latest part, then its media
+	// view packed, a sixth of the view's memory);
 	// nil while spilled, at off in the spill file (n bytes).
 	rec    []byte
 	off    int64
@@ -230,15 +230,7 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 			return err
 		}
 		merged := store.MergeDialogs(store.PackedDialog(rec[:r.viewAt]).Dialog(), d, msgs)
-		var oldView []byte
-		if v == nil {
-			_, view, err := unpackDiagnosis(rec[r.viewAt:])
-			if err != nil {
-				return fmt.Errorf("held record of %s: %w", r.id, err) // our own bytes: a bug
-			}
-			oldView = slices.Clone(view) // rec may be the spill file's buffer
-		}
-		if err := cs.put(r, store.PackDialog(cs.row[:0], merged), d.Diagnosis, v, oldView); err != nil {
+		if err := cs.put(r, store.PackDialog(cs.row[:0], merged), d.Diagnosis, v, rec[r.viewAt:]); err != nil {
 			return err
 		}
 		for _, l := range d.Linked {
@@ -256,21 +248,18 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 	return cs.drain(false)
 }
 
-// put makes row, then g, then v packed (or, when v is nil, the view
-// packed already in oldView, if any), r's record: in memory within
-// streamMemory, else in the spill file. As mediaViews.addView keeps them,
-// the view is the latest and g the Diagnosis of the latest part, the one
-// that brought the view or came after it.
-func (cs *callStream) put(r *heldCall, row store.PackedDialog, g correlate.Diagnosis, v *correlate.MediaView, oldView []byte) error {
+// put makes row, then the view record of g and v (appendViewRecord; old
+// is r's view record so far, nil for a new dialog), r's record: in memory
+// within streamMemory, else in the spill file. old may be the spill file's
+// buffer: it is copied into scratch before anything is spilled.
+func (cs *callStream) put(r *heldCall, row store.PackedDialog, g correlate.Diagnosis, v *correlate.MediaView, old []byte) error {
 	// Made in scratch storage, and copied once into a record of its
 	// exact size when it stays in memory.
 	rec := append(cs.scratch[:0], row...)
 	viewAt := len(rec)
-	rec = appendDiagnosis(rec, g)
-	if v != nil || len(oldView) == 0 {
-		rec, _ = v.AppendBinary(rec) // a nil v packs to one byte
-	} else {
-		rec = append(rec, oldView...)
+	rec, err := appendViewRecord(rec, g, v, old)
+	if err != nil {
+		return fmt.Errorf("held record of %s: %w", r.id, err)
 	}
 	cs.scratch, cs.row = rec, row
 	if r.rec != nil {

@@ -99,29 +99,22 @@ func (mv *mediaViews) add(d *correlate.Dialog, msgs []*correlate.Message) {
 // addView is add with d's view made already (nil when it has no SDP).
 func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
 	i, ok := mv.index[d.CallID]
+	if v == nil && !ok {
+		return // no SDP in any part so far: no view to keep
+	}
+	var old []byte
+	var err error
 	if v == nil {
-		if ok {
-			// An earlier part had SDP: keep its view, with d's findings.
-			e := &mv.ents[i-mv.base]
-			b, err := mv.recs.get(e.rec)
-			if err != nil {
-				mv.err = err
-				return
-			}
-			_, view, err := unpackDiagnosis(b)
-			if err != nil {
-				mv.err = err
-				return
-			}
-			// view is the store's bytes, copied into scratch before
-			// add may reuse them.
-			mv.scratch = append(appendDiagnosis(mv.scratch[:0], d.Diagnosis), view...)
-			e.rec = mv.recs.add(mv.scratch)
+		// An earlier part had SDP: keep its view, with d's findings.
+		if old, err = mv.recs.get(mv.ents[i-mv.base].rec); err != nil {
+			mv.err = err
+			return
 		}
+	}
+	if mv.scratch, err = appendViewRecord(mv.scratch[:0], d.Diagnosis, v, old); err != nil {
+		mv.err = err
 		return
 	}
-	mv.scratch = appendDiagnosis(mv.scratch[:0], d.Diagnosis)
-	mv.scratch, _ = v.AppendBinary(mv.scratch)
 	rec := mv.recs.add(mv.scratch)
 	if ok {
 		mv.ents[i-mv.base].rec = rec
@@ -188,6 +181,25 @@ func (mv *mediaViews) close() {
 	viewsSpilled.Add(int64(mv.recs.spill.spilled))
 	mv.recs.spill.spilled = 0
 	mv.recs.close()
+}
+
+// appendViewRecord appends the record of a call's media view that
+// import's mediaViews and calls' callStream keep until the call's streams
+// are final: g, the Diagnosis of the call's latest part, then v packed, or
+// when v is nil (the latest part had no SDP) the view of old, the call's
+// record so far, if there is one. A nil view packs to one byte. old may be
+// memory the next add of a record store reuses: it is copied into b first.
+func appendViewRecord(b []byte, g correlate.Diagnosis, v *correlate.MediaView, old []byte) ([]byte, error) {
+	b = appendDiagnosis(b, g)
+	if v != nil || old == nil {
+		b, _ = v.AppendBinary(b)
+		return b, nil
+	}
+	_, view, err := unpackDiagnosis(old)
+	if err != nil {
+		return b, err // our own bytes: a bug
+	}
+	return append(b, view...), nil
 }
 
 // appendDiagnosis appends g to b: a byte for Done, the number of findings
