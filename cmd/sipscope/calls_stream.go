@@ -212,10 +212,6 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 		if err := cs.put(r, store.PackDialog(cs.row[:0], d), d.Diagnosis, v, nil); err != nil {
 			return err
 		}
-		for _, l := range d.Linked {
-			m := r.extra()
-			m.linked = append(m.linked, strings.Clone(l))
-		}
 		cs.seq++
 		if named, streams := cs.names.take(d.CallID), cs.early.take(d.CallID); named != nil || streams != nil {
 			m := r.extra()
@@ -233,16 +229,16 @@ func (cs *callStream) Dialog(d *correlate.Dialog, msgs []*correlate.Message) err
 		if err := cs.put(r, store.PackDialog(cs.row[:0], merged), d.Diagnosis, v, rec[r.viewAt:]); err != nil {
 			return err
 		}
-		for _, l := range d.Linked {
-			if r.more == nil || !slices.Contains(r.more.linked, l) {
-				m := r.extra()
-				m.linked = append(m.linked, strings.Clone(l))
-			}
-		}
 		r.final = false // the correlator holds it again
 		if s := merged.Start.UnixNano(); s != r.start {
 			r.start = s
 			heap.Fix(&cs.order, int(r.idx))
+		}
+	}
+	for _, l := range d.Linked {
+		if r.more == nil || !slices.Contains(r.more.linked, l) {
+			m := r.extra()
+			m.linked = append(m.linked, strings.Clone(l))
 		}
 	}
 	return cs.drain(false)
