@@ -4,7 +4,10 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 func indexNames(t *testing.T, s *Store) []string {
@@ -103,5 +106,67 @@ func TestDeferIndexes(t *testing.T) {
 	defer s3.Close()
 	if got := indexNames(t, s3); !slices.Equal(got, want) {
 		t.Fatalf("indexes after reopening: %v, want %v", got, want)
+	}
+}
+
+// TestDeferIndexesNoTempFile: when the build with its sorter's runs in
+// temporary files fails for want of one, Close builds the indexes again with
+// the runs in memory, and the import succeeds.
+func TestDeferIndexesNoTempFile(t *testing.T) {
+	ctx := context.Background()
+	real := buildDeferred
+	var tries []bool
+	buildDeferred = func(s *Store, runsToFile bool) error {
+		tries = append(tries, runsToFile)
+		if runsToFile {
+			return &rawError{code: sqlite3.SQLITE_CANTOPEN, msg: "unable to open database file"}
+		}
+		return real(s, runsToFile)
+	}
+	defer func() { buildDeferred = real }()
+	s, err := Open(filepath.Join(t.TempDir(), "notemp.db"), Options{DeferIndexes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := indexNames(t, s)
+	w, err := s.Writer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, msgs := makeCall(t, callSpec{callID: "notemp-1", from: "a", to: "b", final: 200, start: t0})
+	if err := w.Dialog(d, msgs); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if !slices.Equal(tries, []bool{true, false}) {
+		t.Fatalf("builds (runs to file?) %v, want [true false]", tries)
+	}
+	if got := indexNames(t, s); !slices.Equal(got, want) {
+		t.Fatalf("indexes after Close: %v, want %v", got, want)
+	}
+
+	// Another error is not retried: it is the import's.
+	tries = nil
+	buildDeferred = func(s *Store, runsToFile bool) error {
+		tries = append(tries, runsToFile)
+		return &rawError{code: sqlite3.SQLITE_CORRUPT, msg: "database disk image is malformed"}
+	}
+	s2, err := Open(filepath.Join(t.TempDir(), "corrupt.db"), Options{DeferIndexes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	w2, err := s2.Writer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.Close(); err == nil || !strings.Contains(err.Error(), "build indexes: database disk image is malformed") {
+		t.Fatalf("Close: %v, want the build's error", err)
+	}
+	if !slices.Equal(tries, []bool{true}) {
+		t.Fatalf("builds %v, want [true]", tries)
 	}
 }

@@ -115,8 +115,8 @@ func (s *Store) SetDiagnoses(ctx context.Context, gs map[string]correlate.Diagno
 	// by one scan of the call_id index, updated by rowid in rowid order
 	// (each page of dialogs is read and written once, in file order)
 	// with one statement prepared on a raw connection (see rawConn):
-	// ~0.1 s.
-	c, err := openRaw(s.path, pragmas(s.opts))
+	// ~0.1 s. A small cache (passPragmas): the pass reads each page once.
+	c, err := openRaw(s.path, passPragmas(s.opts, false))
 	if err != nil {
 		return fmt.Errorf("store: set diagnoses: %w", err)
 	}
