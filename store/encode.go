@@ -111,7 +111,7 @@ func (e *Encoder) Encode(d *correlate.Dialog, msgs []*correlate.Message) *Encode
 	if len(d.Transactions) > 0 {
 		txns = string(e.rows.buf)
 	}
-	enc.dialog = append(appendDialogArgs(append(enc.dialog, nil), d), txns)
+	enc.dialog = append(appendDialogArgs(append(enc.dialog, nil), &e.rows.box, d), e.rows.box.str(txns))
 	if n := messageArgs * len(msgs); cap(enc.args) < n {
 		// Room for a typical call, so that a reused one rarely grows.
 		enc.args, enc.fileIDs = make([]any, 0, max(n, 16*messageArgs)), make([]int64, 0, max(len(msgs), 16))
@@ -171,6 +171,7 @@ type rowEncoder struct {
 	addrs map[netip.AddrPort]any
 	strs  map[string]any // transports, encapsulations, methods
 	buf   []byte         // scratch for JSON values
+	box   boxes          // the other values
 }
 
 // row appends the values of m's messages row to dst (the id and dialog_id
@@ -227,9 +228,10 @@ func (r *rowEncoder) row(dst []any, arena []byte, seqBase int64, txnBase int,
 	if raw == nil {
 		raw = []byte{}
 	}
-	dst = append(dst, nil, nullID(fid), nil, seqBase+m.Seq, ns(dm.Time), int64(txn),
-		m.Retransmission, m.Leg, r.addr(dm.Src), r.addr(dm.Dst), r.str(string(dm.Transport)), r.str(dm.Encap), r.str(dm.Method),
-		int64(dm.Status), int64(dm.CSeq), hep, events, frames, raw, dm.Duplicate)
+	b := &r.box
+	dst = append(dst, nil, nullID(fid), nil, b.int(seqBase+m.Seq), b.int(ns(dm.Time)), b.int(int64(txn)),
+		m.Retransmission, r.str(m.Leg), r.addr(dm.Src), r.addr(dm.Dst), r.str(string(dm.Transport)), r.str(dm.Encap), r.str(dm.Method),
+		b.int(int64(dm.Status)), b.int(int64(dm.CSeq)), hep, events, b.blob(frames), b.blob(raw), dm.Duplicate)
 	return dst, arena, fid, int64(len(dm.Frames)), nil
 }
 

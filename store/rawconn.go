@@ -185,6 +185,10 @@ func (st *rawStmt) bind(args []any) error {
 			n += len(v)
 		case []byte:
 			n += len(v)
+		case *string:
+			n += len(*v)
+		case *[]byte:
+			n += len(*v)
 		}
 	}
 	if n+1 > c.bufCap {
@@ -216,18 +220,16 @@ func (st *rawStmt) bind(args []any) error {
 			}
 			rc = sqlite3.Xsqlite3_bind_int64(c.tls, st.p, idx, x)
 		case string:
-			// A non-NULL pointer even for "": a NULL one binds NULL.
-			copy(mem[off:], v)
-			rc = sqlite3.Xsqlite3_bind_text(c.tls, st.p, idx, c.buf+uintptr(off), int32(len(v)), 0)
-			off += len(v)
+			rc = st.bindText(idx, mem, &off, v)
 		case []byte:
-			if v == nil {
-				rc = sqlite3.Xsqlite3_bind_null(c.tls, st.p, idx)
-				break
-			}
-			copy(mem[off:], v)
-			rc = sqlite3.Xsqlite3_bind_blob(c.tls, st.p, idx, c.buf+uintptr(off), int32(len(v)), 0)
-			off += len(v)
+			rc = st.bindBlob(idx, mem, &off, v)
+		// The values boxes makes (pointers, made without an allocation).
+		case *int64:
+			rc = sqlite3.Xsqlite3_bind_int64(c.tls, st.p, idx, *v)
+		case *string:
+			rc = st.bindText(idx, mem, &off, *v)
+		case *[]byte:
+			rc = st.bindBlob(idx, mem, &off, *v)
 		default:
 			return fmt.Errorf("bind: value %d: unsupported type %T", i+1, a)
 		}
@@ -236,6 +238,29 @@ func (st *rawStmt) bind(args []any) error {
 		}
 	}
 	return nil
+}
+
+// bindText binds v to parameter idx, copied into mem (c.buf) at *off.
+func (st *rawStmt) bindText(idx int32, mem []byte, off *int, v string) int32 {
+	c := st.c
+	// A non-NULL pointer even for "": a NULL one binds NULL.
+	copy(mem[*off:], v)
+	rc := sqlite3.Xsqlite3_bind_text(c.tls, st.p, idx, c.buf+uintptr(*off), int32(len(v)), 0)
+	*off += len(v)
+	return rc
+}
+
+// bindBlob binds v to parameter idx (NULL when nil), copied into mem
+// (c.buf) at *off.
+func (st *rawStmt) bindBlob(idx int32, mem []byte, off *int, v []byte) int32 {
+	c := st.c
+	if v == nil {
+		return sqlite3.Xsqlite3_bind_null(c.tls, st.p, idx)
+	}
+	copy(mem[*off:], v)
+	rc := sqlite3.Xsqlite3_bind_blob(c.tls, st.p, idx, c.buf+uintptr(*off), int32(len(v)), 0)
+	*off += len(v)
+	return rc
 }
 
 // steps binds args and steps st, calling onRow on each row it returns

@@ -38,20 +38,20 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func dialogArgs(d *correlate.Dialog) []any { return appendDialogArgs(nil, d) }
+func dialogArgs(d *correlate.Dialog) []any { return appendDialogArgs(nil, nil, d) }
 
-// appendDialogArgs appends the values of dialogCols to dst. Integers go as
-// int64, which database/sql passes on as they are (an int takes its
-// reflection-based converter).
-func appendDialogArgs(dst []any, d *correlate.Dialog) []any {
+// appendDialogArgs appends the values of dialogCols to dst, made by bx (see
+// boxes; nil for plain values). Integers go as int64 (or *int64), which
+// rawStmt.bind takes as they are.
+func appendDialogArgs(dst []any, bx *boxes, d *correlate.Dialog) []any {
 	return append(dst,
-		d.CallID, string(d.Kind), string(d.State), int64(d.FinalStatus), d.FinalReason,
-		d.From.Display, d.From.URI, d.From.User, d.From.Host, d.From.Tag,
-		d.To.Display, d.To.URI, d.To.User, d.To.Host, d.To.Tag,
-		addrString(d.Src), addrString(d.Dst), string(d.Transport), int64(d.Messages), int64(d.Retransmissions),
-		ns(d.Start), ns(d.End), int64(d.SetupTime), int64(d.AnswerTime), int64(d.Duration),
-		int64(d.Q850Cause), d.UserAgent, jsonList(d.Legs), int64(d.Events), int64(d.Duplicates),
-		findingsCount(d.Diagnosis), d.Diagnosis.Worst, string(d.Diagnosis.Severity),
+		bx.str(d.CallID), bx.str(string(d.Kind)), bx.str(string(d.State)), bx.int(int64(d.FinalStatus)), bx.str(d.FinalReason),
+		bx.str(d.From.Display), bx.str(d.From.URI), bx.str(d.From.User), bx.str(d.From.Host), bx.str(d.From.Tag),
+		bx.str(d.To.Display), bx.str(d.To.URI), bx.str(d.To.User), bx.str(d.To.Host), bx.str(d.To.Tag),
+		bx.str(addrString(d.Src)), bx.str(addrString(d.Dst)), bx.str(string(d.Transport)), bx.int(int64(d.Messages)), bx.int(int64(d.Retransmissions)),
+		bx.int(ns(d.Start)), bx.int(ns(d.End)), bx.int(int64(d.SetupTime)), bx.int(int64(d.AnswerTime)), bx.int(int64(d.Duration)),
+		bx.int(int64(d.Q850Cause)), bx.str(d.UserAgent), bx.str(jsonList(d.Legs)), bx.int(int64(d.Events)), bx.int(int64(d.Duplicates)),
+		bx.int(findingsCount(d.Diagnosis)), bx.str(d.Diagnosis.Worst), bx.str(string(d.Diagnosis.Severity)),
 	)
 }
 

@@ -302,9 +302,9 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 		var args []any
 		if enc != nil {
 			args = enc.dialog
-			args[0] = dialogID
+			args[0] = w.rows.box.int(dialogID)
 		} else {
-			w.args = append(appendDialogArgs(append(w.args[:0], dialogID), d), w.txnsJSON(d))
+			w.args = append(appendDialogArgs(append(w.args[:0], w.rows.box.int(dialogID)), &w.rows.box, d), w.rows.box.str(w.txnsJSON(d)))
 			args = w.args
 		}
 		if w.opts.DialogsOnly {
@@ -392,7 +392,7 @@ func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Enc
 			if i == 0 {
 				frames = enc.frames
 			}
-			if err := w.addMessage(dialogID, fid, frames, a[3].(int64)-w.seqBase, a); err != nil {
+			if err := w.addMessage(dialogID, fid, frames, argInt(a[3])-w.seqBase, a); err != nil {
 				return fmt.Errorf("store: dialog %q: %w", d.CallID, err)
 			}
 		}
@@ -578,7 +578,7 @@ func (w *Writer) message(dialogID int64, txnBase int, m *correlate.Message) erro
 // addMessage queues one messages row whose values are args (messageArgs
 // of them, the dialog_id slot to fill; the id slot is not stored).
 func (w *Writer) addMessage(dialogID, fileID, frames, seq int64, args []any) error {
-	args[msgDialog] = dialogID
+	args[msgDialog] = w.rows.box.int(dialogID)
 	b, other := w.bMsg, w.bMsgX
 	if args[msgHEP] != nil || args[msgEvents] != nil {
 		b, other = other, b
