@@ -146,3 +146,41 @@ func TestCallsNoScratchFile(t *testing.T) {
 		t.Errorf("no warning that the records stayed in memory, naming the reason:\n%s", errOut)
 	}
 }
+
+// TestImportNoScratchFile: when the scratch file for import's media views
+// cannot be made (TMPDIR missing), the views stay in memory, the database
+// holds the same calls and findings, and a warning names the reason.
+func TestImportNoScratchFile(t *testing.T) {
+	p := "../../testdata/sipp/udp-basic.pcap"
+	listing := func(db string) string {
+		code, out, errOut := sipscope(t, "calls", "--db", db, "--format", "jsonl")
+		if code != 0 {
+			t.Fatalf("calls --db %s: exit %d: %s", db, code, errOut)
+		}
+		return out
+	}
+	ref := filepath.Join(t.TempDir(), "ref.db")
+	if code, _, errOut := sipscope(t, "import", "-q", "--db", ref, p); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	want := listing(ref)
+	old := streamMemory
+	streamMemory = 0
+	defer func() { streamMemory = old }()
+	db := filepath.Join(t.TempDir(), "x.db")
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	code, _, errOut := sipscope(t, "import", "--db", db, p)
+	if code != 0 {
+		t.Fatalf("import without a scratch file: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "media views of the calls stayed in memory") || !strings.Contains(errOut, "missing") {
+		t.Errorf("no warning that the media views stayed in memory, naming the reason:\n%s", errOut)
+	}
+	if got := listing(db); got != want {
+		t.Errorf("calls of the database differ at byte %d from the import with a scratch file", firstDiff([]byte(got), []byte(want)))
+	}
+	_, _, quiet := sipscope(t, "import", "-q", "--db", filepath.Join(t.TempDir(), "q.db"), p)
+	if strings.Contains(quiet, "stayed in memory") {
+		t.Errorf("-q still warns: %s", quiet)
+	}
+}

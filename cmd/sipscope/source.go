@@ -573,6 +573,12 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		if err != nil {
 			return res, err
 		}
+		if err := views.recs.spill.err; err != nil && !imp.quiet {
+			// Nothing is lost (the views stayed in memory), but the
+			// memory a user planned for may not hold: say so, and why.
+			fmt.Fprintf(imp.io.ErrOut, "sipscope: warning: the media views of the calls stayed in memory, past %d MiB: %v\n",
+				streamMemory>>20, err)
+		}
 		if imp.overlay {
 			res.diagnoses = gs
 		} else if err := imp.store.SetDiagnoses(ctx, gs); err != nil {
