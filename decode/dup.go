@@ -40,6 +40,13 @@ type dupState struct {
 	hash [dupSlots]uint64
 	ring [dupSlots]dupEntry
 	next int
+	// filled is how many slots hold a datagram (dupSlots once the ring
+	// went round), and low counts those slots by the low byte of their
+	// hash: a datagram whose low byte no slot has (about four in five
+	// when every slot is taken) repeats none of them, and is remembered
+	// without the scan.
+	filled int
+	low    [256]uint8
 }
 
 // dupKind is the verdict on one datagram.
@@ -65,13 +72,32 @@ func (d *Decoder) checkDup(p *pkt, src, dst netip.AddrPort, payload []byte) dupK
 		source = p.frame.Source
 	}
 	h := maphash.Bytes(s.seed, payload)
-	win := int64(d.opts.DupWindow)
+	if s.low[uint8(h)] != 0 {
+		if k := s.scanDup(h, at, source, len(payload), p.ipid, src, dst, int64(d.opts.DupWindow)); k != dupNone {
+			return k
+		}
+	}
+	if s.filled == dupSlots {
+		s.low[uint8(s.hash[s.next])]--
+	} else {
+		s.filled++
+	}
+	s.low[uint8(h)]++
+	s.hash[s.next] = h
+	s.ring[s.next] = dupEntry{at: at, h: h, n: len(payload), id: p.ipid, source: source, src: src, dst: dst}
+	s.next = (s.next + 1) % dupSlots
+	return dupNone
+}
+
+// scanDup looks for a remembered datagram with hash h that the one seen
+// now repeats (checkDup).
+func (s *dupState) scanDup(h uint64, at int64, source, n int, ipid uint32, src, dst netip.AddrPort, win int64) dupKind {
 	for i := range s.hash {
 		if s.hash[i] != h {
 			continue
 		}
 		e := &s.ring[i]
-		if e.h != h || e.n != len(payload) || e.id != p.ipid || e.src != src || e.dst != dst {
+		if i >= s.filled || e.h != h || e.n != n || e.id != ipid || e.src != src || e.dst != dst {
 			continue
 		}
 		if dt := at - e.at; dt < 0 || dt > win {
@@ -82,9 +108,6 @@ func (d *Decoder) checkDup(p *pkt, src, dst netip.AddrPort, payload []byte) dupK
 		}
 		return dupFrame
 	}
-	s.hash[s.next] = h
-	s.ring[s.next] = dupEntry{at: at, h: h, n: len(payload), id: p.ipid, source: source, src: src, dst: dst}
-	s.next = (s.next + 1) % dupSlots
 	return dupNone
 }
 

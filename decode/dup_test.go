@@ -3,6 +3,9 @@ package decode
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -135,5 +138,40 @@ func TestOverlapAcrossInputs(t *testing.T) {
 	st := d.Stats()
 	if len(r.frames) != 81 || st.Overlaps != 81 || st.Duplicates != 0 {
 		t.Errorf("got %d messages, %d overlaps, %d duplicates; want 81, 81, 0", len(r.frames), st.Overlaps, st.Duplicates)
+	}
+}
+
+// TestDupRingFilter: the low-byte counts that let checkDup skip the scan
+// agree with the ring through many wraps: a copy of any of the last
+// dupSlots datagrams is found, and the counts add up to the slots taken.
+func TestDupRingFilter(t *testing.T) {
+	d := New(Options{}, nopHandler{})
+	src := netip.MustParseAddrPort("192.0.2.1:5060")
+	dst := netip.MustParseAddrPort("192.0.2.2:5060")
+	t0 := time.Unix(1700000000, 0)
+	payload := func(i int) []byte { return []byte(fmt.Sprintf("OPTIONS sip:%d@example.com SIP/2.0\r\n\r\n", i)) }
+	p := &pkt{}
+	for i := range 5 * dupSlots {
+		p.time, p.ipid = t0.Add(time.Duration(i)*time.Millisecond), uint32(i)
+		if k := d.checkDup(p, src, dst, payload(i)); k != dupNone {
+			t.Fatalf("datagram %d: verdict %d, want new", i, k)
+		}
+		total := 0
+		for _, c := range d.dup.low {
+			total += int(c)
+		}
+		if want := min(i+1, dupSlots); total != want || d.dup.filled != want {
+			t.Fatalf("after %d datagrams: counts add to %d, filled %d; want %d", i+1, total, d.dup.filled, want)
+		}
+		// A copy of a datagram still in the ring (within 63 ms): found
+		// through the counts, and a copy is not remembered.
+		j := max(i-(i*7)%dupSlots, 0)
+		q := &pkt{time: p.time, ipid: uint32(j)}
+		if k := d.checkDup(q, src, dst, payload(j)); k != dupFrame {
+			t.Fatalf("datagram %d again after %d: verdict %d, want a duplicate", j, i, k)
+		}
+		if h := maphash.Bytes(d.dup.seed, payload(j)); d.dup.low[uint8(h)] == 0 {
+			t.Fatalf("datagram %d in the ring, but its low byte counts 0", j)
+		}
 	}
 }
