@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -12,15 +11,7 @@ import (
 // frames arena, the transactions' JSON, the formatted addresses), none per
 // message, and the Writer queues them without allocating (boxes).
 func TestEncodeAllocs(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, Options{})
-	if _, err := s.AddFile(ctx, "-"); err != nil {
-		t.Fatal(err)
-	}
-	w, err := s.Writer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, w := openWriter(t)
 	defer w.Close()
 	e := w.Encoder()
 	d, msgs := makeCall(t, callSpec{callID: "alloc-1", from: "alice", to: "bob", final: 200, start: t0})

@@ -75,14 +75,7 @@ func TestEncoderSameRows(t *testing.T) {
 	}
 	writeAll(t, plain, ds, ms)
 
-	enc := openTest(t, Options{})
-	if _, err := enc.AddFile(ctx, "-"); err != nil {
-		t.Fatal(err)
-	}
-	w, err := enc.Writer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc, w := openWriter(t)
 	e := w.Encoder()
 	encoded := make([]*Encoded, len(ds))
 	done := make(chan struct{})
@@ -137,14 +130,7 @@ func TestEncoderSameRows(t *testing.T) {
 	// Encoding and writing in turn, as an import's two goroutines soon
 	// do, each Encode reuses what DialogEncoded took back (encPool):
 	// nothing of an earlier dialog may show in a later one's rows.
-	again := openTest(t, Options{})
-	if _, err := again.AddFile(ctx, "-"); err != nil {
-		t.Fatal(err)
-	}
-	w2, err := again.Writer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again, w2 := openWriter(t)
 	e2 := w2.Encoder()
 	for i := range ds {
 		if err := w2.DialogEncoded(ds[i], ms[i], e2.Encode(ds[i], ms[i])); err != nil {

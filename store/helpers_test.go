@@ -25,6 +25,22 @@ func openTest(t testing.TB, opts Options) *Store {
 	return s
 }
 
+// openWriter opens a new store with the input "-" added, as an import of
+// standard input makes it, and a Writer on it (the caller closes it).
+func openWriter(t testing.TB) (*Store, *Writer) {
+	t.Helper()
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	if _, err := s.AddFile(ctx, "-"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Writer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, w
+}
+
 // sipText builds a SIP message with CRLF line endings.
 func sipText(startLine, callID string, cseq int, method, fromUser, toUser, toTag string, extra ...string) string {
 	var b strings.Builder
