@@ -125,6 +125,15 @@ func (so *spillOver) add(rec []byte) (int64, bool) {
 	return off, true
 }
 
+// warning says that what stayed in memory because spilling failed, and
+// why; "" when it did not fail.
+func (so *spillOver) warning(what string) string {
+	if so.err == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s stayed in memory, past %d MiB: %v", what, streamMemory>>20, so.err)
+}
+
 // read returns the n bytes at off, valid until the next add or read.
 func (so *spillOver) read(off int64, n int) ([]byte, error) { return so.file.read(off, n) }
 

@@ -419,8 +419,8 @@ func (cs *callStream) warnings() []string {
 			"(more than %d dialogs waited on an earlier one: a long call, or a BYE never answered); "+
 			"--sort start lists them through a scratch database, in strict order", l.forced+l.outOfOrder, cs.window))
 	}
-	if cs.spill.err != nil {
-		out = append(out, fmt.Sprintf("the dialogs held in start order stayed in memory, past %d MiB: %v", streamMemory>>20, cs.spill.err))
+	if w := cs.spill.warning("the dialogs held in start order"); w != "" {
+		out = append(out, w)
 	}
 	if l.parts > 0 || l.streams > 0 {
 		out = append(out, fmt.Sprintf("%d later part(s) and %d media stream(s) came for dialogs already written and were "+

@@ -175,6 +175,10 @@ func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[str
 	return out, nil
 }
 
+// warning says that the views stayed in memory because their scratch
+// file failed, and why; "" when it did not.
+func (mv *mediaViews) warning() string { return mv.recs.spill.warning("the media views of the calls") }
+
 // close removes the records' scratch file, if there is one, and counts
 // the records it held.
 func (mv *mediaViews) close() {

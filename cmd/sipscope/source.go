@@ -573,11 +573,10 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		if err != nil {
 			return res, err
 		}
-		if err := views.recs.spill.err; err != nil && !imp.quiet {
-			// Nothing is lost (the views stayed in memory), but the
-			// memory a user planned for may not hold: say so, and why.
-			fmt.Fprintf(imp.io.ErrOut, "sipscope: warning: the media views of the calls stayed in memory, past %d MiB: %v\n",
-				streamMemory>>20, err)
+		if w := views.warning(); w != "" && !imp.quiet {
+			// Nothing is lost, but the memory a user planned for may
+			// not hold: say so, and why.
+			fmt.Fprintln(imp.io.ErrOut, "sipscope: warning: "+w)
 		}
 		if imp.overlay {
 			res.diagnoses = gs
