@@ -22,10 +22,10 @@ import (
 // busy proxy sends within the default window.
 const dupSlots = 64
 
-// dupEntry is what identifies one remembered datagram.
+// dupEntry is what identifies one remembered datagram, with its payload's
+// hash (dupState.hash).
 type dupEntry struct {
 	at       int64 // capture time, Unix nanoseconds
-	h        uint64
 	n        int
 	id       uint32
 	source   int
@@ -34,9 +34,10 @@ type dupEntry struct {
 
 type dupState struct {
 	seed maphash.Seed
-	// hash mirrors ring[i].h: the scan of every datagram reads these 512
-	// bytes, not the 64 entries of about 100 bytes each, and looks at an
-	// entry only when its hash matches (almost never, for a new datagram).
+	// hash[i] is the payload hash of ring[i]: the scan of every datagram
+	// reads these 512 bytes, not the 64 entries of about 100 bytes each,
+	// and looks at an entry only when its hash matches (almost never,
+	// for a new datagram).
 	hash [dupSlots]uint64
 	ring [dupSlots]dupEntry
 	next int
@@ -66,49 +67,52 @@ func (d *Decoder) checkDup(p *pkt, src, dst netip.AddrPort, payload []byte) dupK
 		return dupNone
 	}
 	s := &d.dup
-	at := p.time.UnixNano()
-	source := 0
+	e := dupEntry{at: p.time.UnixNano(), n: len(payload), id: p.ipid, src: src, dst: dst}
 	if p.frame != nil {
-		source = p.frame.Source
+		e.source = p.frame.Source
 	}
 	h := maphash.Bytes(s.seed, payload)
 	if s.low[uint8(h)] != 0 {
-		if k := s.scanDup(h, at, source, len(payload), p.ipid, src, dst, int64(d.opts.DupWindow)); k != dupNone {
+		if k := s.find(h, &e, int64(d.opts.DupWindow)); k != dupNone {
 			return k
 		}
 	}
+	s.remember(h, e)
+	return dupNone
+}
+
+// find looks for a remembered datagram, within win before it, that the
+// datagram e with payload hash h repeats.
+func (s *dupState) find(h uint64, e *dupEntry, win int64) dupKind {
+	for i := range s.hash {
+		if s.hash[i] != h {
+			continue
+		}
+		r := &s.ring[i]
+		if r.n != e.n || r.id != e.id || r.src != e.src || r.dst != e.dst {
+			continue // an empty slot too: a SIP payload is never empty
+		}
+		if dt := e.at - r.at; dt < 0 || dt > win {
+			continue
+		}
+		if r.source != e.source && r.at == e.at {
+			return dupSource
+		}
+		return dupFrame
+	}
+	return dupNone
+}
+
+// remember puts e, with payload hash h, in the ring, over the oldest.
+func (s *dupState) remember(h uint64, e dupEntry) {
 	if s.filled == dupSlots {
 		s.low[uint8(s.hash[s.next])]--
 	} else {
 		s.filled++
 	}
 	s.low[uint8(h)]++
-	s.hash[s.next] = h
-	s.ring[s.next] = dupEntry{at: at, h: h, n: len(payload), id: p.ipid, source: source, src: src, dst: dst}
+	s.hash[s.next], s.ring[s.next] = h, e
 	s.next = (s.next + 1) % dupSlots
-	return dupNone
-}
-
-// scanDup looks for a remembered datagram with hash h that the one seen
-// now repeats (checkDup).
-func (s *dupState) scanDup(h uint64, at int64, source, n int, ipid uint32, src, dst netip.AddrPort, win int64) dupKind {
-	for i := range s.hash {
-		if s.hash[i] != h {
-			continue
-		}
-		e := &s.ring[i]
-		if i >= s.filled || e.h != h || e.n != n || e.id != ipid || e.src != src || e.dst != dst {
-			continue
-		}
-		if dt := at - e.at; dt < 0 || dt > win {
-			continue
-		}
-		if e.source != source && e.at == at {
-			return dupSource
-		}
-		return dupFrame
-	}
-	return dupNone
 }
 
 // defaultDupWindow is how far apart two copies of one datagram may be:
