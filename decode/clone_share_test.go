@@ -42,3 +42,12 @@ func TestCloneSharesFrame(t *testing.T) {
 		t.Errorf("clone slices must not be appendable into each other: cap(Raw)=%d len=%d, cap(Data)=%d len=%d", cap(c.Raw), len(c.Raw), cap(d), len(d))
 	}
 }
+
+// TestMessageSize keeps Message in the 768-byte size class: an import or
+// `calls` keeps a wire copy (CloneWire) of every message of each open
+// dialog, tens of thousands at once, and at 776 bytes each took 896.
+func TestMessageSize(t *testing.T) {
+	if n := unsafe.Sizeof(Message{}); n > 768 {
+		t.Errorf("Message is %d bytes, over 768 (the next size class is 896): mind the padding between fields", n)
+	}
+}
