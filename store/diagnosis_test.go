@@ -72,3 +72,44 @@ func TestDiagnosis(t *testing.T) {
 		t.Errorf("dialogs-only Rediagnose with nothing to do: %v", err)
 	}
 }
+
+// TestLeftUndiagnosed: a Writer says whether Rediagnose may have work
+// because of it (the importer skips Undiagnosed's scan when not): not
+// after diagnosed dialogs into an empty store; after a dialog without a
+// Diagnosis, a continuation merged into a stored dialog, or a start on a
+// store that held dialogs.
+func TestLeftUndiagnosed(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	done := correlate.Diagnosis{Done: true, Findings: 1, Worst: "busy", Severity: correlate.SevWarning}
+	busy, busyMsgs := makeCall(t, callSpec{callID: "busy", from: "alice", to: "bob", final: 486, start: t0})
+	busy.Diagnosis = done
+	ok, okMsgs := makeCall(t, callSpec{callID: "ok", from: "alice", to: "carol", final: 200, start: t0.Add(time.Second), seq: 10})
+	ok.Diagnosis = done
+
+	s := openTest(t, Options{})
+	if w := writeAll(t, s, []*correlate.Dialog{busy}, [][]*correlate.Message{busyMsgs}); w.LeftUndiagnosed() {
+		t.Error("diagnosed dialogs into an empty store: LeftUndiagnosed")
+	}
+	if ids, _ := s.Undiagnosed(ctx); len(ids) != 0 {
+		t.Fatalf("undiagnosed %v after diagnosed dialogs", ids)
+	}
+	if w := writeAll(t, s, []*correlate.Dialog{ok}, [][]*correlate.Message{okMsgs}); !w.LeftUndiagnosed() {
+		t.Error("a Writer on a store that held dialogs: not LeftUndiagnosed")
+	}
+
+	not := *ok
+	not.Diagnosis = correlate.Diagnosis{}
+	if w := writeAll(t, openTest(t, Options{}), []*correlate.Dialog{&not}, [][]*correlate.Message{okMsgs}); !w.LeftUndiagnosed() {
+		t.Error("a dialog without a Diagnosis: not LeftUndiagnosed")
+	}
+
+	cont := *busy
+	cont.Part, cont.Messages, cont.Transactions = 1, 1, nil
+	ack := msg(t, sipText("ACK sip:bob@example.com SIP/2.0", "busy", 1, "ACK", "alice", "bob", "t1"), t0.Add(time.Second), "10.0.0.1:5060", "10.0.0.2:5060", 20, 0)
+	m := openTest(t, Options{})
+	w := writeAll(t, m, []*correlate.Dialog{busy, &cont}, [][]*correlate.Message{busyMsgs, {ack}})
+	if ids, _ := m.Undiagnosed(ctx); !w.LeftUndiagnosed() || !slices.Equal(ids, []string{"busy"}) {
+		t.Errorf("a merged continuation: LeftUndiagnosed %v, undiagnosed %v", w.LeftUndiagnosed(), ids)
+	}
+}

@@ -138,7 +138,7 @@ func makeCall(t testing.TB, c callSpec) (*correlate.Dialog, []*correlate.Message
 	return d, msgs
 }
 
-func writeAll(t testing.TB, s *Store, ds []*correlate.Dialog, ms [][]*correlate.Message) {
+func writeAll(t testing.TB, s *Store, ds []*correlate.Dialog, ms [][]*correlate.Message) *Writer {
 	t.Helper()
 	w, err := s.Writer(context.Background())
 	if err != nil {
@@ -152,6 +152,7 @@ func writeAll(t testing.TB, s *Store, ds []*correlate.Dialog, ms [][]*correlate.
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return w
 }
 
 func collect(t testing.TB, s *Store, f Filter) []string {

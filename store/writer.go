@@ -58,9 +58,12 @@ type Writer struct {
 	// Call-ID not in known is then new and goes in a bulk insert; others
 	// (continuations, imports into a used store) go row by row and merge.
 	fresh bool
-	known seenSet // hashes of the Call-IDs written
-	seed  maphash.Seed
-	bulks []*bulk // in flush order, bDlg first
+	// undiagnosed counts the dialog rows written or merged with their
+	// findings unknown (-1; see LeftUndiagnosed).
+	undiagnosed int64
+	known       seenSet // hashes of the Call-IDs written
+	seed        maphash.Seed
+	bulks       []*bulk // in flush order, bDlg first
 	// pendingDlg are the dialogs queued in bDlg (dialogs-only stores).
 	pendingDlg []*correlate.Dialog
 	// pendingFrom is the id of pendingDlg[0]; theirs follow it.
@@ -206,6 +209,17 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 // Stats returns what the Writer wrote so far.
 func (w *Writer) Stats() WriterStats { return w.stats }
 
+// LeftUndiagnosed reports whether the store may hold dialogs whose
+// findings are not known (Store.Undiagnosed) because of this Writer or
+// from before it: it began on a store that held dialogs, or it stored a
+// dialog whose Diagnosis was not Done, or merged a continuation into a
+// stored dialog. When it did none of these Store.Rediagnose has nothing
+// to do (unless another Writer wrote to the store meanwhile), and an
+// importer that knows it skips Undiagnosed's scan of every dialog (0.1 s
+// of a 4.3 s import of 50,000 calls, after the pipeline, which nothing
+// overlaps).
+func (w *Writer) LeftUndiagnosed() bool { return !w.fresh || w.undiagnosed > 0 }
+
 func (w *Writer) begin() error {
 	if _, err := w.conn.exec(`BEGIN IMMEDIATE`); err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -284,6 +298,9 @@ func (w *Writer) DialogEncoded(d *correlate.Dialog, msgs []*correlate.Message, e
 
 func (w *Writer) dialog(d *correlate.Dialog, msgs []*correlate.Message, enc *Encoded) error {
 	w.stats.Dialogs++
+	if !d.Diagnosis.Done {
+		w.undiagnosed++
+	}
 	var dialogID int64
 	n := int64(1) // rows inserted: 0 when d continues a stored dialog
 	bulk := w.fresh && d.Part == 0
@@ -471,6 +488,7 @@ func (w *Writer) dialogRow(d *correlate.Dialog, msgs []*correlate.Message) (dial
 			// until Store.Rediagnose or a reader runs them again.
 			merged = merge(old, d, kept)
 			merged.Diagnosis = correlate.Diagnosis{}
+			w.undiagnosed++
 		}
 		if _, err := w.tx.execKept(qDialogUpd, append(dialogArgs(merged), id)...); err != nil {
 			return 0, 0, nil, fmt.Errorf("store: dialog %q: merge: %w", d.CallID, err)

@@ -564,9 +564,13 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		// Dialogs merged from several parts were left undiagnosed by
 		// the Writer: their rules run now on all their stored messages
 		// and their streams.
-		again, err := rediagnose(ctx, imp.store, byCall)
-		if err != nil {
-			return res, err
+		// (None are when this import began on an empty store and the
+		// Writer says it stored every dialog diagnosed, merging none.)
+		again := map[string]bool{}
+		if w.LeftUndiagnosed() {
+			if again, err = rediagnose(ctx, imp.store, byCall); err != nil {
+				return res, err
+			}
 		}
 		// The others' media findings join what their hand-off stored.
 		gs, err := views.finish(byCall, again)
