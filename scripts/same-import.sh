@@ -20,15 +20,9 @@ NEW=${2:?usage: scripts/same-import.sh OLD NEW [CAPTURE...]}
 shift 2
 command -v sqlite3 >/dev/null || { echo "same-import: needs the sqlite3 shell (apt-get install sqlite3)" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-caps=("$@")
-if [ ${#caps[@]} -eq 0 ]; then
-	while IFS= read -r f; do caps+=("$f"); done < <(
-		find "$ROOT/testdata" "$ROOT/../shared/corpus" -type f \
-			\( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) 2>/dev/null | sort)
-	if [ "${BIG:-1}" != 0 ] && [ -r /tmp/sipscope-bench/sipp-50000-calls.pcap ]; then
-		caps+=(/tmp/sipscope-bench/sipp-50000-calls.pcap)
-	fi
-fi
+# shellcheck source=scripts/samelib.sh
+. "$ROOT/scripts/samelib.sh"
+same_captures "$ROOT" "$@"
 TMP=$(mktemp -d /tmp/same-import.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
