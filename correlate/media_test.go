@@ -159,3 +159,39 @@ func TestMediaRTCP(t *testing.T) {
 		t.Errorf("got %d streams with reception reports, want the call's two at least", with)
 	}
 }
+
+// TestMediaSilent: Silent is true for a call whose SDP the tracker read
+// and whose RTP it has not seen, false once a stream of it came and for a
+// call it does not know; the next call on the same ports and SSRC (a SIPp
+// run) is silent until its own RTP, which supersedes the last call's
+// stream.
+func TestMediaSilent(t *testing.T) {
+	md := NewMedia(MediaOptions{Handoff: func(*Stream) {}})
+	at := t0
+	if md.Silent("c1") {
+		t.Error("a call the tracker does not know: Silent")
+	}
+	md.Message(sdpMsg(t, "c1", false, at, callerSig, caller))
+	md.Message(sdpMsg(t, "c1", true, at, calleeSig, callee))
+	if !md.Silent("c1") {
+		t.Error("offer and answer, no RTP: not Silent")
+	}
+	send := func(seq uint16) {
+		at = at.Add(20 * time.Millisecond)
+		md.Datagram(&decode.Datagram{Time: at, Src: caller, Dst: callee, Payload: rtpBytes(8, seq, uint32(seq)*160, 0xAA)})
+	}
+	send(1)
+	if md.Silent("c1") {
+		t.Error("after a packet of its stream: Silent")
+	}
+	at = at.Add(time.Second)
+	md.Message(sdpMsg(t, "c2", false, at, callerSig, caller))
+	md.Message(sdpMsg(t, "c2", true, at, calleeSig, callee))
+	if !md.Silent("c2") || md.Silent("c1") {
+		t.Errorf("next call on the same ports: Silent c2 %v (want true), c1 %v (want false)", md.Silent("c2"), md.Silent("c1"))
+	}
+	send(2)
+	if md.Silent("c2") {
+		t.Error("the next call after its RTP: Silent")
+	}
+}

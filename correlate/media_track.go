@@ -122,7 +122,8 @@ type Media struct {
 type callMedia struct {
 	callID    string
 	callerTag string // From tag of the first message seen: the caller's
-	seen      bool
+	// linked says a stream of the call has been seen (see Silent).
+	linked bool
 	// ended is when End said the call's dialog ended (zero: in progress).
 	ended  time.Time
 	queued bool
@@ -452,6 +453,7 @@ func (md *Media) newStream(key StreamKey, ep *endpoint, by Direction, link Link,
 	}
 	if st.call != nil {
 		st.call.streams = append(st.call.streams, st)
+		st.call.linked = true
 	}
 	md.streams[key] = st
 	md.stats.MaxLive = max(md.stats.MaxLive, len(md.streams))
@@ -582,6 +584,16 @@ func (md *Media) forget(cm *callMedia) {
 // announced addresses) and has not forgotten it: streams of it may still
 // be handed on.
 func (md *Media) Tracking(callID string) bool { return md.calls[callID] != nil }
+
+// Silent reports whether the tracker knows the call callID (its SDP
+// announced addresses) and has seen no RTP stream of it so far. At the
+// end of a call's dialog that is what its streams will be, unless RTP
+// comes after the call ended: the media rules can run then (no-media)
+// instead of once the capture ends.
+func (md *Media) Silent(callID string) bool {
+	cm := md.calls[callID]
+	return cm != nil && !cm.linked
+}
 
 // Flush hands on every stream in progress (with Handoff; without it,
 // Streams lists them): the input has ended.

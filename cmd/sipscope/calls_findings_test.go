@@ -224,3 +224,45 @@ func TestMediaViewsBudget(t *testing.T) {
 		t.Errorf("%d calls, no-media on %v; want 3, only the last one's", len(got), media)
 	}
 }
+
+// TestImportSilentOnce: a call that had no RTP by the end of its dialog
+// gets no-media in the row its hand-off stores, so the end of the import
+// changes no row (importer.overlay returns what it would change); a call
+// with RTP gets its media findings at the end, as before. TestCallsFindings
+// checks that what every row ends with is what diagnose says.
+func TestImportSilentOnce(t *testing.T) {
+	for _, c := range []struct {
+		path    string
+		changed bool // the end changes rows
+	}{
+		{"../../testdata/sipp/udp-basic.pcap", false}, // three answered calls, no RTP
+		{"../../testdata/media/lossy.pcap", true},     // RTP with loss
+	} {
+		st, err := store.Open(filepath.Join(t.TempDir(), "x.db"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		imp := &importer{store: st, files: []string{c.path}, io: &streams{In: strings.NewReader(""), Out: goio.Discard, ErrOut: goio.Discard},
+			quiet: true, diagnose: true, overlay: true, correlate: correlate.Options{Early: true}}
+		res, err := imp.run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var media []string
+		for d, err := range st.Dialogs(context.Background(), store.Filter{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := res.diagnoses[d.CallID]; !ok && d.Diagnosis.Worst == "no-media" {
+				media = append(media, d.CallID)
+			}
+		}
+		st.Close()
+		if c.changed && len(res.diagnoses) == 0 {
+			t.Errorf("%s: the end changed no row, want the RTP call's media findings", c.path)
+		}
+		if !c.changed && (len(res.diagnoses) != 0 || len(media) != 3) {
+			t.Errorf("%s: the end changed %d rows, %d stored with no-media; want 0 and 3", c.path, len(res.diagnoses), len(media))
+		}
+	}
+}

@@ -55,8 +55,9 @@ func rediagnose(ctx context.Context, st *store.Store, streams map[string][]corre
 // once, and 65,536 of a longer one: as Go values (a map of views) they were
 // 30 MB of the 115 MB live heap of `import` on 500,000 SIPp calls, and
 // three times that of its peak with the collector's headroom (issue 12).
-// So each is one record, the findings in brief then the view packed
-// (correlate.MediaView.AppendBinary), in a recordStore (in memory up to
+// So each is one record, the findings in brief its row got, those of its
+// signalling alone, then the view packed (correlate.MediaView.AppendBinary;
+// see keep), in a recordStore (in memory up to
 // streamMemory, then in a scratch file): the heap keeps a Call-ID and where
 // its record is.
 type mediaViews struct {
@@ -68,7 +69,7 @@ type mediaViews struct {
 	recs    recordStore
 	dropped int
 	err     error  // a record that could not be read back (a bug, or the scratch file failing)
-	scratch []byte // where addView makes a record
+	scratch []byte // where keep makes a record
 }
 
 // viewEnt is a kept call: its Call-ID and its record.
@@ -92,26 +93,51 @@ func newMediaViews() *mediaViews { return &mediaViews{index: map[string]int{}} }
 // add keeps d's view; d.Diagnosis is what the store gets for it. A later
 // part of the dialog (Dialog.Part) replaces an earlier one's: handoff
 // diagnosed it with the earlier messages when it still had them.
-func (mv *mediaViews) add(d *correlate.Dialog, msgs []*correlate.Message) {
-	mv.addView(d, correlate.NewMediaView(d, msgs))
+//
+// silent says the media tracker saw no RTP of the call by its hand-off
+// (correlate.Media.Silent): the media rules then run now, on no streams,
+// and d.Diagnosis gets their findings (no-media) too. That is what finish
+// finds unless RTP comes after the call ended, and finish then changes
+// it; the store gets the call's findings once instead of twice.
+func (mv *mediaViews) add(d *correlate.Dialog, msgs []*correlate.Message, silent bool) {
+	v := correlate.NewMediaView(d, msgs)
+	g := d.Diagnosis
+	if silent && v != nil && g.Done {
+		if fs := v.Diagnose(nil, handoffMedia); len(fs) > 0 {
+			d.Diagnosis = g.Combine(correlate.Summarize(fs))
+		}
+	}
+	mv.keep(d.CallID, g, d.Diagnosis, v)
 }
 
-// addView is add with d's view made already (nil when it has no SDP).
+// addView is add with d's view made already (nil when it has no SDP) and
+// no media findings yet.
 func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
-	i, ok := mv.index[d.CallID]
+	mv.keep(d.CallID, d.Diagnosis, d.Diagnosis, v)
+}
+
+// keep keeps the record of call id: stored, the findings its row got,
+// then its view's record (appendViewRecord) with g, those of its
+// signalling alone.
+func (mv *mediaViews) keep(id string, g, stored correlate.Diagnosis, v *correlate.MediaView) {
+	i, ok := mv.index[id]
 	if v == nil && !ok {
 		return // no SDP in any part so far: no view to keep
 	}
 	var old []byte
 	var err error
 	if v == nil {
-		// An earlier part had SDP: keep its view, with d's findings.
-		if old, err = mv.recs.get(mv.ents[i-mv.base].rec); err != nil {
+		// An earlier part had SDP: keep its view, with these findings.
+		if old, err = mv.recs.get(mv.ents[i-mv.base].rec); err == nil {
+			_, old, err = unpackDiagnosis(old) // past its stored findings
+		}
+		if err != nil {
 			mv.err = err
 			return
 		}
 	}
-	if mv.scratch, err = appendViewRecord(mv.scratch[:0], d.Diagnosis, v, old); err != nil {
+	mv.scratch = appendDiagnosis(mv.scratch[:0], stored)
+	if mv.scratch, err = appendViewRecord(mv.scratch, g, v, old); err != nil {
 		mv.err = err
 		return
 	}
@@ -120,9 +146,9 @@ func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
 		mv.ents[i-mv.base].rec = rec
 		return
 	}
-	// A copy: d's strings alias its dialog's whole memory, which the
-	// key would keep for as long as the view.
-	id := strings.Clone(d.CallID)
+	// A copy: id aliases its dialog's whole memory, which the key would
+	// keep for as long as the view.
+	id = strings.Clone(id)
 	mv.index[id] = mv.base + len(mv.ents)
 	mv.ents = append(mv.ents, viewEnt{id: id, rec: rec})
 	for len(mv.ents) > maxViews {
@@ -135,10 +161,10 @@ func (mv *mediaViews) addView(d *correlate.Dialog, v *correlate.MediaView) {
 }
 
 // finish runs the media rules of every kept call with its streams and
-// returns the new findings in brief of those with media findings, except
-// the Call-IDs in skip (diagnosed again from the store, media included).
-// Calls without media findings keep what was stored. It reads the records
-// in the order they were written, and removes them.
+// returns the new findings in brief of those whose findings differ from
+// what their rows got (add), except the Call-IDs in skip (diagnosed again
+// from the store, media included). It reads the records in the order they
+// were written, and removes them.
 func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[string]bool) (map[string]correlate.Diagnosis, error) {
 	defer mv.close()
 	if mv.err != nil {
@@ -154,9 +180,13 @@ func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[str
 		if err != nil {
 			return nil, fmt.Errorf("media views: %w", err)
 		}
-		g, view, err := unpackDiagnosis(b)
+		stored, b, err := unpackDiagnosis(b)
 		if err != nil {
 			return nil, fmt.Errorf("media view of %s: %w", e.id, err) // our own bytes: a bug
+		}
+		g, view, err := unpackDiagnosis(b)
+		if err != nil {
+			return nil, fmt.Errorf("media view of %s: %w", e.id, err)
 		}
 		if !g.Done {
 			continue
@@ -164,13 +194,16 @@ func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[str
 		if err := v.UnmarshalBinary(view); err != nil {
 			return nil, fmt.Errorf("media view of %s: %w", e.id, err)
 		}
-		fs := v.Diagnose(streams[e.id], handoffMedia)
-		if len(fs) == 0 {
-			continue
+		final := g
+		if fs := v.Diagnose(streams[e.id], handoffMedia); len(fs) > 0 {
+			// Diagnose's findings then the media ones, worst first
+			// (stable): the worst of the two, the signalling's on a
+			// tie, as diagnose.
+			final = g.Combine(correlate.Summarize(fs))
 		}
-		// Diagnose's findings then the media ones, worst first (stable):
-		// the worst of the two, the signalling's on a tie, as diagnose.
-		out[e.id] = g.Combine(correlate.Summarize(fs))
+		if final != stored {
+			out[e.id] = final
+		}
 	}
 	return out, nil
 }
