@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -211,6 +212,25 @@ func TestCaptureLiveSIPp(t *testing.T) {
 	}
 	if len(during) != 20 {
 		t.Errorf("calls --db during the capture: got %d completed calls, want 20", len(during))
+	}
+	// SIPp's calls offer and answer SDP and send no RTP: each is stored
+	// with its no-media finding as it ends, not only once the capture
+	// stops (mediaViews.add).
+	out, err := exec.Command(e.bin, "calls", "-q", "--format", "jsonl", "--db", filepath.Join(e.dir, "x.db")).Output()
+	if err != nil {
+		t.Fatalf("calls --db during the capture: %v", err)
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		var r struct {
+			CallID string `json:"call_id"`
+			Worst  string `json:"worst"`
+		}
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("calls --db: %v: %s", err, line)
+		}
+		if r.Worst != "no-media" {
+			t.Errorf("%s during the capture: worst %q, want no-media", r.CallID, r.Worst)
+		}
 	}
 	e.stop(c, stderr)
 
