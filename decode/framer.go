@@ -272,7 +272,10 @@ func startPrefix(b []byte) bool {
 	rest := b[j+1:]
 	const v = "SIP/2.0"
 	if len(rest) > len(v) {
-		return len(rest) == len(v)+1 && rest[len(v)] == '\r' && bytes.EqualFold(rest[:len(v)], []byte(v))
+		// The version then CR: a start line to isSIPStart whatever
+		// follows the CR, so one here too (the first line of a stream
+		// must not be SIP or not depending on where a segment ended).
+		return rest[len(v)] == '\r' && bytes.EqualFold(rest[:len(v)], []byte(v))
 	}
 	return bytes.EqualFold(rest, []byte(v[:len(rest)]))
 }
