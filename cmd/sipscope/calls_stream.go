@@ -395,9 +395,8 @@ func (cs *callStream) emit(r *heldCall) error {
 		if err := cs.vscratch.UnmarshalBinary(view); err != nil {
 			return fmt.Errorf("media view of %s: %w", r.id, err) // our own bytes: a bug
 		}
-		if fs := cs.vscratch.Diagnose(rtp, handoffMedia); len(fs) > 0 {
-			// Diagnose's findings then the media ones (mediaViews.finish).
-			d.Diagnosis = viewG.Combine(correlate.Summarize(fs))
+		if g := withMedia(viewG, &cs.vscratch, rtp); g != viewG {
+			d.Diagnosis = g // media findings (they add to the count)
 		}
 	}
 	if d.Start.UnixNano() < cs.last.UnixNano() {

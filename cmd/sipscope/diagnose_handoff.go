@@ -103,11 +103,20 @@ func (mv *mediaViews) add(d *correlate.Dialog, msgs []*correlate.Message, silent
 	v := correlate.NewMediaView(d, msgs)
 	g := d.Diagnosis
 	if silent && v != nil && g.Done {
-		if fs := v.Diagnose(nil, handoffMedia); len(fs) > 0 {
-			d.Diagnosis = g.Combine(correlate.Summarize(fs))
-		}
+		d.Diagnosis = withMedia(g, v, nil)
 	}
 	mv.keep(d.CallID, g, d.Diagnosis, v)
+}
+
+// withMedia returns g, the findings in brief of a call's signalling, with
+// those the media rules find in its view v on its streams: Diagnose's
+// findings then the media ones, worst first (stable), so the worst of the
+// two, the signalling's on a tie, as diagnose says. g when they find none.
+func withMedia(g correlate.Diagnosis, v *correlate.MediaView, streams []correlate.Stream) correlate.Diagnosis {
+	if fs := v.Diagnose(streams, handoffMedia); len(fs) > 0 {
+		return g.Combine(correlate.Summarize(fs))
+	}
+	return g
 }
 
 // addView is add with d's view made already (nil when it has no SDP) and
@@ -194,14 +203,7 @@ func (mv *mediaViews) finish(streams map[string][]correlate.Stream, skip map[str
 		if err := v.UnmarshalBinary(view); err != nil {
 			return nil, fmt.Errorf("media view of %s: %w", e.id, err)
 		}
-		final := g
-		if fs := v.Diagnose(streams[e.id], handoffMedia); len(fs) > 0 {
-			// Diagnose's findings then the media ones, worst first
-			// (stable): the worst of the two, the signalling's on a
-			// tie, as diagnose.
-			final = g.Combine(correlate.Summarize(fs))
-		}
-		if final != stored {
+		if final := withMedia(g, &v, streams[e.id]); final != stored {
 			out[e.id] = final
 		}
 	}
