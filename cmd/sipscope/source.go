@@ -354,6 +354,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	// what each call's hand-off kept of its SDP (mediaViews).
 	views := newMediaViews()
 	defer views.close() // finish closes it; an error before then too
+	// viewsAdd: views.add is how dialogs reach the views, and it reads
+	// what the media tracker knew of each call at its hand-off (silent).
+	viewsAdd := false
 	if imp.diagnose {
 		copts.Summaries = false
 		if async.encoder == nil && imp.keep == nil {
@@ -390,12 +393,14 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 				diagnoseDialog(d, parsed)
 				views.add(d, parsed, silent)
 			}
+			viewsAdd = true
 		} else {
 			// keep sees whole messages, and so do the rules.
 			async.diagnose, wire = func(d *correlate.Dialog, msgs []*correlate.Message, silent bool) {
 				diagnoseDialog(d, msgs)
 				views.add(d, msgs, silent)
 			}, false
+			viewsAdd = true
 		}
 	}
 	if wire {
@@ -459,7 +464,9 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 	// say otherwise (an import of 50,000 SIPp calls without RTP updated
 	// every row after the pipeline, 0.2-0.4 s that nothing overlaps), and
 	// a live capture shows them as each call ends.
-	async.silent = media.Silent
+	if viewsAdd {
+		async.silent = media.Silent
+	}
 	if imp.out != nil {
 		copts.Forget = func(id string) {
 			if media.Tracking(id) {
@@ -574,7 +581,7 @@ func (imp *importer) run(ctx context.Context) (importResult, error) {
 		// and their streams.
 		// (None are when this import began on an empty store and the
 		// Writer says it stored every dialog diagnosed, merging none.)
-		again := map[string]bool{}
+		var again map[string]bool
 		if w.LeftUndiagnosed() {
 			if again, err = rediagnose(ctx, imp.store, byCall); err != nil {
 				return res, err
