@@ -23,6 +23,7 @@ type messagesOptions struct {
 	files  []string
 	format string
 	stats  bool
+	quiet  bool
 	limits limitOptions
 	keylog string
 }
@@ -59,6 +60,8 @@ how often (each drops the oldest state, or skips the oversized input, and counts
 	}
 	cmd.Flags().StringVar(&opts.format, "format", "table", "output `FORMAT`: table, jsonl or csv")
 	cmd.Flags().BoolVar(&opts.stats, "stats", false, "print decoding counters to standard error")
+	// As calls, import and diagnose have it: scripts pass -q to all of them.
+	cmd.Flags().BoolVarP(&opts.quiet, "quiet", "q", false, "no warnings on standard error (--stats still prints its counters)")
 	addLimitFlags(cmd, &opts.limits)
 	addKeylogFlag(cmd.Flags(), &opts.keylog)
 	return cmd
@@ -203,9 +206,11 @@ func runMessages(ctx context.Context, opts *messagesOptions, io *streams) error 
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
-	printWarnings(io.ErrOut, res.Warnings)
-	if index == 0 {
-		fmt.Fprintln(io.ErrOut, noMessagesNote(opts.files, res.Stats))
+	if !opts.quiet {
+		printWarnings(io.ErrOut, res.Warnings)
+		if index == 0 {
+			fmt.Fprintln(io.ErrOut, noMessagesNote(opts.files, res.Stats))
+		}
 	}
 	if opts.stats {
 		printStats(io.ErrOut, res.Stats)
