@@ -231,7 +231,8 @@ func (r *rowEncoder) row(dst []any, arena []byte, seqBase int64, txnBase int,
 	b := &r.box
 	dst = append(dst, nil, nullID(fid), nil, b.int(seqBase+m.Seq), b.int(ns(dm.Time)), b.int(int64(txn)),
 		m.Retransmission, r.str(m.Leg), r.addr(dm.Src), r.addr(dm.Dst), r.str(string(dm.Transport)), r.str(dm.Encap), r.str(dm.Method),
-		b.int(int64(dm.Status)), b.int(int64(dm.CSeq)), hep, events, b.blob(frames), b.blob(raw), dm.Duplicate)
+		b.int(int64(dm.Status)), b.int(int64(dm.CSeq)), hep, events, b.blob(frames), b.blob(raw), dm.Duplicate,
+		b.int(int64(dm.Warnings)))
 	return dst, arena, fid, int64(len(dm.Frames)), nil
 }
 

@@ -137,8 +137,8 @@ func (s *Store) streams(ctx context.Context, callIDs []string, info bool) ([]cor
 	}
 	args := []any{string(correlate.LinkInfo)}
 	if callIDs != nil {
-		q += ` AND call_id IN (SELECT value FROM json_each(?))`
-		args = append(args, jsonArg(callIDs))
+		q += ` AND call_id IN ` + callIDList
+		args = append(args, callIDsArg(callIDs))
 	}
 	q += ` ORDER BY start_ns, id`
 	rows, err := s.db.QueryContext(ctx, q, args...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -489,9 +490,8 @@ func (s *Store) dialogQuery(ctx context.Context, f Filter) (q string, args []any
 		args = append(args, f.Until.UnixNano())
 	}
 	if f.CallIDs != nil {
-		b, _ := json.Marshal(f.CallIDs)
-		where = append(where, "d.call_id IN (SELECT value FROM json_each(?))")
-		args = append(args, string(b))
+		where = append(where, "d.call_id IN "+callIDList)
+		args = append(args, callIDsArg(f.CallIDs))
 	}
 	if f.ids != nil {
 		where = append(where, "d.id IN (SELECT value FROM json_each(?))")
@@ -601,12 +601,34 @@ func (s *Store) Linked(ctx context.Context, callID string) ([]string, error) {
 }
 
 // callIDSet is the SQL for "messages of these Call-IDs' dialogs", taking
-// the Call-IDs as one JSON array argument so that any number fit.
-const callIDSet = `m.dialog_id IN (SELECT id FROM dialogs WHERE call_id IN (SELECT value FROM json_each(?)))`
+// the Call-IDs as one argument (callIDsArg) so that any number fit.
+const callIDSet = `m.dialog_id IN (SELECT id FROM dialogs WHERE call_id IN ` + callIDList + `)`
 
-func jsonArg(ids []string) string {
-	b, _ := json.Marshal(ids)
-	return string(b)
+// callIDList is the SQL for the Call-IDs of a callIDsArg argument, as the
+// call_id columns store them.
+const callIDList = `(SELECT CAST(unhex(value) AS TEXT) FROM json_each(?))`
+
+// callIDsArg is ids as callIDList reads them: a JSON array of each
+// Call-ID's bytes in hex. Not the strings themselves: JSON text is UTF-8,
+// and a Call-ID that is not (a broken or fuzzed capture keeps its bytes in
+// call_id) would come out of json_each with U+FFFD in place of its bad
+// bytes and match nothing.
+func callIDsArg(ids []string) string {
+	n := 2
+	for _, id := range ids {
+		n += 2*len(id) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = hex.AppendEncode(b, []byte(id))
+		b = append(b, '"')
+	}
+	return string(append(b, ']'))
 }
 
 // Messages returns every stored message of the dialogs with these Call-IDs,
@@ -622,9 +644,9 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT coalesce(f.name, ''), m.seq, m.ts, d.call_id, m.txn,
 		m.retransmission, m.leg, m.src, m.dst, m.transport, m.encap, m.method, m.status, m.cseq,
-		m.hep, m.events, m.frames, m.raw, m.duplicate
+		m.hep, m.events, m.frames, m.raw, m.duplicate, m.warnings
 		FROM messages m JOIN dialogs d ON d.id = m.dialog_id LEFT JOIN files f ON f.id = m.file_id
-		WHERE `+callIDSet+` ORDER BY m.seq, m.id`, jsonArg(callIDs))
+		WHERE `+callIDSet+` ORDER BY m.seq, m.id`, callIDsArg(callIDs))
 	if err != nil {
 		return nil, fmt.Errorf("store: messages: %w", err)
 	}
@@ -640,9 +662,10 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 			cm                         correlate.Message
 			hep, events, frames, raw   []byte
 			dup                        bool
+			warnings                   int64
 		)
 		if err := rows.Scan(&file, &cm.Seq, &ts, &cm.CallID, &cm.Txn, &cm.Retransmission, &cm.Leg,
-			&src, &dst, &tr, &encap, &method, &status, &cseq, &hep, &events, &frames, &raw, &dup); err != nil {
+			&src, &dst, &tr, &encap, &method, &status, &cseq, &hep, &events, &frames, &raw, &dup, &warnings); err != nil {
 			return nil, fmt.Errorf("store: messages: %w", err)
 		}
 		m := new(decode.Message)
@@ -686,6 +709,8 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 			}
 		}
 		m.Duplicate = dup
+		// What the decoder saw that raw alone does not show (schema 12).
+		m.Warnings |= decode.Warning(warnings)
 		cm.Message = m
 		out = append(out, &cm)
 	}
@@ -722,7 +747,7 @@ func (s *Store) Frames(ctx context.Context, callIDs []string) ([]decode.FrameRef
 		return nil, fmt.Errorf("store: frames: %w", ErrNoMessages)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT m.frames, m.raw FROM messages m
-		WHERE `+callIDSet+` ORDER BY m.id`, jsonArg(callIDs))
+		WHERE `+callIDSet+` ORDER BY m.id`, callIDsArg(callIDs))
 	if err != nil {
 		return nil, fmt.Errorf("store: frames: %w", err)
 	}

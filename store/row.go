@@ -144,16 +144,16 @@ func parseList(s string) []string {
 }
 
 // messageCols are the messages columns written by the Writer, in the
-// order of its arguments (schema 6).
+// order of its arguments (schema 12).
 const messageCols = `file_id, dialog_id, seq, ts, txn, retransmission, leg,
-	src, dst, transport, encap, method, status, cseq, hep, events, frames, raw, duplicate`
+	src, dst, transport, encap, method, status, cseq, hep, events, frames, raw, duplicate, warnings`
 
-const messageColCount = 19
+const messageColCount = 20
 
 // messageColsLite are messageCols less hep and events, for the rows that
 // have neither (NULL: their default).
 const messageColsLite = `file_id, dialog_id, seq, ts, txn, retransmission, leg,
-	src, dst, transport, encap, method, status, cseq, frames, raw, duplicate`
+	src, dst, transport, encap, method, status, cseq, frames, raw, duplicate, warnings`
 
 // Indexes of a few values in a messages row made by rowEncoder.row (the id
 // first).
