@@ -119,13 +119,15 @@ func warnInvalidUTF8(w goio.Writer, l *render.Ladder) {
 func newFlowCmd(io *streams) *cobra.Command {
 	opts := &flowOptions{}
 	cmd := &cobra.Command{
-		Use:   "flow --call ID [--call ID...|--linked] [FILE...|-|--db PATH]",
+		Use:   "flow [--call ID...|--linked] [FILE...|-|--db PATH]",
 		Short: "Draw the ladder diagram of a call in the terminal",
 		Long: `Draw the call flow of one or more dialogs: one column per endpoint (IP:port, or
 IP with --merge-ports, or names from --alias), one arrow per message in capture
 order with the method or status and reason, (SDP) with its codecs, time and delta
 on the left. Retransmissions are drawn >>>. Several dialogs (legs linked through
-a B2BUA, or several --call) share one ladder, one colour per Call-ID.
+a B2BUA, or several --call) share one ladder, one colour per Call-ID. Without
+--call, a capture (or database) that holds a single dialog draws it; with more,
+the error names some of their Call-IDs.
 
 Labels are never cut: columns widen to fit them. A ladder wider than the
 terminal first stacks column names on two lines (address over :port) and drops
@@ -133,7 +135,8 @@ the leading address parts the columns share (…17.55 for 10.243.17.55, listed i
 full above the ladder); if it is still too wide it opens in $PAGER (less -S) to
 scroll sideways. With --width (or when piped) lines never exceed the width:
 labels are shortened, and a note says so.`,
-		Example: `  sipscope flow --call 85216695-42dcdb1d@192.168.1.2 aaa.pcap
+		Example: `  sipscope flow one-call.pcap
+  sipscope flow --call 85216695-42dcdb1d@192.168.1.2 aaa.pcap
   sipscope flow --db calls.db --call A-LEG-ID --linked --merge-ports
   sipscope flow --call ID --ascii --width 100 trace.pcap > ticket.txt`,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -155,9 +158,6 @@ labels are shortened, and a note says so.`,
 const minWidth = 40
 
 func runFlow(ctx context.Context, opts *flowOptions, io *streams) error {
-	if len(opts.ladder.calls) == 0 {
-		return usagef("flow needs --call ID (list Call-IDs with `sipscope calls`)")
-	}
 	if opts.width != 0 && opts.width < minWidth {
 		return usagef("--width %d is too narrow: give %d or more (0: the terminal's width)", opts.width, minWidth)
 	}
@@ -165,7 +165,14 @@ func runFlow(ctx context.Context, opts *flowOptions, io *streams) error {
 	if err != nil {
 		return err
 	}
-	l, release, err := opts.source.load(ctx, &opts.ladder, io)
+	load := opts.source.load
+	if len(opts.ladder.calls) == 0 {
+		// No --call: the source's only dialog (solecall.go).
+		load = func(ctx context.Context, o *ladderOptions, io *streams) (*render.Ladder, func(), error) {
+			return opts.source.loadSole(ctx, "flow", "draw", "--call", o, io)
+		}
+	}
+	l, release, err := load(ctx, &opts.ladder, io)
 	if err != nil {
 		return err
 	}

@@ -18,11 +18,13 @@ type showOptions struct {
 func newShowCmd(io *streams) *cobra.Command {
 	opts := &showOptions{}
 	cmd := &cobra.Command{
-		Use:   "show CALL-ID [FILE...|-|--db PATH]",
+		Use:   "show [CALL-ID] [FILE...|-|--db PATH]",
 		Short: "Print every message of a dialog, raw, with time, delta and addresses",
 		Long: `Print every SIP message of the dialog exactly as it was on the wire, each headed by
 its time, the delta since the previous message, source and destination and
 transport: the text to paste into a ticket. --linked adds the linked legs.
+Without a CALL-ID (the first argument is a capture file, or -), a capture that
+holds a single dialog shows it; with more, the error names some of their Call-IDs.
 
 On a terminal the messages are shown sanitised: line ends as LF, and control
 characters a crafted message could use to drive the terminal (ESC, BEL, backspace,
@@ -30,15 +32,20 @@ a CR in mid line, C1) shown escaped, as \x1b. Piped or redirected to a file, or
 with --raw, the bytes are written exactly as captured (CRLF included).`,
 		Example: `  sipscope show 85216695-42dcdb1d@192.168.1.2 aaa.pcap
   sipscope show --db calls.db --linked A-LEG-ID > ticket.txt`,
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usagef("show needs a CALL-ID (list them with `sipscope calls FILE`)")
-			}
-			return nil
-		},
 		RunE: func(c *cobra.Command, args []string) error {
-			opts.ladder.calls = []string{args[0]}
-			opts.source.files = args[1:]
+			switch {
+			case len(args) == 1 && !namesCapture(args[0]) && opts.source.db == "":
+				return usagef("show %s: no capture files or --db PATH after the CALL-ID (if %s is meant as a capture file, it does not exist)", args[0], args[0])
+			case len(args) > 0 && !namesCapture(args[0]):
+				opts.ladder.calls = []string{args[0]}
+				opts.source.files = args[1:]
+			case len(args) == 0 && opts.source.db == "":
+				return usagef("show needs a CALL-ID and capture files or --db PATH (list the Call-IDs with `sipscope calls FILE`)")
+			default:
+				// No CALL-ID: the first argument is a capture (it
+				// exists, or is -), and its only dialog is shown.
+				opts.source.files = args
+			}
 			return runShow(c.Context(), opts, io)
 		},
 	}
@@ -49,7 +56,13 @@ with --raw, the bytes are written exactly as captured (CRLF included).`,
 }
 
 func runShow(ctx context.Context, opts *showOptions, io *streams) error {
-	l, release, err := opts.source.load(ctx, &opts.ladder, io)
+	load := opts.source.load
+	if len(opts.ladder.calls) == 0 {
+		load = func(ctx context.Context, o *ladderOptions, io *streams) (*render.Ladder, func(), error) {
+			return opts.source.loadSole(ctx, "show", "show", "", o, io)
+		}
+	}
+	l, release, err := load(ctx, &opts.ladder, io)
 	if err != nil {
 		return err
 	}
