@@ -95,10 +95,14 @@ func (s *ladderSource) loadSole(ctx context.Context, cmd, verb, flag string, o *
 	if s.db == "" {
 		where = strings.Join(s.files, " ")
 	}
+	what := where // what the messages say holds the dialogs
+	if where == "-" {
+		what = "standard input"
+	}
 	switch {
 	case n == 0:
 		release()
-		return nil, nil, fmt.Errorf("%s: no SIP dialog to %s", where, verb)
+		return nil, nil, fmt.Errorf("%s: no SIP dialog to %s", what, verb)
 	case n > 1:
 		release()
 		count := fmt.Sprintf("%d dialogs", n)
@@ -113,7 +117,7 @@ func (s *ladderSource) loadSole(ctx context.Context, cmd, verb, flag string, o *
 			list += ", ..."
 		}
 		return nil, nil, usagef("%s holds %s (%s): name the one to %s, e.g. %s; `sipscope calls %s` lists them all",
-			where, count, list, verb, exampleSole(cmd, flag, names[0], where), where)
+			what, count, list, verb, exampleSole(cmd, flag, names[0], where), where)
 	}
 	o.calls = []string{first}
 	l, err := o.ladder(ctx, st, o.calls)
