@@ -30,7 +30,8 @@ On a terminal the messages are shown sanitised: line ends as LF, and control
 characters a crafted message could use to drive the terminal (ESC, BEL, backspace,
 a CR in mid line, C1) shown escaped, as \x1b. Piped or redirected to a file, or
 with --raw, the bytes are written exactly as captured (CRLF included).`,
-		Example: `  sipscope show 85216695-42dcdb1d@192.168.1.2 aaa.pcap
+		Example: `  sipscope show one-call.pcap > ticket.txt
+  sipscope show 85216695-42dcdb1d@192.168.1.2 aaa.pcap
   sipscope show --db calls.db --linked A-LEG-ID > ticket.txt`,
 		RunE: func(c *cobra.Command, args []string) error {
 			switch {
