@@ -765,7 +765,12 @@ func (k *KPIs) Flush() {
 
 // trailing reports whether a response the caller's side needs may still
 // come: an opening INVITE, BYE or REGISTER with no final response while
-// the same request (method and CSeq) on another hop has one.
+// the same request on another hop has one. The same request: the same
+// method and CSeq, or, since a B2BUA may number its side's requests anew
+// (one capture's SBC sent BYE 13 for the caller's BYE 1709929696), any
+// other BYE, or any other opening request of that method. A dialog wrongly
+// taken for trailing only waits: it is measured whole all the same, at
+// its continuation, at Flush or past maxPending.
 func trailing(msgs []*Message) bool {
 	txs := transactionTimes(msgs)
 	for _, t := range txs {
@@ -773,7 +778,8 @@ func trailing(msgs []*Message) bool {
 			continue
 		}
 		for _, u := range txs {
-			if u != t && u.final != 0 && u.method == t.method && u.cseq == t.cseq {
+			if u != t && u.final != 0 && u.method == t.method &&
+				(u.cseq == t.cseq || t.method == "BYE" || (t.opening && u.opening)) {
 				return true
 			}
 		}

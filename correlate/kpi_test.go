@@ -399,3 +399,33 @@ func TestCredentials(t *testing.T) {
 		t.Error("parsed Proxy-Authorization: got false, want true")
 	}
 }
+
+// TestKPIStreamingRenumbered: a B2BUA that numbers its side's requests
+// anew (BYE 7 from the caller, BYE 3 on to the callee) and answers the
+// caller only after the callee answered it: the dialog ends at the
+// callee's 200, so the caller's 200 comes as a continuation. Streaming, it
+// waits for it and counts the call completed, as measuring it whole does
+// (heplify's erspan capture has such an SBC).
+func TestKPIStreamingRenumbered(t *testing.T) {
+	lines := []string{
+		"0 a>b INVITE/1 v1", "5 b>a 100 INVITE/1 v1", "10 b>a 200 INVITE/1 v1 t=x", "11 a>b ACK/1 v2 t=x",
+		"1000 a>b BYE/7 v3 t=x", "1001 b>c BYE/3 v4 t=x", "1004 c>b 200 BYE/3 v4 t=x", "1005 b>a 200 BYE/7 v3 t=x",
+	}
+	col := run(t, Options{Early: true}, lines...)
+	if len(col.dialogs) != 2 || col.dialogs[1].Part != 1 {
+		t.Fatalf("got %d records, want the dialog and its continuation", len(col.dialogs))
+	}
+	stream := NewKPIs(ByNone)
+	stream.Streaming = true
+	for i, d := range col.dialogs {
+		stream.Add(d, col.msgs[i])
+	}
+	stream.Flush()
+	whole := NewKPIs(ByNone)
+	d, msgs := one(t, lines...)
+	whole.Add(d, msgs)
+	s, w := stream.Total.Record(ByNone), whole.Total.Record(ByNone)
+	if s.Completed != 1 || w.Completed != 1 {
+		t.Errorf("completed: streaming %d, whole %d; want 1 and 1", s.Completed, w.Completed)
+	}
+}
