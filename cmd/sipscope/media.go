@@ -85,6 +85,10 @@ func runMedia(ctx context.Context, opts *mediaOptions, io *streams) error {
 	if err != nil {
 		return err
 	}
+	// dtmf_events lists tones found in G.711 audio as an import stores
+	// them: a stream listed from the file and from its database says the
+	// same.
+	opts.source.inband = true
 	st, release, err := openSource(ctx, &opts.source, mode, nil, io)
 	if err != nil {
 		return err
