@@ -467,11 +467,16 @@ func addrOnly(a netip.AddrPort) string {
 // algorithm R), so memory per metric and group is bounded (80 KB).
 const MaxSamples = 10000
 
-// Samples collects the values of one delay for percentiles and a mean.
-// The zero value is ready to use; it is not safe for concurrent use.
+// Samples collects the values of one delay for percentiles and a mean:
+// milliseconds to the microsecond (see ms). The zero value is ready to
+// use; it is not safe for concurrent use.
 type Samples struct {
-	n    int64
-	sum  float64
+	n int64
+	// us is the sum in whole microseconds: exact, so the mean is the same
+	// whatever order the values come in (a float sum was not: stats on a
+	// capture file, which adds dialogs as they are handed on, and on its
+	// database, in start order, gave 625.512 and 625.511 ms).
+	us   int64
 	vals []float64
 	rng  *rand.Rand
 	sort bool // vals is sorted
@@ -480,7 +485,7 @@ type Samples struct {
 // Add records one value.
 func (s *Samples) Add(v float64) {
 	s.n++
-	s.sum += v
+	s.us += int64(math.Round(v * 1e3))
 	if len(s.vals) < MaxSamples {
 		s.vals = append(s.vals, v)
 		s.sort = false
@@ -505,7 +510,7 @@ func (s *Samples) Mean() (float64, bool) {
 	if s.n == 0 {
 		return 0, false
 	}
-	return s.sum / float64(s.n), true
+	return float64(s.us) / 1e3 / float64(s.n), true
 }
 
 // Percentile returns the p-th percentile (0 < p <= 100) by the

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -14,7 +15,9 @@ import (
 // import runs, diagnose reads a scratch store. Found unequal before:
 // heplify/erspan_sip_ipv4_udp.pcapng (an SBC renumbering the BYE's CSeq on
 // its side: stats on the file counted the call not completed), and
-// testdata/media/dtmf-inband.pcap (media on the file listed no tones).
+// testdata/media/dtmf-inband.pcap (media on the file listed no tones),
+// heplify/sip_ipv4_tcp_fragmented.pcap (stats --by src: a mean summed in
+// another order, 625.512 against 625.511 ms).
 func TestFileSameAsDatabase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: imports every capture")
@@ -35,11 +38,12 @@ func TestFileSameAsDatabase(t *testing.T) {
 		if code, _, errOut := sipscope(t, "import", "-q", f, "--db", db); code != 0 {
 			t.Fatalf("import %s: exit %d: %s", f, code, errOut)
 		}
-		for _, cmd := range []string{"stats", "media", "diagnose"} {
-			_, fromFile, _ := sipscope(t, cmd, "-q", "--format", "jsonl", f)
-			_, fromDB, _ := sipscope(t, cmd, "-q", "--format", "jsonl", "--db", db)
+		for _, cmd := range [][]string{{"stats"}, {"stats", "--by", "src"}, {"media"}, {"diagnose"}} {
+			args := append(cmd, "-q", "--format", "jsonl")
+			_, fromFile, _ := sipscope(t, slices.Concat(args, []string{f})...)
+			_, fromDB, _ := sipscope(t, slices.Concat(args, []string{"--db", db})...)
 			if fromFile != fromDB {
-				t.Errorf("%s %s differs from %s --db of its import:\nfile: %s\ndb:   %s", cmd, f, cmd, fromFile, fromDB)
+				t.Errorf("%v %s differs from --db of its import:\nfile: %s\ndb:   %s", cmd, f, fromFile, fromDB)
 			}
 			n++
 		}
