@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -23,12 +24,21 @@ type soleCall struct {
 	others map[string]bool // up to maxSoleOthers of them
 	more   bool            // there were more than maxSoleOthers
 	names  []string        // the first few others, in hand-off order
+	// enough, when set, is called once there are more than maxSoleOthers:
+	// the count is all the error needs, so reading may stop.
+	enough func()
 }
 
+// maxSoleOthers bounds the Call-IDs counted: past it the error says "more
+// than" and the capture is not read further (a 50,000-call capture stops
+// about a fiftieth of the way in).
 const (
-	maxSoleOthers = 10000
+	maxSoleOthers = 1000
 	soleNamed     = 3
 )
+
+// errSoleEnough stops reading a capture once soleCall has counted enough.
+var errSoleEnough = errors.New("enough dialogs counted")
 
 func (s *soleCall) keep(d *correlate.Dialog, _ []*correlate.Message) bool {
 	switch {
@@ -39,6 +49,9 @@ func (s *soleCall) keep(d *correlate.Dialog, _ []*correlate.Message) bool {
 		return true
 	case s.others[d.CallID]:
 	case len(s.others) >= maxSoleOthers:
+		if !s.more && s.enough != nil {
+			s.enough()
+		}
 		s.more = true
 	default:
 		s.others[d.CallID] = true
@@ -59,8 +72,14 @@ func (s *ladderSource) loadSole(ctx context.Context, cmd, verb, flag string, o *
 	if s.db != "" {
 		keep = nil // a database is asked instead
 	}
-	st, release, err := openSource(ctx, &s.sourceOptions, keepEverything, keep, io)
-	if err != nil {
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sole.enough = func() { cancel(errSoleEnough) }
+	st, release, err := openSource(rctx, &s.sourceOptions, keepEverything, keep, io)
+	switch {
+	case err != nil && sole.more && errors.Is(context.Cause(rctx), errSoleEnough):
+		release = func() {} // stopped on purpose: the count is all we need
+	case err != nil:
 		return nil, nil, err
 	}
 	// first is the dialog to draw; n counts the Call-IDs (more: past
