@@ -130,7 +130,7 @@ func runExport(ctx context.Context, opts *exportOptions, io *streams) error {
 	var st *store.Store
 	var release func()
 	if byCall {
-		src := &ladderSource{opts.source}
+		src := &ladderSource{sourceOptions: opts.source}
 		st, release, err = src.open(ctx, &opts.ladder, io)
 	} else {
 		st, release, err = openSource(ctx, &opts.source, keepEverything, nil, io)

@@ -84,11 +84,19 @@ type flowOptions struct {
 
 // ladderSource opens the store for commands that draw chosen calls: with
 // capture files only the chosen dialogs are kept.
-type ladderSource struct{ sourceOptions }
+type ladderSource struct {
+	sourceOptions
+	// sole, when set, is how the command names a dialog: given none, it
+	// draws the source's only one (solecall.go).
+	sole *soleUsage
+}
 
 func (s *ladderSource) open(ctx context.Context, o *ladderOptions, io *streams) (*store.Store, func(), error) {
 	// The findings block's dtmf-mismatch looks for tones in the audio.
 	s.inband = true
+	if len(o.calls) == 0 && s.sole != nil {
+		return s.openSole(ctx, o, io)
+	}
 	return openSource(ctx, &s.sourceOptions, keepEverything, keepCalls(o.calls, o.linked), io)
 }
 
@@ -117,7 +125,7 @@ func warnInvalidUTF8(w goio.Writer, l *render.Ladder) {
 }
 
 func newFlowCmd(io *streams) *cobra.Command {
-	opts := &flowOptions{}
+	opts := &flowOptions{source: ladderSource{sole: &soleUsage{cmd: "flow", verb: "draw", flag: "--call"}}}
 	cmd := &cobra.Command{
 		Use:   "flow [--call ID...|--linked] [FILE...|-|--db PATH]",
 		Short: "Draw the ladder diagram of a call in the terminal",
@@ -165,14 +173,7 @@ func runFlow(ctx context.Context, opts *flowOptions, io *streams) error {
 	if err != nil {
 		return err
 	}
-	load := opts.source.load
-	if len(opts.ladder.calls) == 0 {
-		// No --call: the source's only dialog (solecall.go).
-		load = func(ctx context.Context, o *ladderOptions, io *streams) (*render.Ladder, func(), error) {
-			return opts.source.loadSole(ctx, "flow", "draw", "--call", o, io)
-		}
-	}
-	l, release, err := load(ctx, &opts.ladder, io)
+	l, release, err := opts.source.load(ctx, &opts.ladder, io)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ type showOptions struct {
 }
 
 func newShowCmd(io *streams) *cobra.Command {
-	opts := &showOptions{}
+	opts := &showOptions{source: ladderSource{sole: &soleUsage{cmd: "show", verb: "show"}}}
 	cmd := &cobra.Command{
 		Use:   "show [CALL-ID] [FILE...|-|--db PATH]",
 		Short: "Print every message of a dialog, raw, with time, delta and addresses",
@@ -57,13 +57,7 @@ with --raw, the bytes are written exactly as captured (CRLF included).`,
 }
 
 func runShow(ctx context.Context, opts *showOptions, io *streams) error {
-	load := opts.source.load
-	if len(opts.ladder.calls) == 0 {
-		load = func(ctx context.Context, o *ladderOptions, io *streams) (*render.Ladder, func(), error) {
-			return opts.source.loadSole(ctx, "show", "show", "", o, io)
-		}
-	}
-	l, release, err := load(ctx, &opts.ladder, io)
+	l, release, err := opts.source.load(ctx, &opts.ladder, io)
 	if err != nil {
 		return err
 	}

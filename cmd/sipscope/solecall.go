@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/sipscope/sipscope/correlate"
-	"github.com/sipscope/sipscope/render"
 	"github.com/sipscope/sipscope/store"
 )
 
@@ -62,11 +62,14 @@ func (s *soleCall) keep(d *correlate.Dialog, _ []*correlate.Message) bool {
 	return false
 }
 
-// loadSole is load for command cmd given no Call-ID: the only dialog of
-// the source, or a usage error listing some, which says what cmd would
-// (verb) with one and how it is named (flag, "" for an argument).
-func (s *ladderSource) loadSole(ctx context.Context, cmd, verb, flag string, o *ladderOptions, io *streams) (*render.Ladder, func(), error) {
-	s.inband = true // as open: the findings' dtmf-mismatch reads the audio
+// soleUsage is how a command names the dialog it works on, for the error
+// when the source holds several: cmd (the command), verb (what it does
+// with one), flag (the flag giving a Call-ID; "" for the first argument).
+type soleUsage struct{ cmd, verb, flag string }
+
+// openSole is open given no Call-ID: the source with its only dialog,
+// which it names in o.calls, or a usage error naming some.
+func (s *ladderSource) openSole(ctx context.Context, o *ladderOptions, io *streams) (*store.Store, func(), error) {
 	var sole soleCall
 	keep := sole.keep
 	if s.db != "" {
@@ -82,34 +85,32 @@ func (s *ladderSource) loadSole(ctx context.Context, cmd, verb, flag string, o *
 	case err != nil:
 		return nil, nil, err
 	}
-	// first is the dialog to draw; n counts the Call-IDs (more: past
-	// maxSoleOthers+1, counting stopped); names are a few of them.
-	first, n, more := sole.first, 0, sole.more
+	n := 0 // Call-IDs in the source (past maxSoleOthers+1 when sole.more)
 	if sole.others != nil {
 		n = 1 + len(sole.others)
 	}
-	names := append([]string{sole.first}, sole.names...)
 	if s.db != "" {
+		// The first few rows name the dialogs as a capture's first
+		// hand-offs do; the count is the store's.
 		page, err := st.Page(ctx, store.Filter{}, 0, soleNamed+1)
-		if err == nil && len(page) > 1 {
-			var c int64
+		var c int64
+		if err == nil {
 			c, err = st.Count(ctx, store.Filter{})
-			n = int(c)
-		} else {
-			n = len(page)
 		}
 		if err != nil {
 			release()
 			return nil, nil, dbError(s.db, err)
 		}
-		names = names[:0]
 		for _, d := range page {
-			names = append(names, d.CallID)
+			sole.keep(d, nil)
 		}
-		if len(names) > 0 {
-			first = names[0]
-		}
+		n = int(c)
 	}
+	if n == 1 {
+		o.calls = []string{sole.first}
+		return st, release, nil
+	}
+	release()
 	where := "--db " + s.db
 	if s.db == "" {
 		where = strings.Join(s.files, " ")
@@ -118,42 +119,25 @@ func (s *ladderSource) loadSole(ctx context.Context, cmd, verb, flag string, o *
 	if where == "-" {
 		what = "standard input"
 	}
-	switch {
-	case n == 0:
-		release()
-		return nil, nil, fmt.Errorf("%s: no SIP dialog to %s", what, verb)
-	case n > 1:
-		release()
-		count := fmt.Sprintf("%d dialogs", n)
-		if more {
-			count = fmt.Sprintf("more than %d dialogs", maxSoleOthers)
-		}
-		for i, id := range names {
-			names[i] = quoteArg(id)
-		}
-		list := strings.Join(names, ", ")
-		if n > len(names) {
-			list += ", ..."
-		}
-		return nil, nil, usagef("%s holds %s (%s): name the one to %s, e.g. %s; `sipscope calls %s` lists them all",
-			what, count, list, verb, exampleSole(cmd, flag, names[0], where), where)
+	u := s.sole
+	if n == 0 {
+		return nil, nil, fmt.Errorf("%s: no SIP dialog to %s", what, u.verb)
 	}
-	o.calls = []string{first}
-	l, err := o.ladder(ctx, st, o.calls)
-	if err != nil {
-		release()
-		return nil, nil, err
+	count := fmt.Sprintf("%d dialogs", n)
+	if sole.more {
+		count = fmt.Sprintf("more than %d dialogs", maxSoleOthers)
 	}
-	warnInvalidUTF8(io.ErrOut, l)
-	return l, release, nil
-}
-
-// exampleSole is the command line that names the dialog id.
-func exampleSole(cmd, flag, id, where string) string {
-	if flag == "" {
-		return fmt.Sprintf("`sipscope %s %s %s`", cmd, id, where)
+	names := append([]string{sole.first}, sole.names...)
+	for i, id := range names {
+		names[i] = quoteArg(id)
 	}
-	return fmt.Sprintf("`sipscope %s %s %s %s`", cmd, flag, id, where)
+	list := strings.Join(names, ", ")
+	if n > len(names) {
+		list += ", ..."
+	}
+	example := strings.Join(slices.DeleteFunc([]string{"sipscope", u.cmd, u.flag, names[0], where}, func(a string) bool { return a == "" }), " ")
+	return nil, nil, usagef("%s holds %s (%s): name the one to %s, e.g. `%s`; `sipscope calls %s` lists them all",
+		what, count, list, u.verb, example, where)
 }
 
 // quoteArg quotes a Call-ID for a shell when it needs it.
