@@ -68,14 +68,13 @@ func sortByTime(ms []*decode.Message) {
 func (s *synth) call(i int) []*decode.Message {
 	st := s.start(i)
 	id := fmt.Sprintf("%d-synth@10.0.0.1", i)
-	from := decode.NameAddr{URI: "sip:alice@example.com", User: "alice", Host: "example.com", Tag: fmt.Sprintf("f%d", i)}
-	to := decode.NameAddr{URI: "sip:bob@example.com", User: "bob", Host: "example.com"}
-	toT := to
-	toT.Tag = fmt.Sprintf("t%d", i)
+	from := decode.NewAddrHeader(fmt.Sprintf("<sip:alice@example.com>;tag=f%d", i))
+	to := decode.NewAddrHeader("<sip:bob@example.com>")
+	toT := decode.NewAddrHeader(fmt.Sprintf("<sip:bob@example.com>;tag=t%d", i))
 	via := func(b string) []decode.Via {
 		return []decode.Via{{Transport: "UDP", SentBy: "10.0.0.1:5060", Branch: "z9hG4bK" + b + id}}
 	}
-	mk := func(ms int, req bool, method string, status int, cseq uint32, cm string, br string, to decode.NameAddr, src, dst netip.AddrPort) *decode.Message {
+	mk := func(ms int, req bool, method string, status int, cseq uint32, cm string, br string, to decode.AddrHeader, src, dst netip.AddrPort) *decode.Message {
 		m := &decode.Message{
 			Time: st.Add(time.Duration(ms) * time.Millisecond), Src: src, Dst: dst, Transport: decode.UDP,
 			Request: req, Method: method, Status: status, CallID: id, CSeq: cseq, CSeqMethod: cm,

@@ -254,7 +254,7 @@ func (d *dialog) add(c *Correlator, m *Message) {
 	if first {
 		dd.Src, dd.Dst, dd.Transport = m.Src, m.Dst, keepTransport(m.Transport)
 		dd.Start = m.Time
-		dd.From, dd.To = d.keepNameAddr(m.From), d.keepNameAddr(m.To)
+		dd.From, dd.To = d.keepNameAddr(m.From.Parse()), d.keepNameAddr(m.To.Parse())
 	}
 	if dd.End.IsZero() || m.Time.After(dd.End) {
 		dd.End = m.Time
@@ -285,7 +285,7 @@ func (d *dialog) add(c *Correlator, m *Message) {
 	if m.Request && !f.haveRequest {
 		f.haveRequest = true
 		if !first { // the first message's were kept above
-			dd.From, dd.To = d.keepNameAddr(m.From), d.keepNameAddr(m.To)
+			dd.From, dd.To = d.keepNameAddr(m.From.Parse()), d.keepNameAddr(m.To.Parse())
 		}
 		f.callerTag = dd.From.Tag
 	}

@@ -53,8 +53,8 @@ func msg(t testing.TB, line string) *decode.Message {
 		Transport:     decode.UDP,
 		Version:       "SIP/2.0",
 		CallID:        "c1",
-		From:          decode.NameAddr{URI: "sip:alice@example.com", User: "alice", Host: "example.com", Tag: "ft"},
-		To:            decode.NameAddr{URI: "sip:bob@example.com", User: "bob", Host: "example.com"},
+		From:          decode.NewAddrHeader("<sip:alice@example.com>;tag=ft"),
+		To:            decode.NewAddrHeader("<sip:bob@example.com>"),
 		ContentLength: 0,
 		MaxForwards:   70,
 	}

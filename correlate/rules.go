@@ -704,7 +704,8 @@ func rulePrivateAddress(x *diag) []Finding {
 				}
 			}
 		}
-		host := m.Contact.Host
+		contact := m.Contact.Host()
+		host := contact
 		if !m.Request && m.CSeqMethod == "REGISTER" {
 			host = "" // a registrar echoes the client's bindings
 		}
@@ -712,7 +713,7 @@ func rulePrivateAddress(x *diag) []Finding {
 			host = h
 		}
 		if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil && privateAddr(a) {
-			where = append(where, "Contact "+m.Contact.Host)
+			where = append(where, "Contact "+contact)
 		}
 		if len(where) == 0 {
 			continue

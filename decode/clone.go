@@ -86,7 +86,7 @@ func (m *Message) clone(c *Message, full bool) *Message {
 
 	c.Method, c.RequestURI, c.Reason, c.Version = r.str(m.Method), r.str(m.RequestURI), r.str(m.Reason), r.str(m.Version)
 	c.CallID, c.CSeqMethod = r.str(m.CallID), r.str(m.CSeqMethod)
-	c.From, c.To, c.Contact = r.nameAddr(m.From), r.nameAddr(m.To), r.nameAddr(m.Contact)
+	c.From, c.To, c.Contact = r.addr(m.From), r.addr(m.To), r.addr(m.Contact)
 	c.UserAgent, c.ReasonHeader, c.Warning, c.ContentType = r.str(m.UserAgent), r.str(m.ReasonHeader), r.str(m.Warning), r.str(m.ContentType)
 	c.Body = r.bytes(m.Body)
 	if full {
@@ -218,8 +218,8 @@ func (r *rebaser) headers(hs []Header) []Header {
 	return c
 }
 
-func (r *rebaser) nameAddr(n NameAddr) NameAddr {
-	return NameAddr{Display: r.str(n.Display), URI: r.str(n.URI), User: r.str(n.User), Host: r.str(n.Host), Tag: r.str(n.Tag)}
+func (r *rebaser) addr(a AddrHeader) AddrHeader {
+	return AddrHeader{Value: r.str(a.Value), Tag: r.str(a.Tag)}
 }
 
 func (r *rebaser) sdp(s *SDP) *SDP {

@@ -337,7 +337,11 @@ func (p *parser) headers(pos, end int, hs *[]Header) (int, bool, error) {
 				continue
 			}
 			skipping = false
-			*hs = append(*hs, Header{Name: p.s[pos:i], Value: trimLWS(p.s[i+1 : valEnd])})
+			vs := i + 1
+			if vs < valEnd && p.b[vs] == ' ' {
+				vs++ // the one space after the colon, for trimLWS's quick case
+			}
+			*hs = append(*hs, Header{Name: p.s[pos:i], Value: trimLWS(p.s[vs:valEnd])})
 			p.nhdr++
 			pos = next
 			continue
@@ -488,9 +492,9 @@ func (p *parser) fields() (badCL bool) {
 		case hCSeq:
 			p.cseq(v)
 		case hFrom:
-			m.From.parse(v)
+			m.From = addrHeader(v)
 		case hTo:
-			m.To.parse(v)
+			m.To = addrHeader(v)
 		case hVia:
 			for rest := v; rest != ""; {
 				var item string
@@ -502,7 +506,7 @@ func (p *parser) fields() (badCL bool) {
 			}
 		case hContact:
 			item, _ := splitComma(v)
-			m.Contact.parse(item)
+			m.Contact = addrHeader(item)
 		case hUserAgent:
 			m.UserAgent = v
 		case hServer:
@@ -674,50 +678,76 @@ func nextParam(s string) (name, val, rest string) {
 // header parameters. Without angle brackets, parameters after the URI
 // belong to the header, not the URI (§20.10).
 func parseNameAddr(v string) (na NameAddr) {
-	na.parse(v)
+	v = trimLWS(v)
+	display, quoted, uri, params := splitNameAddr(v)
+	if !quoted {
+		display = trimLWS(display)
+	}
+	na.Display = display
+	na.URI = trimLWS(uri)
+	na.User, na.Host = splitURI(na.URI)
+	na.Tag = tagParam(params)
 	return na
 }
 
-// parse sets every field of na from a From, To or Contact value, in place
-// (see parseNameAddr).
-func (na *NameAddr) parse(v string) {
-	*na = NameAddr{}
+// addrHeader is what Parse keeps of a From, To or Contact value: the value
+// and its tag, read as parseNameAddr reads them, without splitting the URI.
+func addrHeader(v string) AddrHeader {
 	v = trimLWS(v)
-	quoted := false
+	_, _, _, params := splitNameAddr(v)
+	return AddrHeader{Value: v, Tag: tagParam(params)}
+}
+
+// splitNameAddr splits a value without surrounding white space into its
+// display name (unquoted, else as written before the "<"), the URI (as
+// written between the angle brackets, or before the first ";") and the
+// header parameters after it.
+func splitNameAddr(v string) (display string, quoted bool, uri, params string) {
 	if len(v) > 0 && v[0] == '"' {
 		if e := quotedEnd(v); e > 0 {
-			na.Display, v, quoted = v[1:e], v[e+1:], true
+			display, v, quoted = v[1:e], v[e+1:], true
 		}
 	}
-	var uri, params string
 	if lt := strings.IndexByte(v, '<'); lt >= 0 {
 		if !quoted {
-			na.Display = trimLWS(v[:lt])
+			display = v[:lt]
 		}
 		uri = v[lt+1:]
 		if gt := strings.IndexByte(uri, '>'); gt >= 0 {
 			uri, params = uri[:gt], uri[gt+1:]
 		}
-	} else {
-		uri = v
-		if semi := strings.IndexByte(v, ';'); semi >= 0 {
-			uri, params = v[:semi], v[semi+1:]
-		}
+		return display, quoted, uri, params
 	}
-	na.URI = trimLWS(uri)
-	na.User, na.Host = splitURI(na.URI)
+	uri = v
+	if semi := strings.IndexByte(v, ';'); semi >= 0 {
+		uri, params = v[:semi], v[semi+1:]
+	}
+	return display, quoted, uri, params
+}
+
+// tagParam returns the value of the first tag parameter in params.
+func tagParam(params string) string {
+	// The usual ">;tag=x" first, without nextParam's general reading.
+	if len(params) >= 5 && params[0] == ';' && params[4] == '=' &&
+		params[1]|0x20 == 't' && params[2]|0x20 == 'a' && params[3]|0x20 == 'g' {
+		val := params[5:]
+		if i := strings.IndexByte(val, ';'); i >= 0 {
+			val = val[:i]
+		}
+		return trimLWS(val)
+	}
 	for params != "" {
 		if params[0] == ';' {
-			params = params[1:] // the usual ">;tag=": skip the empty first segment
+			params = params[1:] // an empty segment, as ">;tag=" starts with
 			continue
 		}
 		var name, val string
 		name, val, params = nextParam(params)
 		if len(name) == 3 && name[0]|0x20 == 't' && name[1]|0x20 == 'a' && name[2]|0x20 == 'g' {
-			na.Tag = val
-			break
+			return val
 		}
 	}
+	return ""
 }
 
 // quotedEnd returns the index of the quote closing the quoted string that
@@ -779,6 +809,9 @@ func splitURI(u string) (user, host string) {
 
 // trimLWS trims spaces, tabs and CR/LF from both ends of s.
 func trimLWS(s string) string {
+	if len(s) > 0 && s[0] > ' ' && s[len(s)-1] > ' ' {
+		return s // the usual case: nothing to trim
+	}
 	for len(s) > 0 && isLWS(s[0]) {
 		s = s[1:]
 	}

@@ -89,15 +89,15 @@ func TestParseInvite(t *testing.T) {
 		{"Version", m.Version, "SIP/2.0"},
 		{"CallID", m.CallID, "3848276298220188511@atlanta.example.com"},
 		{"CSeqMethod", m.CSeqMethod, "INVITE"},
-		{"From.Display", m.From.Display, "Alice, A."},
-		{"From.URI", m.From.URI, "sip:alice@atlanta.example.com"},
-		{"From.User", m.From.User, "alice"},
-		{"From.Host", m.From.Host, "atlanta.example.com"},
+		{"From.Display", m.From.Display(), "Alice, A."},
+		{"From.URI", m.From.URI(), "sip:alice@atlanta.example.com"},
+		{"From.User", m.From.User(), "alice"},
+		{"From.Host", m.From.Host(), "atlanta.example.com"},
 		{"From.Tag", m.From.Tag, "9fxced76sl"},
-		{"To.Display", m.To.Display, "Bob"},
+		{"To.Display", m.To.Display(), "Bob"},
 		{"To.Tag", m.To.Tag, ""},
-		{"Contact.URI", m.Contact.URI, "sip:alice@client.atlanta.example.com;transport=tcp"},
-		{"Contact.Host", m.Contact.Host, "client.atlanta.example.com"},
+		{"Contact.URI", m.Contact.URI(), "sip:alice@client.atlanta.example.com;transport=tcp"},
+		{"Contact.Host", m.Contact.Host(), "client.atlanta.example.com"},
 		{"Via.Transport", m.Via[0].Transport, "UDP"},
 		{"Via.SentBy", m.Via[0].SentBy, "client.atlanta.example.com:5060"},
 		{"Via.Branch", m.Via[0].Branch, "z9hG4bK74bf9"},
@@ -192,7 +192,7 @@ func TestParseLeniency(t *testing.T) {
 			}},
 		{"trailing CRLF is not extra", crlf("INVITE sip:b SIP/2.0\nContent-Length: 0\n\n\n"), 0, nil},
 		{"duplicate To", crlf("INVITE sip:b SIP/2.0\nt: <sip:first@x>\nTo: <sip:second@x>\nContent-Length: 0\n\n"), WarnDuplicateHeader,
-			func(t *testing.T, m *Message) { eq(t, "To.User", m.To.User, "first") }},
+			func(t *testing.T, m *Message) { eq(t, "To.User", m.To.User(), "first") }},
 		{"no empty line", crlf("ACK sip:b SIP/2.0\nCall-ID: n\nContent-Length: 0"), WarnNoCRLFEnd,
 			func(t *testing.T, m *Message) { eq(t, "CallID", m.CallID, "n") }},
 		{"line without colon", crlf("ACK sip:b SIP/2.0\nthis is not a header\nCall-ID: c\nContent-Length: 0\n\n"), WarnBadHeader,
@@ -252,14 +252,14 @@ SERVER: srv
 `)
 	m := mustParse(t, in)
 	eq(t, "CallID", m.CallID, "compact-call-id")
-	eq(t, "From.Display", m.From.Display, `Q \"quoted\" <name>`)
-	eq(t, "From.URI", m.From.URI, "sip:alice@a;user=phone")
+	eq(t, "From.Display", m.From.Display(), `Q \"quoted\" <name>`)
+	eq(t, "From.URI", m.From.URI(), "sip:alice@a;user=phone")
 	eq(t, "From.Tag", m.From.Tag, "ftag")
-	eq(t, "To.URI", m.To.URI, "sip:bob@b")
+	eq(t, "To.URI", m.To.URI(), "sip:bob@b")
 	eq(t, "To.Tag", m.To.Tag, "ttag")
 	eq(t, "CSeqMethod", m.CSeqMethod, "invite")
-	eq(t, "Contact.User", m.Contact.User, "c1")
-	eq(t, "Contact.Display", m.Contact.Display, "x, y")
+	eq(t, "Contact.User", m.Contact.User(), "c1")
+	eq(t, "Contact.Display", m.Contact.Display(), "x, y")
 	eq(t, "ContentType", m.ContentType, "Application/SDP; charset=utf-8")
 	eq(t, "UserAgent", m.UserAgent, "srv")
 	if m.CSeq != 42 || m.ContentLength != 0 {

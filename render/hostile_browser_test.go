@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode"
 )
 
 // pwn is JavaScript that, if it ever runs, adds a <pwned> element to the
@@ -55,15 +56,16 @@ func hostileLadder() *Ladder {
 	msgs := build(specs)
 	for i, m := range msgs {
 		m.Raw = append(m.Raw, []byte("\r\na=tool:"+hostilePayloads[i%len(hostilePayloads)]+"\r\n")...)
-		m.From.Display = hostilePayloads[(i+3)%len(hostilePayloads)]
-		m.From.URI = "javascript:" + pwn
-		m.To.URI = hostilePayloads[(i+5)%len(hostilePayloads)]
+		// As the parser would read them: the display name and URI are
+		// split from the value when drawn.
+		m.From = decode.AddrHeader{Value: hostilePayloads[(i+3)%len(hostilePayloads)] + " <javascript:" + pwn + ">", Tag: m.From.Tag}
+		m.To = decode.AddrHeader{Value: "<" + hostilePayloads[(i+5)%len(hostilePayloads)] + ">", Tag: m.To.Tag}
 	}
 	d := &correlate.Dialog{
 		CallID: callID, Kind: correlate.KindCall, State: correlate.StateRejected,
 		FinalStatus: 403, FinalReason: hostilePayloads[0],
-		From: msgs[0].From,
-		To:   msgs[0].To,
+		From: decode.NameAddr{Display: hostilePayloads[3], URI: "javascript:" + pwn, Tag: msgs[0].From.Tag},
+		To:   decode.NameAddr{URI: hostilePayloads[5], Tag: msgs[0].To.Tag},
 		Src:  msgs[0].Src, Dst: msgs[0].Dst,
 		Start: msgs[0].Time, End: msgs[len(msgs)-1].Time,
 		SetupTime: -1, AnswerTime: -1, Duration: -1, Messages: len(msgs),

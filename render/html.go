@@ -204,7 +204,7 @@ func summarize(l *Ladder, c Call) summaryView {
 	for _, a := range l.Arrows {
 		if l.Calls[a.Call].CallID == c.CallID {
 			m := l.Messages[a.Msg]
-			s.From, s.To = m.From.URI, m.To.URI
+			s.From, s.To = m.From.URI(), m.To.URI()
 			s.Start = a.Time.In(l.Zone).Format("2006-01-02 15:04:05.000 MST")
 			s.Transport = transportName(string(m.Transport))
 			break

@@ -395,7 +395,7 @@ func (a Aliases) name(ap netip.AddrPort, key string, merge bool) (string, bool) 
 // a ladder shows and the header section of the raw bytes (a body may be
 // binary, e.g. ISUP, and raw dumps show its bytes as '.' anyway).
 func validMessage(m *decode.Message) bool {
-	for _, s := range []string{m.Method, m.Reason, m.CallID, m.CSeqMethod, m.From.URI, m.From.Display, m.To.URI, m.To.Display} {
+	for _, s := range []string{m.Method, m.Reason, m.CallID, m.CSeqMethod, m.From.Value, m.To.Value} {
 		if !utf8.ValidString(s) {
 			return false
 		}

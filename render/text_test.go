@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode"
 )
 
 // checkWidth fails when a line, title and notes included, is wider than
@@ -196,7 +197,7 @@ func TestInvalidUTF8(t *testing.T) {
 	bad := m[6]
 	bad.Reason = "Wrong \xff\xfepassword"
 	bad.Raw = bytes.Replace(bad.Raw, []byte("Wrong password"), []byte("Wrong \xff\xfepassword"), 1)
-	bad.From.Display = "ar\xe9k"
+	bad.From = decode.NewAddrHeader("ar\xe9k <>") // a display name, no URI
 	l := Layout(d, m, LayoutOptions{})
 	if l.InvalidUTF8 != 1 {
 		t.Errorf("InvalidUTF8 = %d, want 1", l.InvalidUTF8)

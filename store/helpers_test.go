@@ -110,7 +110,7 @@ func makeCall(t testing.TB, c callSpec) (*correlate.Dialog, []*correlate.Message
 	msgs = append(msgs, next(sipText(fmt.Sprintf("SIP/2.0 %d %s", c.final, reason), c.callID, 1, "INVITE", c.from, c.to, "t1"), b, a, 0))
 	d := &correlate.Dialog{
 		CallID: c.callID, Kind: correlate.KindCall, FinalStatus: c.final, FinalReason: reason,
-		From: msgs[0].From, To: msgs[1].To, Src: msgs[0].Src, Dst: msgs[0].Dst, Transport: decode.UDP,
+		From: msgs[0].From.Parse(), To: msgs[1].To.Parse(), Src: msgs[0].Src, Dst: msgs[0].Dst, Transport: decode.UDP,
 		SetupTime: 100 * time.Millisecond, AnswerTime: -1, Duration: -1, UserAgent: "test/1",
 		Transactions: []correlate.Transaction{{Index: 0, Branch: "z9hG4bK-" + c.callID + "1", Method: "INVITE", CSeq: 1,
 			Start: c.start, FinalStatus: c.final, FinalReason: reason, Messages: 3}},

@@ -212,7 +212,7 @@ func TestMessageRoundTrip(t *testing.T) {
 				g.Time, g.Src, g.Dst, g.Transport, g.Encap, w.Time, w.Src, w.Dst, w.Transport, w.Encap)
 		}
 		if g.Method != w.Method || g.Status != w.Status || g.CallID != w.CallID || g.CSeq != w.CSeq ||
-			g.From.User != w.From.User || g.To.Tag != w.To.Tag {
+			g.From.User() != w.From.User() || g.To.Tag != w.To.Tag {
 			t.Errorf("message %d: got %s %d %s %d, want %s %d %s %d", i, g.Method, g.Status, g.CallID, g.CSeq,
 				w.Method, w.Status, w.CallID, w.CSeq)
 		}

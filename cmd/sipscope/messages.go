@@ -104,7 +104,7 @@ func newMessageRecord(index int64, m *decode.Message) messageRecord {
 		Index: index, File: m.File, TS: correlate.FormatTime(m.Time),
 		Src: m.Src.String(), Dst: m.Dst.String(), Transport: string(m.Transport), Encap: m.Encap,
 		Method: m.Method, Status: m.Status, Reason: m.Reason, CallID: m.CallID,
-		From: m.From.URI, To: m.To.URI, FromTag: m.From.Tag, ToTag: m.To.Tag,
+		From: m.From.URI(), To: m.To.URI(), FromTag: m.From.Tag, ToTag: m.To.Tag,
 		UserAgent: m.UserAgent, Size: len(m.Raw), Frames: make([]int64, 0, len(m.Frames)),
 		Duplicate: m.Duplicate,
 	}

@@ -773,7 +773,7 @@ type msgPool struct {
 	local []*decode.Message // taken by the decoding goroutine
 }
 
-// maxPooled bounds the structs a msgPool holds (768 bytes each).
+// maxPooled bounds the structs a msgPool holds (640 bytes each).
 const maxPooled = 16384
 
 // get returns a struct to overwrite, or nil when there is none.
