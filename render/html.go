@@ -1,7 +1,10 @@
 package render
 
 import (
+	"bufio"
+	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -35,6 +38,10 @@ func mustRead(name string) string {
 type CallPage struct {
 	Ladder *Ladder
 	Title  string // heading; default "From → To"
+	// Findings, when set, are this call's findings by Call-ID (as
+	// HTMLOptions.Findings, which are used when it is nil): a page
+	// written call by call need not hold every call's at once.
+	Findings map[string][]correlate.Finding
 }
 
 // HTMLOptions tune an HTML page.
@@ -66,7 +73,8 @@ func HTML(w io.Writer, l *Ladder, opts HTMLOptions) error {
 // HTMLMulti writes several calls as one self-contained page: a table of the
 // calls linking to each call's section (anchors #call-1, #call-2, ...),
 // then each call as HTML draws it. Arrow numbers (data-msg) run across the
-// whole page.
+// whole page. The calls' markup waits in memory until the call list is
+// written: for many calls, HTMLPage keeps it in a scratch file instead.
 func HTMLMulti(w io.Writer, pages []CallPage, opts HTMLOptions) error {
 	return writePage(w, pages, opts, true)
 }
@@ -77,14 +85,20 @@ type pageData struct {
 	Multi     bool
 	CSS       template.CSS
 	JS        template.JS
-	Pages     []pageView
+	Rows      []rowView // the call list of a page of several calls
+}
+
+// rowView is a call's line in the call list: all a page keeps of a call
+// once its section is written.
+type rowView struct {
+	N      int
+	Anchor string
+	Row    summaryView
 }
 
 type pageView struct {
-	N         int
-	Anchor    string
+	rowView
 	Heading   string
-	Row       summaryView
 	Summaries []summaryView
 	Findings  []findingView
 	SVG       template.HTML
@@ -120,49 +134,160 @@ type rawView struct {
 }
 
 func writePage(w io.Writer, pages []CallPage, opts HTMLOptions, multi bool) error {
-	d := pageData{Title: opts.Title, Generated: opts.Generated, Multi: multi, CSS: template.CSS(pageCSS), JS: template.JS(pageJS)}
-	base := 0
-	for i, p := range pages {
-		l := p.Ladder
-		if l == nil {
-			l = &Ladder{Zone: time.UTC}
-		}
-		v := pageView{N: i + 1, Anchor: "call-" + strconv.Itoa(i+1)}
-		for k, c := range l.Calls {
-			sv := summarize(l, c)
-			if len(l.Calls) > 1 {
-				sv.Leg = k + 1
-			}
-			v.Summaries = append(v.Summaries, sv)
-		}
-		if len(v.Summaries) > 0 {
-			v.Row = v.Summaries[0]
-		} else {
-			v.Row = summaryView{CallID: "(no messages)"}
-		}
-		v.Heading = p.Title
-		if v.Heading == "" {
-			v.Heading = v.Row.From + " → " + v.Row.To
-			if multi {
-				v.Heading = fmt.Sprintf("%d. %s", i+1, v.Heading)
-			}
-		}
-		v.Findings = findingViews(l, base, opts.Findings)
-		v.SVG = template.HTML(svgLadder(l, base, false)) // escaped by svgLadder
-		v.Media = template.HTML(htmlMedia(l))            // escaped by htmlMedia
-		for j, a := range l.Arrows {
-			v.Raw = append(v.Raw, rawView{N: base + j, Head: messageHead(l, j), HTML: highlight(l.Messages[a.Msg].Raw, l.Messages[a.Msg].SDP != nil)})
-		}
-		base += len(l.Arrows)
-		d.Pages = append(d.Pages, v)
+	p := &HTMLPage{w: w, opts: opts}
+	if multi {
+		p = NewHTMLPage(w, nil, opts)
 	}
+	for _, c := range pages {
+		if err := p.Add(c); err != nil {
+			return err
+		}
+	}
+	return p.Close()
+}
+
+// HTMLPage writes a page of several calls as HTMLMulti does, one call at a
+// time, so that memory holds one call's ladder and markup plus a small row
+// of the call list per call, whatever the number of calls. The call list
+// comes first on the page but is known only at the end: Add writes each
+// call's section to a scratch file as it comes, and Close writes the head
+// and call list, then copies the sections, then the tail. render creates
+// no files: the caller chooses where the scratch goes (next to the output,
+// whose size it will take) and removes it. An HTMLPage is not safe for
+// concurrent use.
+type HTMLPage struct {
+	w        io.Writer
+	scratch  io.ReadWriter // the sections until Close; nil for HTML's one call, which has no list and goes straight to w
+	sections io.Writer     // where Add writes: scratch, buffered, or w
+	opts     HTMLOptions
+	rows     []rowView
+	base     int // arrows of the calls added so far: data-msg numbers run across the page
+	err      error
+}
+
+var errPageClosed = errors.New("render: HTML page already closed")
+
+// NewHTMLPage starts a page of several calls on w, written when Close is
+// called; until then the calls' sections wait in scratch. scratch is
+// typically a new temporary file (an io.Seeker is rewound to its start
+// before it is read back); nil holds them in memory. Add a call with Add,
+// which writes to scratch only, and finish with Close.
+func NewHTMLPage(w io.Writer, scratch io.ReadWriter, opts HTMLOptions) *HTMLPage {
+	if scratch == nil {
+		scratch = new(bytes.Buffer)
+	}
+	return &HTMLPage{w: w, scratch: scratch, sections: bufio.NewWriterSize(scratch, 64<<10), opts: opts}
+}
+
+// Add lays out one call's section of the page and writes it. It keeps
+// nothing of c but the call's row in the call list; c.Ladder may be
+// dropped when Add returns.
+func (p *HTMLPage) Add(c CallPage) error {
+	if p.err != nil {
+		return p.err
+	}
+	v := p.view(c)
+	if p.scratch == nil && len(p.rows) == 1 {
+		// One call, no call list: the head can go first.
+		p.sections = p.w
+		if p.err = p.execute(p.w, "top"); p.err != nil {
+			return p.err
+		}
+	}
+	p.err = pageTmpl.ExecuteTemplate(p.sections, "section", v)
+	return p.err
+}
+
+// Close writes the page to w: the head with the call list, the sections
+// Add wrote, and the tail. It does not close w or scratch.
+func (p *HTMLPage) Close() error {
+	if p.err != nil {
+		return p.err
+	}
+	p.err = errPageClosed
+	if p.scratch == nil {
+		if len(p.rows) == 0 {
+			if err := p.execute(p.w, "top"); err != nil {
+				return err
+			}
+		}
+		return p.execute(p.w, "bottom")
+	}
+	if err := p.sections.(*bufio.Writer).Flush(); err != nil {
+		return err
+	}
+	if s, ok := p.scratch.(io.Seeker); ok {
+		if _, err := s.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	if err := p.execute(p.w, "top"); err != nil {
+		return err
+	}
+	if _, err := io.Copy(p.w, p.scratch); err != nil {
+		return err
+	}
+	return p.execute(p.w, "bottom")
+}
+
+// execute writes the head (with the call list) or the tail of the page.
+func (p *HTMLPage) execute(w io.Writer, part string) error {
+	multi := p.scratch != nil
+	d := pageData{Title: p.opts.Title, Generated: p.opts.Generated, Multi: multi, CSS: template.CSS(pageCSS), JS: template.JS(pageJS)}
 	if d.Title == "" {
 		d.Title = "sipscope call flow"
 		if multi {
-			d.Title = fmt.Sprintf("sipscope: %d calls", len(pages))
+			d.Title = fmt.Sprintf("sipscope: %d calls", len(p.rows))
 		}
 	}
-	return pageTmpl.Execute(w, d)
+	if multi {
+		d.Rows = p.rows
+	}
+	return pageTmpl.ExecuteTemplate(w, part, d)
+}
+
+// view builds the section of the next call, records its row and moves the
+// arrow numbering past it.
+func (p *HTMLPage) view(c CallPage) pageView {
+	multi := p.scratch != nil
+	l := c.Ladder
+	if l == nil {
+		l = &Ladder{Zone: time.UTC}
+	}
+	n := len(p.rows) + 1
+	v := pageView{rowView: rowView{N: n, Anchor: "call-" + strconv.Itoa(n)}}
+	for k, call := range l.Calls {
+		sv := summarize(l, call)
+		if len(l.Calls) > 1 {
+			sv.Leg = k + 1
+		}
+		v.Summaries = append(v.Summaries, sv)
+	}
+	if len(v.Summaries) > 0 {
+		v.Row = v.Summaries[0]
+	} else {
+		v.Row = summaryView{CallID: "(no messages)"}
+	}
+	v.Heading = c.Title
+	if v.Heading == "" {
+		v.Heading = v.Row.From + " → " + v.Row.To
+		if multi {
+			v.Heading = fmt.Sprintf("%d. %s", n, v.Heading)
+		}
+	}
+	findings := c.Findings
+	if findings == nil {
+		findings = p.opts.Findings
+	}
+	v.Findings = findingViews(l, p.base, findings)
+	v.SVG = template.HTML(svgLadder(l, p.base, false)) // escaped by svgLadder
+	v.Media = template.HTML(htmlMedia(l))              // escaped by htmlMedia
+	for j, a := range l.Arrows {
+		v.Raw = append(v.Raw, rawView{N: p.base + j, Head: messageHead(l, j), HTML: highlight(l.Messages[a.Msg].Raw, l.Messages[a.Msg].SDP != nil)})
+	}
+	p.base += len(l.Arrows)
+	p.rows = append(p.rows, v.rowView)
+	return v
 }
 
 // findingViews lists the findings of the calls of l, in the ladder's call

@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"maps"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -246,58 +247,114 @@ func writeExport(ctx context.Context, w, errOut io.Writer, st *store.Store, opts
 		}
 		return writePcap(ctx, w, st, ids, opts.format == "pcapng")
 	}
-	ladders := make([]*render.Ladder, 0, len(groups))
-	for _, g := range groups {
+	return writeLadders(ctx, w, opts, groups, func(g []string) (*render.Ladder, error) {
 		l, err := lopt.ladder(ctx, st, g)
+		if err != nil {
+			return nil, err
+		}
+		warnInvalidUTF8(errOut, l)
+		return l, nil
+	})
+}
+
+// writeLadders writes groups in a format that draws ladders, asking ladder
+// for each in turn and dropping it once written: a capture of many calls
+// costs the memory of its largest ladder, not of all of them.
+func writeLadders(ctx context.Context, w io.Writer, opts *exportOptions, groups [][]string, ladder func([]string) (*render.Ladder, error)) error {
+	switch opts.format {
+	case "html":
+		return writeHTMLExport(ctx, w, opts, groups, ladder)
+	case "svg", "mermaid", "plantuml":
+		l, err := ladder(groups[0]) // checkOneLadder saw to it there is one
 		if err != nil {
 			return err
 		}
-		warnInvalidUTF8(errOut, l)
-		ladders = append(ladders, l)
-	}
-	switch opts.format {
-	case "html":
-		if err := addTimelines(ctx, opts.source, ladders); err != nil { // export_media.go
-			return err
+		switch opts.format {
+		case "svg":
+			return render.SVG(w, l)
+		case "mermaid":
+			return render.Mermaid(w, l)
 		}
-		// Each call's findings above its ladder, as flow draws them.
-		hopts := render.HTMLOptions{Findings: map[string][]correlate.Finding{}}
-		for _, l := range ladders {
-			maps.Copy(hopts.Findings, ladderFindings(l))
-		}
-		if len(ladders) == 1 && len(opts.ladder.calls) > 0 {
-			return render.HTML(w, ladders[0], hopts)
-		}
-		pages := make([]render.CallPage, len(ladders))
-		for i, l := range ladders {
-			pages[i] = render.CallPage{Ladder: l}
-		}
-		return render.HTMLMulti(w, pages, hopts)
-	case "svg":
-		return render.SVG(w, ladders[0])
-	case "mermaid":
-		return render.Mermaid(w, ladders[0])
-	case "plantuml":
-		return render.PlantUML(w, ladders[0])
-	case "txt":
-		for i, l := range ladders {
-			if i > 0 {
-				fmt.Fprintln(w)
-			}
-			if err := render.Messages(w, l, render.TextOptions{}); err != nil {
+		return render.PlantUML(w, l)
+	case "txt", "json":
+		for i, g := range groups {
+			l, err := ladder(g)
+			if err != nil {
 				return err
 			}
-		}
-		return nil
-	case "json":
-		for _, l := range ladders {
-			if err := render.JSON(w, l); err != nil {
+			if opts.format == "json" {
+				err = render.JSON(w, l)
+			} else {
+				if i > 0 {
+					fmt.Fprintln(w)
+				}
+				err = render.Messages(w, l, render.TextOptions{})
+			}
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	return fmt.Errorf("format %s not handled", opts.format)
+}
+
+// writeHTMLExport writes the HTML page: one call's page for --call, else
+// the page of every dialog with its call list, each call's section laid
+// out and written as its ladder is built (render.HTMLPage), the sections
+// waiting in a scratch file until the list is complete.
+func writeHTMLExport(ctx context.Context, w io.Writer, opts *exportOptions, groups [][]string, ladder func([]string) (*render.Ladder, error)) error {
+	tl := &exportTimelines{src: opts.source}
+	// Each call's findings above its ladder, as flow draws them.
+	page := func(g []string) (render.CallPage, error) {
+		l, err := ladder(g)
+		if err != nil {
+			return render.CallPage{}, err
+		}
+		if err := tl.add(ctx, l); err != nil { // export_media.go
+			return render.CallPage{}, err
+		}
+		return render.CallPage{Ladder: l, Findings: ladderFindings(l)}, nil
+	}
+	if len(groups) == 1 && len(opts.ladder.calls) > 0 {
+		c, err := page(groups[0])
+		if err != nil {
+			return err
+		}
+		return render.HTML(w, c.Ladder, render.HTMLOptions{Findings: c.Findings})
+	}
+	scratch, err := os.CreateTemp(scratchDir(opts.out), ".sipscope-export-*.html")
+	if err != nil {
+		return fmt.Errorf("export: scratch file: %w", err)
+	}
+	defer func() {
+		scratch.Close()
+		os.Remove(scratch.Name())
+	}()
+	hp := render.NewHTMLPage(w, scratch, render.HTMLOptions{})
+	for _, g := range groups {
+		c, err := page(g)
+		if err != nil {
+			return err
+		}
+		if err := hp.Add(c); err != nil {
+			return err
+		}
+	}
+	return hp.Close()
+}
+
+// scratchDir is where an HTML export keeps its calls' sections until the
+// page is written: the folder of the output file, which will take as much
+// room anyway (the system's temporary folder may be a small tmpfs, held in
+// memory), else, for standard output or a device, the temporary folder.
+func scratchDir(out string) string {
+	if out != "-" {
+		if fi, err := os.Stat(out); errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Mode().IsRegular()) {
+			return filepath.Dir(out)
+		}
+	}
+	return os.TempDir()
 }
 
 // writePcap writes the frames that carried the calls' messages: as pcap

@@ -73,32 +73,39 @@ func runExportWAV(ctx context.Context, opts *exportOptions, io *streams) error {
 	return finish(true)
 }
 
-// addTimelines gives the HTML page's RTP bands their loss/jitter charts:
-// a second pass over the capture files with a correlate.StreamTimeline, since
-// neither the first pass nor the database keep per-second figures. Without
-// files (--db, standard input) the page has the streams table only.
-func addTimelines(ctx context.Context, src sourceOptions, ladders []*render.Ladder) error {
-	if src.db != "" || len(src.files) == 0 || slices.Contains(src.files, "-") {
+// exportTimelines gives the HTML page's RTP bands their loss/jitter
+// charts: a second pass over the capture files with a
+// correlate.StreamTimeline, since neither the first pass nor the database
+// keep per-second figures. Without files (--db, standard input) the page
+// has the streams table only. The pass runs once, when the first ladder
+// with media comes: a page without RTP costs no second read, and no ladder
+// waits for the pass. The series are kept until the export ends, a
+// TimelinePoint per second of every stream of the files, selected or not:
+// far less than the ladders, but not nothing for hours of RTP.
+type exportTimelines struct {
+	src sourceOptions
+	tl  *correlate.StreamTimeline // after the pass
+}
+
+// add sets the series of the streams of l, reading the files first if no
+// ladder needed them before.
+func (t *exportTimelines) add(ctx context.Context, l *render.Ladder) error {
+	src := t.src
+	if len(l.Media) == 0 || src.db != "" || len(src.files) == 0 || slices.Contains(src.files, "-") {
 		return nil
 	}
-	n := 0
-	for _, l := range ladders {
-		n += len(l.Media)
-	}
-	if n == 0 {
-		return nil
-	}
-	tl := correlate.NewStreamTimeline(time.Second)
-	md := correlate.NewMedia(correlate.MediaOptions{Sink: tl.Packet})
-	job := &decodeJob{files: src.files, handler: decode.HandlerFuncs{OnMessage: md.Message, OnDatagram: md.Datagram}}
-	if _, err := job.run(ctx); err != nil {
-		return err
-	}
-	for _, l := range ladders {
-		for i := range l.Media {
-			s := &l.Media[i].Stream
-			l.Media[i].Timeline, _ = tl.Series(correlate.StreamKey{Src: s.Src, Dst: s.Dst, SSRC: s.SSRC})
+	if t.tl == nil {
+		tl := correlate.NewStreamTimeline(time.Second)
+		md := correlate.NewMedia(correlate.MediaOptions{Sink: tl.Packet})
+		job := &decodeJob{files: src.files, handler: decode.HandlerFuncs{OnMessage: md.Message, OnDatagram: md.Datagram}}
+		if _, err := job.run(ctx); err != nil {
+			return err
 		}
+		t.tl = tl
+	}
+	for i := range l.Media {
+		s := &l.Media[i].Stream
+		l.Media[i].Timeline, _ = t.tl.Series(correlate.StreamKey{Src: s.Src, Dst: s.Dst, SSRC: s.SSRC})
 	}
 	return nil
 }
