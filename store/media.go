@@ -141,7 +141,7 @@ func (s *Store) streams(ctx context.Context, callIDs []string, info bool) ([]cor
 		args = append(args, callIDsArg(callIDs))
 	}
 	q += ` ORDER BY start_ns, id`
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		if strings.Contains(err.Error(), "no such table") {
 			return nil, nil // a database from before schema version 7 opened read-only

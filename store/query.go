@@ -552,7 +552,7 @@ func (s *Store) dialogQuery(ctx context.Context, f Filter) (q string, args []any
 // unknown Call-ID gives an error wrapping ErrNotFound.
 func (s *Store) Dialog(ctx context.Context, callID string) (*correlate.Dialog, error) {
 	var linked sql.NullString
-	id, d, err := scanDialog(s.db.QueryRowContext(ctx,
+	id, d, err := scanDialog(s.queryRow(ctx,
 		"SELECT "+dialogSelect+", "+linkedExpr+" FROM dialogs d WHERE d.call_id = ?", callID), &linked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: no dialog with Call-ID %q: %w", callID, ErrNotFound)
@@ -562,7 +562,7 @@ func (s *Store) Dialog(ctx context.Context, callID string) (*correlate.Dialog, e
 	}
 	d.Linked = splitLinked(linked)
 	var txns []byte
-	if err := s.db.QueryRowContext(ctx, `SELECT transactions FROM dialogs WHERE id = ?`, id).Scan(&txns); err != nil {
+	if err := s.queryRow(ctx, `SELECT transactions FROM dialogs WHERE id = ?`, id).Scan(&txns); err != nil {
 		return nil, fmt.Errorf("store: dialog %q: %w", callID, err)
 	}
 	if d.Transactions, err = parseTxns(txns); err != nil {
@@ -576,7 +576,7 @@ func (s *Store) Dialog(ctx context.Context, callID string) (*correlate.Dialog, e
 // for B), sorted, without callID itself. The Call-IDs need not have stored
 // dialogs.
 func (s *Store) Linked(ctx context.Context, callID string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `WITH RECURSIVE reach(id) AS (
+	rows, err := s.query(ctx, `WITH RECURSIVE reach(id) AS (
 			SELECT ?
 			UNION SELECT l.linked_call_id FROM links l JOIN reach r ON l.call_id = r.id
 			UNION SELECT l.call_id FROM links l JOIN reach r ON l.linked_call_id = r.id
@@ -642,7 +642,7 @@ func (s *Store) Messages(ctx context.Context, callIDs []string) ([]*correlate.Me
 	if s.opts.DialogsOnly {
 		return nil, fmt.Errorf("store: messages: %w", ErrNoMessages)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT coalesce(f.name, ''), m.seq, m.ts, d.call_id, m.txn,
+	rows, err := s.query(ctx, `SELECT coalesce(f.name, ''), m.seq, m.ts, d.call_id, m.txn,
 		m.retransmission, m.leg, m.src, m.dst, m.transport, m.encap, m.method, m.status, m.cseq,
 		m.hep, m.events, m.frames, m.raw, m.duplicate, m.warnings
 		FROM messages m JOIN dialogs d ON d.id = m.dialog_id LEFT JOIN files f ON f.id = m.file_id
@@ -730,7 +730,7 @@ func (s *Store) fileName(ctx context.Context, names map[int64]string, id int64) 
 		return n, nil
 	}
 	var n string
-	err := s.db.QueryRowContext(ctx, `SELECT name FROM files WHERE id = ?`, id).Scan(&n)
+	err := s.queryRow(ctx, `SELECT name FROM files WHERE id = ?`, id).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = nil
 	}
@@ -746,7 +746,7 @@ func (s *Store) Frames(ctx context.Context, callIDs []string) ([]decode.FrameRef
 	if s.opts.DialogsOnly {
 		return nil, fmt.Errorf("store: frames: %w", ErrNoMessages)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT m.frames, m.raw FROM messages m
+	rows, err := s.query(ctx, `SELECT m.frames, m.raw FROM messages m
 		WHERE `+callIDSet+` ORDER BY m.id`, callIDsArg(callIDs))
 	if err != nil {
 		return nil, fmt.Errorf("store: frames: %w", err)
