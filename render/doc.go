@@ -4,7 +4,8 @@
 // colour per Call-ID. The writers only draw a Ladder: Text (terminal,
 // Unicode or ASCII, fitted to a width, optional ANSI colour), Messages
 // (every message raw, for a ticket), SVG, HTML and HTMLMulti (one
-// self-contained page that works offline), Mermaid, PlantUML and JSON.
+// self-contained page that works offline; HTMLPage writes a page of many
+// calls one call at a time), Mermaid, PlantUML and JSON.
 //
 // render imports the types of decode and correlate, never store or cmd.
 // Nothing here keeps a reference to its inputs after returning except the
