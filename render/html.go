@@ -67,7 +67,15 @@ type HTMLOptions struct {
 // inline, a Content-Security-Policy forbids every fetch, and the page
 // follows the system's light or dark theme with a toggle and prints well.
 func HTML(w io.Writer, l *Ladder, opts HTMLOptions) error {
-	return writePage(w, []CallPage{{Ladder: l}}, opts, false)
+	p := &HTMLPage{opts: opts} // a page of one call: no call list, nothing to wait for
+	v := p.view(CallPage{Ladder: l})
+	if err := p.execute(w, "top"); err != nil {
+		return err
+	}
+	if err := pageTmpl.ExecuteTemplate(w, "section", v); err != nil {
+		return err
+	}
+	return p.execute(w, "bottom")
 }
 
 // HTMLMulti writes several calls as one self-contained page: a table of the
@@ -76,7 +84,13 @@ func HTML(w io.Writer, l *Ladder, opts HTMLOptions) error {
 // whole page. The calls' markup waits in memory until the call list is
 // written: for many calls, HTMLPage keeps it in a scratch file instead.
 func HTMLMulti(w io.Writer, pages []CallPage, opts HTMLOptions) error {
-	return writePage(w, pages, opts, true)
+	p := NewHTMLPage(w, nil, opts)
+	for _, c := range pages {
+		if err := p.Add(c); err != nil {
+			return err
+		}
+	}
+	return p.Close()
 }
 
 type pageData struct {
@@ -133,19 +147,6 @@ type rawView struct {
 	HTML template.HTML
 }
 
-func writePage(w io.Writer, pages []CallPage, opts HTMLOptions, multi bool) error {
-	p := &HTMLPage{w: w, opts: opts}
-	if multi {
-		p = NewHTMLPage(w, nil, opts)
-	}
-	for _, c := range pages {
-		if err := p.Add(c); err != nil {
-			return err
-		}
-	}
-	return p.Close()
-}
-
 // HTMLPage writes a page of several calls as HTMLMulti does, one call at a
 // time, so that memory holds one call's ladder and markup plus a small row
 // of the call list per call, whatever the number of calls. The call list
@@ -157,8 +158,9 @@ func writePage(w io.Writer, pages []CallPage, opts HTMLOptions, multi bool) erro
 // concurrent use.
 type HTMLPage struct {
 	w        io.Writer
-	scratch  io.ReadWriter // the sections until Close; nil for HTML's one call, which has no list and goes straight to w
-	sections io.Writer     // where Add writes: scratch, buffered, or w
+	scratch  io.ReadWriter // the sections until Close
+	sections *bufio.Writer // scratch, buffered
+	multi    bool          // a page with a call list (NewHTMLPage), not HTML's one call
 	opts     HTMLOptions
 	rows     []rowView
 	base     int // arrows of the calls added so far: data-msg numbers run across the page
@@ -176,7 +178,7 @@ func NewHTMLPage(w io.Writer, scratch io.ReadWriter, opts HTMLOptions) *HTMLPage
 	if scratch == nil {
 		scratch = new(bytes.Buffer)
 	}
-	return &HTMLPage{w: w, scratch: scratch, sections: bufio.NewWriterSize(scratch, 64<<10), opts: opts}
+	return &HTMLPage{w: w, scratch: scratch, sections: bufio.NewWriterSize(scratch, 64<<10), multi: true, opts: opts}
 }
 
 // Add lays out one call's section of the page and writes it. It keeps
@@ -186,15 +188,7 @@ func (p *HTMLPage) Add(c CallPage) error {
 	if p.err != nil {
 		return p.err
 	}
-	v := p.view(c)
-	if p.scratch == nil && len(p.rows) == 1 {
-		// One call, no call list: the head can go first.
-		p.sections = p.w
-		if p.err = p.execute(p.w, "top"); p.err != nil {
-			return p.err
-		}
-	}
-	p.err = pageTmpl.ExecuteTemplate(p.sections, "section", v)
+	p.err = pageTmpl.ExecuteTemplate(p.sections, "section", p.view(c))
 	return p.err
 }
 
@@ -205,15 +199,7 @@ func (p *HTMLPage) Close() error {
 		return p.err
 	}
 	p.err = errPageClosed
-	if p.scratch == nil {
-		if len(p.rows) == 0 {
-			if err := p.execute(p.w, "top"); err != nil {
-				return err
-			}
-		}
-		return p.execute(p.w, "bottom")
-	}
-	if err := p.sections.(*bufio.Writer).Flush(); err != nil {
+	if err := p.sections.Flush(); err != nil {
 		return err
 	}
 	if s, ok := p.scratch.(io.Seeker); ok {
@@ -232,15 +218,14 @@ func (p *HTMLPage) Close() error {
 
 // execute writes the head (with the call list) or the tail of the page.
 func (p *HTMLPage) execute(w io.Writer, part string) error {
-	multi := p.scratch != nil
-	d := pageData{Title: p.opts.Title, Generated: p.opts.Generated, Multi: multi, CSS: template.CSS(pageCSS), JS: template.JS(pageJS)}
+	d := pageData{Title: p.opts.Title, Generated: p.opts.Generated, Multi: p.multi, CSS: template.CSS(pageCSS), JS: template.JS(pageJS)}
 	if d.Title == "" {
 		d.Title = "sipscope call flow"
-		if multi {
+		if p.multi {
 			d.Title = fmt.Sprintf("sipscope: %d calls", len(p.rows))
 		}
 	}
-	if multi {
+	if p.multi {
 		d.Rows = p.rows
 	}
 	return pageTmpl.ExecuteTemplate(w, part, d)
@@ -249,7 +234,6 @@ func (p *HTMLPage) execute(w io.Writer, part string) error {
 // view builds the section of the next call, records its row and moves the
 // arrow numbering past it.
 func (p *HTMLPage) view(c CallPage) pageView {
-	multi := p.scratch != nil
 	l := c.Ladder
 	if l == nil {
 		l = &Ladder{Zone: time.UTC}
@@ -271,7 +255,7 @@ func (p *HTMLPage) view(c CallPage) pageView {
 	v.Heading = c.Title
 	if v.Heading == "" {
 		v.Heading = v.Row.From + " → " + v.Row.To
-		if multi {
+		if p.multi {
 			v.Heading = fmt.Sprintf("%d. %s", n, v.Heading)
 		}
 	}
