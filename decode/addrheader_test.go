@@ -7,7 +7,7 @@ import (
 
 // nameAddrPlain is how NameAddr values were read before Parse kept From,
 // To and Contact as AddrHeader (one function, tag and all): the reference
-// TestAddrHeaderSame and FuzzAddrHeader hold addrHeader and Parse to.
+// TestAddrHeaderSame and FuzzAddrHeader hold NewAddrHeader and Parse to.
 func nameAddrPlain(v string) (na NameAddr) {
 	v = trimLWS(v)
 	quoted := false
@@ -79,14 +79,14 @@ func FuzzAddrHeader(f *testing.F) {
 
 func checkAddrHeader(t *testing.T, v string) {
 	want := nameAddrPlain(v)
-	a := addrHeader(v)
+	a := NewAddrHeader(v)
 	if a.Value != trimLWS(v) || a.Tag != want.Tag {
-		t.Errorf("addrHeader(%q) = %+v, want value %q tag %q", v, a, trimLWS(v), want.Tag)
+		t.Errorf("NewAddrHeader(%q) = %+v, want value %q tag %q", v, a, trimLWS(v), want.Tag)
 	}
 	if got := a.Parse(); got != want {
-		t.Errorf("addrHeader(%q).Parse() = %+v, want %+v", v, got, want)
+		t.Errorf("NewAddrHeader(%q).Parse() = %+v, want %+v", v, got, want)
 	}
 	if a.URI() != want.URI || a.User() != want.User || a.Host() != want.Host || a.Display() != want.Display {
-		t.Errorf("addrHeader(%q) accessors: %q %q %q %q, want %+v", v, a.URI(), a.User(), a.Host(), a.Display(), want)
+		t.Errorf("NewAddrHeader(%q) accessors: %q %q %q %q, want %+v", v, a.URI(), a.User(), a.Host(), a.Display(), want)
 	}
 }

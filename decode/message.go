@@ -223,8 +223,3 @@ type Event struct {
 	CSeqMethod string
 	Method     string
 }
-
-// NewAddrHeader returns a From, To or Contact value as Parse keeps it, for
-// code that builds messages (HEP senders, tests): v is the header value,
-// e.g. `"Alice" <sip:alice@a.example>;tag=1`.
-func NewAddrHeader(v string) AddrHeader { return addrHeader(v) }

@@ -492,9 +492,9 @@ func (p *parser) fields() (badCL bool) {
 		case hCSeq:
 			p.cseq(v)
 		case hFrom:
-			m.From = addrHeader(v)
+			m.From = NewAddrHeader(v)
 		case hTo:
-			m.To = addrHeader(v)
+			m.To = NewAddrHeader(v)
 		case hVia:
 			for rest := v; rest != ""; {
 				var item string
@@ -506,7 +506,7 @@ func (p *parser) fields() (badCL bool) {
 			}
 		case hContact:
 			item, _ := splitComma(v)
-			m.Contact = addrHeader(item)
+			m.Contact = NewAddrHeader(item)
 		case hUserAgent:
 			m.UserAgent = v
 		case hServer:
@@ -690,9 +690,11 @@ func parseNameAddr(v string) (na NameAddr) {
 	return na
 }
 
-// addrHeader is what Parse keeps of a From, To or Contact value: the value
-// and its tag, read as parseNameAddr reads them, without splitting the URI.
-func addrHeader(v string) AddrHeader {
+// NewAddrHeader is what Parse keeps of a From, To or Contact value v (as
+// `"Alice" <sip:alice@a.example>;tag=1`): the value and its tag, read as
+// parseNameAddr reads them, without splitting the URI. Code that builds
+// messages by hand (tests) makes their addresses with it.
+func NewAddrHeader(v string) AddrHeader {
 	v = trimLWS(v)
 	_, _, _, params := splitNameAddr(v)
 	return AddrHeader{Value: v, Tag: tagParam(params)}
@@ -728,8 +730,7 @@ func splitNameAddr(v string) (display string, quoted bool, uri, params string) {
 // tagParam returns the value of the first tag parameter in params.
 func tagParam(params string) string {
 	// The usual ">;tag=x" first, without nextParam's general reading.
-	if len(params) >= 5 && params[0] == ';' && params[4] == '=' &&
-		params[1]|0x20 == 't' && params[2]|0x20 == 'a' && params[3]|0x20 == 'g' {
+	if len(params) >= 5 && params[0] == ';' && params[4] == '=' && isTagName(params[1:4]) {
 		val := params[5:]
 		if i := strings.IndexByte(val, ';'); i >= 0 {
 			val = val[:i]
@@ -743,11 +744,16 @@ func tagParam(params string) string {
 		}
 		var name, val string
 		name, val, params = nextParam(params)
-		if len(name) == 3 && name[0]|0x20 == 't' && name[1]|0x20 == 'a' && name[2]|0x20 == 'g' {
+		if isTagName(name) {
 			return val
 		}
 	}
 	return ""
+}
+
+// isTagName reports whether a parameter name is "tag", in any case.
+func isTagName(s string) bool {
+	return len(s) == 3 && s[0]|0x20 == 't' && s[1]|0x20 == 'a' && s[2]|0x20 == 'g'
 }
 
 // quotedEnd returns the index of the quote closing the quoted string that
