@@ -704,11 +704,11 @@ func rulePrivateAddress(x *diag) []Finding {
 				}
 			}
 		}
-		contact := m.Contact.Host()
-		host := contact
-		if !m.Request && m.CSeqMethod == "REGISTER" {
-			host = "" // a registrar echoes the client's bindings
+		var contact string // host[:port]
+		if m.Request || m.CSeqMethod != "REGISTER" {
+			contact = m.Contact.Host() // not a registrar's, which echoes the client's bindings
 		}
+		host := contact
 		if h, _, ok := strings.Cut(host, ":"); ok && !strings.HasPrefix(host, "[") {
 			host = h
 		}
