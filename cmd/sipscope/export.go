@@ -261,42 +261,40 @@ func writeExport(ctx context.Context, w, errOut io.Writer, st *store.Store, opts
 // for each in turn and dropping it once written: a capture of many calls
 // costs the memory of its largest ladder, not of all of them.
 func writeLadders(ctx context.Context, w io.Writer, opts *exportOptions, groups [][]string, ladder func([]string) (*render.Ladder, error)) error {
+	var draw func(io.Writer, *render.Ladder) error
+	sep := "" // between two ladders
 	switch opts.format {
 	case "html":
 		return writeHTMLExport(ctx, w, opts, groups, ladder)
-	case "svg", "mermaid", "plantuml":
-		l, err := ladder(groups[0]) // checkOneLadder saw to it there is one
+	case "svg": // svg, mermaid, plantuml: one group (checkOneLadder)
+		draw = render.SVG
+	case "mermaid":
+		draw = render.Mermaid
+	case "plantuml":
+		draw = render.PlantUML
+	case "json":
+		draw = render.JSON
+	case "txt":
+		draw = func(w io.Writer, l *render.Ladder) error { return render.Messages(w, l, render.TextOptions{}) }
+		sep = "\n"
+	default:
+		return fmt.Errorf("format %s not handled", opts.format)
+	}
+	for i, g := range groups {
+		l, err := ladder(g)
 		if err != nil {
 			return err
 		}
-		switch opts.format {
-		case "svg":
-			return render.SVG(w, l)
-		case "mermaid":
-			return render.Mermaid(w, l)
-		}
-		return render.PlantUML(w, l)
-	case "txt", "json":
-		for i, g := range groups {
-			l, err := ladder(g)
-			if err != nil {
-				return err
-			}
-			if opts.format == "json" {
-				err = render.JSON(w, l)
-			} else {
-				if i > 0 {
-					fmt.Fprintln(w)
-				}
-				err = render.Messages(w, l, render.TextOptions{})
-			}
-			if err != nil {
+		if i > 0 {
+			if _, err := io.WriteString(w, sep); err != nil {
 				return err
 			}
 		}
-		return nil
+		if err := draw(w, l); err != nil {
+			return err
+		}
 	}
-	return fmt.Errorf("format %s not handled", opts.format)
+	return nil
 }
 
 // writeHTMLExport writes the HTML page: one call's page for --call, else
